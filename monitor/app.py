@@ -1,0 +1,372 @@
+"""The use cases: poll sources, send digests, list matches. Every stage is called from here and only from here."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from threading import Event
+from typing import TextIO
+
+from apscheduler.triggers.cron import CronTrigger
+
+from monitor.clock import Clock, utc_now
+from monitor.config import Config
+from monitor.deliver import build_outputs
+from monitor.deliver.outbox import Outbox, RetryPolicy, SendResult
+from monitor.deliver.render import render_markdown
+from monitor.deliver.routes import plan_routes
+from monitor.digest import Digest, build_digest
+from monitor.extract import extract_article
+from monitor.fetch import Fetcher, FetchError
+from monitor.items import Item
+from monitor.match import Match, Matcher
+from monitor.sources import SourceConfig, SourceError, build_source
+from monitor.store import Store
+
+log = logging.getLogger("monitor.poll")
+
+
+@dataclass(frozen=True)
+class PollReport:
+    """What one poll of one source did, for the poll table and the log."""
+
+    source_id: str
+    new_items: int = 0
+    new_matches: int = 0
+    error: str | None = None
+    seconds: float = 0.0
+    unchanged: bool = False
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class _PollCounts:
+    items: int = 0
+    matches: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class App:
+    """Beatwatch's use cases over one configuration and one store."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        *,
+        data_dir: Path = Path("data"),
+        clock: Clock = utc_now,
+        stop: Event | None = None,
+        stream: TextIO | None = None,
+    ) -> None:
+        self.store = store
+        self.data_dir = data_dir
+        self.stream = stream or sys.stdout
+        self.clock = clock
+        self.stop = stop or Event()
+        self._fetcher: Fetcher | None = None
+        self._fetcher_settings = None
+        self.use_config(config)
+
+    def use_config(self, config: Config) -> None:
+        """Switch to a new configuration; it takes effect from the next item."""
+        self.config = config
+        self.matcher = Matcher.compile(config.keywords)
+        self.source_names = {source.id: source.name for source in config.sources.sources}
+        self.outputs = build_outputs(config.monitor, data_dir=self.data_dir, stream=self.stream)
+        wanted = (config.monitor.fetch, config.monitor.user_agent)
+        if self._fetcher is None or self._fetcher_settings != wanted:
+            # A poll running in another thread may still hold the old client; it is left to close when dropped.
+            self._fetcher, self._fetcher_settings = Fetcher(*wanted), wanted
+
+    def close(self) -> None:
+        if self._fetcher is not None:
+            self._fetcher.close()
+            self._fetcher = None
+
+    # --- polling -------------------------------------------------------------------------------------------------
+
+    def poll(
+        self, source_ids: Sequence[str] = (), on_done: Callable[[PollReport], None] | None = None
+    ) -> list[PollReport]:
+        """Poll the named sources (all when none are named) concurrently, one report per source in config order."""
+        sources = self.select_sources(source_ids)
+        workers = max(1, min(self.config.monitor.fetch.concurrency, len(sources)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
+            futures = [pool.submit(self.poll_source, source) for source in sources]
+            reports = []
+            for future in futures:
+                reports.append(future.result())
+                if on_done:
+                    on_done(reports[-1])
+        return reports
+
+    def select_sources(self, source_ids: Sequence[str]) -> list[SourceConfig]:
+        configured = {source.id: source for source in self.config.sources.sources}
+        unknown = [source_id for source_id in source_ids if source_id not in configured]
+        if unknown:
+            raise KeyError(
+                f"no source with id {', '.join(unknown)} in sources.yaml; known ids: {', '.join(configured) or 'none'}"
+            )
+        return [configured[source_id] for source_id in source_ids] if source_ids else list(configured.values())
+
+    def poll_source(self, source: SourceConfig) -> PollReport:
+        """Look at one source, store what is new with its matches, and save the source's checkpoint last."""
+        started = time.monotonic()
+        try:
+            discovery = build_source(source).discover(self._fetcher, self.store.source_state(source.id))
+        except (FetchError, SourceError) as error:
+            return self._finish(source, started, _PollCounts(), error=str(error))
+        counts = _PollCounts(notes=list(discovery.notes))
+        if not discovery.unchanged:
+            self._take_new_items(source, discovery.items, counts)
+        if self.stop.is_set():
+            # Stopped part-way: the checkpoint is not saved, so the next poll looks at the rest again.
+            return self._finish(source, started, counts, checkpoint=None, interrupted=True)
+        return self._finish(source, started, counts, checkpoint=discovery.checkpoint, unchanged=discovery.unchanged)
+
+    def _take_new_items(self, source: SourceConfig, items: Iterable[Item], counts: _PollCounts) -> None:
+        first_poll = not self.store.has_polled(source.id)
+        for item in items:
+            if self.stop.is_set():
+                return
+            if self.store.known_keys(source.id, item.keys):
+                continue
+            reported = not first_poll or self._within_backfill(item)
+            if reported and item.body is None and self.config.sources.full_text(source):
+                item = self._with_full_text(item)
+            matches = self.matcher.match(_fields(item)) if reported else []
+            if self.store.add_item(item, matches, found_at=self.clock(), reported=reported) is not None:
+                counts.items += 1
+                counts.matches += len(matches)
+
+    def _within_backfill(self, item: Item) -> bool:
+        backfill = self.config.monitor.first_run_backfill
+        return bool(backfill) and item.published is not None and item.published >= self.clock() - backfill
+
+    def _with_full_text(self, item: Item) -> Item:
+        """The item with its page's main text; when the page cannot be had, the feed's text is matched and we say why."""
+        try:
+            page = self._fetcher.get(item.url)
+        except FetchError as error:
+            return item.with_body(None, f"page not fetched: {error.reason}")
+        extracted = extract_article(page.content, page.url)
+        if extracted is None:
+            return item.with_body(None, "no article text found on the page")
+        return item.with_body(extracted.text)
+
+    def _finish(
+        self,
+        source: SourceConfig,
+        started: float,
+        counts: _PollCounts,
+        *,
+        error: str | None = None,
+        checkpoint=None,
+        unchanged: bool = False,
+        interrupted: bool = False,
+    ) -> PollReport:
+        seconds = time.monotonic() - started
+        if error:
+            log.warning("source %s failed: %s", source.id, error)
+        if not interrupted:
+            self.store.finish_poll(
+                source.id,
+                at=self.clock(),
+                checkpoint=checkpoint,
+                error=error,
+                new_items=counts.items,
+                new_matches=counts.matches,
+                seconds=seconds,
+            )
+        log.info(
+            "source %s: %d new items, %d new matches%s in %.1f s",
+            source.id,
+            counts.items,
+            counts.matches,
+            " (not modified)" if unchanged else "",
+            seconds,
+        )
+        return PollReport(
+            source.id, counts.items, counts.matches, error, seconds, unchanged, tuple(counts.notes)
+        )
+
+    # --- delivering ---------------------------------------------------------------------------------------------
+
+    def digest(self, *, dry_run: bool = False) -> DigestRun:
+        """Queue one digest per destination of every match not yet delivered there, then send what is due."""
+        if dry_run:
+            return DigestRun(preview=render_markdown(self.pending_digest()), queued=0, results=())
+        now = self.clock()
+        queued = 0
+        for (output_name, destination), topic_ids in plan_routes(self.config.monitor, self.config.keywords, self.outputs).items():
+            digest = self._digest_for(output_name, destination, topic_ids, now)
+            if digest.empty:
+                self._report_empty(output_name, destination, digest, now)
+            else:
+                parts = self.outputs[output_name].render(digest)
+                self._outbox().enqueue(output_name, destination, "digest", parts, digest.match_ids)
+                queued += 1
+        return DigestRun(preview="", queued=queued, results=tuple(self.flush_outbox()))
+
+    def pending_digest(self) -> Digest:
+        """Every match not yet delivered anywhere, as one digest: what `digest --dry-run` and the demo show."""
+        records = [record for record in self.store.matches() if not record.delivered]
+        return self._build_digest(records, [topic.id for topic in self.config.keywords.topics], self.clock(), None)
+
+    def _digest_for(self, output_name: str, destination: str, topic_ids: Sequence[str], now: datetime) -> Digest:
+        records = self.store.matches(undelivered_to=(output_name, destination))
+        since = self.store.last_delivery_at(output_name, destination, kind="digest")
+        return self._build_digest(records, topic_ids, now, since)
+
+    def _build_digest(self, records, topic_ids: Sequence[str], now: datetime, since: datetime | None) -> Digest:
+        wanted = set(topic_ids)
+        return build_digest(
+            [record for record in records if record.topic_id in wanted],
+            topics=[topic for topic in self.config.keywords.topics if topic.id in wanted],
+            source_names=self.source_names,
+            zone=self.config.monitor.zone,
+            now=now,
+            since=since,
+            health=self.store.source_health(),
+            max_items_per_topic=self.config.monitor.digest.max_items_per_topic,
+        )
+
+    def _report_empty(self, output_name: str, destination: str, digest: Digest, now: datetime) -> None:
+        if output_name == "console":
+            print(render_markdown(digest), file=self.stream, end="")
+        elif self.config.monitor.digest.empty == "post":
+            parts = self.outputs[output_name].render(digest)
+            window = now.astimezone(self.config.monitor.zone).isoformat(timespec="minutes")
+            self._outbox().enqueue(output_name, destination, "digest", parts, (), window=window)
+
+    def tidy(self) -> int:
+        """Drop stored article text older than `retention`; the items and their matches stay."""
+        return self.store.forget_bodies(before=self.clock() - self.config.monitor.retention)
+
+    def flush_outbox(self) -> list[SendResult]:
+        """Send every queued delivery that is due (new ones and retries)."""
+        return self._outbox().flush()
+
+    def _outbox(self) -> Outbox:
+        delivery = self.config.monitor.delivery
+        policy = RetryPolicy(delivery.max_attempts, delivery.first_retry, delivery.max_retry)
+        return Outbox(self.store, self.outputs, clock=self.clock, policy=policy)
+
+    # --- rules tools ----------------------------------------------------------------------------------------------
+
+    def test_rules(self, fields: Mapping[str, str], topic: str | None = None):
+        """Why each topic matches these fields or not (`monitor test-rules`)."""
+        return self.matcher.explain(fields, topic)
+
+    def fetch_for_test(self, url: str) -> Item:
+        """A page fetched and extracted exactly as a poll would, as an item to test the rules on."""
+        item = Item(source_id="test-rules", key=url, url=url, title="")
+        fetched = self._with_full_text(item)
+        if fetched.body is None:
+            raise FetchError(url, fetched.body_note)
+        return fetched
+
+    def replay(self, since: timedelta) -> list[ReplayChange]:
+        """Stored items of the last ``since`` run through the current rules: what would match now that did not then,
+        and what matched then that would not now."""
+        changes = []
+        for item in self.store.items(since=self.clock() - since):
+            if not item.reported:
+                continue
+            now_topics = {match.topic_id for match in self.matcher.match(_fields(item))}
+            then_topics = set(item.topics)
+            changes.extend(ReplayChange(t, item, gained=True) for t in sorted(now_topics - then_topics))
+            changes.extend(ReplayChange(t, item, gained=False) for t in sorted(then_topics - now_topics))
+        return changes
+
+    def stats(self, since: timedelta) -> list[TopicStats]:
+        """Per topic and per term, how many stored items matched since then; terms that never did."""
+        records = self.store.matches(since=self.clock() - since)
+        return [_topic_stats(topic, [r for r in records if r.topic_id == topic.id]) for topic in self.config.keywords.topics]
+
+    # --- reading ------------------------------------------------------------------------------------------------
+
+    def matches(self, *, since: timedelta | None = None, topic: str | None = None):
+        start: datetime | None = self.clock() - since if since else None
+        return self.store.matches(since=start, topic=topic)
+
+    def match_summary(self, record) -> dict:
+        """One stored match in the documented JSON shape of `monitor matches --json`."""
+        return {
+            "topic": record.topic_id,
+            "source": record.source_id,
+            "source_name": self.source_names.get(record.source_id, record.source_id),
+            "title": record.title,
+            "url": record.url,
+            "published": record.published.isoformat() if record.published else None,
+            "found": record.found_at.isoformat(),
+            "terms": list(record.terms),
+            "fields": list(dict.fromkeys(hit.field for hit in record.hits)),
+            "snippet": record.snippet.marked("**", "**"),
+            "page": record.snippet.page,
+            "kind": record.kind,
+            "urgent": record.urgent,
+            "delivered": record.delivered,
+            "alerted": record.alerted,
+        }
+
+
+@dataclass(frozen=True)
+class DigestRun:
+    preview: str
+    queued: int
+    results: tuple[SendResult, ...]
+
+    @property
+    def failures(self) -> tuple[SendResult, ...]:
+        return tuple(result for result in self.results if not result.sent)
+
+
+def rules_check(config: Config) -> None:
+    """A configuration check for the loader: the keyword rules compile (bad regexes, unknown places...)."""
+    Matcher.compile(config.keywords)
+
+
+def next_digest_time(config: Config, now: datetime | None = None) -> str:
+    zone = config.monitor.zone
+    moment = (now or utc_now()).astimezone(zone)
+    times = [CronTrigger.from_crontab(e, timezone=zone).get_next_fire_time(None, moment) for e in config.monitor.digest.schedule]
+    times = [t for t in times if t is not None]
+    return min(times).strftime("%a %d %b %Y %H:%M %Z") if times else "never (digest.schedule is empty)"
+
+
+def _fields(item) -> dict[str, str]:
+    return {"title": item.title, "summary": item.summary, "body": item.body or ""}
+
+
+@dataclass(frozen=True)
+class ReplayChange:
+    topic_id: str
+    item: object  # the stored item record
+    gained: bool  # True: would match now but did not then; False: matched then, would not now
+
+
+@dataclass(frozen=True)
+class TopicStats:
+    topic_id: str
+    items: int
+    per_term: tuple[tuple[str, int], ...]  # terms in YAML order with the number of items each fired in
+    never: tuple[str, ...]
+
+
+def _topic_stats(topic, records) -> TopicStats:
+    counts = {term: 0 for term in (*topic.any, *topic.all)}
+    for record in records:
+        for term in set(record.terms):
+            counts[term] = counts.get(term, 0) + 1
+    return TopicStats(topic.id, len(records), tuple(counts.items()), tuple(t for t, n in counts.items() if n == 0))
+
+
+__all__ = ["App", "Match", "PollReport"]

@@ -1,0 +1,123 @@
+"""The outbox: every delivery is written down before it is sent, sent part by part, and marked as each part goes.
+
+A delivery is one digest or alert for one (output, destination). Its idempotency key comes from the output, the
+destination, the kind and the set of matches (plus the digest window for an empty "nothing new" post), so queueing the
+same thing twice yields one delivery. Retry state lives in the store, so a restart carries on where the last process
+stopped. The only window for a duplicate is a crash between a service accepting a part and the store recording it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from monitor.clock import Clock, utc_now
+from monitor.deliver.base import DeliveryError, Output, Part
+
+log = logging.getLogger("monitor.deliver")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    first_delay: timedelta = timedelta(seconds=30)
+    max_delay: timedelta = timedelta(hours=1)
+
+    def next_attempt(
+        self, attempts: int, now: datetime, retry_after: float | None, jitter: Callable[[], float] = random.random
+    ) -> datetime | None:
+        """When to try again after ``attempts`` failed tries, or None when it is time to give up."""
+        if attempts >= self.max_attempts:
+            return None
+        backoff = min(self.first_delay * 2 ** (attempts - 1), self.max_delay)
+        delay = max(backoff * (1 + 0.25 * jitter()), timedelta(seconds=retry_after or 0))
+        return now + delay
+
+
+@dataclass(frozen=True)
+class SendResult:
+    delivery_id: int
+    output: str
+    destination: str
+    sent: bool
+    error: str | None = None
+    config_problem: bool = False
+
+
+def delivery_key(output: str, destination: str, kind: str, match_ids: Sequence[int], window: str = "") -> str:
+    ids = ",".join(str(i) for i in sorted(set(match_ids)))
+    return hashlib.sha256(f"{output}\n{destination}\n{kind}\n{ids}\n{window}".encode()).hexdigest()
+
+
+class Outbox:
+    def __init__(
+        self,
+        store,
+        outputs: Mapping[str, Output],
+        *,
+        clock: Clock = utc_now,
+        policy: RetryPolicy = RetryPolicy(),
+        on_give_up: Callable[[SendResult], None] | None = None,
+    ) -> None:
+        self.store, self.outputs, self.clock, self.policy = store, outputs, clock, policy
+        self.on_give_up = on_give_up
+
+    def enqueue(
+        self, output: str, destination: str, kind: str, parts: Sequence[Part], match_ids: Sequence[int], window: str = ""
+    ):
+        key = delivery_key(output, destination, kind, match_ids, window)
+        return self.store.enqueue(
+            key=key,
+            output=output,
+            destination=destination,
+            kind=kind,
+            parts=list(parts),
+            match_ids=list(match_ids),
+            at=self.clock(),
+        )
+
+    def flush(self) -> list[SendResult]:
+        """Send every delivery that is due, oldest first; one failing destination never stops the others."""
+        return [self._send(delivery) for delivery in self.store.due_deliveries(now=self.clock())]
+
+    def _send(self, delivery) -> SendResult:
+        output = self.outputs.get(delivery.output)
+        if output is None:
+            return self._fail(delivery, f"output {delivery.output!r} is no longer configured", retry_after=None,
+                              retryable=True, config_problem=True)
+        receipts = list(delivery.receipts)
+        try:
+            for part in delivery.parts[delivery.parts_sent :]:
+                receipt = output.send(delivery.destination, part, receipts)
+                self.store.record_part_sent(delivery.id, receipt=receipt, at=self.clock())
+                receipts.append(receipt)
+        except DeliveryError as error:
+            return self._fail(delivery, error.reason, retry_after=error.retry_after, retryable=error.retryable,
+                              config_problem=error.config_problem)
+        log.info("delivered %s #%d to %s %s", delivery.kind, delivery.id, delivery.output, delivery.destination)
+        return SendResult(delivery.id, delivery.output, delivery.destination, sent=True)
+
+    def _fail(self, delivery, reason: str, *, retry_after, retryable: bool, config_problem: bool) -> SendResult:
+        now = self.clock()
+        attempts = delivery.attempts + 1
+        next_attempt = self.policy.next_attempt(attempts, now, retry_after) if retryable else None
+        self.store.record_failure(delivery.id, at=now, error=reason, next_attempt_at=next_attempt)
+        result = SendResult(delivery.id, delivery.output, delivery.destination, False, reason, config_problem)
+        if next_attempt is None:
+            log.error(
+                "gave up on %s #%d to %s %s after %d attempt(s): %s; fix the cause, then run `monitor outbox retry %d`",
+                delivery.kind, delivery.id, delivery.output, delivery.destination, attempts, reason, delivery.id,
+            )
+            if self.on_give_up:
+                self.on_give_up(result)
+        else:
+            log.warning(
+                "could not deliver %s #%d to %s %s (attempt %d): %s; next try at %s",
+                delivery.kind, delivery.id, delivery.output, delivery.destination, attempts, reason,
+                next_attempt.isoformat(timespec="seconds"),
+            )
+        return result

@@ -1,0 +1,243 @@
+"""Email output: one multipart/alternative message per digest (plain text first, HTML second), sent over SMTP.
+
+Header values built from outside text (the subject carries topic names and, for alerts, a headline) go through
+``header_text`` so that a title containing ``\\r\\nBcc: ...`` cannot add a header.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import smtplib
+import ssl
+from collections.abc import Sequence
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
+from pathlib import Path
+from typing import Literal, TextIO
+from zoneinfo import ZoneInfo
+
+import css_inline
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from monitor.deliver import register
+from monitor.deliver.base import DeliveryError, Output, Part
+from monitor.deliver.render import (
+    context_items,
+    count_text,
+    empty_text,
+    entry_time,
+    headline,
+    render_html,
+    safe_link,
+    section_count,
+    term_list,
+)
+from monitor.digest import Digest, format_date, format_datetime
+from monitor.match.types import Snippet
+
+log = logging.getLogger(__name__)
+
+SUBJECT_CHARS = 200
+# C0 and C1 control characters (CR and LF among them) and the Unicode line and paragraph separators.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def _address_problem(value: str) -> str | None:
+    """Why ``value`` is not a usable address like ``Beatwatch <beatwatch@example.org>``, or None if it is."""
+    if _CONTROL.search(value):
+        return f"{value!r} contains a line break or control character"
+    name, address = parseaddr(value)
+    local, _, domain = address.rpartition("@")
+    if not local or "." not in domain:
+        return f"{value!r} is not an email address; write it like newsdesk@example.org or Name <name@example.org>"
+    return None
+
+
+class EmailSettings(BaseModel):
+    """``outputs.email`` in monitor.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    host: str
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str = ""
+    password: str = ""
+    from_: str = Field(alias="from")
+    to: list[str] = Field(min_length=1)
+    timeout: float = Field(30.0, gt=0)
+    subject_prefix: str = "Beatwatch digest"
+    # A PEM file of certificates to trust instead of the system's, for a mail server with a private CA.
+    ca_file: str | None = None
+
+    @field_validator("from_")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        problem = _address_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("to")
+    @classmethod
+    def _recipients(cls, value: list[str]) -> list[str]:
+        problems = [problem for problem in map(_address_problem, value) if problem]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+
+def header_text(value: str, limit: int = SUBJECT_CHARS) -> str:
+    """Text for a header: control characters (CR and LF among them) become spaces, all on one line, clipped."""
+    text = " ".join(_CONTROL.sub(" ", value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _plain_snippet(snippet: Snippet) -> str:
+    return snippet.marked("*", "*", escape=lambda text: re.sub(r"\s+", " ", text))
+
+
+# Plain text: nothing is escaped, outside text is only put on one line.
+_TEXT_TEMPLATES = Environment(
+    loader=PackageLoader("monitor", "templates"),
+    autoescape=False,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+_TEXT_TEMPLATES.globals.update(
+    one_line=_one_line,
+    plain_snippet=_plain_snippet,
+    empty_text=empty_text,
+    section_count=section_count,
+    term_list=term_list,
+    entry_time=entry_time,
+    safe_link=safe_link,
+    context_items=context_items,
+    format_datetime=format_datetime,
+    headline=headline,
+)
+
+
+@register
+class EmailOutput(Output):
+    name = "email"
+    settings_model = EmailSettings
+
+    def __init__(self, settings: EmailSettings, zone: ZoneInfo) -> None:
+        self.settings = settings
+        self.zone = zone  # digest times arrive already in this zone
+        self._tls = ssl.create_default_context(cafile=settings.ca_file)
+        self._domain = parseaddr(settings.from_)[1].rpartition("@")[2]
+
+    @classmethod
+    def from_settings(cls, settings, *, data_dir: Path, stream: TextIO) -> EmailOutput | None:
+        configured = settings.outputs.email
+        return cls(configured, settings.zone) if configured else None
+
+    def destinations(self) -> tuple[str, ...]:
+        return (", ".join(self.settings.to),)
+
+    def render(self, digest: Digest, *, alert: bool = False) -> list[Part]:
+        subject = self._subject(digest, alert)
+        text = _TEXT_TEMPLATES.get_template("email.txt.j2").render(digest=digest, alert=alert)
+        html = css_inline.inline(render_html(digest, alert=alert), load_remote_stylesheets=False)
+        return [{"subject": subject, "text": text, "html": html}]
+
+    def _subject(self, digest: Digest, alert: bool) -> str:
+        if not alert:
+            return header_text(f"{self.settings.subject_prefix} — {format_date(digest.generated_at)} — "
+                               f"{count_text(digest.total)}")
+        topics = ", ".join(section.topic_name for section in digest.sections)
+        entries = [entry for section in digest.sections for entry in section.entries]
+        what = entries[0].title if len(entries) == 1 else count_text(digest.total)
+        return header_text(f"Beatwatch alert — {topics} — {what}")
+
+    def send(self, destination: str, part: Part, receipts: Sequence[str]) -> str | None:
+        message = self._message(destination, part)
+        try:
+            refused = self._deliver(message)
+        except (smtplib.SMTPException, OSError) as error:
+            raise self._failure(destination, error) from error
+        if refused:  # some recipients took it: sending again would give them a second copy
+            log.warning("email to %s: the SMTP server %s refused %s", destination, self.settings.host,
+                        "; ".join(f"{address} ({code} {_text(reply)})" for address, (code, reply) in refused.items()))
+        return message["Message-ID"]
+
+    def _message(self, destination: str, part: Part) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self.settings.from_
+        message["To"] = header_text(destination, limit=10_000)
+        message["Subject"] = header_text(part["subject"])
+        message["Date"] = formatdate(localtime=False)
+        message["Message-ID"] = make_msgid(domain=self._domain)
+        message["Auto-Submitted"] = "auto-generated"  # asks mail systems not to send out-of-office replies
+        message.set_content(part["text"])
+        message.add_alternative(part["html"], subtype="html")
+        return message
+
+    def _deliver(self, message: EmailMessage) -> dict[str, tuple[int, bytes]]:
+        """Send ``message``; return the recipients the server refused while taking the others."""
+        settings = self.settings
+        if settings.security == "ssl":
+            smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=self._tls)
+        else:
+            smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+        try:
+            if settings.security == "starttls":
+                smtp.starttls(context=self._tls)
+            if settings.username:
+                smtp.login(settings.username, settings.password)
+            return smtp.send_message(message)
+        finally:
+            _close(smtp)
+
+    def _failure(self, destination: str, error: Exception) -> DeliveryError:
+        server = f"{self.settings.host}:{self.settings.port}"
+
+        def failed(reason: str, *, retryable: bool, config_problem: bool = False) -> DeliveryError:
+            return DeliveryError(self.name, destination, reason, retryable=retryable, config_problem=config_problem)
+
+        if isinstance(error, smtplib.SMTPAuthenticationError):
+            return failed(f"the SMTP server {server} refused the login of {self.settings.username!r} "
+                          f"({error.smtp_code} {_text(error.smtp_error)}); check SMTP_USERNAME and SMTP_PASSWORD "
+                          "(outputs.email.username and password in monitor.yaml)", retryable=False, config_problem=True)
+        if isinstance(error, smtplib.SMTPRecipientsRefused):
+            replies = error.recipients.values()
+            temporary = any(400 <= code < 500 for code, _ in replies)
+            refused = "; ".join(f"{who}: {code} {_text(reply)}" for who, (code, reply) in error.recipients.items())
+            hint = "will try again" if temporary else "check the addresses in outputs.email.to or the route's email_to"
+            return failed(f"the SMTP server {server} refused every recipient ({refused}); {hint}",
+                          retryable=temporary, config_problem=not temporary)
+        if isinstance(error, smtplib.SMTPResponseException):
+            temporary = 400 <= error.smtp_code < 500
+            return failed(f"the SMTP server {server} answered {error.smtp_code} {_text(error.smtp_error)}",
+                          retryable=temporary)
+        if isinstance(error, smtplib.SMTPServerDisconnected):
+            return failed(f"the SMTP server {server} closed the connection ({error})", retryable=True)
+        if isinstance(error, smtplib.SMTPException):  # e.g. no STARTTLS or AUTH on offer
+            return failed(f"the SMTP server {server} cannot do what outputs.email asks: {error}; check security, "
+                          "port and username in monitor.yaml", retryable=False, config_problem=True)
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return failed(f"the certificate of {server} is not trusted ({error.verify_message}); check host, or set "
+                          "ca_file for a private CA", retryable=False, config_problem=True)
+        return failed(f"could not talk to the SMTP server {server}: {error!r}", retryable=True)
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+
+
+def _close(smtp: smtplib.SMTP) -> None:
+    """Say goodbye; a server that fails at QUIT has already accepted or refused the message, so that is no error."""
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()

@@ -1,0 +1,365 @@
+"""Slack output: a digest as Block Kit messages, posted with slack_sdk (bot token and channel, or an incoming webhook).
+
+Everything that came from outside (titles, snippets, source names, terms, topic names) goes through ``escape_mrkdwn``
+so that a headline such as ``<!channel>`` shows as text and pings nobody; links are built here and only to http(s).
+A long digest becomes several parts within Slack's limits; with ``split: thread`` the later parts are replies to the
+first.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from http.client import HTTPException
+from pathlib import Path
+from typing import Any, Literal, TextIO
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from slack_sdk import WebClient, WebhookClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
+from slack_sdk.webhook import WebhookResponse
+
+from monitor.deliver import register
+from monitor.deliver.base import DeliveryError, Output, Part
+from monitor.deliver.render import (
+    context_items,
+    count_text,
+    empty_text,
+    entry_time,
+    headline,
+    safe_link,
+    section_count,
+    term_list,
+)
+from monitor.digest import Digest, DigestEntry, DigestSection, format_datetime
+
+log = logging.getLogger(__name__)
+
+# Slack's limits are 50 blocks, 3,000 characters a section, 150 a header, 10 context elements and an undocumented
+# ~12k characters of block text a message; these stay well inside them.
+MESSAGE_BLOCKS = 40
+MESSAGE_CHARS = 8_000
+SECTION_CHARS = 2_800
+HEADER_CHARS = 150
+CONTEXT_ELEMENTS = 10
+FALLBACK_CHARS = 4_000
+# Longer addresses are shown unlinked rather than eating a section's characters.
+LINK_CHARS = 1_000
+
+WEBHOOK = "webhook"
+
+# Answers only a person can fix, with what to fix; ``{destination}`` is the channel.
+_CONFIG_FIXES = {
+    "invalid_auth": "the bot token is wrong; set SLACK_BOT_TOKEN (outputs.slack.token in monitor.yaml) to the app's "
+    "bot token (xoxb-...)",
+    "not_authed": "no bot token was sent; set SLACK_BOT_TOKEN (outputs.slack.token in monitor.yaml)",
+    "account_inactive": "the bot's account is deactivated; reinstall the Slack app and update SLACK_BOT_TOKEN",
+    "token_revoked": "the bot token was revoked; reinstall the Slack app and update SLACK_BOT_TOKEN",
+    "missing_scope": "the Slack app lacks the chat:write scope; add it and reinstall the app",
+    "channel_not_found": "invite the bot to the channel or fix the channel name in monitor.yaml "
+    "(outputs.slack.channel or a route's slack_channel)",
+    "not_in_channel": "invite the bot to {destination} (/invite @Beatwatch in the channel)",
+    "is_archived": "the channel is archived; unarchive it or choose another channel in monitor.yaml",
+}
+# Incoming-webhook answers that mean the webhook URL itself is unusable.
+_WEBHOOK_CONFIG_ERRORS = {
+    "invalid_token", "no_service", "no_service_id", "no_team", "team_disabled", "no_active_hooks", "action_prohibited",
+    "channel_not_found", "channel_is_archived", "posting_to_general_channel_denied",
+}
+# Answers that mean the message itself is malformed: retrying sends the same thing, so it is a bug to report.
+_MALFORMED_MESSAGE = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "msg_blocks_too_long", "no_text",
+                      "invalid_arguments", "invalid_payload", "too_many_attachments"}
+# Slack-side trouble that passes.
+_TRANSIENT = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+
+
+class SlackSettings(BaseModel):
+    """``outputs.slack`` in monitor.yaml. A bot token (with ``channel``) can thread; a webhook cannot. With both set,
+    the token is used."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    token: str = ""
+    webhook_url: str = ""
+    api_url: str = "https://slack.com/api/"
+    channel: str = ""
+    split: Literal["thread", "messages"] = "thread"
+    unfurl: bool = False
+    timeout: float = Field(30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _somewhere_to_post(self) -> SlackSettings:
+        if not self.token and not self.webhook_url:
+            raise ValueError("set token (a bot token, with channel) or webhook_url (an incoming webhook)")
+        if self.token and not self.channel:
+            raise ValueError('a bot token needs a channel to post in, e.g. channel: "#crime-digest"')
+        for name in ("api_url", "webhook_url"):
+            value = getattr(self, name)
+            if value and not re.match(r"https?://", value):
+                raise ValueError(f"{name} must be an http(s) address, not {value!r}")
+        return self
+
+
+# --- text ---------------------------------------------------------------------------------------------------------
+
+
+def escape_mrkdwn(text: str) -> str:
+    """The one escape for outside text: Slack reads ``&``, ``<`` and ``>`` as control characters (``&`` first)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _clip(escaped: str, limit: int) -> str:
+    """Escaped text cut to ``limit`` characters with an ellipsis, never in the middle of an entity."""
+    if len(escaped) <= limit:
+        return escaped
+    cut = escaped[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def _inline(text: str) -> str:
+    """Outside text, inert and on one line."""
+    return escape_mrkdwn(_one_line(text))
+
+
+def _plain(text: str, limit: int) -> str:
+    """Outside text, inert, on one line and at most ``limit`` characters."""
+    return _clip(_inline(text.strip()), limit)
+
+
+def _link(url: str, label: str) -> str:
+    """``<url|label>`` (``label`` already escaped) for an http(s) address; only the label for anything else."""
+    target = safe_link(url)
+    if target is None:
+        return label
+    # ``|`` and ``>`` would end the address early; whitespace would break it.
+    target = re.sub(r"[|<>\s]", lambda found: f"%{ord(found.group()):02X}", target).replace("&", "&amp;")
+    return f"<{target}|{label}>" if len(target) <= LINK_CHARS else label
+
+
+# --- blocks -------------------------------------------------------------------------------------------------------
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    # verbatim: Slack must not turn bare names or addresses in outside text into mentions or links on its own.
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _context(texts: Sequence[str]) -> dict[str, Any]:
+    return {"type": "context", "elements": [_mrkdwn(text) for text in texts]}
+
+
+def _header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": {"type": "plain_text", "text": _clip(text, HEADER_CHARS)}}
+
+
+def block_chars(block: dict[str, Any]) -> int:
+    """Characters of text in a block, as Slack counts them against a message's total."""
+    texts = [block["text"]] if "text" in block else block.get("elements", [])
+    return sum(len(text["text"]) for text in texts)
+
+
+def _entry_block(entry: DigestEntry) -> dict[str, Any]:
+    title = _link(entry.url, _plain(entry.title or entry.url, 300))
+    marker = "  _(already alerted)_" if entry.alerted else ""
+    facts = [_plain(entry.source_name, 100), entry_time(entry)]
+    if entry.terms:
+        facts.append("matched: " + _plain(term_list(entry.terms), 300))
+    if entry.snippet.page is not None:
+        facts.append(f"p. {entry.snippet.page}")
+    required = [f"*{title}*{marker}", " · ".join(facts)]
+    optional = []
+    if entry.snippet.text:
+        optional.append("> " + _clip(entry.snippet.marked("*", "*", escape=_inline), 900))
+    council = [_link(link, _plain(text, 100)) if link else f"{_plain(label, 40)}: {_plain(text, 100)}"
+               for label, text, link in context_items(entry)]
+    if council:
+        optional.append(" · ".join(council))
+    if entry.also_in:
+        optional.append("Also covered by " + ", ".join(_link(url, _plain(name, 60)) for name, url in entry.also_in[:5]))
+    # The required lines are bounded well below the limit; optional ones go when a huge entry would not fit.
+    lines = required + optional
+    while len("\n".join(lines)) > SECTION_CHARS:
+        lines.pop()
+    return _section("\n".join(lines))
+
+
+def _topic_heading(section: DigestSection, continued: bool = False) -> dict[str, Any]:
+    tail = ", continued" if continued else ""
+    return _section(f"*{_plain(section.topic_name, 200)}* ({section_count(section)}{tail})")
+
+
+def _health_block(digest: Digest) -> dict[str, Any]:
+    problems = [f":warning: *{_plain(p.source_name, 100)}*: {_plain(p.problem, 300)}" for p in digest.health]
+    if len(problems) > CONTEXT_ELEMENTS:
+        hidden = len(problems) - (CONTEXT_ELEMENTS - 1)
+        problems = problems[: CONTEXT_ELEMENTS - 1] + [f"and {hidden} more failing sources"]
+    return _context(problems)
+
+
+class _Packer:
+    """Fills messages with blocks in order, starting a new message before a limit would be passed."""
+
+    def __init__(self) -> None:
+        self.messages: list[list[dict[str, Any]]] = [[]]
+
+    def fits(self, *blocks: dict[str, Any]) -> bool:
+        current = self.messages[-1]
+        chars = sum(block_chars(block) for block in [*current, *blocks])
+        return len(current) + len(blocks) <= MESSAGE_BLOCKS and chars <= MESSAGE_CHARS
+
+    def add(self, block: dict[str, Any], continuation: dict[str, Any] | None = None) -> None:
+        """Add ``block``; if a new message is needed, it starts with ``continuation`` (e.g. the topic repeated)."""
+        if not self.fits(block):
+            self.messages.append([continuation] if continuation else [])
+        self.messages[-1].append(block)
+
+
+def _alert_header(digest: Digest) -> str:
+    topics = ", ".join(section.topic_name for section in digest.sections)
+    return f"Urgent: {_inline(topics)} — {count_text(digest.total)}"
+
+
+def _layout(digest: Digest, alert: bool) -> list[list[dict[str, Any]]]:
+    packer = _Packer()
+    packer.add(_header(_alert_header(digest) if alert else headline(digest)))
+    if digest.empty:
+        packer.add(_section(empty_text(digest)))
+    elif digest.since:
+        packer.add(_context([f"New matches since {format_datetime(digest.since)}."]))
+    for section in digest.sections:
+        heading, entries = _topic_heading(section), [_entry_block(entry) for entry in section.entries]
+        if entries and not packer.fits(heading, entries[0]):
+            packer.messages.append([])  # never leave a topic heading alone at the end of a message
+        packer.add(heading)
+        for block in entries:
+            packer.add(block, _topic_heading(section, continued=True))
+        if section.more:
+            packer.add(_context([f"_and {section.more} more_"]), _topic_heading(section, continued=True))
+    if digest.health:
+        packer.add(_health_block(digest))
+    return packer.messages
+
+
+def _fallback(digest: Digest, alert: bool, number: int, count: int) -> str:
+    """The plain ``text`` Slack shows in notifications and to screen readers."""
+    title = _alert_header(digest) if alert else escape_mrkdwn(headline(digest))
+    if number > 1:
+        return f"{title} (part {number} of {count})"
+    topics = ", ".join(f"{_plain(s.topic_name, 200)} ({section_count(s)})" for s in digest.sections)
+    return _clip(f"{title}: {topics}" if topics else title, FALLBACK_CHARS)
+
+
+# --- output -------------------------------------------------------------------------------------------------------
+
+
+@register
+class SlackOutput(Output):
+    name = "slack"
+    settings_model = SlackSettings
+
+    def __init__(self, settings: SlackSettings, zone: ZoneInfo) -> None:
+        self.settings = settings
+        self.zone = zone  # digest times arrive already in this zone
+        handlers = [RateLimitErrorRetryHandler(max_retry_count=2), ServerErrorRetryHandler(max_retry_count=2)]
+        if settings.token:
+            self._client: WebClient | None = WebClient(token=settings.token, base_url=settings.api_url,
+                                                       timeout=settings.timeout)
+            self._client.retry_handlers.extend(handlers)
+            self._webhook: WebhookClient | None = None
+        else:
+            self._client = None
+            self._webhook = WebhookClient(settings.webhook_url, timeout=settings.timeout)
+            self._webhook.retry_handlers.extend(handlers)
+
+    @classmethod
+    def from_settings(cls, settings, *, data_dir: Path, stream: TextIO) -> SlackOutput | None:
+        configured = settings.outputs.slack
+        return cls(configured, settings.zone) if configured else None
+
+    def destinations(self) -> tuple[str, ...]:
+        return (self.settings.channel,) if self._client else (WEBHOOK,)
+
+    def render(self, digest: Digest, *, alert: bool = False) -> list[Part]:
+        messages = _layout(digest, alert)
+        return [{"text": _fallback(digest, alert, number, len(messages)), "blocks": blocks}
+                for number, blocks in enumerate(messages, start=1)]
+
+    def send(self, destination: str, part: Part, receipts: Sequence[str]) -> str | None:
+        unfurl = self.settings.unfurl
+        try:
+            if self._webhook:
+                answer = self._webhook.send(text=part["text"], blocks=part["blocks"], unfurl_links=unfurl,
+                                            unfurl_media=unfurl)
+                self._check_webhook(answer)
+                return None
+            thread = receipts[0] if self.settings.split == "thread" and receipts else None
+            response = self._client.chat_postMessage(channel=destination, text=part["text"], blocks=part["blocks"],
+                                                     unfurl_links=unfurl, unfurl_media=unfurl, thread_ts=thread)
+            return response["ts"]
+        except SlackApiError as error:
+            raise self._api_failure(destination, error) from error
+        except (OSError, HTTPException) as error:  # refused, reset, timed out, garbled
+            raise DeliveryError(self.name, destination, f"could not reach Slack at {self._address()}: {error!r}; "
+                                "the message may or may not have been posted", retryable=True) from error
+
+    def _address(self) -> str:
+        return self.settings.api_url if self._client else "the incoming webhook"
+
+    def _api_failure(self, destination: str, error: SlackApiError) -> DeliveryError:
+        response = error.response
+        answer = response.data if isinstance(response.data, dict) else {}
+        return self._failure(destination, response.status_code, answer.get("error", ""), response.headers,
+                             answer.get("response_metadata"))
+
+    def _check_webhook(self, answer: WebhookResponse) -> None:
+        if answer.status_code != 200:
+            code = answer.body.strip()
+            if code in _WEBHOOK_CONFIG_ERRORS:
+                raise DeliveryError(self.name, WEBHOOK, f"Slack says {code} for the incoming webhook: create a new "
+                                    "webhook and set SLACK_WEBHOOK_URL (outputs.slack.webhook_url in monitor.yaml)",
+                                    retryable=False, config_problem=True)
+            raise self._failure(WEBHOOK, answer.status_code, code, answer.headers, None)
+
+    def _failure(self, destination: str, status: int, code: str, headers, details) -> DeliveryError:
+        """The failure for Slack's answer: HTTP ``status`` and, for API answers, the ``code`` in ``error``."""
+        answer = code if status == 200 else f"HTTP {status} {code}".strip()
+        if status == 429 or code == "ratelimited":
+            retry_after = _retry_after(headers)
+            return DeliveryError(self.name, destination, f"Slack is rate limiting us (Retry-After: {retry_after})",
+                                 retryable=True, retry_after=retry_after)
+        if status >= 500 or code in _TRANSIENT:
+            return DeliveryError(self.name, destination, f"Slack is failing ({answer})", retryable=True)
+        if code in _CONFIG_FIXES:
+            fix = _CONFIG_FIXES[code].format(destination=destination)
+            return DeliveryError(self.name, destination, f"Slack says {code} for {destination}: {fix}",
+                                 retryable=False, config_problem=True)
+        if code in _MALFORMED_MESSAGE:
+            log.error("Slack refused a message for %s as %s (%s): a bug in Beatwatch's Slack layout, please report it",
+                      destination, code, details)
+        return DeliveryError(self.name, destination, f"Slack refused the message ({answer})", retryable=False)
+
+
+def _retry_after(headers) -> float | None:
+    for name, value in (headers or {}).items():
+        if name.lower() == "retry-after":
+            value = value[0] if isinstance(value, list) else value
+            try:
+                return float(value)
+            except ValueError:
+                return None
+    return None
+

@@ -1,0 +1,160 @@
+"""Digest text for people: markdown and HTML from the Jinja2 templates, and the small helpers every output shares
+(headline, counts, term lists, context lines, marked snippets, safe links)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+from urllib.parse import quote, urlsplit
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+from monitor.digest import Digest, DigestEntry, DigestSection, format_date, format_datetime
+from monitor.match.types import Snippet
+
+# Characters that would turn outside text (titles, snippets) into markdown formatting or links.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>])")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_IDENTIFIER = re.compile(r"[a-z]+(?:_[a-z]+)+")
+# Kept as they are in a markdown link target; spaces, quotes, parentheses and angle brackets get percent-encoded.
+_URL_SAFE = ":/?#[]@!$&*+,;=%~"
+
+
+def headline(digest: Digest, *, alert: bool = False) -> str:
+    """``Beatwatch digest — Thu 26 Nov 2026 — 7 new items``: the heading, and the email subject."""
+    kind = "urgent alert" if alert else "digest"
+    return f"Beatwatch {kind} — {format_date(digest.generated_at)} — {count_text(digest.total)}"
+
+
+def count_text(count: int) -> str:
+    return f"{count} new item{'' if count == 1 else 's'}"
+
+
+def empty_text(digest: Digest) -> str:
+    """The one line an empty digest consists of."""
+    return f"No new matches since {format_datetime(digest.since)}." if digest.since else "No new matches."
+
+
+def section_count(section: DigestSection) -> int:
+    return len(section.entries) + section.more
+
+
+def term_list(terms: Sequence[str]) -> str:
+    return ", ".join(terms)
+
+
+def entry_time(entry: DigestEntry) -> str:
+    return format_datetime(entry.published) if entry.published else "time unknown"
+
+
+def safe_link(url: str) -> str | None:
+    """``url`` if it is an absolute http(s) address, else None: ``javascript:``, relative and other links are not made."""
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def context_items(entry: DigestEntry) -> list[tuple[str, str, str | None]]:
+    """The context of council material as (label, text, link) triples, e.g. ("Committee", "Cabinet", None) or
+    ("Meeting", "Meeting", "https://..."); nothing for articles. Generic over whatever names the source recorded."""
+    if entry.kind == "article":
+        return []
+    items = []
+    for name, value in entry.context:
+        if name.endswith("_url"):
+            label = _label(name.removesuffix("_url"))
+            link = safe_link(value)
+            if link:
+                items.append((label, label, link))
+        else:
+            items.append((_label(name), _readable_value(value), None))
+    return items
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ").strip().capitalize()
+
+
+def _readable_value(value: str) -> str:
+    if _ISO_DATE.fullmatch(value):
+        return format_date(date.fromisoformat(value))
+    if _IDENTIFIER.fullmatch(value):  # e.g. minutes_published
+        return value.replace("_", " ")
+    return value
+
+
+# --- markdown -----------------------------------------------------------------------------------------------------
+
+
+def markdown_text(text: str) -> str:
+    """Outside text made inert in markdown: on one line, formatting characters escaped."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", re.sub(r"\s+", " ", text))
+
+
+def markdown_link(text: str, url: str) -> str:
+    """``[text](url)``, or the bare text when ``url`` is not a safe link."""
+    link = safe_link(url)
+    if not link:
+        return markdown_text(text)
+    return f"[{markdown_text(text)}]({quote(link, safe=_URL_SAFE)})"
+
+
+def markdown_context(entry: DigestEntry) -> str:
+    """The context of council material on one line: ``Committee: Cabinet · Page: 4 · [Meeting](https://...)``."""
+    return " · ".join(
+        markdown_link(text, link) if link else f"{markdown_text(label)}: {markdown_text(text)}"
+        for label, text, link in context_items(entry)
+    )
+
+
+def markdown_snippet(snippet: Snippet) -> str:
+    return snippet.marked("**", "**", escape=markdown_text)
+
+
+# --- HTML ---------------------------------------------------------------------------------------------------------
+
+
+def html_snippet(snippet: Snippet) -> Markup:
+    return Markup(snippet.marked("<mark>", "</mark>", escape=lambda text: str(escape(text))))
+
+
+_TEMPLATES = Environment(
+    loader=PackageLoader("monitor", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+_TEMPLATES.globals.update(
+    headline=headline,
+    empty_text=empty_text,
+    count_text=count_text,
+    section_count=section_count,
+    term_list=term_list,
+    entry_time=entry_time,
+    safe_link=safe_link,
+    context_items=context_items,
+    format_datetime=format_datetime,
+    markdown_text=markdown_text,
+    markdown_link=markdown_link,
+    markdown_context=markdown_context,
+    markdown_snippet=markdown_snippet,
+    html_snippet=html_snippet,
+)
+
+
+def render_markdown(digest: Digest, *, alert: bool = False) -> str:
+    return _TEMPLATES.get_template("digest.md.j2").render(digest=digest, alert=alert)
+
+
+def render_html(digest: Digest, *, alert: bool = False) -> str:
+    """A whole HTML document, safe for email: one column, CSS in one <style> block for css-inline, no scripts, no
+    external assets, only absolute http(s) links."""
+    return _TEMPLATES.get_template("digest.html.j2").render(digest=digest, alert=alert)
+
+
+def digest_preview_html(digest: Digest) -> str:
+    """The HTML preview ``monitor demo`` writes: the digest exactly as the HTML outputs show it."""
+    return render_html(digest)

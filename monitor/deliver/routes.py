@@ -1,0 +1,37 @@
+"""Routing: which topics go to which (output, destination). Without routes every topic goes to every output."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from monitor.config.models import KeywordsFile, MonitorSettings, Route
+
+Destination = tuple[str, str]
+
+
+def plan_routes(settings: MonitorSettings, keywords: KeywordsFile, outputs: Mapping) -> dict[Destination, list[str]]:
+    """Topic ids per (output, destination), topics in YAML order.
+
+    A topic named in a route goes to that route's Slack channel and email recipients instead of the defaults of those
+    outputs; outputs the route does not name keep their defaults. The console always shows every topic.
+    """
+    plan: dict[Destination, list[str]] = {}
+    for topic in keywords.topics:
+        for destination in _destinations(topic.id, settings.routes, outputs):
+            plan.setdefault(destination, []).append(topic.id)
+    return plan
+
+
+def _destinations(topic_id: str, routes: list[Route], outputs: Mapping) -> list[Destination]:
+    routed: dict[str, list[str]] = {}
+    for route in routes:
+        if topic_id in route.topics:
+            if route.slack_channel:
+                routed.setdefault("slack", []).append(route.slack_channel)
+            if route.email_to:
+                routed.setdefault("email", []).append(", ".join(route.email_to))
+    found: list[Destination] = []
+    for name, output in outputs.items():
+        for destination in routed.get(name) or output.destinations():
+            found.append((name, destination))
+    return list(dict.fromkeys(found))

@@ -1,0 +1,279 @@
+"""A small programmable web site on 127.0.0.1, for the offline demo and for every test that needs a server.
+
+    with LocalSite() as site:
+        site.add("/feed.xml", feed_bytes, content_type="application/rss+xml")   # static, with ETag and Last-Modified
+        site.add_handler("/flaky", lambda request: (503, {"Retry-After": "60"}, b"busy"))
+        site.serve_directory(Path("site"))                                         # {{BASE}} becomes site.url("")
+        fetch(site.url("/feed.xml")); site.requests[-1].headers["if-none-match"]
+
+Answers are HTTP/1.0 (one request per connection), so a handler may return its body as an iterable of chunks, written
+as they come: that is how tests build slow or endless responses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import mimetypes
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime, parsedate_to_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+logger = logging.getLogger(__name__)
+
+Body = bytes | str | Iterable[bytes]
+Reply = tuple[int, Mapping[str, str], Body]
+
+
+class Request(NamedTuple):
+    """One request the site received, as logged in ``LocalSite.requests`` and passed to handlers."""
+
+    method: str
+    path: str  # as sent, query string included
+    headers: Mapping[str, str]  # lower-case names
+
+
+Handler = Callable[[Request], Reply]
+
+# Our own table first: the system's mime.types differs between machines and knows nothing of feeds.
+_CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".htm": "text/html; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".xml": "application/xml",
+    ".rss": "application/rss+xml",
+    ".atom": "application/atom+xml",
+    ".json": "application/json",
+    ".pdf": "application/pdf",
+    ".ics": "text/calendar; charset=utf-8",
+}
+
+
+class LocalSite:
+    """An HTTP server on 127.0.0.1 at a free port, serving what the test or demo put on it. Use it as a context manager."""
+
+    def __init__(self) -> None:
+        self._server = _QuietServer(("127.0.0.1", 0), _RequestHandler)
+        self._server.site = self
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._routes: dict[str, Handler] = {}
+        self._modified: dict[str, datetime] = {}
+        self._requests: list[Request] = []
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._serve, name=f"LocalSite {self.base_url}", daemon=True)
+
+    def __enter__(self) -> LocalSite:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _serve(self) -> None:
+        # a short poll interval keeps close() (which waits for the loop to notice) quick: tests start many sites
+        self._server.serve_forever(poll_interval=0.02)
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._server.shutdown()
+        self._server.server_close()
+
+    def url(self, path: str) -> str:
+        """The absolute URL of ``path`` on this site."""
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    # --- what the site serves -------------------------------------------------------------------------------------
+
+    def add(
+        self,
+        path: str,
+        body: bytes | str,
+        content_type: str = "text/html; charset=utf-8",
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+        *,
+        etag: bool = True,
+        last_modified: bool = True,
+    ) -> None:
+        """Serve ``body`` at ``path``. A 200 resource carries a strong ETag (a hash of the body) and a Last-Modified
+        date, and answers conditional requests with 304. Adding the same path again moves its Last-Modified on by
+        at least a second, so a changed resource is never "not modified" to If-Modified-Since."""
+        content = body.encode("utf-8") if isinstance(body, str) else body
+        resource = _StaticResource(
+            content,
+            {"Content-Type": content_type, **(headers or {})},
+            status=status,
+            etag=f'"{hashlib.sha256(content).hexdigest()[:20]}"' if etag else None,
+            modified=self._next_modified(path) if last_modified else None,
+        )
+        self.add_handler(path, resource)
+
+    def add_handler(self, path: str, handler: Handler) -> None:
+        """Answer ``path`` with ``handler(request) -> (status, headers, body)``; body may be an iterable of chunks."""
+        if not path.startswith("/"):
+            raise ValueError(f"path {path!r} must start with '/'")
+        with self._lock:
+            self._routes[path] = handler
+
+    def remove(self, path: str) -> None:
+        with self._lock:
+            if self._routes.pop(path, None) is None:
+                raise KeyError(f"nothing is served at {path!r}, so it cannot be removed")
+
+    def serve_directory(self, root: Path | str, prefix: str = "/") -> None:
+        """Serve every file under ``root`` at ``prefix`` + its relative path (``dir/index.html`` also at ``dir/``).
+
+        ``{{BASE}}`` in text files becomes this site's base URL (no trailing slash), so fixtures can hold absolute links.
+        """
+        root = Path(root)
+        if not root.is_dir():
+            raise FileNotFoundError(f"cannot serve {root}: it is not a directory")
+        for file in sorted(root.rglob("*")):
+            if not file.is_file():
+                continue
+            path = f"{prefix.rstrip('/')}/{file.relative_to(root).as_posix()}"
+            body, content_type = self._with_base_url(file.read_bytes()), _content_type(file)
+            self.add(path, body, content_type=content_type)
+            if file.name == "index.html":
+                self.add(path.removesuffix("index.html"), body, content_type=content_type)
+
+    @property
+    def requests(self) -> list[Request]:
+        """Every request received so far, oldest first (a copy)."""
+        with self._lock:
+            return list(self._requests)
+
+    # --- serving --------------------------------------------------------------------------------------------------
+
+    def _answer(self, request: Request) -> Reply:
+        with self._lock:
+            self._requests.append(request)
+            # a route added with a query string matches only that query; otherwise the query is ignored
+            handler = self._routes.get(request.path) or self._routes.get(urlsplit(request.path).path)
+        if handler is None:
+            return 404, {"Content-Type": "text/plain; charset=utf-8"}, f"nothing is served at {request.path}"
+        try:
+            return handler(request)
+        except Exception as error:  # a broken test handler must show up as a 500, not a hung client
+            logger.exception("handler for %s failed", request.path)
+            return 500, {"Content-Type": "text/plain; charset=utf-8"}, f"handler for {request.path} failed: {error!r}"
+
+    def _next_modified(self, path: str) -> datetime:
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        with self._lock:
+            previous = self._modified.get(path)
+            modified = now if previous is None or now > previous else previous + timedelta(seconds=1)
+            self._modified[path] = modified
+        return modified
+
+    def _with_base_url(self, data: bytes) -> bytes:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data  # binary (a PDF, an image): served as it is
+        return text.replace("{{BASE}}", self.base_url).encode("utf-8")
+
+
+class _StaticResource:
+    """A fixed answer; a 200 one honours If-None-Match and If-Modified-Since."""
+
+    def __init__(
+        self, content: bytes, headers: Mapping[str, str], *, status: int, etag: str | None, modified: datetime | None
+    ) -> None:
+        self.content, self.status, self.etag, self.modified = content, status, etag, modified
+        validators = {}
+        if etag:
+            validators["ETag"] = etag
+        if modified:
+            validators["Last-Modified"] = format_datetime(modified, usegmt=True)
+        self.headers = {**validators, **headers} if status == 200 else dict(headers)
+        self.validator_headers = validators
+
+    def __call__(self, request: Request) -> Reply:
+        if self.status == 200 and self._not_modified(request.headers):
+            return 304, self.validator_headers, b""
+        return self.status, self.headers, self.content
+
+    def _not_modified(self, headers: Mapping[str, str]) -> bool:
+        # RFC 9110 §13.1.3: when If-None-Match is present, If-Modified-Since is ignored
+        if "if-none-match" in headers:
+            wanted = [tag.strip().removeprefix("W/") for tag in headers["if-none-match"].split(",")]
+            return self.etag is not None and ("*" in wanted or self.etag in wanted)
+        since = _http_date(headers.get("if-modified-since"))
+        return self.modified is not None and since is not None and self.modified <= since
+
+
+def _http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _content_type(file: Path) -> str:
+    suffix = file.suffix.lower()
+    if suffix in _CONTENT_TYPES:
+        return _CONTENT_TYPES[suffix]
+    guessed, _encoding = mimetypes.guess_type(file.name)
+    return guessed or "application/octet-stream"
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+    site: LocalSite
+
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+        # Clients that hang up early (timeouts, size caps) are what the tests provoke; keep stderr clean.
+        logger.debug("connection from %s ended with an error", client_address, exc_info=True)
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    server: _QuietServer
+
+    def do_GET(self) -> None:  # noqa: N802 (the name http.server dispatches to)
+        self._serve(send_body=True)
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._serve(send_body=False)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        """Silence the default one-line-per-request log on stderr."""
+
+    def _serve(self, *, send_body: bool) -> None:
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        status, reply_headers, body = self.server.site._answer(Request(self.command, self.path, headers))
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        self.send_response(status)
+        for name, value in reply_headers.items():
+            self.send_header(name, value)
+        if isinstance(body, bytes):
+            if not any(name.lower() == "content-length" for name in reply_headers):
+                self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if send_body and status not in (204, 304):
+                self.wfile.write(body)
+        else:
+            self.end_headers()
+            if send_body:
+                self._write_chunks(body)
+
+    def _write_chunks(self, chunks: Iterable[bytes]) -> None:
+        try:
+            for chunk in chunks:
+                self.wfile.write(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up, as a timeout or size cap should make it
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()  # let a generator's finally run now

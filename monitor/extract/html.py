@@ -1,0 +1,113 @@
+"""HTML to plain text: the main text of an article page (trafilatura), and short HTML fragments (BeautifulSoup).
+
+Matching runs on this text, so what must stay out matters as much as what gets in: menus, "most read" sidebars, reader
+comments and footers name other crimes and other places, and would make a story match topics it is not about.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import trafilatura
+import trafilatura.meta
+from bs4 import BeautifulSoup
+
+# Elements whose content is a separate line of text. <br> is handled on its own: it is a break, not a box.
+_BLOCK_ELEMENTS = (
+    "address", "article", "aside", "blockquote", "caption", "dd", "div", "dl", "dt", "figcaption", "figure", "footer",
+    "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table",
+    "tbody", "thead", "tfoot", "tr", "ul",
+)  # fmt: skip
+_CELL_ELEMENTS = ("td", "th")
+_INVISIBLE_ELEMENTS = ("script", "style", "template", "noscript", "head")
+_BLANK_LINES = re.compile(r"\n[ \t\xa0]*(?:\n[ \t\xa0]*)+")
+_TRAILING_SPACE = re.compile(r"[ \t\xa0]+\n")
+
+# Ask htmldate for the time as well as the day: pages usually state both in their metadata.
+_DATE_PARAMS = {"original_date": True, "extensive_search": False, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
+
+
+@dataclass(frozen=True)
+class ExtractedText:
+    """The main text of a page, with the title and publication time the page states about itself when it does."""
+
+    text: str
+    title: str | None = None
+    published: datetime | None = None
+
+
+def extract_article(html_bytes: bytes, url: str) -> ExtractedText | None:
+    """The article body of a downloaded page, without navigation, sidebars, comments or footer; None if there is none.
+
+    ``url`` is the address the page was fetched from (after redirects): trafilatura uses it for metadata.
+    """
+    document = trafilatura.bare_extraction(
+        html_bytes,
+        url=url,
+        with_metadata=True,
+        include_comments=False,  # reader comments would make stories match what readers say, not what they report
+        include_tables=True,
+        deduplicate=False,
+        date_extraction_params=dict(_DATE_PARAMS),
+    )
+    if document is None:
+        return None
+    text = _tidy_paragraphs(document.text or "")
+    if not text:
+        return None
+    return ExtractedText(text=text, title=(document.title or "").strip() or None, published=_page_date(document.date))
+
+
+def reset_caches() -> None:
+    """Free trafilatura's and htmldate's caches, which only grow; call it after each poll in a long-running process."""
+    trafilatura.meta.reset_caches()
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of a short piece of HTML (a feed summary, a title, a table of minutes).
+
+    Block elements and ``<br>`` become line breaks, entities are unescaped, runs of spaces collapse to one, and empty
+    lines go (Word's ``<p>&nbsp;</p>`` spacer paragraphs among them). Text without markup passes through unescaped.
+    """
+    if "<" not in fragment:
+        return _tidy_lines(html.unescape(fragment))
+    soup = BeautifulSoup(fragment, "lxml")
+    for element in soup.find_all(_INVISIBLE_ELEMENTS):
+        element.decompose()
+    for element in soup.find_all("br"):
+        element.replace_with("\n")
+    for element in soup.find_all(_BLOCK_ELEMENTS):
+        element.insert_before("\n")
+        element.insert_after("\n")
+    for element in soup.find_all(_CELL_ELEMENTS):
+        element.insert_after(" ")
+    return _tidy_lines(soup.get_text())
+
+
+def one_line(text: str) -> str:
+    """``text`` with every run of whitespace, line breaks included, as one space: for titles."""
+    return " ".join(text.split())
+
+
+def _tidy_lines(text: str) -> str:
+    lines = (one_line(line) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def _tidy_paragraphs(text: str) -> str:
+    text = _TRAILING_SPACE.sub("\n", text.replace("\r\n", "\n"))
+    return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+def _page_date(value: str | None) -> datetime | None:
+    """htmldate's answer as an aware UTC datetime; a page that gives no time zone is taken to mean UTC."""
+    if not value:
+        return None
+    try:
+        stamp = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)

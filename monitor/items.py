@@ -1,0 +1,67 @@
+"""Items: the unit every source produces and every later stage consumes, and how an item is recognised again."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+# Query parameters that only track where a click came from; two links that differ by them are the same story.
+_TRACKING_PARAMS = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "ref", "cmpid", "icid", "at_medium", "at_campaign")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One story, agenda item, minute, document or decision, as a source found it.
+
+    ``key`` identifies the item within its source. ``aliases`` are other keys under which the same item could come back
+    (its normalised link, a hash of title and date) so that a feed that changes GUIDs or republishes is not reported twice.
+    ``body`` is the full text (filled by the extract stage for articles, by the source for council material); ``body_note``
+    says why it is missing when it is.
+    """
+
+    source_id: str
+    key: str
+    url: str
+    title: str
+    summary: str = ""
+    published: datetime | None = None
+    body: str | None = None
+    body_note: str = ""
+    aliases: tuple[str, ...] = ()
+    kind: str = "article"
+    context: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return (self.key, *(alias for alias in self.aliases if alias != self.key))
+
+    def with_body(self, body: str | None, note: str = "") -> Item:
+        return replace(self, body=body, body_note=note)
+
+
+def normalise_url(url: str) -> str:
+    """The form of a link used for identity: lower-case host, no fragment, no tracking parameters, no trailing slash."""
+    parts = urlsplit(url.strip())
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, urlencode(sorted(query)), ""))
+
+
+def _is_tracking(param: str) -> bool:
+    lowered = param.lower()
+    return any(lowered == p or (p.endswith("_") and lowered.startswith(p)) for p in _TRACKING_PARAMS)
+
+
+def identity_keys(entry_id: str | None, link: str | None, title: str, published: datetime | None) -> tuple[str, ...]:
+    """Every key under which an entry may be recognised, strongest first: its id, its normalised link, a content hash."""
+    keys: list[str] = []
+    if entry_id and entry_id.strip():
+        keys.append("id:" + entry_id.strip())
+    if link and link.strip():
+        keys.append("url:" + normalise_url(link))
+    if not keys:
+        stamp = published.isoformat() if published else ""
+        keys.append("hash:" + hashlib.sha256(f"{title.strip()}\n{stamp}".encode()).hexdigest()[:32])
+    return tuple(dict.fromkeys(keys))

@@ -1,0 +1,445 @@
+"""The compiled rules: one pass over each field finds the terms of every topic at once, then each topic is judged.
+
+How a field is searched:
+
+- Every plain word, phrase and wildcard prefix of every topic is a key of ONE Aho-Corasick automaton (pyahocorasick),
+  which reports every occurrence of every key, overlapping ones included, in a single pass over the normalised text.
+  An occurrence counts when it stands on word boundaries (the characters either side are not letters or digits);
+  a wildcard's occurrence instead runs on to the end of its word.
+- Terms of ``stem: true`` topics are stemmed and searched with a second automaton in a stemmed view of the field.
+- Regular expressions (rare) are searched one by one.
+
+Each distinct thing to look for is a numbered *pattern*, shared by every topic that uses it. A topic is judged only
+when one of the patterns that can make it match was found, and then only from the patterns found.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import accumulate
+from typing import NamedTuple
+
+import ahocorasick
+
+from monitor.config.keywords import FIELDS, KeywordsFile
+from monitor.match.explain import TopicReport
+from monitor.match.normalise import WORD, WORD_CHAR, Normalised, collapse_spaces, normalise
+from monitor.match.rules import TopicRules, parse_rules
+from monitor.match.snippets import excerpt, snippet_for
+from monitor.match.stemming import stemmed_view
+from monitor.match.terms import Near, Phrase, Regex, Term
+from monitor.match.types import Hit, Match
+from monitor.match.view import word_view
+
+Span = tuple[int, int]
+
+_WORD_TAIL = re.compile(WORD_CHAR + "*")
+_LISTS = ("any", "all", "not", "ignore", "place")
+_EXACT, _PREFIX = 0, 1  # the two pattern slots of an automaton key: the key itself, and words starting with it
+_CONTEXT_LENGTH = 90
+_FIELD_ORDER = {field: index for index, field in enumerate(FIELDS)}
+
+
+@dataclass(frozen=True, eq=False)
+class _Probe:
+    """How to find one term of a topic: a pattern, or for NEAR two patterns and a distance in words."""
+
+    list_name: str
+    term: Term
+    pattern: int
+    near: tuple[int, int] | None = None  # (pattern of the right side, distance)
+
+    @property
+    def patterns(self) -> tuple[int, ...]:
+        return (self.pattern,) if self.near is None else (self.pattern, self.near[0])
+
+
+@dataclass(frozen=True)
+class _Topic:
+    rules: TopicRules
+    probes: dict[str, tuple[_Probe, ...]]  # by list name, in YAML order
+    by_pattern: dict[int, tuple[_Probe, ...]]  # the probes using each pattern, but those of ``ignore``
+    ignore_patterns: frozenset[int]
+    triggers: frozenset[int]  # patterns of which at least one must be found for the topic to match
+
+
+class _Field(NamedTuple):  # a NamedTuple rather than a dataclass: made for every field of every item
+    """One field of an item, normalised and searched: ``found`` maps pattern ids to their spans in ``normalised``."""
+
+    name: str
+    normalised: Normalised
+    found: dict[int, list[Span]]
+
+
+class _Verdict(NamedTuple):
+    """A topic judged on one item, in normalised offsets: what counted, by list, and what ``ignore`` set aside."""
+
+    topic: _Topic
+    counted: dict[str, list[tuple[_Probe, str, Span]]]  # by list name: "any", "all", "not", "ignore", "place"
+    ignored: list[tuple[_Probe, str, Span]]
+
+    def of(self, *list_names: str) -> list[tuple[_Probe, str, Span]]:
+        return [found for name in list_names for found in self.counted[name]]
+
+    def missing_all(self) -> list[Term]:
+        present = {probe for probe, _, _ in self.counted["all"]}
+        return [probe.term for probe in self.topic.probes["all"] if probe not in present]
+
+    @property
+    def matched(self) -> bool:
+        rules = self.topic.rules
+        return (
+            (not rules.any or bool(self.counted["any"]))
+            and not self.counted["not"]
+            and (not rules.place_names or bool(self.counted["place"]))
+            and not self.missing_all()
+        )
+
+
+class _Patterns:
+    """The distinct things to look for, numbered; the same phrase in many topics is looked for once."""
+
+    def __init__(self) -> None:
+        self.plain: dict[str, list[int]] = {}  # automaton key -> [exact pattern id, prefix pattern id], -1 if unused
+        self.stemmed: dict[str, list[int]] = {}
+        self.regexes: dict[tuple[str, int], int] = {}
+        self.count = 0
+
+    def of_phrase(self, phrase: Phrase, stem: bool) -> int:
+        if phrase.prefix:
+            return self._keyed(self.plain, phrase.key, _PREFIX)
+        if stem:
+            return self._keyed(self.stemmed, stemmed_view(phrase.key)[0], _EXACT)
+        return self._keyed(self.plain, phrase.key, _EXACT)
+
+    def of_regex(self, regex: Regex) -> int:
+        return self._numbered(self.regexes, (regex.pattern.pattern, regex.pattern.flags))
+
+    def _keyed(self, table: dict[str, list[int]], key: str, slot: int) -> int:
+        ids = table.setdefault(key, [-1, -1])
+        if ids[slot] < 0:
+            ids[slot] = self._new()
+        return ids[slot]
+
+    def _numbered(self, table: dict, key) -> int:
+        if key not in table:
+            table[key] = self._new()
+        return table[key]
+
+    def _new(self) -> int:
+        self.count += 1
+        return self.count - 1
+
+
+def _automaton(keys: dict[str, list[int]]) -> ahocorasick.Automaton | None:
+    """One automaton over the word view (see ``_find_keys``) finding every key in ``keys``."""
+    if not keys:
+        return None
+    entries: defaultdict[str, list[tuple[int, int, bool, re.Pattern[str] | None, int]]] = defaultdict(list)
+    for key, slots in keys.items():
+        first_word = key.split(" ", 1)[0]
+        for slot, pattern_id in enumerate(slots):
+            if pattern_id < 0:
+                continue
+            prefix = slot == _PREFIX
+            lead = int(key[0].isalnum())  # a key starting with a letter or digit must start a word
+            trail = first_word[-1].isalnum() and (first_word != key or not prefix)  # ... and the word must end
+            view_key = " " * lead + word_view(first_word) + " " * trail
+            entries[view_key].append((lead, pattern_id, prefix, _confirmation(key, prefix), len(key)))
+    automaton = ahocorasick.Automaton()
+    for view_key, found in entries.items():
+        automaton.add_word(view_key, (len(view_key), tuple(found)))
+    automaton.make_automaton()
+    return automaton
+
+
+def _confirmation(key: str, prefix: bool) -> re.Pattern[str] | None:
+    """What confirms ``key`` where the view of its first word was found; None when the view has said it all."""
+    if key.isascii() and key.isalnum():
+        return None
+    source = " +".join(map(re.escape, key.split(" ")))  # a space of the key matches a run of spaces
+    if prefix:
+        source += WORD_CHAR + "*"
+    elif key[-1].isalnum():
+        source += f"(?!{WORD_CHAR})"
+    return re.compile(source)
+
+
+def _find_keys(automaton: ahocorasick.Automaton, texts: Sequence[str]) -> list[defaultdict[int, list[Span]]]:
+    """Every occurrence of every key on word boundaries in each of ``texts``; where matching spends its time.
+
+    The automaton reads all texts in one pass, joined by ``\\x00`` (which no normalised text contains, so no key
+    reaches from one text into the next), in their *word view* (``view.word_view``) with a space added at either
+    end. It knows each key by the view of the key's first word, with a space put before it when the key starts with
+    a letter or digit, and after it when that word must end there. So keys are found only where words start, and
+    since nearly every automaton key begins with a space, the automaton's root has one way out instead of dozens,
+    which makes pyahocorasick about three times faster. Where the view cannot tell (punctuation, letters beyond
+    ASCII, more words), a regular expression confirms the key in the real text at the place found.
+    """
+    joined = "\x00".join(texts)
+    starts = list(accumulate((len(text) + 1 for text in texts[:-1]), initial=0))
+    found: list[defaultdict[int, list[Span]]] = [defaultdict(list) for _ in texts]
+    for last, (length, entries) in automaton.iter(" " + word_view(joined) + " "):
+        before = last - length  # where the occurrence starts in ``joined``, less the padding space before the key
+        for lead, pattern_id, prefix, confirmation, size in entries:
+            start = before + lead
+            if confirmation is None:
+                end = _WORD_TAIL.match(joined, start + size).end() if prefix else start + size
+            elif start < 0 or not (confirmed := confirmation.match(joined, start)):
+                continue
+            else:
+                end = confirmed.end()
+            text = bisect_right(starts, start) - 1
+            found[text][pattern_id].append((start - starts[text], end - starts[text]))
+    return found
+
+
+class _Blocked:
+    """The stretches of a field covered by a topic's ``ignore`` terms: occurrences overlapping them do not count."""
+
+    def __init__(self, spans: Iterable[Span]) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        for start, end in sorted(spans):
+            if self._ends and start < self._ends[-1]:
+                self._ends[-1] = max(self._ends[-1], end)
+            else:
+                self._starts.append(start)
+                self._ends.append(end)
+
+    def split(self, spans: Sequence[Span]) -> tuple[Sequence[Span], list[Span]]:
+        """(the spans that count, the spans set aside)."""
+        if not self._starts:
+            return spans, []
+        kept, dropped = [], []
+        for span in spans:
+            k = bisect_left(self._starts, span[1]) - 1  # the last blocked stretch starting before the span ends
+            (dropped if k >= 0 and self._ends[k] > span[0] else kept).append(span)
+        return kept, dropped
+
+
+_NOTHING_BLOCKED = _Blocked(())
+
+
+def _near(left: list[Span], right: list[Span], distance: int, text: str) -> list[Span]:
+    """The occurrences of either side with an occurrence of the other side at most ``distance`` words away."""
+    paired = set()
+    for sides in ((left, right), (right, left)):
+        paired.update(_with_partner(*sides, distance, text))
+    return sorted(paired)
+
+
+def _with_partner(spans: list[Span], others: list[Span], distance: int, text: str) -> Iterable[Span]:
+    # the closest other occurrence on each side is the one with the fewest words in between
+    by_start = sorted(others)
+    starts = [start for start, _ in by_start]
+    by_end = sorted(others, key=lambda span: span[1])
+    ends = [end for _, end in by_end]
+    for span in spans:
+        after = bisect_left(starts, span[1])
+        if after < len(starts) and _words_between(text, span[1], starts[after], distance) < distance:
+            yield span
+            continue
+        before = bisect_right(ends, span[0]) - 1
+        if before >= 0 and _words_between(text, ends[before], span[0], distance) < distance:
+            yield span
+
+
+def _words_between(text: str, start: int, end: int, limit: int) -> int:
+    """How many words lie in ``text[start:end]``, counting no further than ``limit``."""
+    count = 0
+    for _ in WORD.finditer(text, start, end):
+        count += 1
+        if count == limit:
+            break
+    return count
+
+
+class Matcher:
+    """Every topic of keywords.yaml, compiled once; ``match`` and ``explain`` are safe to call from many threads."""
+
+    def __init__(self, topics: Sequence[TopicRules]) -> None:
+        patterns = _Patterns()
+        self._topics = tuple(_compile_topic(rules, patterns) for rules in topics)
+        self._plain = _automaton(patterns.plain)
+        self._stemmed = _automaton(patterns.stemmed)
+        self._regexes = tuple((pattern_id, re.compile(*key)) for key, pattern_id in patterns.regexes.items())
+        self._fields = tuple(field for field in FIELDS if any(field in rules.fields for rules in topics))
+        self._stem_fields = frozenset(field for rules in topics if rules.stem for field in rules.fields)
+        triggered: defaultdict[int, set[int]] = defaultdict(set)
+        for index, topic in enumerate(self._topics):
+            for pattern_id in topic.triggers:
+                triggered[pattern_id].add(index)
+        self._triggered = dict(triggered)
+
+    @classmethod
+    def compile(cls, keywords: KeywordsFile) -> Matcher:
+        """Raises ``ConfigProblem`` (or an ``ExceptionGroup`` of them) located in keywords.yaml for rules that are wrong."""
+        return cls(parse_rules(keywords))
+
+    @property
+    def topics(self) -> tuple[TopicRules, ...]:
+        return tuple(topic.rules for topic in self._topics)
+
+    def match(self, fields: Mapping[str, str]) -> list[Match]:
+        """One ``Match`` per topic that matches ``fields`` ("title", "summary", "body"; missing ones are empty)."""
+        scans = self._scan(fields)
+        found = set().union(*(scan.found for scan in scans.values()))
+        candidates = sorted(set().union(*(self._triggered.get(pattern_id, ()) for pattern_id in found)))
+        verdicts = (_judge(self._topics[index], scans) for index in candidates)
+        return [_as_match(verdict, scans) for verdict in verdicts if verdict.matched]
+
+    def explain(self, fields: Mapping[str, str], topic: str | None = None) -> list[TopicReport]:
+        """Why each topic (or only ``topic``) matches ``fields`` or not, for people checking their rules."""
+        topics = self._topics if topic is None else [self._topic(topic)]
+        scans = self._scan(fields)
+        return [_report(_judge(each, scans), scans) for each in topics]
+
+    def _topic(self, topic_id: str) -> _Topic:
+        for topic in self._topics:
+            if topic.rules.id == topic_id:
+                return topic
+        known = ", ".join(topic.rules.id for topic in self._topics)
+        raise ValueError(f"there is no topic {topic_id!r} in keywords.yaml; the topics are: {known}")
+
+    def _scan(self, fields: Mapping[str, str]) -> dict[str, _Field]:
+        """Each field normalised and searched."""
+        normalised = [normalise(fields.get(name) or "") for name in self._fields]
+        texts = [each.text for each in normalised]
+        if self._plain is None:
+            found: list[defaultdict[int, list[Span]]] = [defaultdict(list) for _ in texts]
+        else:
+            found = _find_keys(self._plain, texts)
+        for name, text, in_field in zip(self._fields, texts, found):
+            if self._stemmed is not None and name in self._stem_fields:
+                self._find_stemmed(text, in_field)
+            if self._regexes:
+                self._find_regexes(text, in_field)
+        return {name: _Field(name, *scanned) for name, *scanned in zip(self._fields, normalised, found)}
+
+    def _find_stemmed(self, text: str, found: defaultdict[int, list[Span]]) -> None:
+        stemmed, back = stemmed_view(text)
+        for pattern_id, spans in _find_keys(self._stemmed, [stemmed])[0].items():
+            found[pattern_id] = [(back.start(start), back.end(end)) for start, end in spans]
+
+    def _find_regexes(self, text: str, found: defaultdict[int, list[Span]]) -> None:
+        single_spaced, back = collapse_spaces(text)  # regular expressions see single spaces
+        for pattern_id, pattern in self._regexes:
+            for occurrence in pattern.finditer(single_spaced):
+                if occurrence.end() > occurrence.start():
+                    found[pattern_id].append((back.start(occurrence.start()), back.end(occurrence.end())))
+
+
+def _compile_topic(rules: TopicRules, patterns: _Patterns) -> _Topic:
+    lists = {"any": rules.any, "all": rules.all, "not": rules.not_, "ignore": rules.ignore, "place": rules.places}
+    probes = {
+        name: tuple(_probe(name, term, patterns, stem=rules.stem and name != "place") for term in terms)
+        for name, terms in lists.items()
+    }
+    by_pattern: defaultdict[int, list[_Probe]] = defaultdict(list)
+    for name in ("any", "all", "not", "place"):
+        for probe in probes[name]:
+            for pattern_id in dict.fromkeys(probe.patterns):
+                by_pattern[pattern_id].append(probe)
+    ignore_patterns = frozenset(pattern_id for probe in probes["ignore"] for pattern_id in probe.patterns)
+    deciding = probes["any"] or probes["all"]
+    triggers = frozenset(pattern_id for probe in deciding for pattern_id in probe.patterns)
+    return _Topic(rules, probes, {key: tuple(value) for key, value in by_pattern.items()}, ignore_patterns, triggers)
+
+
+def _probe(list_name: str, term: Term, patterns: _Patterns, *, stem: bool) -> _Probe:
+    body = term.body
+    if isinstance(body, Regex):
+        return _Probe(list_name, term, patterns.of_regex(body))
+    if isinstance(body, Near):
+        left, right = patterns.of_phrase(body.left, stem), patterns.of_phrase(body.right, stem)
+        return _Probe(list_name, term, left, (right, body.distance))
+    return _Probe(list_name, term, patterns.of_phrase(body, stem))
+
+
+def _judge(topic: _Topic, scans: Mapping[str, _Field]) -> _Verdict:
+    counted: dict[str, list[tuple[_Probe, str, Span]]] = {name: [] for name in _LISTS}
+    ignored: list[tuple[_Probe, str, Span]] = []
+    for field in topic.rules.fields:
+        scan = scans[field]
+        present = [pattern_id for pattern_id in scan.found if pattern_id in topic.by_pattern]
+        if not present:
+            continue
+        blocked = _NOTHING_BLOCKED
+        if not topic.ignore_patterns.isdisjoint(scan.found):
+            ignores = [(probe, field, span) for probe in topic.probes["ignore"] for span in _spans(probe, scan, blocked)[0]]
+            counted["ignore"] += ignores
+            blocked = _Blocked(span for _, _, span in ignores)
+        near_done: set[_Probe] = set()  # a NEAR probe is listed under both its patterns
+        for pattern_id in present:
+            for probe in topic.by_pattern[pattern_id]:
+                if probe.near is not None:
+                    if probe in near_done:
+                        continue
+                    near_done.add(probe)
+                kept, dropped = _spans(probe, scan, blocked)
+                counted[probe.list_name] += [(probe, field, span) for span in kept]
+                ignored += [(probe, field, span) for span in dropped]
+    return _Verdict(topic, counted, ignored)
+
+
+def _spans(probe: _Probe, scan: _Field, blocked: _Blocked) -> tuple[Sequence[Span], list[Span]]:
+    """(occurrences of ``probe``'s term in ``scan`` that count, those set aside by ``blocked``)."""
+    left, left_dropped = blocked.split(scan.found.get(probe.pattern, ()))
+    if probe.near is None:
+        return left, left_dropped
+    right_pattern, distance = probe.near
+    right, right_dropped = blocked.split(scan.found.get(right_pattern, ()))
+    paired = _near(left, right, distance, scan.normalised.text) if left and right else []
+    return paired, left_dropped + right_dropped
+
+
+def _hits(found: Iterable[tuple[_Probe, str, Span]], scans: Mapping[str, _Field]) -> tuple[Hit, ...]:
+    """Hits in the original text, in field order then position; a term in both ``any`` and ``all`` counts once."""
+    places = {(_FIELD_ORDER[field], *scans[field].normalised.original_span(*span), probe.term.written) for probe, field, span in found}
+    return tuple(Hit(term, FIELDS[field], start, end) for field, start, end, term in sorted(places))
+
+
+def _as_match(verdict: _Verdict, scans: Mapping[str, _Field]) -> Match:
+    deciding = verdict.of("any", "all")
+    fired = {probe for probe, _, _ in deciding}
+    probes = verdict.topic.probes
+    terms = tuple(dict.fromkeys(probe.term.written for probe in (*probes["any"], *probes["all"]) if probe in fired))
+    hits = _hits(deciding, scans)
+    rules = verdict.topic.rules
+    snippet = snippet_for(hits, {name: scan.normalised.original for name, scan in scans.items()})
+    return Match(topic_id=rules.id, terms=terms, hits=hits, snippet=snippet, urgent=rules.urgent)
+
+
+def _report(verdict: _Verdict, scans: Mapping[str, _Field]) -> TopicReport:
+    rules = verdict.topic.rules
+    hits = _hits(verdict.of("any", "all"), scans)
+    vetoed_by = _hits(verdict.of("not"), scans)
+    ignored = _hits(verdict.ignored, scans)
+    ignore_hits = _hits(verdict.of("ignore"), scans)
+    place_hits = _hits(verdict.of("place"), scans)
+    texts = {name: scan.normalised.original for name, scan in scans.items()}
+    shown = (*hits, *vetoed_by, *ignored, *ignore_hits, *place_hits)
+    contexts = tuple((hit, excerpt(texts[hit.field], (hit.start, hit.end), [(hit.start, hit.end)], _CONTEXT_LENGTH)) for hit in dict.fromkeys(shown))
+    return TopicReport(
+        topic_id=rules.id,
+        topic_name=rules.name,
+        matched=verdict.matched,
+        fields=rules.fields,
+        any_terms=tuple(term.written for term in rules.any),
+        all_terms=tuple(term.written for term in rules.all),
+        hits=hits,
+        missing_all=tuple(term.written for term in verdict.missing_all()),
+        vetoed_by=vetoed_by,
+        ignored=ignored,
+        ignore_hits=ignore_hits,
+        place_names=rules.place_names,
+        place_hits=place_hits,
+        place_missing=bool(rules.place_names) and not place_hits,
+        snippet=snippet_for(hits, texts) if hits else None,
+        contexts=contexts,
+    )

@@ -1,0 +1,157 @@
+"""The grammar of one term as staff write it in keywords.yaml.
+
+- ``knife crime``: a word or phrase, matched as whole words in the normalised text (see ``normalise``).
+- ``stab*``: a phrase whose last word may go on (stab, stabbed, stabbing; not establish).
+- ``police NEAR/8 cuts``: two phrases or wildcards within 8 words of each other, in either order.
+- ``/knife[- ]?point/``: a Python regular expression, searched in the normalised text, ignoring case.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from monitor.match.normalise import collapse_spaces, normalise
+
+MAX_NEAR = 50
+
+# The operator is NEAR as a word of its own, or near/... in any case; a lowercase "near" is an ordinary word.
+_NEAR = re.compile(r"(?<!\S)(?:NEAR|(?i:near)/\S*)(?!\S)")
+_NEAR_DISTANCE = re.compile(r"/([0-9]+)")
+
+
+class TermError(ValueError):
+    """A term that cannot be understood: ``message`` says what is wrong, ``hint`` how to write it instead."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Words to find in the normalised text; with ``prefix`` the last word may continue (``stab*``)."""
+
+    key: str
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class Regex:
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class Near:
+    left: Phrase
+    right: Phrase
+    distance: int
+
+
+@dataclass(frozen=True)
+class Term:
+    written: str  # as in the YAML, what digests and explanations show
+    body: Phrase | Regex | Near
+
+
+def parse_term(written: str) -> Term:
+    """The term ``written`` means; raises ``TermError`` for one that cannot be matched as the writer expects."""
+    text = written.strip()
+    if not text:
+        raise TermError("empty term", "remove the empty entry, or write the word or phrase to look for")
+    if text.startswith("/"):
+        return Term(text, _regex(text))
+    if _NEAR.search(text):
+        return Term(text, _near(text))
+    return Term(text, _phrase(text))
+
+
+def _regex(text: str) -> Regex:
+    if len(text) < 2 or not text.endswith("/"):
+        raise TermError(
+            f"{text!r} starts with '/' but does not end with one",
+            "write a regular expression between two slashes, e.g. /knife ?point/, or remove the leading '/'",
+        )
+    source = text[1:-1]
+    if not source:
+        raise TermError("empty regular expression //", "write a pattern between the slashes, e.g. /knife ?point/")
+    try:
+        pattern = re.compile(source, re.IGNORECASE)
+    except re.error as error:
+        raise TermError(
+            f"bad regular expression {text}: {error.msg} at position {error.pos}",
+            "fix the pattern (it is a Python regular expression), or drop the slashes to match a plain phrase",
+        ) from None
+    if pattern.fullmatch(""):
+        raise TermError(
+            f"the regular expression {text} matches empty text, so it would match every story",
+            "make at least one character required, e.g. /knives?/ rather than /(knives)?/",
+        )
+    return Regex(pattern)
+
+
+def _near(text: str) -> Near:
+    operators = list(_NEAR.finditer(text))
+    if len(operators) > 1:
+        raise TermError(
+            f"{text!r} has more than one NEAR",
+            "use one NEAR per term; put the other pair in its own term, or use all: for words that must also occur",
+        )
+    operator = operators[0]
+    distance = _near_distance(operator.group())
+    left, right = text[: operator.start()].strip(), text[operator.end() :].strip()
+    if not left or not right:
+        raise TermError(
+            f"{text!r} needs a word or phrase on both sides of {operator.group()}",
+            f"write it as: police {operator.group()} cuts",
+        )
+    return Near(_near_side(left, text), _near_side(right, text), distance)
+
+
+def _near_distance(operator: str) -> int:
+    found = _NEAR_DISTANCE.fullmatch(operator[len("NEAR") :])
+    if not found:
+        raise TermError(
+            f"{operator} needs a number of words, e.g. NEAR/8",
+            "write NEAR/ and a whole number from 1 to 50 with no spaces: police NEAR/8 cuts",
+        )
+    distance = int(found.group(1))
+    if not 1 <= distance <= MAX_NEAR:
+        raise TermError(
+            f"{operator}: the distance must be from 1 to {MAX_NEAR} words",
+            f"NEAR/1 means side by side; use a number up to {MAX_NEAR}, e.g. NEAR/8",
+        )
+    return distance
+
+
+def _near_side(side: str, text: str) -> Phrase:
+    if side.startswith("/"):
+        raise TermError(
+            f"{text!r}: a regular expression cannot be one side of NEAR",
+            "use a word, phrase or wildcard on each side of NEAR, e.g. police NEAR/8 cut*",
+        )
+    return _phrase(side)
+
+
+def _phrase(text: str) -> Phrase:
+    prefix = text.endswith("*")
+    body = text[:-1] if prefix else text
+    if "*" in body:
+        raise TermError(
+            f"{text!r}: '*' can only come at the end of a term",
+            "write the start of the word followed by *, e.g. stab* for stab, stabbed, stabbing",
+        )
+    key = collapse_spaces(normalise(body).text)[0]
+    if prefix and not (key and key[-1].isalnum()):
+        raise TermError(
+            f"{text!r}: '*' must follow a letter or digit",
+            "write the start of the word directly followed by *, e.g. stab*",
+        )
+    key = key.strip(" ")
+    if not any(char.isalnum() for char in key):
+        raise TermError(
+            f"{text!r} has no letters or digits to look for",
+            "write a word or phrase, or a regular expression between slashes such as /£\\d+m/",
+        )
+    return Phrase(key, prefix)

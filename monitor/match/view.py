@@ -1,0 +1,53 @@
+"""The word view of a normalised text: what the Aho-Corasick automaton reads (see ``matcher._find_keys``).
+
+Every character that is not a letter or digit becomes a space and every non-ASCII letter or digit becomes
+``\\x01``, so the view is plain ASCII of the same length as the text: letters and digits where words are, spaces
+between. Keys are viewed the same way; an occurrence found in the view is confirmed in the real text, so a
+``\\x01`` standing for any non-ASCII letter costs nothing in precision.
+
+Being ASCII, the view of mostly-ASCII text is cheap to make: ``str.encode`` copies the ASCII characters at C
+speed and calls ``_view_non_ascii`` only for the runs of other characters, and ``bytes.translate`` does the rest.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+OTHER_WORD_CHAR = "\x01"
+_ERRORS = "beatwatch.word_view"
+
+
+def _view_char(char: str) -> str:
+    if char.isascii():
+        return char if char.isalnum() else " "
+    return OTHER_WORD_CHAR if char.isalnum() else " "
+
+
+_ASCII_TABLE = {code: _view_char(chr(code)) for code in range(128)}
+# For the encoded text: ASCII as above, except \x01, which there is the error handler's stand-in for a letter.
+_BYTES_TABLE = bytes(1 if code == 1 else ord(_ASCII_TABLE.get(code, " ")) for code in range(256))
+
+
+class _OtherCharacters(dict):
+    """``str.translate`` table of non-ASCII characters, filled on first sight."""
+
+    def __missing__(self, code: int) -> str:
+        self[code] = _view_char(chr(code))
+        return self[code]
+
+
+_OTHER = _OtherCharacters()
+
+
+def _view_non_ascii(error: UnicodeEncodeError) -> tuple[str, int]:
+    return error.object[error.start : error.end].translate(_OTHER), error.end
+
+
+codecs.register_error(_ERRORS, _view_non_ascii)
+
+
+def word_view(text: str) -> str:
+    """``text`` (normalised, so without control characters) as the automaton reads it."""
+    if text.isascii():
+        return text.translate(_ASCII_TABLE)  # CPython's fast path for ASCII
+    return text.encode("ascii", _ERRORS).translate(_BYTES_TABLE).decode("ascii")

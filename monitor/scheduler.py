@@ -1,0 +1,145 @@
+"""The daemon: APScheduler jobs built from the configuration, reloads that keep the last good config, clean signals.
+
+Jobs live in memory and are rebuilt from the YAML at start (the store keeps everything that must survive a restart).
+SIGTERM and SIGINT let the job in flight finish its current item and exit; SIGHUP re-reads the configuration at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from functools import partial
+from collections.abc import Callable
+from datetime import timedelta
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from monitor.app import App
+from monitor.config import Config, ConfigWatcher
+
+log = logging.getLogger("monitor.daemon")
+
+# How long a stopping daemon waits for the job in flight; containers send SIGKILL after 10 s.
+STOP_GRACE_SECONDS = 8.0
+OUTBOX_EVERY = timedelta(minutes=1)
+TIDY_EVERY = timedelta(hours=6)
+
+
+class Daemon:
+    def __init__(self, watcher: ConfigWatcher, app: App) -> None:
+        self.watcher, self.app = watcher, app
+        self.stop = app.stop
+        self._reload_now = threading.Event()
+        self._running = 0
+        self._idle = threading.Condition()
+        self.scheduler = BackgroundScheduler(
+            timezone=watcher.current.monitor.zone,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+        )
+        self.scheduler.add_listener(self._on_job_trouble, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
+
+    def run(self) -> int:
+        self._install_signal_handlers()
+        self._schedule(self.watcher.current)
+        self.scheduler.start()
+        log.info("running: %d sources; next digest %s", len(self.watcher.current.sources.sources), self.next_digest())
+        while not self.stop.wait(0.5):
+            if self._reload_now.is_set():
+                self._reload_now.clear()
+                self.reload()
+        return self._shutdown()
+
+    def next_digest(self) -> str:
+        runs = [job.next_run_time for job in self.scheduler.get_jobs() if job.id.startswith("digest:") and job.next_run_time]
+        return min(runs).isoformat(timespec="minutes") if runs else "not scheduled"
+
+    def reload(self) -> None:
+        """Take up an edited configuration if it is valid; otherwise keep running on the last good one."""
+        if self.watcher.refresh():
+            self.app.use_config(self.watcher.current)
+            self._schedule(self.watcher.current)
+            log.info("configuration reloaded (%s)", self.watcher.current.fingerprint[:12])
+
+    # --- jobs ------------------------------------------------------------------------------------------------------
+
+    def _schedule(self, config: Config) -> None:
+        wanted = set()
+        zone = config.monitor.zone
+        for source in config.sources.sources:
+            job_id = f"poll:{source.id}"
+            trigger = IntervalTrigger(
+                seconds=config.sources.every(source).total_seconds(),
+                jitter=config.sources.jitter(source).total_seconds() or None,
+                timezone=zone,
+            )
+            self._add(job_id, trigger, self._job(partial(self.app.poll, [source.id])), first_run_now=True)
+            wanted.add(job_id)
+        for index, expression in enumerate(config.monitor.digest.schedule):
+            job_id = f"digest:{index}"
+            self._add(job_id, CronTrigger.from_crontab(expression, timezone=zone), self._job(self.app.digest))
+            wanted.add(job_id)
+        self._add("deliver:retry", IntervalTrigger(seconds=OUTBOX_EVERY.total_seconds()), self._job(self.app.flush_outbox))
+        wanted.add("deliver:retry")
+        self._add("tidy", IntervalTrigger(seconds=TIDY_EVERY.total_seconds()), self._job(self.app.tidy))
+        wanted.add("tidy")
+        for job in self.scheduler.get_jobs():
+            if job.id not in wanted:
+                job.remove()
+
+    def _add(self, job_id: str, trigger, func: Callable[[], object], first_run_now: bool = False) -> None:
+        existing = self.scheduler.get_job(job_id)
+        if existing is not None and str(existing.trigger) == str(trigger):
+            return
+        extra = {}
+        if first_run_now and existing is None:
+            extra["next_run_time"] = self.app.clock()
+        self.scheduler.add_job(func, trigger, id=job_id, name=job_id, replace_existing=True, **extra)
+
+    def _job(self, use_case: Callable[[], object]) -> Callable[[], None]:
+        def run() -> None:
+            if self.stop.is_set():
+                return
+            with self._idle:
+                self._running += 1
+            try:
+                self.reload()
+                use_case()
+            finally:
+                with self._idle:
+                    self._running -= 1
+                    self._idle.notify_all()
+
+        return run
+
+    def _on_job_trouble(self, event) -> None:
+        if getattr(event, "exception", None) is not None:
+            log.error("job %s failed: %s", event.job_id, event.exception, exc_info=event.exception)
+        else:
+            log.warning("job %s did not run at %s (busy or late)", event.job_id, event.scheduled_run_time)
+
+    # --- stopping ----------------------------------------------------------------------------------------------------
+
+    def _install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self._request_stop)
+        signal.signal(signal.SIGINT, self._request_stop)
+        if hasattr(signal, "SIGHUP"):
+            signal.signal(signal.SIGHUP, lambda *_: self._reload_now.set())
+
+    def _request_stop(self, signum, _frame) -> None:
+        log.info("received %s: finishing the job in flight, then stopping", signal.Signals(signum).name)
+        self.stop.set()
+
+    def _shutdown(self) -> int:
+        self.scheduler.shutdown(wait=False)
+        with self._idle:
+            finished = self._idle.wait_for(lambda: self._running == 0, timeout=STOP_GRACE_SECONDS)
+        if not finished:
+            log.warning("a job was still running after %.0f s; stopping anyway (its item will be polled again)",
+                        STOP_GRACE_SECONDS)
+        self.app.close()
+        log.info("stopped")
+        return 0

@@ -1,0 +1,99 @@
+"""What the store hands out: frozen values, never database rows, so no caller can reach past the store into SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from monitor.match.types import Hit, Snippet
+
+# The states of an outbox delivery.
+PENDING = "pending"  # waiting to be sent, or to be tried again at next_attempt_at
+SENT = "sent"  # every part went out
+FAILED = "failed"  # gave up; kept until someone runs `monitor outbox retry`
+
+
+@dataclass(frozen=True)
+class MatchRecord:
+    """A stored match with the item it belongs to, and where it has been delivered."""
+
+    id: int
+    item_id: int
+    topic_id: str
+    source_id: str
+    kind: str
+    title: str
+    url: str
+    summary: str
+    published: datetime | None
+    found_at: datetime
+    terms: tuple[str, ...]
+    hits: tuple[Hit, ...]
+    snippet: Snippet
+    urgent: bool
+    context: tuple[tuple[str, str], ...]
+    delivered_to: tuple[tuple[str, str], ...]  # (output, destination), first delivery first
+    alerted: bool  # sent as an urgent alert to at least one destination
+
+    @property
+    def delivered(self) -> bool:
+        return bool(self.delivered_to)
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    """A stored item with the topics it matched when it was found (none when it was recorded but not reported)."""
+
+    id: int
+    source_id: str
+    key: str
+    kind: str
+    url: str
+    title: str
+    summary: str
+    published: datetime | None
+    found_at: datetime
+    body: str | None
+    body_note: str
+    context: tuple[tuple[str, str], ...]
+    topics: tuple[str, ...]
+    reported: bool  # False for first-run backfill: stored so it is never reported, but its matches were not kept
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    source_id: str
+    polled_once: bool
+    last_polled_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None  # of the latest poll; None once a poll succeeds again
+    consecutive_failures: int
+    last_new_items: int
+    last_new_matches: int
+    last_seconds: float
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    """One digest or alert to one (output, destination) in the outbox, made of parts sent in order.
+
+    A retry resumes at ``parts[parts_sent]``; ``receipts`` holds what each part already sent returned (Slack ``ts``).
+    """
+
+    id: int
+    key: str
+    output: str
+    destination: str
+    kind: str  # "digest" | "alert"
+    parts: tuple[dict[str, Any], ...]
+    parts_sent: int
+    receipts: tuple[str | None, ...]
+    match_ids: tuple[int, ...]
+    state: str  # PENDING | SENT | FAILED
+    attempts: int
+    next_attempt_at: datetime | None
+    last_attempt_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None

@@ -1,0 +1,207 @@
+"""The tables, the two column types that keep SQLite and PostgreSQL alike, and the ordered upgrade steps."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.types import TypeDecorator
+
+from monitor.store.errors import StoreError
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime, stored as naive UTC: SQLite has no time zones, and one form keeps both backends alike."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            raise ValueError(f"the store was given the naive datetime {value.isoformat()}; pass an aware one (UTC)")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class JSONText(TypeDecorator[Any]):
+    """JSON kept as text, the one JSON representation every backend has."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        return None if value is None else json.loads(value)
+
+
+metadata = MetaData()
+
+schema_version_table = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("applied_at", UTCDateTime, nullable=False),
+)
+
+# One row per source that has been polled: its checkpoint (HTTP validators, content hashes) and its health.
+sources_table = Table(
+    "sources",
+    metadata,
+    Column("source_id", String, primary_key=True),
+    Column("state", JSONText, nullable=False),
+    Column("polled_once", Boolean, nullable=False),
+    Column("last_polled_at", UTCDateTime),
+    Column("last_success_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("consecutive_failures", Integer, nullable=False),
+    Column("last_new_items", Integer, nullable=False),
+    Column("last_new_matches", Integer, nullable=False),
+    Column("last_seconds", Float, nullable=False),
+)
+
+items_table = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_id", String, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("kind", String, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("published", UTCDateTime),
+    Column("found_at", UTCDateTime, nullable=False),
+    Column("body", Text),
+    Column("body_note", Text, nullable=False),
+    Column("context", JSONText, nullable=False),
+    Column("reported", Boolean, nullable=False),
+    Index("ix_items_found_at", "found_at"),
+)
+
+# Every key an item is known by (its key and aliases): what makes an item that comes back under any of them "known".
+item_keys_table = Table(
+    "item_keys",
+    metadata,
+    Column("source_id", String, primary_key=True),
+    Column("key", Text, primary_key=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False, index=True),
+)
+
+matches_table = Table(
+    "matches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("topic_id", String, nullable=False, index=True),
+    Column("terms", JSONText, nullable=False),
+    Column("hits", JSONText, nullable=False),
+    Column("snippet_text", Text, nullable=False),
+    Column("snippet_marks", JSONText, nullable=False),
+    Column("snippet_page", Integer),
+    Column("urgent", Boolean, nullable=False),
+    UniqueConstraint("item_id", "topic_id", name="uq_matches_item_topic"),
+)
+
+match_deliveries_table = Table(
+    "match_deliveries",
+    metadata,
+    Column("match_id", Integer, ForeignKey("matches.id"), primary_key=True),
+    Column("output", String, primary_key=True),
+    Column("destination", Text, primary_key=True),
+    # An urgent alert and the digest that later repeats it are two deliveries of the same match to one destination.
+    Column("alert", Boolean, primary_key=True),
+    Column("delivered_at", UTCDateTime, nullable=False),
+)
+
+# The outbox: one row per digest or alert to one (output, destination).
+deliveries_table = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", Text, nullable=False, unique=True),
+    Column("output", String, nullable=False),
+    Column("destination", Text, nullable=False),
+    Column("kind", String, nullable=False),
+    Column("parts", JSONText, nullable=False),
+    Column("parts_sent", Integer, nullable=False),
+    Column("receipts", JSONText, nullable=False),
+    Column("match_ids", JSONText, nullable=False),
+    Column("state", String, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime),
+    Column("last_attempt_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Index("ix_deliveries_state_next_attempt", "state", "next_attempt_at"),
+)
+
+# Which matches a queued delivery carries, so a new digest leaves out matches already on their way.
+delivery_matches_table = Table(
+    "delivery_matches",
+    metadata,
+    Column("delivery_id", Integer, ForeignKey("deliveries.id"), primary_key=True),
+    Column("match_id", Integer, ForeignKey("matches.id"), primary_key=True, index=True),
+)
+
+Migration = Callable[[Connection], None]
+
+
+def _create_all(connection: Connection) -> None:
+    metadata.create_all(connection)
+
+
+# Step n takes a database from version n-1 to version n. Step 1 creates every table as defined above, i.e. as the code
+# has them today, so a new database runs only step 1 and is stamped with the latest version; later steps (ALTER TABLE,
+# new tables) only ever run on databases made by older code. Never edit a released step: append a new one.
+MIGRATIONS: tuple[Migration, ...] = (_create_all,)
+
+
+def upgrade(connection: Connection, *, at: datetime, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """Bring the database up to ``len(migrations)`` inside the caller's transaction; return the version it is now at."""
+    schema_version_table.create(connection, checkfirst=True)
+    current = connection.execute(select(func.max(schema_version_table.c.version))).scalar() or 0
+    latest = len(migrations)
+    if current > latest:
+        raise StoreError(
+            f"the database has schema version {current} but this Beatwatch knows versions up to {latest}; "
+            "run a newer Beatwatch, or point MONITOR_DATABASE_URL at another database"
+        )
+    if current == 0:
+        migrations[0](connection)
+        _record_version(connection, latest, at)
+        return latest
+    for version in range(current + 1, latest + 1):
+        migrations[version - 1](connection)
+        _record_version(connection, version, at)
+    return latest
+
+
+def _record_version(connection: Connection, version: int, at: datetime) -> None:
+    connection.execute(insert(schema_version_table).values(version=version, applied_at=at))

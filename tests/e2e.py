@@ -1,0 +1,136 @@
+"""A small local news site and a config pointing at it, for end-to-end tests that go from YAML to a printed digest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.utils import format_datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor.demo.server import LocalSite
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class Story:
+    slug: str
+    title: str
+    summary: str
+    body: str
+    age: timedelta = timedelta(hours=2)
+
+
+# The body carries the decisive words; the feed summary never does, so only full-text matching finds them.
+STORIES = (
+    Story(
+        "high-street-attack",
+        "Man taken to hospital after attack on Southend High Street",
+        "Emergency services were called to the town centre on Saturday night.",
+        "A 24-year-old man was stabbed in the leg outside a shop on Southend High Street. Officers found a machete "
+        "nearby and a 19-year-old from Westcliff has been arrested on suspicion of wounding.",
+    ),
+    Story(
+        "budget-vote",
+        "Council budget passes in knife-edge vote",
+        "Councillors in Southend approved the budget by a single vote.",
+        "The knife-edge vote at the civic centre in Southend followed a long debate on parking charges and libraries.",
+        age=timedelta(hours=3),
+    ),
+    Story(
+        "manchester-stabbing",
+        "Teenager stabbed in Manchester",
+        "Greater Manchester Police are appealing for witnesses.",
+        "A teenager was stabbed in Moss Side on Friday evening. Detectives are appealing for dashcam footage.",
+        age=timedelta(hours=4),
+    ),
+)
+
+SIDEBAR = "".join(
+    f'<li><a href="/news/other-{i}.html">{headline}</a></li>'
+    for i, headline in enumerate(["Machete attack in Basildon park", "Southend pier opening times", "Weather warning"])
+)
+
+
+def article_page(story: Story) -> str:
+    paragraphs = "".join(f"<p>{sentence.strip()}.</p>" for sentence in story.body.split(". ") if sentence.strip())
+    return f"""<!doctype html><html><head><title>{story.title} | Local News</title></head><body>
+<header><nav><a href="/">Home</a> <a href="/news">News</a> <a href="/sport">Sport</a></nav>
+<div class="cookie-banner">We use cookies to improve your experience. Accept all cookies?</div></header>
+<main><article><h1>{story.title}</h1><p class="byline">By Sam Reporter, Crime reporter</p>
+<p>{story.summary}</p>{paragraphs}
+<p>Anyone with information should call 101, quoting the incident number, or Crimestoppers anonymously.</p>
+</article>
+<aside class="most-read"><h2>Most read</h2><ul>{SIDEBAR}</ul></aside>
+<section class="comments"><h2>Comments</h2><p>Reader123: Another stabbing, this town is finished.</p></section>
+</main><footer>Copyright Local News Ltd. All rights reserved. Privacy policy. Contact us.</footer></body></html>"""
+
+
+def rss_feed(site: LocalSite, stories=STORIES) -> str:
+    items = "".join(
+        f"""<item><title>{story.title}</title><link>{site.url(f"/news/{story.slug}.html")}</link>
+<guid isPermaLink="false">local-news-{story.slug}</guid><description><![CDATA[<p>{story.summary}</p>]]></description>
+<pubDate>{format_datetime(NOW - story.age)}</pubDate></item>"""
+        for story in stories
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Local News</title>
+<link>{site.url("/")}</link><description>News from the patch</description>{items}</channel></rss>"""
+
+
+def publish(site: LocalSite, stories=STORIES) -> None:
+    for story in stories:
+        site.add(f"/news/{story.slug}.html", article_page(story), content_type="text/html; charset=utf-8")
+    site.add("/news/rss.xml", rss_feed(site, stories), content_type="application/rss+xml")
+
+
+MONITOR_YAML = """timezone: Europe/London
+user_agent: "Beatwatch-test/0.1 (+https://example.org/beatwatch; test@example.org)"
+first_run_backfill: {backfill}
+digest:
+  schedule: ["0 8 * * *"]
+outputs:
+  console: true
+fetch:
+  host_delay: 0s
+  timeout: 5
+"""
+
+SOURCES_YAML = """defaults:
+  every: 15m
+  full_text: true
+  jitter: 0s
+sources:
+  - id: local-news
+    name: Local News
+    type: feed
+    url: {feed}
+"""
+
+KEYWORDS_YAML = """places:
+  southend: [Southend, Southend-on-Sea, Westcliff, Leigh-on-Sea]
+topics:
+  - id: knife-crime
+    name: Knife crime
+    any: ["knife crime", "stabbing", "stabbed", "machete", "bladed article"]
+    all: []
+    not: []
+    place: southend
+    urgent: false
+"""
+
+
+def write_config(directory: Path, site: LocalSite, *, backfill: str = "7d", extra_sources: str = "") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "monitor.yaml").write_text(MONITOR_YAML.format(backfill=backfill))
+    (directory / "sources.yaml").write_text(SOURCES_YAML.format(feed=site.url("/news/rss.xml")) + extra_sources)
+    (directory / "keywords.yaml").write_text(KEYWORDS_YAML)
+    return directory
+
+
+@pytest.fixture
+def news_site():
+    with LocalSite() as site:
+        publish(site)
+        yield site

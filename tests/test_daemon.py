@@ -1,0 +1,90 @@
+"""`monitor run` as a process: it polls on schedule, reloads edited rules, and exits 0 soon after SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e import write_config
+
+STOP_LIMIT = 10.0
+
+
+class Daemon:
+    """`monitor run` in a child process, its log read line by line in a thread so waits can have a deadline."""
+
+    def __init__(self, config_dir: Path, data_dir: Path) -> None:
+        env = {**os.environ, "MONITOR_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "--config", str(config_dir), "run"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def wait_for(self, needle: str, limit: float = 30.0) -> str:
+        """The first new log line containing ``needle``; fails if the daemon ends or ``limit`` passes first."""
+        deadline = time.monotonic() + limit
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            if line is None:
+                pytest.fail("daemon ended early:\n" + "".join(self.seen))
+            self.seen.append(line)
+            if needle in line:
+                return line
+        pytest.fail(f"no {needle!r} within {limit} s:\n" + "".join(self.seen))
+
+    def rest(self) -> str:
+        self.process.wait(5)
+        lines = []
+        while (line := self.lines.get(timeout=5)) is not None:
+            lines.append(line)
+        return "".join(lines)
+
+
+def test_run_polls_at_once_and_stops_cleanly_on_sigterm(news_site, tmp_path):
+    config_dir = write_config(tmp_path / "config", news_site)
+    daemon = Daemon(config_dir, tmp_path / "data")
+    try:
+        assert "1 new matches" in daemon.wait_for("source local-news:")
+        daemon.process.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        code = daemon.process.wait(timeout=STOP_LIMIT)
+        assert time.monotonic() - started < STOP_LIMIT
+        assert code == 0
+        assert "stopped" in daemon.rest()
+    finally:
+        daemon.process.kill()
+
+
+def test_run_refuses_to_start_on_a_broken_config(news_site, tmp_path):
+    config_dir = write_config(tmp_path / "config", news_site)
+    keywords = config_dir / "keywords.yaml"
+    keywords.write_text(keywords.read_text().replace("any:", "ani:", 1))
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor", "--config", str(config_dir), "run"],
+        env={**os.environ, "MONITOR_DATA_DIR": str(tmp_path / "data")},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "keywords.yaml:" in result.stderr and "ani" in result.stderr
+    assert "Not starting" in result.stderr

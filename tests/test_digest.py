@@ -1,0 +1,220 @@
+"""build_digest: sections in YAML order, newest first, cross-outlet merge, item limits, local times, source health."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from monitor.config.models import TopicConfig
+from monitor.digest import build_digest, format_datetime
+from monitor.match.types import Snippet
+from monitor.store.records import MatchRecord, SourceHealth
+
+UTC = timezone.utc
+LONDON = ZoneInfo("Europe/London")
+NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+TOPICS = (
+    TopicConfig(id="knife-crime", name="Knife crime", any=["stabbing", "stabbed"]),
+    TopicConfig(id="drugs", name="Drugs and county lines", any=["county lines"]),
+    TopicConfig(id="asb", name="Anti-social behaviour", any=["anti-social"]),
+)
+SOURCE_NAMES = {"echo": "Southend Echo", "bbc": "BBC Essex", "police": "Essex Police"}
+HEADLINES = (
+    "Teenager arrested after Leigh stabbing",
+    "Knife amnesty bin installed in Westcliff",
+    "Court hears machete attack evidence",
+    "Police patrols stepped up in Prittlewell",
+    "Youth worker warns on county lines recruitment",
+    "Shoeburyness shop robbed at knifepoint",
+)
+
+
+def record(
+    match_id: int,
+    topic: str = "knife-crime",
+    *,
+    source: str = "echo",
+    title: str | None = None,
+    url: str | None = None,
+    published: datetime | None = NOW - timedelta(hours=1),
+    found_at: datetime = NOW - timedelta(minutes=30),
+    terms: tuple[str, ...] = ("stabbing",),
+    alerted: bool = False,
+) -> MatchRecord:
+    return MatchRecord(
+        id=match_id,
+        item_id=match_id,
+        topic_id=topic,
+        source_id=source,
+        kind="article",
+        title=title or HEADLINES[match_id % len(HEADLINES)],
+        url=url or f"https://{source}.example.test/story/{match_id}",
+        summary="",
+        published=published,
+        found_at=found_at,
+        terms=terms,
+        hits=(),
+        snippet=Snippet("A stabbing was reported.", ((2, 10),)),
+        urgent=False,
+        context=(),
+        delivered_to=(),
+        alerted=alerted,
+    )
+
+
+def digest_of(records, **options):
+    return build_digest(records, topics=TOPICS, source_names=SOURCE_NAMES, zone=LONDON, now=NOW, **options)
+
+
+def test_sections_follow_yaml_topic_order_and_leave_out_topics_with_nothing():
+    digest = digest_of([record(1, "drugs", terms=("county lines",)), record(2, "knife-crime")])
+
+    assert [(s.topic_id, s.topic_name) for s in digest.sections] == [
+        ("knife-crime", "Knife crime"),
+        ("drugs", "Drugs and county lines"),
+    ]
+    assert digest.total == 2
+
+
+def test_matches_of_a_topic_no_longer_in_the_yaml_are_left_out():
+    digest = digest_of([record(1, "removed-topic"), record(2)])
+
+    assert [s.topic_id for s in digest.sections] == ["knife-crime"]
+    assert digest.match_ids == (2,)
+
+
+def test_entries_come_newest_first_using_the_time_found_when_there_is_no_publication_time():
+    digest = digest_of(
+        [
+            record(1, published=NOW - timedelta(hours=3)),
+            record(2, published=None, found_at=NOW - timedelta(hours=1)),
+            record(3, published=NOW - timedelta(hours=2)),
+        ]
+    )
+
+    entries = digest.sections[0].entries
+    assert [e.match_ids for e in entries] == [(2,), (3,), (1,)]
+    assert entries[0].published is None
+    assert [e.source_name for e in entries] == ["Southend Echo"] * 3
+
+
+def test_two_outlets_with_near_identical_titles_become_one_entry():
+    digest = digest_of(
+        [
+            record(1, source="echo", title="Man, 24, stabbed in Southend High Street", published=NOW - timedelta(hours=1)),
+            record(
+                2,
+                source="bbc",
+                title="Man 24 stabbed in Southend high street.",
+                published=NOW - timedelta(hours=2),
+                terms=("stabbed",),
+                alerted=True,
+            ),
+            record(3, source="police", title="Woman stabbed in Westcliff", published=NOW - timedelta(hours=3)),
+        ]
+    )
+
+    merged, separate = digest.sections[0].entries
+    assert merged.source_name == "Southend Echo"  # the newest report leads
+    assert merged.match_ids == (1, 2)
+    assert merged.also_in == (("BBC Essex", "https://bbc.example.test/story/2"),)
+    assert merged.terms == ("stabbing", "stabbed")
+    assert merged.alerted
+    assert separate.match_ids == (3,) and separate.also_in == ()
+    assert digest.match_ids == (1, 2, 3)
+
+
+def test_titles_alike_but_for_a_number_are_different_stories():
+    digest = digest_of(
+        [
+            record(1, source="echo", title="Man, 24, stabbed in Southend High Street"),
+            record(2, source="bbc", title="Man, 42, stabbed in Southend High Street"),
+        ]
+    )
+
+    assert sorted(e.match_ids for e in digest.sections[0].entries) == [(1,), (2,)]
+
+
+def test_the_same_link_once_normalised_is_one_story_whatever_the_titles():
+    digest = digest_of(
+        [
+            record(1, source="echo", title="Stabbing: latest", url="https://news.example.test/a/?utm_source=rss"),
+            record(2, source="bbc", title="Police appeal after Southend stabbing", url="https://NEWS.example.test/a"),
+        ]
+    )
+
+    (entry,) = digest.sections[0].entries
+    assert sorted(entry.match_ids) == [1, 2]
+
+
+def test_max_items_per_topic_keeps_the_newest_and_counts_the_rest():
+    records = [record(i, published=NOW - timedelta(hours=i)) for i in range(1, 6)]
+
+    digest = digest_of(records, max_items_per_topic=2)
+
+    (section,) = digest.sections
+    assert [e.match_ids for e in section.entries] == [(1,), (2,)]
+    assert section.more == 3
+    assert section.more_match_ids == (3, 4, 5)
+    assert digest.total == 5
+    assert digest.match_ids == (1, 2, 3, 4, 5)  # sending it delivers the summarised ones too
+
+
+def test_times_are_shown_in_the_configured_zone_british_summer_time_and_winter():
+    summer = datetime(2026, 7, 14, 23, 30, tzinfo=UTC)
+    winter = datetime(2026, 11, 25, 23, 30, tzinfo=UTC)
+
+    digest = digest_of(
+        [record(1, published=summer), record(2, published=winter)],
+        since=datetime(2026, 7, 1, 7, 0, tzinfo=UTC),
+    )
+
+    by_id = {entry.match_ids[0]: entry.published for entry in digest.sections[0].entries}
+    assert (by_id[1].date().isoformat(), by_id[1].strftime("%H:%M")) == ("2026-07-15", "00:30")
+    assert (by_id[2].date().isoformat(), by_id[2].strftime("%H:%M")) == ("2026-11-25", "23:30")
+    assert by_id[1].tzinfo == LONDON
+    assert digest.generated_at.tzinfo == LONDON and digest.generated_at.hour == 8
+    assert digest.since.hour == 8  # 07:00 UTC in July
+
+
+def test_a_naive_stored_time_is_taken_as_utc():
+    digest = digest_of([record(1, published=datetime(2026, 7, 14, 23, 30))])
+
+    assert format_datetime(digest.sections[0].entries[0].published) == "Wed 15 Jul 2026 00:30"
+
+
+def test_failing_sources_become_problems_and_healthy_ones_do_not():
+    def health(source_id, failures, last_success, error):
+        return SourceHealth(
+            source_id=source_id,
+            polled_once=True,
+            last_polled_at=NOW,
+            last_success_at=last_success,
+            last_error=error,
+            consecutive_failures=failures,
+            last_new_items=0,
+            last_new_matches=0,
+            last_seconds=0.5,
+        )
+
+    digest = digest_of(
+        [],
+        health=[
+            health("echo", 0, NOW, None),
+            health("bbc", 3, datetime(2026, 11, 25, 8, 0, tzinfo=UTC), "HTTP 503 from https://bbc.example.test/rss"),
+            health("unnamed-source", 1, None, "timed out after 30 s"),
+        ],
+    )
+
+    assert [(p.source_name, p.problem) for p in digest.health] == [
+        (
+            "BBC Essex",
+            "failing since Wed 25 Nov 2026 08:00 (3 failed polls; last error: HTTP 503 from https://bbc.example.test/rss)",
+        ),
+        ("unnamed-source", "failing since it was first polled (1 failed poll; last error: timed out after 30 s)"),
+    ]
+    assert digest.empty
+
+
+def test_times_read_in_english_whatever_the_locale():
+    assert format_datetime(datetime(2026, 11, 26, 8, 0, tzinfo=LONDON)) == "Thu 26 Nov 2026 08:00"

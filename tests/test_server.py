@@ -1,0 +1,120 @@
+"""LocalSite on its own, spoken to with the standard library's http.client so a Fetcher bug cannot hide a server bug."""
+
+from __future__ import annotations
+
+import http.client
+from urllib.parse import urlsplit
+
+import pytest
+
+from monitor.demo.server import LocalSite
+
+
+def get(site: LocalSite, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    connection = http.client.HTTPConnection(urlsplit(site.base_url).netloc, timeout=5)
+    try:
+        connection.request("GET", path, headers=headers or {})
+        answer = connection.getresponse()
+        return answer.status, {name.lower(): value for name, value in answer.getheaders()}, answer.read()
+    finally:
+        connection.close()
+
+
+def test_static_resource_has_validators_and_answers_conditional_requests(site):
+    site.add("/feed.xml", "<rss/>", content_type="application/rss+xml")
+
+    status, headers, body = get(site, "/feed.xml")
+    by_etag = get(site, "/feed.xml", {"If-None-Match": headers["etag"]})
+    by_date = get(site, "/feed.xml", {"If-Modified-Since": headers["last-modified"]})
+    other_etag = get(site, "/feed.xml", {"If-None-Match": '"something-else"'})
+
+    assert (status, body, headers["content-type"]) == (200, b"<rss/>", "application/rss+xml")
+    assert headers["etag"].startswith('"') and headers["last-modified"].endswith("GMT")
+    assert (by_etag[0], by_etag[2], by_etag[1]["etag"]) == (304, b"", headers["etag"])
+    assert by_date[0] == 304
+    assert other_etag[0] == 200
+
+
+def test_re_adding_a_path_moves_last_modified_forward(site):
+    site.add("/page.html", "one", etag=False)
+    first = get(site, "/page.html")[1]["last-modified"]
+    site.add("/page.html", "two", etag=False)
+
+    status, headers, body = get(site, "/page.html", {"If-Modified-Since": first})
+
+    assert (status, body) == (200, b"two")
+    assert headers["last-modified"] != first
+    assert "etag" not in headers
+
+
+def test_handler_gets_the_request_and_may_stream_its_body(site):
+    seen = []
+
+    def handler(request):
+        seen.append(request)
+        return 201, {"X-Test": "yes"}, (part for part in (b"a", b"b", b"c"))
+
+    site.add_handler("/made", handler)
+
+    status, headers, body = get(site, "/made?x=1", {"X-Asked": "please"})
+
+    assert (status, headers["x-test"], body) == (201, "yes", b"abc")
+    assert (seen[0].method, seen[0].path, seen[0].headers["x-asked"]) == ("GET", "/made?x=1", "please")
+
+
+def test_query_string_counts_only_for_routes_added_with_one(site):
+    site.add("/search", "any query")
+    site.add("/search?page=2", "page two")
+
+    assert get(site, "/search?page=1")[2] == b"any query"
+    assert get(site, "/search?page=2")[2] == b"page two"
+
+
+def test_unknown_paths_404_and_removed_paths_too(site):
+    site.add("/gone.html", "here for now")
+    site.remove("/gone.html")
+
+    assert get(site, "/gone.html")[0] == 404
+    assert get(site, "/robots.txt")[0] == 404
+    with pytest.raises(KeyError):
+        site.remove("/never-there.html")
+
+
+def test_failing_handler_answers_500(site):
+    site.add_handler("/bug", lambda request: 1 / 0)
+
+    status, _headers, body = get(site, "/bug")
+
+    assert status == 500 and b"ZeroDivisionError" in body
+
+
+def test_requests_are_logged_in_order_with_lower_case_headers(site):
+    get(site, "/first", {"User-Agent": "Probe/1"})
+    get(site, "/second")
+
+    method, path, headers = site.requests[0]
+    assert (method, path, headers["user-agent"]) == ("GET", "/first", "Probe/1")
+    assert [request.path for request in site.requests] == ["/first", "/second"]
+
+
+def test_serve_directory_fills_in_the_base_url_and_serves_index_pages(site, tmp_path):
+    (tmp_path / "news").mkdir()
+    (tmp_path / "news" / "index.html").write_text('<a href="{{BASE}}/news/story.html">story</a>')
+    (tmp_path / "feed.rss").write_text("<link>{{BASE}}/news/</link>")
+    (tmp_path / "paper.pdf").write_bytes(b"%PDF-1.4 \xff\xfe {{BASE}}")
+
+    site.serve_directory(tmp_path, prefix="/site")
+
+    index = get(site, "/site/news/")
+    feed = get(site, "/site/feed.rss")
+    pdf = get(site, "/site/paper.pdf")
+    assert index[2] == f'<a href="{site.base_url}/news/story.html">story</a>'.encode()
+    assert index[2] == get(site, "/site/news/index.html")[2]
+    assert (feed[1]["content-type"], feed[2]) == ("application/rss+xml", f"<link>{site.base_url}/news/</link>".encode())
+    assert (pdf[1]["content-type"], pdf[2]) == ("application/pdf", b"%PDF-1.4 \xff\xfe {{BASE}}")
+
+
+def test_url_is_absolute_on_127_0_0_1(site):
+    assert site.url("/a/b.html") == f"{site.base_url}/a/b.html"
+    assert site.url("a") == site.url("/a")
+    assert site.base_url.startswith("http://127.0.0.1:")

@@ -1,0 +1,396 @@
+"""The Slack output against a Slack-compatible server on 127.0.0.1, through the real slack_sdk client."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from pydantic import ValidationError
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block
+
+from monitor.deliver import DeliveryError
+from monitor.deliver.outputs.slack import (
+    HEADER_CHARS,
+    MESSAGE_BLOCKS,
+    MESSAGE_CHARS,
+    SECTION_CHARS,
+    SlackOutput,
+    SlackSettings,
+    block_chars,
+)
+from monitor.digest import Digest, DigestEntry, DigestSection, SourceProblem
+from monitor.match.types import Snippet
+from tests.slack_server import SlackServer
+
+LONDON = ZoneInfo("Europe/London")
+NOW = datetime(2026, 11, 26, 8, 0, tzinfo=LONDON)  # Thu 26 Nov 2026
+CHANNEL = "#crime-digest"
+TOKEN = "xoxb-test-token"
+
+
+def entry(number: int, title: str | None = None, *, topic: str = "knife-crime", url: str | None = None,
+          source: str = "Southend Echo", alerted: bool = False) -> DigestEntry:
+    text = f"Officers said the stabbing number {number} happened near the pier."
+    start = text.index("stabbing")
+    return DigestEntry(
+        match_ids=(number,),
+        topic_id=topic,
+        title=title or f"Story {number:03d} about a stabbing",
+        url=url or f"https://echo.example.test/news/{number}",
+        source_name=source,
+        published=NOW - timedelta(minutes=number),
+        terms=("stabbing",),
+        snippet=Snippet(text, ((start, start + len("stabbing")),)),
+        alerted=alerted,
+    )
+
+
+def digest(*sections: DigestSection, health: tuple[SourceProblem, ...] = ()) -> Digest:
+    return Digest(generated_at=NOW, since=NOW - timedelta(days=1), sections=sections, health=health)
+
+
+def normal_digest() -> Digest:
+    return digest(
+        DigestSection("knife-crime", "Knife crime", (entry(1), entry(2, alerted=True)), more=3),
+        DigestSection("drugs", "Drugs", (entry(3, "County lines raid in Westcliff", topic="drugs"),)),
+        health=(SourceProblem("Essex Police news", "failing since Wed 25 Nov 2026 09:00 (3 failed polls)"),),
+    )
+
+
+def output(slack: SlackServer, **overrides) -> SlackOutput:
+    values = {"token": TOKEN, "api_url": slack.api_url, "channel": CHANNEL, "timeout": 5} | overrides
+    return SlackOutput(SlackSettings(**values), LONDON)
+
+
+def send_all(out: SlackOutput, parts: list[dict], destination: str = CHANNEL) -> list[str | None]:
+    """Send the parts in order, passing the receipts so far, as the outbox does."""
+    receipts: list[str | None] = []
+    for part in parts:
+        receipts.append(out.send(destination, part, receipts))
+    return receipts
+
+
+def assert_within_limits(part: dict) -> None:
+    """Our own margins, and slack_sdk's Block Kit validators (which raise SlackObjectFormationError)."""
+    blocks = part["blocks"]
+    assert len(blocks) <= MESSAGE_BLOCKS
+    assert sum(block_chars(block) for block in blocks) <= MESSAGE_CHARS
+    assert 0 < len(part["text"]) <= 4000
+    for block in blocks:
+        Block.parse(block).to_dict()
+        if block["type"] == "section":
+            assert len(block["text"]["text"]) <= SECTION_CHARS
+        if block["type"] == "header":
+            assert block["text"]["type"] == "plain_text" and len(block["text"]["text"]) <= HEADER_CHARS
+        if block["type"] == "context":
+            assert len(block["elements"]) <= 10
+    json.dumps(part)  # the outbox stores parts as JSON
+
+
+def shown(part_or_message) -> str:
+    blocks = part_or_message["blocks"] if isinstance(part_or_message, dict) else part_or_message.blocks
+    return "\n".join(json.dumps(block, ensure_ascii=False) for block in blocks)
+
+
+@pytest.fixture
+def slack():
+    with SlackServer(token=TOKEN, channels={CHANNEL, "#crime-alerts"}) as server:
+        yield server
+
+
+def test_a_digest_is_posted_as_one_block_kit_message(slack):
+    out = output(slack)
+    parts = out.render(normal_digest())
+
+    assert len(parts) == 1
+    assert_within_limits(parts[0])
+    receipts = send_all(out, parts)
+
+    [message] = slack.messages
+    assert receipts == [message.ts] and message.channel == CHANNEL and message.thread_ts is None
+    assert message.unfurl_links is False
+    assert message.blocks[0]["text"]["text"] == "Beatwatch digest — Thu 26 Nov 2026 — 6 new items"
+    assert message.text.startswith("Beatwatch digest — Thu 26 Nov 2026 — 6 new items: Knife crime (5), Drugs (1)")
+    texts = [json.dumps(block) for block in message.blocks]
+    order = [next(i for i, text in enumerate(texts) if needle in text)
+             for needle in ("*Knife crime* (5)", "Story 001", "Story 002", "and 3 more", "*Drugs* (1)",
+                            "County lines raid", "Essex Police news")]
+    assert order == sorted(order)
+    story = next(block["text"]["text"] for block in message.blocks if "Story 001" in json.dumps(block))
+    assert story.startswith("*<https://echo.example.test/news/1|Story 001 about a stabbing>*")
+    assert "Southend Echo · Thu 26 Nov 2026 07:59 · matched: stabbing" in story
+    assert "> Officers said the *stabbing* number 1 happened" in story
+    assert "already alerted" in shown(message) and "already alerted" not in story
+
+
+def test_an_urgent_alert_names_the_topic_in_its_header(slack):
+    alert = digest(DigestSection("knife-crime", "Knife crime", (entry(7),)))
+    [part] = output(slack).render(alert, alert=True)
+
+    assert part["blocks"][0]["text"]["text"] == "Urgent: Knife crime — 1 new item"
+    assert part["text"].startswith("Urgent: Knife crime — 1 new item")
+
+
+def test_an_empty_digest_says_so(slack):
+    [part] = output(slack).render(digest())
+
+    assert_within_limits(part)
+    assert "No new matches since Wed 25 Nov 2026 08:00." in shown(part)
+
+
+def many_matches(count: int) -> Digest:
+    half = count // 2
+    return digest(
+        DigestSection("knife-crime", "Knife crime", tuple(entry(n) for n in range(half))),
+        DigestSection("drugs", "Drugs", tuple(entry(n, topic="drugs") for n in range(half, count))),
+    )
+
+
+def story_numbers(blocks) -> list[int]:
+    return [int(block["text"]["text"].split("Story ")[1][:3]) for block in blocks
+            if block["type"] == "section" and "Story " in block["text"]["text"]]
+
+
+def test_200_matches_are_split_in_order_and_threaded_under_the_first(slack):
+    out = output(slack, split="thread")
+    parts = out.render(many_matches(200))
+
+    assert len(parts) >= 5  # 200 entries cannot fit 40 blocks a message
+    for part in parts:
+        assert_within_limits(part)
+    receipts = send_all(out, parts)
+
+    assert len(slack.messages) == len(parts)
+    first, *rest = slack.messages
+    assert first.thread_ts is None and all(message.thread_ts == first.ts for message in rest)
+    assert receipts == [message.ts for message in slack.messages]
+    assert [n for message in slack.messages for n in story_numbers(message.blocks)] == list(range(200))
+    # a part that starts inside a topic says which topic it continues
+    assert rest[0].blocks[0]["text"]["text"].startswith("*Knife crime* (100, continued)")
+    assert rest[0].text.endswith(f"(part 2 of {len(parts)})")
+
+
+def test_split_mode_messages_posts_every_part_on_its_own(slack):
+    out = output(slack, split="messages")
+    send_all(out, out.render(many_matches(120)))
+
+    assert len(slack.messages) > 1
+    assert all(message.thread_ts is None for message in slack.messages)
+    assert [n for message in slack.messages for n in story_numbers(message.blocks)] == list(range(120))
+
+
+def test_an_enormous_entry_still_fits_one_section(slack):
+    huge = entry(1, "&<>" * 2000, url="https://echo.example.test/" + "a|" * 3000)
+    huge = DigestEntry(**{**huge.__dict__, "snippet": Snippet("stabbing & " * 1000, ((0, 8),)),
+                          "also_in": tuple((f"Paper {n} &", f"https://p{n}.example.test/") for n in range(50))})
+    out = output(slack)
+    parts = out.render(digest(DigestSection("knife-crime", "Knife & crime" * 50, (huge,) * 30)))
+
+    for part in parts:
+        assert_within_limits(part)
+    send_all(out, parts)
+    assert len(slack.messages) == len(parts)
+
+
+HOSTILE_TITLES = (
+    "<!channel> knife attack",
+    "<!here> stabbing outside school",
+    "<!everyone> machete found",
+    "<@U123> stabbed",
+    "<#C0123|general> knife",
+    "<https://evil.example|click> for the stabbing video",
+    "Knife crime: a & b > c < d",
+)
+
+
+def test_hostile_text_reaches_slack_as_text_and_pings_nobody(slack):
+    entries = [entry(n, title) for n, title in enumerate(HOSTILE_TITLES)]
+    entries.append(entry(50, "Stabbing story with a script link", url="javascript:alert(1)"))
+    entries.append(entry(51, "<!here>", source="<!channel> Echo"))
+    section = DigestSection("knife-crime", "<!channel> Knife crime <@U123>", tuple(entries))
+    out = output(slack)
+    send_all(out, out.render(digest(section, health=(SourceProblem("<!here> Police", "<@U999> broke it"),))))
+
+    [message] = slack.messages
+    received = message.raw.decode()
+    for markup in ("<!channel>", "<!here>", "<!everyone>", "<@U123>", "<@U999>", "<#C0123", "<https://evil",
+                   "javascript:", "<!"):
+        assert markup not in received and markup not in json.dumps(json.loads(received), ensure_ascii=False)
+    assert "&lt;!channel&gt; knife attack" in shown(message)
+    assert "&lt;https://evil.example|click&gt;" in shown(message)
+    assert "a &amp; b &gt; c &lt; d" in shown(message)
+    # the javascript: entry is shown, but as plain text, not as a link
+    script_entry = next(b["text"]["text"] for b in message.blocks if "script link" in json.dumps(b))
+    assert script_entry.startswith("*Stabbing story with a script link*")
+    # every link Slack will draw points to an http(s) address
+    links = [piece.split("|")[0] for piece in received.split("<")[1:]]
+    assert links and all(link.startswith("https://") for link in links)
+
+
+def test_a_rate_limit_is_waited_out_by_the_retry_handler(slack):
+    slack.fail_next(1, status=429, retry_after=0)
+    out = output(slack)
+
+    ts = out.send(CHANNEL, out.render(normal_digest())[0], [])
+
+    assert slack.requests == 2 and [message.ts for message in slack.messages] == [ts]
+
+
+def test_a_lasting_rate_limit_is_a_retryable_failure_with_retry_after(slack):
+    slack.fail_next(3, status=429, retry_after=0)
+    out = output(slack)
+
+    with pytest.raises(DeliveryError) as failure:
+        out.send(CHANNEL, out.render(normal_digest())[0], [])
+
+    assert failure.value.retryable and failure.value.retry_after == 0.0 and not failure.value.config_problem
+    assert slack.requests == 3 and not slack.messages
+
+
+def test_a_server_error_that_lasts_is_retryable_after_two_retries(slack):
+    slack.fail_next(3, status=500)
+    out = output(slack)
+
+    with pytest.raises(DeliveryError) as failure:
+        out.send(CHANNEL, out.render(normal_digest())[0], [])
+
+    assert failure.value.retryable and not failure.value.config_problem
+    assert slack.requests == 3 and not slack.messages
+
+
+@pytest.mark.parametrize("trouble", ["down", "hang", "closed port"])
+def test_an_unreachable_or_silent_slack_is_a_retryable_failure(slack, trouble):
+    out = output(slack, timeout=0.3)
+    part = out.render(normal_digest())[0]
+    if trouble == "down":
+        slack.down = True
+    elif trouble == "hang":
+        slack.hang_next(1)
+    else:
+        with SlackServer() as gone:
+            closed = gone.api_url
+        out = output(slack, api_url=closed, timeout=0.3)
+
+    with pytest.raises(DeliveryError) as failure:
+        out.send(CHANNEL, part, [])
+
+    assert failure.value.retryable and not failure.value.config_problem
+    assert failure.value.output == "slack" and failure.value.destination == CHANNEL
+    assert not slack.messages
+
+
+def test_a_wrong_token_is_a_config_problem_not_retried(slack):
+    out = output(slack, token="xoxb-wrong")
+
+    with pytest.raises(DeliveryError) as failure:
+        out.send(CHANNEL, out.render(normal_digest())[0], [])
+
+    assert not failure.value.retryable and failure.value.config_problem
+    assert "invalid_auth" in failure.value.reason and "SLACK_BOT_TOKEN" in failure.value.reason
+    assert slack.requests == 1
+
+
+def test_an_unknown_channel_is_a_config_problem_saying_what_to_fix(slack):
+    out = output(slack)
+
+    with pytest.raises(DeliveryError) as failure:
+        out.send("#no-such-channel", out.render(normal_digest())[0], [])
+
+    assert not failure.value.retryable and failure.value.config_problem
+    assert failure.value.reason.startswith("Slack says channel_not_found for #no-such-channel: invite the bot")
+    assert "monitor.yaml" in failure.value.reason
+
+
+def test_routed_channels_are_posted_to(slack):
+    out = output(slack)
+    out.send("#crime-alerts", out.render(normal_digest())[0], [])
+
+    assert [message.channel for message in slack.messages] == ["#crime-alerts"]
+    assert out.destinations() == (CHANNEL,)
+
+
+def test_blocks_slack_rejects_are_a_bug_not_retried(slack, caplog):
+    out = output(slack)
+    too_many = {"text": "x", "blocks": [{"type": "divider"}] * 51}
+
+    with pytest.raises(DeliveryError) as failure:
+        out.send(CHANNEL, too_many, [])
+
+    assert not failure.value.retryable and not failure.value.config_problem
+    assert "invalid_blocks" in failure.value.reason and "bug" in caplog.text
+
+
+def test_webhook_mode_posts_without_threads(slack):
+    out = SlackOutput(SlackSettings(webhook_url=slack.webhook_url(), timeout=5), LONDON)
+    parts = out.render(many_matches(120))
+
+    receipts = send_all(out, parts, destination=out.destinations()[0])
+
+    assert out.destinations() == ("webhook",) and receipts == [None] * len(parts)
+    assert [message.channel for message in slack.messages] == ["webhook/T0001/B0001/test"] * len(parts)
+    assert [n for message in slack.messages for n in story_numbers(message.blocks)] == list(range(120))
+
+
+def test_a_removed_webhook_is_a_config_problem(slack):
+    out = SlackOutput(SlackSettings(webhook_url=slack.webhook_url("T0001/B0001/gone")), LONDON)
+
+    with pytest.raises(DeliveryError) as failure:
+        out.send("webhook", out.render(normal_digest())[0], [])
+
+    assert failure.value.config_problem and not failure.value.retryable
+    assert "no_service" in failure.value.reason and "SLACK_WEBHOOK_URL" in failure.value.reason
+
+
+@pytest.mark.parametrize(
+    ("values", "complaint"),
+    [
+        ({}, "set token"),
+        ({"token": TOKEN}, "needs a channel"),
+        ({"webhook_url": "hooks.slack.com/x"}, "http(s)"),
+        ({"token": TOKEN, "channel": CHANNEL, "split": "sideways"}, "split"),
+        ({"token": TOKEN, "channel": CHANNEL, "colour": "red"}, "colour"),
+    ],
+)
+def test_settings_say_what_is_missing(values, complaint):
+    with pytest.raises(ValidationError) as failure:
+        SlackSettings(**values)
+
+    assert complaint in str(failure.value)
+
+
+def section_of(chars: int) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": "x" * chars}}
+
+
+@pytest.mark.parametrize(
+    ("blocks", "error"),
+    [
+        ([{"type": "divider"}] * 51, "invalid_blocks"),
+        ([section_of(3001)], "invalid_blocks"),
+        ([{"type": "header", "text": {"type": "plain_text", "text": "x" * 151}}], "invalid_blocks"),
+        ([{"type": "header", "text": {"type": "mrkdwn", "text": "x"}}], "invalid_blocks"),
+        ([{"type": "context", "elements": [{"type": "mrkdwn", "text": "x"}] * 11}], "invalid_blocks"),
+        ([section_of(3000)] * 5, "msg_blocks_too_long"),
+    ],
+)
+def test_the_test_server_holds_messages_to_slacks_limits(slack, blocks, error):
+    """Our limit checks are only as good as the server's: it must refuse what Slack refuses (form-encoded here)."""
+    client = WebClient(token=TOKEN, base_url=slack.api_url)
+
+    with pytest.raises(SlackApiError) as refused:
+        client.api_call("chat.postMessage", params={"channel": CHANNEL, "text": "x", "blocks": json.dumps(blocks)})
+
+    assert refused.value.response["error"] == error and not slack.messages
+
+
+def test_the_test_server_takes_form_encoded_calls(slack):
+    client = WebClient(token=TOKEN, base_url=slack.api_url)
+
+    blocks = json.dumps([section_of(9)])
+    client.api_call("chat.postMessage", params={"channel": CHANNEL, "text": "hi", "blocks": blocks})
+
+    assert [(message.text, message.blocks) for message in slack.messages] == [("hi", [section_of(9)])]

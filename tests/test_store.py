@@ -1,0 +1,505 @@
+"""The store against real SQLite files (and PostgreSQL when BEATWATCH_TEST_POSTGRES_URL names a scratch database)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, Table, create_engine, select, text
+from sqlalchemy.exc import IntegrityError, StatementError
+
+from monitor.items import Item
+from monitor.match.types import Hit, Match, Snippet
+from monitor.store import FAILED, PENDING, SENT, Store, StoreError
+from monitor.store import schema
+
+T0 = datetime(2026, 11, 12, 8, 0, tzinfo=timezone.utc)
+EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+POSTGRES_URL = os.environ.get("BEATWATCH_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return Store.default_url(tmp_path / "data")
+    engine = create_engine(POSTGRES_URL)
+    with engine.begin() as connection:  # each test starts from an empty database
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def store(url: str):
+    with Store(url) as opened:
+        yield opened
+
+
+def make_item(n: int, *, source: str = "echo", aliases: tuple[str, ...] = (), **fields) -> Item:
+    return Item(
+        source_id=source,
+        key=f"id:{n}",
+        url=f"https://news.test/story/{n}",
+        title=fields.pop("title", f"Story {n}: man stabbed in Westcliff"),
+        aliases=aliases or (f"url:https://news.test/story/{n}",),
+        **fields,
+    )
+
+
+def make_match(topic: str = "knife-crime", *, urgent: bool = False) -> Match:
+    return Match(
+        topic_id=topic,
+        terms=("stabbed", "Westcliff"),
+        hits=(Hit("stabbed", "title", 13, 20), Hit("Westcliff", "body", 40, 49)),
+        snippet=Snippet("... a man was stabbed near the station ...", marks=((12, 19),), page=3),
+        urgent=urgent,
+    )
+
+
+def add(store: Store, item: Item, *matches: Match, found_at: datetime = T0, reported: bool = True) -> int | None:
+    return store.add_item(item, matches or (make_match(),), found_at=found_at, reported=reported)
+
+
+# -- items ------------------------------------------------------------------------------------------------------------
+
+
+def test_an_item_is_known_by_its_key_and_every_alias_within_its_source(store: Store) -> None:
+    item_id = add(store, make_item(1, aliases=("url:https://news.test/story/1", "hash:abc")))
+
+    assert item_id is not None
+    assert store.known_keys("echo", ["id:1", "url:https://news.test/story/1", "hash:abc", "id:2"]) == {
+        "id:1",
+        "url:https://news.test/story/1",
+        "hash:abc",
+    }
+    republished = Item("echo", "id:new-guid", "https://news.test/story/1?utm_source=x", "Story", aliases=("hash:abc",))
+    assert add(store, republished) is None
+    assert store.known_keys("bbc-essex", ["id:1"]) == set()
+    assert add(store, make_item(1, source="bbc-essex")) is not None
+
+
+def test_an_item_overlapping_a_known_alias_writes_nothing_at_all(store: Store) -> None:
+    add(store, make_item(1, aliases=("url:https://news.test/shared",)))
+
+    second = make_item(2, aliases=("url:https://news.test/shared", "hash:second"))
+    assert add(store, second, make_match("knife-crime"), make_match("violence")) is None
+
+    assert store.known_keys("echo", ["id:2", "hash:second"]) == set()
+    assert [record.key for record in store.items(since=EPOCH)] == ["id:1"]
+    assert [match.item_id for match in store.matches()] == [1]
+
+
+def test_a_failure_half_way_through_add_item_leaves_no_trace(store: Store) -> None:
+    broken = Match(topic_id=None, terms=(), hits=(), snippet=Snippet(""))  # type: ignore[arg-type]
+
+    with pytest.raises(IntegrityError):
+        add(store, make_item(1), make_match(), broken)
+
+    assert store.known_keys("echo", ["id:1", "url:https://news.test/story/1"]) == set()
+    assert store.items(since=EPOCH) == []
+    assert add(store, make_item(1)) is not None
+
+
+def test_two_matches_for_one_topic_are_refused(store: Store) -> None:
+    with pytest.raises(ValueError, match="several matches for one topic"):
+        add(store, make_item(1), make_match("knife-crime"), make_match("knife-crime"))
+
+
+def test_backfill_records_the_item_but_not_its_matches(store: Store) -> None:
+    add(store, make_item(1), reported=False)
+
+    assert store.matches() == []
+    [record] = store.items(since=EPOCH)
+    assert (record.key, record.reported, record.topics) == ("id:1", False, ())
+    assert add(store, make_item(1)) is None
+
+
+def test_every_item_field_comes_back_and_times_come_back_in_utc(store: Store) -> None:
+    published = datetime(2026, 11, 12, 9, 30, tzinfo=timezone(timedelta(hours=1)))
+    context = (("committee", "Cabinet"), ("page", "4"))
+    item = make_item(
+        1, summary="Feed summary", published=published, body="Full text", body_note="", kind="minutes", context=context
+    )
+    add(store, item, make_match("knife-crime"), make_match("council", urgent=True))
+
+    [record] = store.items(since=EPOCH)
+    assert (record.title, record.summary, record.body, record.kind, record.context) == (
+        item.title,
+        "Feed summary",
+        "Full text",
+        "minutes",
+        context,
+    )
+    assert record.published == published and record.published.tzinfo == timezone.utc
+    assert record.found_at == T0 and record.found_at.tzinfo == timezone.utc
+    assert record.topics == ("knife-crime", "council")
+    by_topic = {match.topic_id: match for match in store.matches()}
+    assert by_topic["knife-crime"].hits == make_match().hits
+    assert by_topic["knife-crime"].snippet == make_match().snippet
+    assert by_topic["knife-crime"].terms == ("stabbed", "Westcliff")
+    assert (by_topic["council"].urgent, by_topic["knife-crime"].urgent) == (True, False)
+    assert by_topic["council"].context == context
+
+
+def test_a_naive_datetime_is_refused(store: Store) -> None:
+    with pytest.raises(StatementError, match="naive datetime"):
+        add(store, make_item(1), found_at=datetime(2026, 11, 12, 8, 0))
+
+
+# -- polls ------------------------------------------------------------------------------------------------------------
+
+
+def test_finish_poll_saves_the_checkpoint_on_success_and_counts_failures(store: Store) -> None:
+    assert (store.source_state("echo"), store.has_polled("echo"), store.source_health()) == ({}, False, [])
+
+    store.finish_poll("echo", at=T0, checkpoint=None, error="timed out", new_items=0, new_matches=0, seconds=30.0)
+    assert (store.has_polled("echo"), store.source_state("echo")) == (False, {})
+
+    later = T0 + timedelta(minutes=15)
+    store.finish_poll(
+        "echo", at=later, checkpoint={"etag:u": '"v1"'}, error=None, new_items=3, new_matches=1, seconds=1.5
+    )
+    [health] = store.source_health()
+    assert (health.polled_once, health.last_success_at, health.last_error, health.consecutive_failures) == (
+        True,
+        later,
+        None,
+        0,
+    )
+    assert (health.last_new_items, health.last_new_matches, health.last_seconds) == (3, 1, 1.5)
+    assert store.source_state("echo") == {"etag:u": '"v1"'}
+
+    store.finish_poll("echo", at=later, checkpoint=None, error=None, new_items=0, new_matches=0, seconds=0.2)
+    assert store.source_state("echo") == {"etag:u": '"v1"'}
+
+    for minutes in (30, 45):
+        store.finish_poll(
+            "echo", at=T0 + timedelta(minutes=minutes), checkpoint={"etag:u": "lost"}, error="HTTP 503",
+            new_items=0, new_matches=0, seconds=0.1,
+        )
+    [health] = store.source_health()
+    assert (health.consecutive_failures, health.last_error, health.last_success_at) == (2, "HTTP 503", later)
+    assert health.last_polled_at == T0 + timedelta(minutes=45)
+    assert store.source_state("echo") == {"etag:u": '"v1"'}
+    assert store.has_polled("echo")
+
+
+# -- matches ----------------------------------------------------------------------------------------------------------
+
+
+def test_matches_are_newest_first_by_publication_else_by_discovery(store: Store) -> None:
+    add(store, make_item(1, published=T0 - timedelta(hours=5)), found_at=T0)
+    add(store, make_item(2), found_at=T0 - timedelta(hours=2))  # no publication time: found_at stands in
+    add(store, make_item(3, published=T0 - timedelta(hours=1)), make_match("violence"), found_at=T0)
+
+    assert [m.item_id for m in store.matches()] == [3, 2, 1]
+    assert [m.item_id for m in store.matches(topic="violence")] == [3]
+    assert [m.item_id for m in store.matches(since=T0 - timedelta(hours=1))] == [3, 1]
+    first, third = store.matches(topic="knife-crime")[-1].id, store.matches(topic="violence")[0].id
+    assert [m.id for m in store.matches(ids=[first, third])] == [third, first]
+
+
+def test_mark_delivered_removes_matches_from_that_destination_only(store: Store) -> None:
+    for n in (1, 2, 3):
+        add(store, make_item(n, published=T0 + timedelta(minutes=n)))
+    third, second, first = (m.id for m in store.matches())
+
+    store.mark_delivered([first, second], output="slack", destination="#crime", at=T0)
+    store.mark_delivered([first], output="slack", destination="#crime", at=T0 + timedelta(hours=1))  # no-op
+    store.mark_delivered([second], output="email", destination="desk@example.org", at=T0, alert=True)
+
+    assert [m.id for m in store.matches(undelivered_to=("slack", "#crime"))] == [third]
+    assert [m.id for m in store.matches(undelivered_to=("slack", "#other"))] == [third, second, first]
+    by_id = {m.id: m for m in store.matches()}
+    assert by_id[first].delivered_to == (("slack", "#crime"),)
+    assert by_id[first].alerted is False
+    # An alert is its own fact: the match still waits for the digest at that destination.
+    assert by_id[second].delivered_to == (("slack", "#crime"),)
+    assert by_id[second].alerted is True
+    email = ("email", "desk@example.org")
+    assert [m.id for m in store.matches(undelivered_to=email)] == [third, second, first]
+    assert [m.id for m in store.matches(undelivered_to=email, kind="alert")] == [third, first]
+    assert (by_id[third].delivered, by_id[first].delivered) == (False, True)
+
+
+def test_matches_queued_for_a_destination_are_not_offered_again(store: Store) -> None:
+    for n in (1, 2):
+        add(store, make_item(n, published=T0 + timedelta(minutes=n)))
+    second, first = (m.id for m in store.matches())
+    store.enqueue(key="k1", output="slack", destination="#crime", kind="digest", parts=[{"text": "x"}],
+                  match_ids=[first], at=T0)
+    assert [m.id for m in store.matches(undelivered_to=("slack", "#crime"))] == [second]
+    assert [m.id for m in store.matches(undelivered_to=("slack", "#crime"), kind="alert")] == [second, first]
+    assert store.last_delivery_at("slack", "#crime") is None
+
+
+# -- restart and schema -----------------------------------------------------------------------------------------------
+
+
+def test_reopening_the_same_database_keeps_everything(url: str) -> None:
+    with Store(url) as store:
+        add(store, make_item(1))
+        store.finish_poll("echo", at=T0, checkpoint={"hash": "abc"}, error=None, new_items=1, new_matches=1, seconds=1)
+        [match] = store.matches()
+        store.mark_delivered([match.id], output="console", destination="-", at=T0)
+
+    with Store(url) as store:
+        assert add(store, make_item(1)) is None
+        assert store.source_state("echo") == {"hash": "abc"} and store.has_polled("echo")
+        assert store.matches()[0].delivered_to == (("console", "-"),)
+        assert add(store, make_item(2)) == 2
+
+    assert _schema_versions(url) == [len(schema.MIGRATIONS)]
+
+
+def test_upgrade_runs_each_new_step_once_and_a_newer_database_is_refused(url: str) -> None:
+    Store(url).close()
+    added = Table("added_in_version_2", MetaData(), Column("id", Integer, primary_key=True))
+    runs: list[int] = []
+
+    def version_2(connection) -> None:
+        runs.append(2)
+        added.create(connection)
+
+    engine = create_engine(url)
+    for _ in range(2):
+        with engine.begin() as connection:
+            assert schema.upgrade(connection, at=T0, migrations=(*schema.MIGRATIONS, version_2)) == 2
+    engine.dispose()
+
+    assert runs == [2]
+    assert _schema_versions(url) == [1, 2]
+    with pytest.raises(StoreError, match="schema version 2 but this Beatwatch knows versions up to 1"):
+        Store(url)
+
+
+def _schema_versions(url: str) -> list[int]:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        versions = list(connection.scalars(select(schema.schema_version_table.c.version).order_by("version")))
+    engine.dispose()
+    return versions
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    url = Store.default_url(tmp_path / "data")
+    Store(url).close()
+
+    connection = sqlite3.connect(tmp_path / "data" / "beatwatch.sqlite3")
+    assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    connection.close()
+    with Store(url) as store, pytest.raises(IntegrityError):
+        store.mark_delivered([999], output="console", destination="-", at=T0)
+
+
+def test_an_unopenable_database_says_where_and_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match=r"cannot open the database .*missing.*MONITOR_DATABASE_URL"):
+        Store(f"sqlite:///{tmp_path}/missing/dir/db.sqlite3")
+    with pytest.raises(StoreError, match="not a SQLAlchemy URL"):
+        Store("data/beatwatch.sqlite3")
+
+
+# -- outbox -----------------------------------------------------------------------------------------------------------
+
+
+def _two_matches(store: Store) -> list[int]:
+    add(store, make_item(1))
+    add(store, make_item(2))
+    return sorted(m.id for m in store.matches())
+
+
+def test_enqueue_is_idempotent_by_key(store: Store) -> None:
+    match_ids = _two_matches(store)
+    first = store.enqueue(
+        key="slack:#crime:abc", output="slack", destination="#crime", kind="digest",
+        parts=[{"text": "one"}], match_ids=match_ids, at=T0,
+    )
+    again = store.enqueue(
+        key="slack:#crime:abc", output="slack", destination="#crime", kind="digest",
+        parts=[{"text": "changed"}], match_ids=[], at=T0 + timedelta(hours=1),
+    )
+
+    assert again == first
+    assert (first.state, first.parts, first.match_ids, first.next_attempt_at) == (
+        PENDING, ({"text": "one"},), tuple(match_ids), T0,
+    )
+    assert [d.id for d in store.deliveries()] == [first.id]
+    with pytest.raises(ValueError, match="has no parts"):
+        store.enqueue(key="k2", output="slack", destination="#c", kind="digest", parts=[], match_ids=[], at=T0)
+
+
+def test_parts_progress_survives_a_restart_and_the_last_part_delivers_the_matches(url: str) -> None:
+    parts = [{"text": "part 1"}, {"text": "part 2"}, {"text": "part 3"}]
+    with Store(url) as store:
+        match_ids = _two_matches(store)
+        delivery = store.enqueue(
+            key="d1", output="slack", destination="#crime", kind="digest", parts=parts, match_ids=match_ids, at=T0
+        )
+        store.record_part_sent(delivery.id, receipt="1700000000.0001", at=T0)
+
+    with Store(url) as store:
+        [due] = store.due_deliveries(now=T0)
+        assert (due.parts_sent, due.receipts, due.state) == (1, ("1700000000.0001",), PENDING)
+        assert [m.delivered for m in store.matches()] == [False, False]
+
+        store.record_part_sent(delivery.id, receipt=None, at=T0 + timedelta(seconds=1))
+        assert [m.delivered for m in store.matches()] == [False, False]
+        store.record_part_sent(delivery.id, receipt="1700000000.0003", at=T0 + timedelta(seconds=2))
+
+        [sent] = store.deliveries(states=[SENT])
+        assert (sent.parts_sent, sent.receipts) == (3, ("1700000000.0001", None, "1700000000.0003"))
+        assert (sent.sent_at, sent.next_attempt_at) == (T0 + timedelta(seconds=2), None)
+        assert store.due_deliveries(now=T0 + timedelta(days=1)) == []
+        assert store.matches(undelivered_to=("slack", "#crime")) == []
+        assert [m.delivered_to for m in store.matches()] == [(("slack", "#crime"),)] * 2
+        assert store.last_delivery_at("slack", "#crime") == T0 + timedelta(seconds=2)
+        assert all(not m.alerted for m in store.matches())
+        with pytest.raises(ValueError, match="is sent, not pending"):
+            store.record_part_sent(delivery.id, receipt="again", at=T0)
+
+
+def test_a_sent_alert_marks_its_matches_alerted(store: Store) -> None:
+    match_ids = _two_matches(store)
+    alert = store.enqueue(
+        key="a1", output="email", destination="desk@example.org", kind="alert",
+        parts=[{"subject": "Urgent"}], match_ids=match_ids[:1], at=T0,
+    )
+    store.record_part_sent(alert.id, receipt="<id@example.org>", at=T0)
+
+    alerted = {m.id: m.alerted for m in store.matches()}
+    assert alerted == {match_ids[0]: True, match_ids[1]: False}
+
+
+def test_failures_back_off_then_fail_and_retry_failed_requeues(store: Store) -> None:
+    delivery = store.enqueue(
+        key="d1", output="slack", destination="#crime", kind="digest", parts=[{"text": "x"}], match_ids=[], at=T0
+    )
+    retry_at = T0 + timedelta(minutes=2)
+    store.record_failure(delivery.id, at=T0, error="slack -> #crime: HTTP 500", next_attempt_at=retry_at)
+
+    assert store.due_deliveries(now=T0 + timedelta(minutes=1)) == []
+    [due] = store.due_deliveries(now=retry_at)
+    assert (due.attempts, due.last_error, due.state, due.last_attempt_at) == (
+        1, "slack -> #crime: HTTP 500", PENDING, T0,
+    )
+
+    store.record_failure(delivery.id, at=retry_at, error="slack -> #crime: channel_not_found", next_attempt_at=None)
+    [failed] = store.deliveries(states=[FAILED])
+    assert (failed.attempts, failed.next_attempt_at) == (2, None)
+    assert store.due_deliveries(now=T0 + timedelta(days=1)) == []
+    with pytest.raises(ValueError, match="is failed"):
+        store.record_failure(delivery.id, at=retry_at, error="again", next_attempt_at=None)
+
+    later = T0 + timedelta(hours=1)
+    assert store.retry_failed(delivery.id, at=later) == 1
+    assert store.retry_failed(None, at=later) == 0
+    [due] = store.due_deliveries(now=later)
+    assert (due.state, due.attempts, due.next_attempt_at, due.last_error) == (
+        PENDING, 0, later, "slack -> #crime: channel_not_found",
+    )
+    with pytest.raises(LookupError, match="no delivery 999"):
+        store.record_part_sent(999, receipt=None, at=T0)
+
+
+def test_deliveries_filter_by_state_and_recent_activity(store: Store) -> None:
+    old = store.enqueue(key="old", output="console", destination="-", kind="digest", parts=[{}], match_ids=[], at=T0)
+    new_at = T0 + timedelta(days=2)
+    new = store.enqueue(
+        key="new", output="console", destination="-", kind="digest", parts=[{}], match_ids=[], at=new_at
+    )
+    store.record_failure(old.id, at=T0 + timedelta(days=1), error="refused", next_attempt_at=None)
+
+    assert [d.key for d in store.deliveries(states=[PENDING])] == ["new"]
+    assert [d.key for d in store.deliveries(since=T0 + timedelta(hours=12))] == ["old", "new"]
+    assert [d.key for d in store.deliveries(since=new_at)] == ["new"]
+    assert store.retry_failed(None, at=new_at) == 1
+    assert [d.id for d in store.due_deliveries(now=new_at)] == [old.id, new.id]
+
+
+# -- retention --------------------------------------------------------------------------------------------------------
+
+
+def test_forget_bodies_drops_old_text_and_keeps_the_rest(store: Store) -> None:
+    add(store, make_item(1, body="old text"), found_at=T0 - timedelta(days=40))
+    add(store, make_item(2, body=None, body_note="HTTP 404"), found_at=T0 - timedelta(days=40))
+    add(store, make_item(3, body="recent text"), found_at=T0 - timedelta(days=1))
+
+    assert store.forget_bodies(before=T0 - timedelta(days=30)) == 1
+    assert store.forget_bodies(before=T0 - timedelta(days=30)) == 0
+    bodies = {record.key: (record.body, record.body_note) for record in store.items(since=EPOCH)}
+    assert bodies["id:1"][0] is None and "retention" in bodies["id:1"][1]
+    assert bodies["id:2"] == (None, "HTTP 404")
+    assert bodies["id:3"] == ("recent text", "")
+
+
+# -- concurrency ------------------------------------------------------------------------------------------------------
+
+
+def _race_to_add(stores: list[Store], threads: int = 8, items_per_thread: int = 15) -> list[int | None]:
+    """Each thread adds its own items and its neighbour's, reading and recording polls in between."""
+    results: list[int | None] = []
+    errors: list[BaseException] = []
+    lock, start = threading.Lock(), threading.Barrier(threads)
+
+    def poll(thread: int) -> None:
+        store = stores[thread % len(stores)]
+        try:
+            start.wait()
+            for i in range(items_per_thread):
+                for owner in (thread, (thread + 1) % threads):
+                    item_id = add(store, make_item(owner * 1000 + i, source="echo"))
+                    with lock:
+                        results.append(item_id)
+                store.known_keys("echo", [f"id:{thread * 1000 + i}"])
+                store.matches(topic="knife-crime", undelivered_to=("console", "-"))
+            store.finish_poll(
+                f"source-{thread}", at=T0, checkpoint={"n": str(thread)}, error=None,
+                new_items=items_per_thread, new_matches=0, seconds=0.1,
+            )
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    workers = [threading.Thread(target=poll, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    return results
+
+
+def test_concurrent_polls_store_each_item_once_without_locking_errors(tmp_path: Path) -> None:
+    url = Store.default_url(tmp_path)
+    # Two stores on one file behave like two processes: separate locks and connections, one database.
+    stores = [Store(url), Store(url)]
+    try:
+        results = _race_to_add(stores)
+        stored = [item_id for item_id in results if item_id is not None]
+        assert len(results) == 8 * 15 * 2
+        assert len(stored) == len(set(stored)) == 8 * 15
+        assert len(stores[0].items(since=EPOCH)) == 8 * 15
+        assert len(stores[1].matches()) == 8 * 15
+        assert len(stores[0].source_health()) == 8
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_an_in_memory_database_is_shared_by_every_thread() -> None:
+    with Store("sqlite://") as store:
+        results = _race_to_add([store], threads=4, items_per_thread=10)
+        assert len([item_id for item_id in results if item_id is not None]) == 40
+        assert len(store.matches()) == 40
+        assert {health.source_id for health in store.source_health()} == {f"source-{n}" for n in range(4)}
+
+
+def test_default_url_creates_the_data_directory(tmp_path: Path) -> None:
+    url = Store.default_url(tmp_path / "nested" / "data")
+
+    assert (tmp_path / "nested" / "data").is_dir()
+    assert url == f"sqlite:///{tmp_path / 'nested' / 'data' / 'beatwatch.sqlite3'}"
+
