@@ -22,7 +22,7 @@ from monitor.deliver.outbox import Outbox, RetryPolicy, SendResult
 from monitor.deliver.render import render_markdown
 from monitor.deliver.routes import plan_routes
 from monitor.digest import Digest, build_digest
-from monitor.extract import extract_article
+from monitor.extract import extract_article, reset_caches
 from monitor.fetch import Fetcher, FetchError
 from monitor.items import Item
 from monitor.match import Match, Matcher
@@ -105,6 +105,7 @@ class App:
                 reports.append(future.result())
                 if on_done:
                     on_done(reports[-1])
+        reset_caches()  # trafilatura's caches grow with every page it reads
         return reports
 
     def select_sources(self, source_ids: Sequence[str]) -> list[SourceConfig]:

@@ -1,16 +1,17 @@
-"""The compiled rules: one pass over each field finds the terms of every topic at once, then each topic is judged.
+"""The compiled rules: one pass over an item's fields finds the terms of every topic at once, then topics are judged.
 
-How a field is searched:
+How the fields are searched:
 
-- Every plain word, phrase and wildcard prefix of every topic is a key of ONE Aho-Corasick automaton (pyahocorasick),
-  which reports every occurrence of every key, overlapping ones included, in a single pass over the normalised text.
-  An occurrence counts when it stands on word boundaries (the characters either side are not letters or digits);
-  a wildcard's occurrence instead runs on to the end of its word.
-- Terms of ``stem: true`` topics are stemmed and searched with a second automaton in a stemmed view of the field.
+- Every plain word, phrase and wildcard of every topic is known to ONE Aho-Corasick automaton (pyahocorasick), by
+  the first word of the term; one pass over the item's three fields reports every place where such a word starts a
+  word of the text, overlapping terms included. There the whole term is confirmed when it has more than that word,
+  and a wildcard runs on to the end of its word. See ``_find_keys`` for how the automaton is kept fast.
+- Terms of ``stem: true`` topics are stemmed and searched with a second automaton in a stemmed view of the fields.
 - Regular expressions (rare) are searched one by one.
 
 Each distinct thing to look for is a numbered *pattern*, shared by every topic that uses it. A topic is judged only
-when one of the patterns that can make it match was found, and then only from the patterns found.
+when one of the patterns that can make it match was found, and then only from the patterns found. Offsets are those
+of ``normalise`` until a match is made; its hits are then led back to the original text.
 """
 
 from __future__ import annotations

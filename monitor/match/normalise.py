@@ -70,7 +70,7 @@ def _fold_one(char: str) -> str:
         return ""
     decomposed = unicodedata.normalize("NFKD", char.casefold())
     bare = "".join(piece for piece in decomposed if unicodedata.category(piece) != "Mn")
-    # lower() as well: the sparse path lower()s the whole text, so every folded character must already be lower case
+    # lower() as well: _fold_ascii may lower() a whole text, so every folded character must be lower case already
     return unicodedata.normalize("NFC", bare).lower()
 
 

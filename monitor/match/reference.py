@@ -38,6 +38,8 @@ class _SingleSpaced:
 
 
 class ReferenceMatcher:
+    """The same interface as ``Matcher.compile`` and ``Matcher.match``, and the same results, slowly."""
+
     def __init__(self, topics: tuple[TopicRules, ...]) -> None:
         self._topics = topics
         self._stemmer = Stemmer.Stemmer("english")

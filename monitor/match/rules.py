@@ -27,10 +27,6 @@ class TopicRules:
     urgent: bool
     stem: bool
 
-    def terms(self, list_name: str) -> tuple[Term, ...]:
-        """One term list by its YAML key ("any", "all", "not", "ignore")."""
-        return self.not_ if list_name == "not" else getattr(self, list_name)
-
 
 def parse_rules(keywords: KeywordsFile) -> tuple[TopicRules, ...]:
     """The topics of ``keywords``; raises ``ConfigProblem``, or an ``ExceptionGroup`` of them when there are several."""

@@ -8,9 +8,9 @@ in that field, marking every hit inside it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from html import unescape
 from itertools import accumulate
-from collections.abc import Iterable, Mapping, Sequence
 
 from monitor.match.normalise import ENTITY
 from monitor.match.types import Hit, Snippet

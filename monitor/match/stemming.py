@@ -18,7 +18,7 @@ _WORDS_AND_GAPS = re.compile(f"({WORD_CHAR}+)")
 _local = threading.local()  # a PyStemmer stemmer must not be shared between threads
 
 
-def stem_words(words: list[str]) -> list[str]:
+def _stem_words(words: list[str]) -> list[str]:
     stemmer = getattr(_local, "stemmer", None)
     if stemmer is None:
         stemmer = _local.stemmer = Stemmer.Stemmer("english")
@@ -29,7 +29,7 @@ def stemmed_view(text: str) -> tuple[str, OffsetMap]:
     """``text`` with each word replaced by its stem, and the map from the stemmed text back to ``text``."""
     parts = _WORDS_AND_GAPS.split(text)  # gap, word, gap, word, ..., gap
     words = parts[1::2]
-    stems = stem_words(words)
+    stems = _stem_words(words)
     starts = accumulate(map(len, parts), initial=0)
     word_starts = list(starts)[1::2]
     edits = [

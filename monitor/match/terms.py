@@ -60,20 +60,20 @@ def parse_term(written: str) -> Term:
     text = written.strip()
     if not text:
         raise TermError("empty term", "remove the empty entry, or write the word or phrase to look for")
-    if text.startswith("/"):
-        return Term(text, _regex(text))
+    if len(text) > 1 and text.startswith("/") and text.endswith("/"):
+        return Term(text, _regex(text[1:-1]))
     if _NEAR.search(text):
         return Term(text, _near(text))
-    return Term(text, _phrase(text))
-
-
-def _regex(text: str) -> Regex:
-    if len(text) < 2 or not text.endswith("/"):
+    if text.startswith("/"):
         raise TermError(
             f"{text!r} starts with '/' but does not end with one",
             "write a regular expression between two slashes, e.g. /knife ?point/, or remove the leading '/'",
         )
-    source = text[1:-1]
+    return Term(text, _phrase(text))
+
+
+def _regex(source: str) -> Regex:
+    text = f"/{source}/"
     if not source:
         raise TermError("empty regular expression //", "write a pattern between the slashes, e.g. /knife ?point/")
     try:
@@ -126,7 +126,7 @@ def _near_distance(operator: str) -> int:
 
 
 def _near_side(side: str, text: str) -> Phrase:
-    if side.startswith("/"):
+    if side.startswith("/") and side.endswith("/"):
         raise TermError(
             f"{text!r}: a regular expression cannot be one side of NEAR",
             "use a word, phrase or wildcard on each side of NEAR, e.g. police NEAR/8 cut*",
