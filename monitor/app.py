@@ -31,6 +31,8 @@ from monitor.store import Store
 
 log = logging.getLogger("monitor.poll")
 
+FAILURES_BEFORE_NOTICE = 3  # one failed poll is often a blip; three in a row is worth a person's attention
+
 
 @dataclass(frozen=True)
 class PollReport:
@@ -106,6 +108,8 @@ class App:
                 if on_done:
                     on_done(reports[-1])
         reset_caches()  # trafilatura's caches grow with every page it reads
+        self._report_failing_sources(reports)
+        self.alert_urgent()
         return reports
 
     def select_sources(self, source_ids: Sequence[str]) -> list[SourceConfig]:
@@ -206,7 +210,7 @@ class App:
             return DigestRun(preview=render_markdown(self.pending_digest()), queued=0, results=())
         now = self.clock()
         queued = 0
-        for (output_name, destination), topic_ids in plan_routes(self.config.monitor, self.config.keywords, self.outputs).items():
+        for (output_name, destination), topic_ids in self._routes().items():
             digest = self._digest_for(output_name, destination, topic_ids, now)
             if digest.empty:
                 self._report_empty(output_name, destination, digest, now)
@@ -215,6 +219,62 @@ class App:
                 self._outbox().enqueue(output_name, destination, "digest", parts, digest.match_ids)
                 queued += 1
         return DigestRun(preview="", queued=queued, results=tuple(self.flush_outbox()))
+
+    def alert_urgent(self) -> list[SendResult]:
+        """Send matches of `urgent: true` topics at once to their routes; the next digest repeats them, marked."""
+        now, queued = self.clock(), False
+        for (output_name, destination), topic_ids in self._routes().items():
+            records = [
+                record
+                for record in self.store.matches(undelivered_to=(output_name, destination), kind="alert")
+                if record.urgent and (output_name, destination) not in record.delivered_to
+            ]
+            digest = self._build_digest(records, topic_ids, now, None)
+            if not digest.empty:
+                parts = self.outputs[output_name].render(digest, alert=True)
+                self._outbox().enqueue(output_name, destination, "alert", parts, digest.match_ids)
+                queued = True
+        return self.flush_outbox() if queued else []
+
+    def notify_admin(self, title: str, text: str, *, avoid: str | None = None, send_now: bool = True) -> None:
+        """Tell the admin destination (monitor.yaml `admin:`) about something only a person can fix; always logged.
+
+        ``avoid`` names an output known to be failing, so the notice goes only through the others."""
+        log.warning("%s: %s", title, text)
+        window = f"{self.clock().isoformat(timespec='minutes')}\n{title}\n{text}"
+        for output_name, destination in self._admin_destinations():
+            if output_name != avoid:
+                parts = self.outputs[output_name].render_notice(title, text)
+                self._outbox().enqueue(output_name, destination, "notice", parts, (), window=window)
+        if send_now:
+            self.flush_outbox()
+
+    def _gave_up(self, result: SendResult) -> None:
+        # Queued, not sent here: sending from inside a flush could chain one failing output's notices into another's.
+        self.notify_admin(
+            f"Delivery failed: {result.output} {result.destination}",
+            f"{result.error}. Fix the cause, then run `monitor outbox retry {result.delivery_id}`.",
+            avoid=result.output,
+            send_now=False,
+        )
+
+    def _admin_destinations(self) -> list[tuple[str, str]]:
+        admin = self.config.monitor.admin
+        wanted = [("slack", admin.slack_channel), ("email", ", ".join(admin.email_to or []))]
+        return [(name, destination) for name, destination in wanted if destination and name in self.outputs]
+
+    def _report_failing_sources(self, reports: Sequence[PollReport]) -> None:
+        """One notice when a source has failed FAILURES_BEFORE_NOTICE polls in a row, not one per failed poll."""
+        failing = {health.source_id: health for health in self.store.source_health()}
+        for report in reports:
+            health = failing.get(report.source_id)
+            if report.error and health and health.consecutive_failures == FAILURES_BEFORE_NOTICE:
+                name = self.source_names.get(report.source_id, report.source_id)
+                self.notify_admin(f"Source failing: {name}", f"{FAILURES_BEFORE_NOTICE} polls in a row failed; "
+                                  f"last error: {report.error}. Check the address in sources.yaml.")
+
+    def _routes(self) -> dict[tuple[str, str], list[str]]:
+        return plan_routes(self.config.monitor, self.config.keywords, self.outputs)
 
     def pending_digest(self) -> Digest:
         """Every match not yet delivered anywhere, as one digest: what `digest --dry-run` and the demo show."""
@@ -251,6 +311,17 @@ class App:
         """Drop stored article text older than `retention`; the items and their matches stay."""
         return self.store.forget_bodies(before=self.clock() - self.config.monitor.retention)
 
+    def deliveries(self, sent_since: timedelta):
+        """Pending and failed deliveries, and those sent in the last ``sent_since``, oldest first."""
+        open_ones = self.store.deliveries(states=["pending", "failed"])
+        sent = self.store.deliveries(states=["sent"], since=self.clock() - sent_since)
+        return sorted([*open_ones, *sent], key=lambda delivery: delivery.id)
+
+    def retry_deliveries(self, delivery_id: int | None) -> tuple[int, list[SendResult]]:
+        """Make failed deliveries due again and send them; returns how many were failed and what sending did."""
+        count = self.store.retry_failed(delivery_id, at=self.clock())
+        return count, (self.flush_outbox() if count else [])
+
     def flush_outbox(self) -> list[SendResult]:
         """Send every queued delivery that is due (new ones and retries)."""
         return self._outbox().flush()
@@ -258,7 +329,7 @@ class App:
     def _outbox(self) -> Outbox:
         delivery = self.config.monitor.delivery
         policy = RetryPolicy(delivery.max_attempts, delivery.first_retry, delivery.max_retry)
-        return Outbox(self.store, self.outputs, clock=self.clock, policy=policy)
+        return Outbox(self.store, self.outputs, clock=self.clock, policy=policy, on_give_up=self._gave_up)
 
     # --- rules tools ----------------------------------------------------------------------------------------------
 

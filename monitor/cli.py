@@ -270,6 +270,57 @@ def stats(obj: Context, since) -> None:
             click.echo(f"never matched in {topic.topic_id}: " + ", ".join(topic.never))
 
 
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
+@click.option("--since", callback=_duration, default="7d", show_default=True, help="Sent deliveries of this period.")
+@click.pass_context
+def outbox(ctx: click.Context, as_json: bool, since) -> None:
+    """List pending, failed and recently sent deliveries (digests, alerts, notices)."""
+    if ctx.invoked_subcommand:
+        return
+    app = ctx.obj.app()
+    rows = [_delivery_summary(d) for d in app.deliveries(since)]
+    app.close()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    table = Table()
+    for column in ("id", "state", "kind", "output", "destination", "matches", "parts", "attempts", "next try", "error"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(str(row["id"]), row["state"], row["kind"], row["output"], row["destination"], str(row["matches"]),
+                      f"{row['parts_sent']}/{row['parts']}", str(row["attempts"]), (row["next_attempt_at"] or "-")[:16],
+                      row["last_error"] or "")
+    Console(width=max(console.width, 140)).print(table)
+
+
+def _delivery_summary(delivery) -> dict:
+    def iso(moment):
+        return moment.isoformat() if moment else None
+
+    return {
+        "id": delivery.id, "state": delivery.state, "kind": delivery.kind, "output": delivery.output,
+        "destination": delivery.destination, "matches": len(delivery.match_ids), "parts": len(delivery.parts),
+        "parts_sent": delivery.parts_sent, "attempts": delivery.attempts, "created_at": iso(delivery.created_at),
+        "next_attempt_at": iso(delivery.next_attempt_at), "sent_at": iso(delivery.sent_at),
+        "last_error": delivery.last_error, "receipts": list(delivery.receipts),
+    }
+
+
+@outbox.command("retry")
+@click.argument("delivery_id", type=int, required=False)
+@click.pass_obj
+def outbox_retry(obj: Context, delivery_id: int | None) -> None:
+    """Try failed deliveries again now (one by ID, or all)."""
+    app = obj.app()
+    count, results = app.retry_deliveries(delivery_id)
+    app.close()
+    if not count:
+        raise click.ClickException("no failed delivery" + (f" with id {delivery_id}" if delivery_id else ""))
+    sent = sum(result.sent for result in results)
+    click.echo(f"retried {count} failed delivery(ies): {sent} sent, {len(results) - sent} still failing")
+
+
 @cli.command()
 def demo() -> None:
     """Show Beatwatch working offline: serve a bundled sample site, poll it, print the digest."""

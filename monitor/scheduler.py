@@ -32,6 +32,7 @@ TIDY_EVERY = timedelta(hours=6)
 class Daemon:
     def __init__(self, watcher: ConfigWatcher, app: App) -> None:
         self.watcher, self.app = watcher, app
+        watcher.on_error = self._report_config_errors
         self.stop = app.stop
         self._reload_now = threading.Event()
         self._running = 0
@@ -63,6 +64,10 @@ class Daemon:
             self.app.use_config(self.watcher.current)
             self._schedule(self.watcher.current)
             log.info("configuration reloaded (%s)", self.watcher.current.fingerprint[:12])
+
+    def _report_config_errors(self, errors) -> None:
+        lines = "\n".join(str(error) for error in errors.errors)
+        self.app.notify_admin("Configuration not reloaded", f"{lines}\nStill running on the last good configuration.")
 
     # --- jobs ------------------------------------------------------------------------------------------------------
 

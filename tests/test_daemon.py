@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e import write_config
+from tests.e2e import STORIES, Story, publish, write_config
 
 STOP_LIMIT = 10.0
 
@@ -88,3 +88,32 @@ def test_run_refuses_to_start_on_a_broken_config(news_site, tmp_path):
     assert result.returncode == 2
     assert "keywords.yaml:" in result.stderr and "ani" in result.stderr
     assert "Not starting" in result.stderr
+
+
+def test_edited_rules_take_effect_without_restart_and_a_broken_edit_keeps_the_old_ones(news_site, tmp_path):
+    config_dir = write_config(tmp_path / "config", news_site)
+    sources = config_dir / "sources.yaml"
+    sources.write_text(sources.read_text().replace("every: 15m", "every: 1s"))
+    keywords = config_dir / "keywords.yaml"
+    daemon = Daemon(config_dir, tmp_path / "data")
+    try:
+        daemon.wait_for("1 new matches")
+
+        keywords.write_text(keywords.read_text().replace('"machete",', '"machete", "knife-edge",'))
+        daemon.process.send_signal(signal.SIGHUP)
+        daemon.wait_for("configuration reloaded")
+        vote = Story("second-vote", "Another close vote", "Councillors met again.", "A knife-edge vote in Southend.")
+        publish(news_site, (*STORIES, vote))
+        assert "1 new matches" in daemon.wait_for("1 new items")
+
+        good = keywords.read_text()
+        keywords.write_text(good.replace("    all: []", "    al: []"))
+        broken_line = next(n for n, text in enumerate(keywords.read_text().splitlines(), 1) if "al: []" in text)
+        complaint = daemon.wait_for("keeping the last good configuration")
+        assert f"keywords.yaml:{broken_line}:5:" in complaint and "'all'" in complaint
+        attack = Story("leigh-attack", "Attack in Leigh-on-Sea", "Police called.", "A man was stabbed in Leigh-on-Sea.")
+        publish(news_site, (*STORIES, vote, attack))
+        assert "1 new matches" in daemon.wait_for("1 new items")  # the old rules still work
+    finally:
+        daemon.process.send_signal(signal.SIGTERM)
+        daemon.process.wait(STOP_LIMIT)

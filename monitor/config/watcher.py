@@ -30,7 +30,7 @@ class ConfigWatcher:
     ) -> None:
         self.directory = Path(directory)
         self._checks = tuple(checks)
-        self._on_error = on_error
+        self.on_error = on_error
         self._lock = threading.Lock()
         self.current: Config = load_config(self.directory, self._checks)
         self._rejected_version: str | None = None  # the broken version last reported, so it is reported once
@@ -67,5 +67,5 @@ class ConfigWatcher:
         self._rejected_version = version
         for error in errors.errors:
             log.warning("%s (keeping the last good configuration)", error)
-        if self._on_error is not None:
-            self._on_error(errors)
+        if self.on_error is not None:
+            self.on_error(errors)

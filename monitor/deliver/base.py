@@ -57,5 +57,9 @@ class Output(ABC):
         """The message parts for ``digest`` (an urgent alert is a digest of the alerted matches with ``alert=True``)."""
 
     @abstractmethod
+    def render_notice(self, title: str, text: str) -> list[Part]:
+        """A short plain message for the admin destination: a configuration error, a failing source."""
+
+    @abstractmethod
     def send(self, destination: str, part: Part, receipts: Sequence[str]) -> str | None:
         """Send one part; return a receipt (Slack ``ts``, email Message-ID). Raise ``DeliveryError`` on failure."""

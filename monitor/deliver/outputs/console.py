@@ -34,6 +34,8 @@ class ConsoleOutput(Output):
         return ("-",)
 
     def render(self, digest: Digest, *, alert: bool = False) -> list[Part]:
+        if alert:  # alerts are printed; the digest that follows keeps the files
+            return [{"markdown": render_markdown(digest, alert=True)}]
         return [
             {
                 "markdown": render_markdown(digest, alert=alert),
@@ -42,9 +44,16 @@ class ConsoleOutput(Output):
             }
         ]
 
+    def render_notice(self, title: str, text: str) -> list[Part]:
+        return [{"markdown": f"{title}: {text}\n"}]
+
     def send(self, destination: str, part: Part, receipts: Sequence[str]) -> str | None:
         """Write both files, then print, so a failed write never leaves a printed digest that a retry prints again.
-        Returns the path of the .md file."""
+        Returns the path of the .md file (None for alerts and notices, which are only printed)."""
+        if "html" not in part:
+            self.stream.write(part["markdown"])
+            self.stream.flush()
+            return None
         try:
             markdown_path = self._write(part)
         except OSError as error:

@@ -6,6 +6,7 @@ Header values built from outside text (the subject carries topic names and, for 
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 import smtplib
@@ -159,6 +160,10 @@ class EmailOutput(Output):
         entries = [entry for section in digest.sections for entry in section.entries]
         what = entries[0].title if len(entries) == 1 else count_text(digest.total)
         return header_text(f"Beatwatch alert — {topics} — {what}")
+
+    def render_notice(self, title: str, text: str) -> list[Part]:
+        subject = header_text(f"Beatwatch notice — {title}")
+        return [{"subject": subject, "text": text, "html": f"<pre>{html.escape(text)}</pre>"}]
 
     def send(self, destination: str, part: Part, receipts: Sequence[str]) -> str | None:
         message = self._message(destination, part)

@@ -298,6 +298,10 @@ class SlackOutput(Output):
         return [{"text": _fallback(digest, alert, number, len(messages)), "blocks": blocks}
                 for number, blocks in enumerate(messages, start=1)]
 
+    def render_notice(self, title: str, text: str) -> list[Part]:
+        message = f"*{escape_mrkdwn(_one_line(title))}*\n{escape_mrkdwn(text)}"
+        return [{"text": _clip(message, 3900), "blocks": [_section(_clip(message, 2800))]}]
+
     def send(self, destination: str, part: Part, receipts: Sequence[str]) -> str | None:
         unfurl = self.settings.unfurl
         try:
