@@ -125,7 +125,7 @@ class App:
         """Look at one source, store what is new with its matches, and save the source's checkpoint last."""
         started = time.monotonic()
         try:
-            discovery = build_source(source).discover(self._fetcher, self.store.source_state(source.id))
+            discovery = build_source(source, clock=self.clock).discover(self._fetcher, self.store.source_state(source.id))
         except (FetchError, SourceError) as error:
             return self._finish(source, started, _PollCounts(), error=str(error))
         counts = _PollCounts(notes=list(discovery.notes))

@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from monitor.durations import parse_duration
+from monitor.durations import format_duration, parse_duration
 
 EXIT_CONFIG = 2
 console = Console()
@@ -93,7 +93,7 @@ def check(obj: Context) -> None:
     click.echo(f"Sources ({len(config.sources.sources)}):")
     for source in config.sources.sources:
         every = config.sources.every(source)
-        click.echo(f"  {source.id:<24} {source.type:<10} every {every}  {source.url}")
+        click.echo(f"  {source.id:<24} {source.type:<10} every {format_duration(every):<5} {source.url}")
     click.echo(f"Topics ({len(config.keywords.topics)}): " + ", ".join(t.id for t in config.keywords.topics))
     click.echo(f"Next digest: {next_digest_time(config)}")
 

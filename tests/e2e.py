@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import html
+import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
 
 import pytest
+from ruamel.yaml import YAML
 
 from monitor.demo.server import LocalSite
 
@@ -69,8 +75,9 @@ def article_page(story: Story) -> str:
 
 
 def rss_feed(site: LocalSite, stories=STORIES) -> str:
+    # A title is HTML in RSS, so a headline that reads "<!channel>" is written &amp;lt;!channel&amp;gt; by its site.
     items = "".join(
-        f"""<item><title>{story.title}</title><link>{site.url(f"/news/{story.slug}.html")}</link>
+        f"""<item><title>{escape(html.escape(story.title, quote=False))}</title><link>{site.url(f"/news/{story.slug}.html")}</link>
 <guid isPermaLink="false">local-news-{story.slug}</guid><description><![CDATA[<p>{story.summary}</p>]]></description>
 <pubDate>{format_datetime(NOW - story.age)}</pubDate></item>"""
         for story in stories
@@ -121,12 +128,46 @@ topics:
 """
 
 
-def write_config(directory: Path, site: LocalSite, *, backfill: str = "7d", extra_sources: str = "") -> Path:
+def write_config(
+    directory: Path,
+    site: LocalSite,
+    *,
+    backfill: str = "7d",
+    extra_sources: str = "",
+    monitor_extra: Mapping[str, Any] | None = None,
+    full_text: bool = True,
+    urgent: bool = False,
+    extra_topics: str = "",
+) -> Path:
+    """The three files for ``site``. ``monitor_extra`` is merged into monitor.yaml (e.g. outputs, routes, admin,
+    delivery); ``full_text=False`` matches feed text only (no page fetches); ``urgent`` makes knife-crime urgent;
+    ``extra_topics`` is YAML appended to the topics list."""
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "monitor.yaml").write_text(MONITOR_YAML.format(backfill=backfill))
-    (directory / "sources.yaml").write_text(SOURCES_YAML.format(feed=site.url("/news/rss.xml")) + extra_sources)
-    (directory / "keywords.yaml").write_text(KEYWORDS_YAML)
+    (directory / "monitor.yaml").write_text(_merged_yaml(MONITOR_YAML.format(backfill=backfill), monitor_extra or {}))
+    sources = SOURCES_YAML.format(feed=site.url("/news/rss.xml"))
+    (directory / "sources.yaml").write_text(sources.replace("full_text: true", f"full_text: {str(full_text).lower()}")
+                                            + extra_sources)
+    keywords = KEYWORDS_YAML.replace("urgent: false", f"urgent: {str(urgent).lower()}")
+    (directory / "keywords.yaml").write_text(keywords + extra_topics)
     return directory
+
+
+def _merged_yaml(text: str, extra: Mapping[str, Any]) -> str:
+    if not extra:
+        return text
+    yaml = YAML(typ="safe", pure=True)
+    merged = _deep_merge(yaml.load(text), extra)
+    out = io.StringIO()
+    yaml.dump(merged, out)
+    return out.getvalue()
+
+
+def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        both_maps = isinstance(value, Mapping) and isinstance(merged.get(key), dict)
+        merged[key] = _deep_merge(merged[key], value) if both_maps else value
+    return merged
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from pydantic import ValidationError
 
-from monitor.extract.pdf import page_of
+from monitor.match.snippets import page_at as page_of
 from monitor.sources import SOURCE_TYPES
 from monitor.sources.base import SourceError
 from monitor.sources.cmis import CmisConfig, CmisSource, parse_calendar_ids

@@ -102,7 +102,8 @@ def full_digest():
                     ("committee", "Cabinet"),
                     ("meeting_date", "2026-11-12"),
                     ("event", "minutes_published"),
-                    ("page", "4"),
+                    ("item_number", "7"),
+                    ("item_title", "Community Safety Partnership update"),
                     ("meeting_url", "https://sbc.example.test/meeting/77"),
                 ),
             ),
@@ -186,11 +187,11 @@ def test_council_items_show_their_context_and_articles_do_not(full_digest):
     html = render_html(full_digest)
 
     context_line = (
-        "  Committee: Cabinet · Meeting date: Thu 12 Nov 2026 · Event: minutes published · Page: 4"
+        "  Cabinet, Thu 12 Nov 2026 — Minutes published — item 7 'Community Safety Partnership update'"
         " · [Meeting](https://sbc.example.test/meeting/77)\n"
     )
     assert context_line in markdown
-    assert markdown.count("Committee:") == 1
+    assert markdown.count("Minutes published") == 1
     assert '<a href="https://sbc.example.test/meeting/77">Meeting</a>' in html
     assert "Southend Council, time unknown" in markdown
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import pytest
 from pydantic import ValidationError
 
-from monitor.extract.pdf import page_of
+from monitor.match.snippets import page_at as page_of
 from monitor.sources import SOURCE_TYPES, build_source
 from monitor.sources.council import MeetingRef, content_hash
 from monitor.sources.moderngov import (

@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from fpdf import FPDF
 
-from monitor.extract.pdf import PAGE_BREAK, PdfError, extract_pdf, looks_like_pdf, page_of
+from monitor.extract.pdf import PAGE_BREAK, PdfError, extract_pdf, looks_like_pdf
+from monitor.match.snippets import page_at as page_of
 
 
 def make_pdf(pages: list[str | list[str]], *, user_password: str | None = None) -> bytes:

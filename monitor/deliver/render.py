@@ -17,7 +17,6 @@ from monitor.match.types import Snippet
 # Characters that would turn outside text (titles, snippets) into markdown formatting or links.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>])")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_IDENTIFIER = re.compile(r"[a-z]+(?:_[a-z]+)+")
 # Kept as they are in a markdown link target; spaces, quotes, parentheses and angle brackets get percent-encoded.
 _URL_SAFE = ":/?#[]@!$&*+,;=%~"
 
@@ -55,33 +54,47 @@ def safe_link(url: str) -> str | None:
     return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
-def context_items(entry: DigestEntry) -> list[tuple[str, str, str | None]]:
-    """The context of council material as (label, text, link) triples, e.g. ("Committee", "Cabinet", None) or
-    ("Meeting", "Meeting", "https://..."); nothing for articles. Generic over whatever names the source recorded."""
+EVENT_LABELS = {
+    "agenda_published": "Agenda published",
+    "minutes_published": "Minutes published",
+    "minutes_changed": "Minutes changed",
+    "document_added": "Document added",
+    "document_changed": "Document changed",
+    "meeting_cancelled": "Meeting cancelled",
+    "decision_published": "Decision published",
+}
+_LINKS = (("meeting_url", "Meeting"), ("document_url", "Document"), ("decision_url", "Decision"))
+
+
+def council_line(entry: DigestEntry) -> str:
+    """Where council material comes from, in one line: "Cabinet, Thu 12 Nov 2026 — Minutes published — item 7
+    'Community Safety Partnership update' — p. 4"; empty for articles."""
     if entry.kind == "article":
+        return ""
+    context = dict(entry.context)
+    meeting = ", ".join(filter(None, (context.get("committee"), _readable_date(context.get("meeting_date")))))
+    event = EVENT_LABELS.get(context.get("event", ""), context.get("event", "").replace("_", " ").capitalize())
+    item = " ".join(filter(None, (
+        f"item {context['item_number']}" if context.get("item_number") else "",
+        f"'{context['item_title']}'" if context.get("item_title") else "",
+    )))
+    page = f"p. {entry.snippet.page}" if entry.snippet.page is not None else ""
+    return " — ".join(part for part in (meeting, event, item, page) if part)
+
+
+def context_items(entry: DigestEntry) -> list[tuple[str, str | None]]:
+    """Council material's line and links as (text, link) pairs: the line first (no link), then "Meeting" and
+    "Document" links when the source recorded them and they are safe http(s) addresses; nothing for articles."""
+    line = council_line(entry)
+    if not line:
         return []
-    items = []
-    for name, value in entry.context:
-        if name.endswith("_url"):
-            label = _label(name.removesuffix("_url"))
-            link = safe_link(value)
-            if link:
-                items.append((label, label, link))
-        else:
-            items.append((_label(name), _readable_value(value), None))
-    return items
+    context = dict(entry.context)
+    links = [(label, safe_link(context[name])) for name, label in _LINKS if context.get(name)]
+    return [(line, None), *((label, link) for label, link in links if link)]
 
 
-def _label(name: str) -> str:
-    return name.replace("_", " ").strip().capitalize()
-
-
-def _readable_value(value: str) -> str:
-    if _ISO_DATE.fullmatch(value):
-        return format_date(date.fromisoformat(value))
-    if _IDENTIFIER.fullmatch(value):  # e.g. minutes_published
-        return value.replace("_", " ")
-    return value
+def _readable_date(value: str | None) -> str:
+    return format_date(date.fromisoformat(value)) if value and _ISO_DATE.fullmatch(value) else (value or "")
 
 
 # --- markdown -----------------------------------------------------------------------------------------------------
@@ -101,11 +114,8 @@ def markdown_link(text: str, url: str) -> str:
 
 
 def markdown_context(entry: DigestEntry) -> str:
-    """The context of council material on one line: ``Committee: Cabinet · Page: 4 · [Meeting](https://...)``."""
-    return " · ".join(
-        markdown_link(text, link) if link else f"{markdown_text(label)}: {markdown_text(text)}"
-        for label, text, link in context_items(entry)
-    )
+    """Council material's line and links: ``Cabinet, Thu 12 Nov 2026 — Minutes published · [Meeting](https://...)``."""
+    return " · ".join(markdown_link(text, link) if link else markdown_text(text) for text, link in context_items(entry))
 
 
 def markdown_snippet(snippet: Snippet) -> str:

@@ -2,7 +2,7 @@
 
 Council reports are Word exports with a text layer, so no OCR: a page without text is flagged instead. The pages of one
 document travel as one string with a form feed between pages, so a later stage can turn a hit's offset into a page
-number with ``page_of``.
+number (``monitor.match.snippets.page_at``).
 """
 
 from __future__ import annotations
@@ -58,11 +58,6 @@ class PdfText:
 def looks_like_pdf(data: bytes) -> bool:
     """True when ``data`` starts like a PDF. Readers accept the ``%PDF`` marker anywhere in the first kilobyte."""
     return b"%PDF" in data[:1024]
-
-
-def page_of(body: str, offset: int) -> int:
-    """The page number (1 for the first) on which character ``offset`` of a PdfText ``body`` falls."""
-    return body.count(PAGE_BREAK, 0, offset) + 1
 
 
 def extract_pdf(data: bytes, *, max_pages: int = MAX_PAGES, max_bytes: int = MAX_BYTES) -> PdfText:

@@ -21,7 +21,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, islice
 from typing import NamedTuple
 
 import ahocorasick
@@ -39,9 +39,11 @@ from monitor.match.view import word_view
 Span = tuple[int, int]
 
 _WORD_TAIL = re.compile(WORD_CHAR + "*")
+_NEXT_WORD = re.compile(" *([^ ]*)")  # in the word view
 _LISTS = ("any", "all", "not", "ignore", "place")
 _EXACT, _PREFIX = 0, 1  # the two pattern slots of an automaton key: the key itself, and words starting with it
 _CONTEXT_LENGTH = 90
+HITS_KEPT = 100  # a match records the first hits of each term in each field, so that a huge text stays cheap
 _FIELD_ORDER = {field: index for index, field in enumerate(FIELDS)}
 
 
@@ -140,22 +142,54 @@ def _automaton(keys: dict[str, list[int]]) -> ahocorasick.Automaton | None:
     """One automaton over the word view (see ``_find_keys``) finding every key in ``keys``."""
     if not keys:
         return None
-    entries: defaultdict[str, list[tuple[int, int, bool, re.Pattern[str] | None, int]]] = defaultdict(list)
+    by_view_key: defaultdict[str, list[tuple[_Entry, list[str]]]] = defaultdict(list)
     for key, slots in keys.items():
-        first_word = key.split(" ", 1)[0]
+        first_word, _, rest = key.partition(" ")
         for slot, pattern_id in enumerate(slots):
             if pattern_id < 0:
                 continue
             prefix = slot == _PREFIX
             lead = int(key[0].isalnum())  # a key starting with a letter or digit must start a word
-            trail = first_word[-1].isalnum() and (first_word != key or not prefix)  # ... and the word must end
+            trail = first_word[-1].isalnum() and (bool(rest) or not prefix)  # ... and the word must end
             view_key = " " * lead + word_view(first_word) + " " * trail
-            entries[view_key].append((lead, pattern_id, prefix, _confirmation(key, prefix), len(key)))
+            entry = _Entry(lead, pattern_id, prefix, _confirmation(key, prefix), len(key))
+            by_view_key[view_key].append((entry, word_view(rest).split()))
     automaton = ahocorasick.Automaton()
-    for view_key, found in entries.items():
-        automaton.add_word(view_key, (len(view_key), tuple(found)))
+    for view_key, entries in by_view_key.items():
+        automaton.add_word(view_key, _keys(len(view_key), entries))
     automaton.make_automaton()
     return automaton
+
+
+class _Entry(NamedTuple):
+    """A key as the automaton knows it, under the view of its first word."""
+
+    lead: int  # 1 when the view key has a space before the key
+    pattern_id: int
+    prefix: bool
+    confirmation: re.Pattern[str] | None  # None when finding the view key says it all
+    size: int  # of the key
+
+
+class _Keys(NamedTuple):
+    """What the automaton holds for one view key: the keys starting with that word, by the word that comes next."""
+
+    length: int  # of the view key
+    alone: tuple[_Entry, ...]  # keys of one word (or with nothing more the view can show)
+    by_next: dict[str, tuple[_Entry, ...]]  # by the view of their second word
+    by_next_start: tuple[tuple[str, _Entry], ...]  # wildcards of two words: the second word starts so
+
+
+def _keys(length: int, entries: list[tuple[_Entry, list[str]]]) -> _Keys:
+    alone, by_next, by_next_start = [], defaultdict(list), []
+    for entry, following in entries:
+        if not following:
+            alone.append(entry)
+        elif entry.prefix and len(following) == 1:
+            by_next_start.append((following[0], entry))
+        else:
+            by_next[following[0]].append(entry)
+    return _Keys(length, tuple(alone), {word: tuple(group) for word, group in by_next.items()}, tuple(by_next_start))
 
 
 def _confirmation(key: str, prefix: bool) -> re.Pattern[str] | None:
@@ -178,13 +212,22 @@ def _find_keys(automaton: ahocorasick.Automaton, texts: Sequence[str]) -> list[d
     end. It knows each key by the view of the key's first word, with a space put before it when the key starts with
     a letter or digit, and after it when that word must end there. So keys are found only where words start, and
     since nearly every automaton key begins with a space, the automaton's root has one way out instead of dozens,
-    which makes pyahocorasick about three times faster. Where the view cannot tell (punctuation, letters beyond
-    ASCII, more words), a regular expression confirms the key in the real text at the place found.
+    which makes pyahocorasick about three times faster. Phrases that start with the word found are narrowed down by
+    the next word of the view; where the view cannot tell (punctuation, letters beyond ASCII, more words), a regular
+    expression confirms the key in the real text at the place found.
     """
     joined = "\x00".join(texts)
+    view = " " + word_view(joined) + " "
     starts = list(accumulate((len(text) + 1 for text in texts[:-1]), initial=0))
     found: list[defaultdict[int, list[Span]]] = [defaultdict(list) for _ in texts]
-    for last, (length, entries) in automaton.iter(" " + word_view(joined) + " "):
+    for last, (length, entries, by_next, by_next_start) in automaton.iter(view):
+        if by_next or by_next_start:  # the view key ended with a space: the next word follows the run of spaces
+            following = _NEXT_WORD.match(view, last + 1).group(1)
+            entries = (
+                *entries,
+                *by_next.get(following, ()),
+                *(entry for start, entry in by_next_start if following.startswith(start)),
+            )
         before = last - length  # where the occurrence starts in ``joined``, less the padding space before the key
         for lead, pattern_id, prefix, confirmation, size in entries:
             start = before + lead
@@ -226,38 +269,33 @@ class _Blocked:
 _NOTHING_BLOCKED = _Blocked(())
 
 
-def _near(left: list[Span], right: list[Span], distance: int, text: str) -> list[Span]:
-    """The occurrences of either side with an occurrence of the other side at most ``distance`` words away."""
+def _near(left: Sequence[Span], right: Sequence[Span], distance: int, text: str) -> list[Span]:
+    """The occurrences of either side with an occurrence of the other side at most ``distance`` words away.
+
+    Nearness is mutual, so it is enough to look around each occurrence of the rarer side, ``distance`` words either
+    way, and take the other side's occurrences found there: the work grows with the rarer side only. The
+    occurrences of one pattern come in the order of their starts, which is also the order of their ends.
+    """
+    fewer, more = sorted((left, right), key=len)
+    starts, ends = [start for start, _ in more], [end for _, end in more]
+    backwards = text[::-1]  # to count words leftwards with a forward search
     paired = set()
-    for sides in ((left, right), (right, left)):
-        paired.update(_with_partner(*sides, distance, text))
+    for start, end in fewer:
+        reach = _word_start(text, end, distance)  # a partner after may start as late as the distance-th word
+        after = more[bisect_left(starts, end) : bisect_right(starts, reach)]
+        reach = len(text) - _word_start(backwards, len(text) - start, distance)  # ... or end where that word ends
+        before = more[bisect_left(ends, reach) : bisect_right(ends, start)]
+        if after or before:
+            paired.add((start, end))
+            paired.update(after, before)
     return sorted(paired)
 
 
-def _with_partner(spans: list[Span], others: list[Span], distance: int, text: str) -> Iterable[Span]:
-    # the closest other occurrence on each side is the one with the fewest words in between
-    by_start = sorted(others)
-    starts = [start for start, _ in by_start]
-    by_end = sorted(others, key=lambda span: span[1])
-    ends = [end for _, end in by_end]
-    for span in spans:
-        after = bisect_left(starts, span[1])
-        if after < len(starts) and _words_between(text, span[1], starts[after], distance) < distance:
-            yield span
-            continue
-        before = bisect_right(ends, span[0]) - 1
-        if before >= 0 and _words_between(text, ends[before], span[0], distance) < distance:
-            yield span
-
-
-def _words_between(text: str, start: int, end: int, limit: int) -> int:
-    """How many words lie in ``text[start:end]``, counting no further than ``limit``."""
-    count = 0
-    for _ in WORD.finditer(text, start, end):
-        count += 1
-        if count == limit:
-            break
-    return count
+def _word_start(text: str, position: int, count: int) -> int:
+    """Where the ``count``-th word from ``position`` on starts; the end of ``text`` when there are fewer words."""
+    for found in islice(WORD.finditer(text, position), count - 1, None):
+        return found.start()
+    return len(text)
 
 
 class Matcher:
@@ -372,9 +410,9 @@ def _judge(topic: _Topic, scans: Mapping[str, _Field]) -> _Verdict:
             continue
         blocked = _NOTHING_BLOCKED
         if not topic.ignore_patterns.isdisjoint(scan.found):
-            ignores = [(probe, field, span) for probe in topic.probes["ignore"] for span in _spans(probe, scan, blocked)[0]]
-            counted["ignore"] += ignores
-            blocked = _Blocked(span for _, _, span in ignores)
+            ignores = [(probe, _spans(probe, scan, blocked)[0]) for probe in topic.probes["ignore"]]
+            counted["ignore"] += [(probe, field, span) for probe, spans in ignores for span in spans[:HITS_KEPT]]
+            blocked = _Blocked(span for _, spans in ignores for span in spans)
         near_done: set[_Probe] = set()  # a NEAR probe is listed under both its patterns
         for pattern_id in present:
             for probe in topic.by_pattern[pattern_id]:
@@ -383,8 +421,8 @@ def _judge(topic: _Topic, scans: Mapping[str, _Field]) -> _Verdict:
                         continue
                     near_done.add(probe)
                 kept, dropped = _spans(probe, scan, blocked)
-                counted[probe.list_name] += [(probe, field, span) for span in kept]
-                ignored += [(probe, field, span) for span in dropped]
+                counted[probe.list_name] += [(probe, field, span) for span in kept[:HITS_KEPT]]
+                ignored += [(probe, field, span) for span in dropped[:HITS_KEPT]]
     return _Verdict(topic, counted, ignored)
 
 

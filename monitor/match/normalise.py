@@ -29,7 +29,7 @@ import html
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import accumulate
 from typing import NamedTuple
 
@@ -207,12 +207,18 @@ def _decode_entities(text: str) -> tuple[str, list[tuple[int, int, int]]]:
     edits: list[tuple[int, int, int]] = []
 
     def decode(found: re.Match[str]) -> str:
-        decoded = html.unescape(found.group())
-        if decoded != found.group():
+        entity = found.group()
+        decoded = _decoded(entity)
+        if decoded != entity:
             edits.append((found.start(), found.end(), len(decoded)))
         return decoded
 
     return ENTITY.sub(decode, text), edits
+
+
+@lru_cache(maxsize=1024)
+def _decoded(entity: str) -> str:
+    return html.unescape(entity)
 
 
 def _fold_characters(text: str) -> tuple[str, list[tuple[int, int, int]]]:

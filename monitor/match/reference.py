@@ -3,7 +3,7 @@
 One compiled regular expression per term, searched in each field on its own; NEAR by trying every pair of
 occurrences and counting the words between them; stemming word by word; the topic's conditions checked one after
 another. It shares with ``Matcher`` only what is not in question: the parsed rules, the normal form of text (which
-has its own tests), and how hits become a snippet. The property tests and ``bench/match.py`` compare the two.
+has its own tests), how many hits of a term a match keeps, and how hits become a snippet. The property tests and ``bench/match.py`` compare the two.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import Stemmer
 
 from monitor.config.keywords import FIELDS, KeywordsFile
+from monitor.match.matcher import HITS_KEPT
 from monitor.match.normalise import WORD, WORD_CHAR, collapse_spaces, normalise
 from monitor.match.rules import TopicRules, parse_rules
 from monitor.match.snippets import snippet_for
@@ -69,7 +70,7 @@ class ReferenceMatcher:
             return [
                 (field, span)
                 for field in rules.fields
-                for span in self._spans(term, stem, texts[field], stemmed[field], blockers[field])
+                for span in self._spans(term, stem, texts[field], stemmed[field], blockers[field])[:HITS_KEPT]
             ]
 
         any_found = {term.written: counted(term, rules.stem) for term in rules.any}

@@ -8,6 +8,7 @@ in that field, marking every hit inside it.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from collections.abc import Iterable, Mapping, Sequence
 from html import unescape
 from itertools import accumulate
@@ -18,6 +19,7 @@ from monitor.match.types import Hit, Snippet
 SNIPPET_LENGTH = 200
 SNIPPET_FIELDS = ("body", "summary", "title")  # the first of these with a hit gives the snippet
 ELLIPSIS = "…"
+PAGE_BREAK = "\f"
 
 _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")  # control characters that are not blanks
 _BLANK = re.compile(r"\s")
@@ -29,8 +31,14 @@ def snippet_for(hits: Sequence[Hit], texts: Mapping[str, str]) -> Snippet:
         spans = [(hit.start, hit.end) for hit in hits if hit.field == field]
         if spans:
             first = min(spans)
-            return excerpt(texts[field], first, spans, SNIPPET_LENGTH)
+            return replace(excerpt(texts[field], first, spans, SNIPPET_LENGTH), page=page_at(texts[field], first[0]))
     return Snippet("")
+
+
+def page_at(text: str, offset: int) -> int | None:
+    """The page number of ``offset`` in a document's text whose pages are separated by form feeds (as the extract
+    stage joins PDF pages); None for text that has no pages."""
+    return text.count(PAGE_BREAK, 0, offset) + 1 if PAGE_BREAK in text else None
 
 
 def excerpt(text: str, focus: tuple[int, int], spans: Iterable[tuple[int, int]], length: int) -> Snippet:

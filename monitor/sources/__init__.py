@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import importlib
 
+from monitor.clock import Clock, utc_now
+
 from monitor.sources.base import Discovery, Source, SourceConfig, SourceError
 
 SOURCE_TYPES: dict[str, type[Source]] = {}
 
-_MODULES = ("feed",)
+_MODULES = ("feed", "moderngov", "cmis")
 
 
 def register(cls: type[Source]) -> type[Source]:
@@ -19,8 +21,8 @@ def register(cls: type[Source]) -> type[Source]:
     return cls
 
 
-def build_source(config: SourceConfig) -> Source:
-    return SOURCE_TYPES[config.type](config)
+def build_source(config: SourceConfig, *, clock: Clock = utc_now) -> Source:
+    return SOURCE_TYPES[config.type](config, clock=clock)
 
 
 for _module in _MODULES:

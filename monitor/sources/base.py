@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from monitor.clock import Clock, utc_now
 from monitor.durations import Duration
 from monitor.items import Item
 
@@ -67,8 +68,9 @@ class Source(ABC):
     type_name: ClassVar[str]
     config_model: ClassVar[type[SourceConfig]]
 
-    def __init__(self, config: SourceConfig) -> None:
+    def __init__(self, config: SourceConfig, *, clock: Clock = utc_now) -> None:
         self.config = config
+        self.clock = clock  # "today" for sources that watch a window of dates
 
     @abstractmethod
     def discover(self, fetcher: Fetcher, state: Mapping[str, str]) -> Discovery:

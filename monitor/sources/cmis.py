@@ -154,8 +154,7 @@ class CmisSource(Source):
     config: CmisConfig
 
     def __init__(self, config: CmisConfig, *, clock: Clock = utc_now) -> None:
-        super().__init__(config)
-        self.clock = clock
+        super().__init__(config, clock=clock)
         self.base = config.url.rstrip("/") + "/"
 
     def discover(self, fetcher: Fetcher, state: Mapping[str, str]) -> Discovery:

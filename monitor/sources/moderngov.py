@@ -53,7 +53,8 @@ _UK_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
 _DOCUMENT_ID = re.compile(r"(?:documents/s(\d+)/|mgConvert2PDF\.aspx\?(?:[^#]*&)?ID=(\d+))", re.IGNORECASE)
 _AGENDA_ITEM_ID = re.compile(r"mgAi\.aspx\?(?:[^#]*&)?ID=(\d+)", re.IGNORECASE)
 _COMMITTEE_ID = re.compile(
-    r"(?:mgCommitteeDetails\.aspx\?(?:[^#]*&)?ID|ieListMeetings\.aspx\?(?:[^#]*&)?C(?:ommittee)?Id)=(\d+)", re.IGNORECASE
+    r"(?:mgCommitteeDetails\.aspx\?(?:[^#]*&)?ID|ieListMeetings\.aspx\?(?:[^#]*&)?C(?:ommittee)?Id)=(\d+)",
+    re.IGNORECASE,
 )
 _MEETING_LINK = re.compile(r"ieListDocuments\.aspx\?(?:[^#]*&)?M(?:eeting)?Id=(\d+)", re.IGNORECASE)
 _DECISION_ID = re.compile(r"ieDecisionDetails\.aspx\?(?:[^#]*&)?ID=(\d+)", re.IGNORECASE)
@@ -500,8 +501,7 @@ class ModernGovSource(Source):
     config: ModernGovConfig
 
     def __init__(self, config: ModernGovConfig, *, clock: Clock = utc_now) -> None:
-        super().__init__(config)
-        self.clock = clock
+        super().__init__(config, clock=clock)
         self.base = config.url.rstrip("/") + "/"
 
     def discover(self, fetcher: Fetcher, state: Mapping[str, str]) -> Discovery:

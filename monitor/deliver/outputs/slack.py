@@ -178,14 +178,13 @@ def _entry_block(entry: DigestEntry) -> dict[str, Any]:
     facts = [_plain(entry.source_name, 100), entry_time(entry)]
     if entry.terms:
         facts.append("matched: " + _plain(term_list(entry.terms), 300))
-    if entry.snippet.page is not None:
+    if entry.snippet.page is not None and entry.kind == "article":
         facts.append(f"p. {entry.snippet.page}")
     required = [f"*{title}*{marker}", " · ".join(facts)]
     optional = []
     if entry.snippet.text:
         optional.append("> " + _clip(entry.snippet.marked("*", "*", escape=_inline), 900))
-    council = [_link(link, _plain(text, 100)) if link else f"{_plain(label, 40)}: {_plain(text, 100)}"
-               for label, text, link in context_items(entry)]
+    council = [_link(link, _plain(text, 100)) if link else _plain(text, 300) for text, link in context_items(entry)]
     if council:
         optional.append(" · ".join(council))
     if entry.also_in:

@@ -1,0 +1,532 @@
+"""Delivery end to end: `monitor poll` and `monitor digest` against a local news site, slack_sdk against a
+Slack-compatible server and smtplib against aiosmtpd, all on 127.0.0.1 (issue 4's acceptance)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.e2e import STORIES, Story, publish, write_config
+from tests.slack_server import SlackServer, block_problem
+from tests.test_cli import REPO, monitor  # noqa: F401 (monitor is the fixture that runs the CLI in-process)
+from tests.test_email_output import Inbox, _AnyPortController, smtp_server  # noqa: F401 (smtp_server: a fixture)
+
+CHANNEL = "#crime-digest"
+ADMIN_CHANNEL = "#beatwatch-admin"
+SENDER = "Beatwatch <beatwatch@example.org>"
+NEWSDESK = "newsdesk@example.org"
+CRIME_DESK = "crime@example.org"
+# The budget story of tests.e2e.STORIES matches this topic and not knife crime.
+BUDGET_TOPIC = """  - id: council-budget
+    name: Council budget
+    any: ["budget"]
+    place: southend
+"""
+OUR_LINK = re.compile(r"<(https?://[^|>\s]+)\|[^<>]*>")
+
+
+# --- helpers --------------------------------------------------------------------------------------------------------
+
+
+def crime_stories(count: int, first: int = 0) -> tuple[Story, ...]:
+    """Stories that match knife crime by their feed title alone, numbered so no two read as one story; each is a
+    minute older than the one before, so a digest lists them in this order."""
+    return tuple(
+        Story(f"stabbing-{number:03d}", f"Stabbing number {number} reported in Southend", "Police were called.", "",
+              age=timedelta(minutes=number + 1))
+        for number in range(first, first + count)
+    )
+
+
+def story_url(site, story: Story) -> str:
+    return site.url(f"/news/{story.slug}.html")
+
+
+def slack_settings(slack: SlackServer, **overrides) -> dict:
+    """monitor.yaml keys for the Slack output at ``slack``, with the bot token from SLACK_BOT_TOKEN."""
+    settings = {"token": "${SLACK_BOT_TOKEN}", "api_url": slack.api_url, "channel": CHANNEL, "timeout": 5}
+    return {"outputs": {"console": False, "slack": settings | overrides}}
+
+
+def email_settings(port: int) -> dict:
+    return {"host": "127.0.0.1", "port": port, "security": "none", "from": SENDER, "to": [NEWSDESK], "timeout": 5}
+
+
+RETRY_AT_ONCE = {"delivery": {"first_retry": "0s", "max_retry": "0s"}}  # a failed delivery is due at the next run
+
+
+def links(message) -> list[str]:
+    """The addresses of the links in a posted message's blocks, in order."""
+    return [url for block in message.blocks for text in _block_texts(block) for url in OUR_LINK.findall(text)]
+
+
+def _block_texts(block: dict) -> list[str]:
+    return [block["text"]["text"]] if "text" in block else [element["text"] for element in block.get("elements", [])]
+
+
+def block_text(message) -> str:
+    return "\n".join(text for block in message.blocks for text in _block_texts(block))
+
+
+def outbox(monitor, config: Path) -> list[dict]:
+    result = monitor("outbox", "--json", config=config)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def matches(monitor, config: Path) -> list[dict]:
+    return json.loads(monitor("matches", "--json", config=config).output)
+
+
+def succeeded(result) -> None:
+    assert result.exit_code == 0, result.output
+
+
+def wait_for(condition: Callable[[], bool], what: str, seconds: float = 20.0) -> None:
+    """Wait for something another process does; fails the test after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def slack(monkeypatch):
+    with SlackServer(channels={CHANNEL, "#crime-alerts", ADMIN_CHANNEL}) as server:
+        monkeypatch.setenv("SLACK_BOT_TOKEN", server.token)
+        yield server
+
+
+class FlakyInbox(Inbox):
+    """Answers DATA with a temporary failure ``failures`` times, then takes messages."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's naming)
+        if self.failures:
+            self.failures -= 1
+            return "451 4.3.0 try again later"
+        return await super().handle_DATA(server, session, envelope)
+
+
+class SlackServerHangingAt(SlackServer):
+    """Leaves the request for the message after ``accepted`` accepted ones unanswered: a process stuck mid-digest."""
+
+    def __init__(self, accepted: int, **options) -> None:
+        super().__init__(**options)
+        self.hang_when_accepted = accepted
+
+    def _answer(self, path, headers, body):
+        if self.hang_when_accepted is not None and len(self.messages) == self.hang_when_accepted:
+            self.hang_when_accepted = None
+            self.hang_next(1)
+        return super()._answer(path, headers, body)
+
+
+# --- Slack ---------------------------------------------------------------------------------------------------------
+
+
+def test_200_matches_become_a_threaded_block_kit_digest_within_slack_limits(monitor, tmp_path, news_site, slack):
+    stories = crime_stories(200)
+    publish(news_site, stories)
+    extra = slack_settings(slack) | {"digest": {"max_items_per_topic": 200}}
+    config = write_config(tmp_path / "config", news_site, full_text=False, monitor_extra=extra)
+    succeeded(monitor("poll", config=config))
+
+    succeeded(monitor("digest", config=config))
+
+    first, *rest = slack.messages
+    assert len(rest) >= 3  # 200 entries cannot fit in one message
+    assert first.thread_ts is None and [m.thread_ts for m in rest] == [first.ts] * len(rest)
+    assert {m.channel for m in slack.messages} == {CHANNEL}
+    assert all(block_problem(m.blocks) is None and m.text for m in slack.messages)  # limits, and a fallback text
+    assert all(m.unfurl_links is False for m in slack.messages)
+    header = first.blocks[0]
+    assert header["type"] == "header" and header["text"]["text"].endswith("200 new items")
+    assert first.text.startswith("Beatwatch digest") and "Knife crime (200)" in first.text
+    assert rest[0].text.endswith(f"(part 2 of {len(slack.messages)})")
+    assert "Knife crime" in block_text(rest[0]) and "continued" in block_text(rest[0])
+    # Every story once, newest first, across the messages in order.
+    assert [url for message in slack.messages for url in links(message)] == [story_url(news_site, s) for s in stories]
+    assert all(m["delivered"] for m in matches(monitor, config))
+
+    succeeded(monitor("digest", config=config))
+    assert len(slack.messages) == len(rest) + 1  # nothing is sent twice
+
+
+HOSTILE_TITLES = (
+    "Stabbing in Southend <!channel>",
+    "Southend stabbing: <!here> and <@U123> told",
+    "Southend stabbing <https://evil.example|click>",
+    "Southend stabbing <javascript:alert(1)|open>",
+)
+INJECTION_TITLE = "Southend stabbing\r\nBcc: x@example.org"
+
+
+def test_hostile_titles_ping_nobody_link_nowhere_and_add_no_mail_header(monitor, tmp_path, news_site, slack,
+                                                                          smtp_server):
+    inbox = Inbox()
+    stories = tuple(Story(f"hostile-{n}", title, "Police were called.", "") for n, title in enumerate(HOSTILE_TITLES))
+    publish(news_site, stories)
+    extra = slack_settings(slack)
+    extra["outputs"]["email"] = email_settings(smtp_server(inbox))
+    config = write_config(tmp_path / "config", news_site, full_text=False, urgent=True, monitor_extra=extra)
+    succeeded(monitor("poll", config=config))
+    # Alone in its alert, the last title becomes the alert's email subject.
+    injection = Story("hostile-injection", INJECTION_TITLE, "Police were called.", "", age=timedelta(hours=1))
+    publish(news_site, (*stories, injection))
+    succeeded(monitor("poll", config=config))
+    succeeded(monitor("digest", config=config))
+
+    stored = {m["title"] for m in matches(monitor, config)}
+    assert stored == {*HOSTILE_TITLES, "Southend stabbing Bcc: x@example.org"}  # the hostile text got this far
+    assert len(slack.messages) == 3  # two alerts and a digest
+    story_links = {story_url(news_site, story) for story in (*stories, injection)}
+    for message in slack.messages:
+        raw = message.raw.decode()
+        for live in ("<!channel>", "<!here>", "<@U123>", "<https://evil", "<javascript:", "<!"):
+            assert live not in raw
+        texts = [message.text, *(text for block in message.blocks for text in _block_texts(block))]
+        for text in texts:
+            assert set(OUR_LINK.findall(text)) <= story_links
+            assert "<" not in OUR_LINK.sub("", text)  # no other control sequence at all
+    assert "&lt;!channel&gt;" in block_text(slack.messages[-1])  # shown as text
+
+    assert len(inbox.received) == 3
+    for recipients, message in inbox.received:
+        assert recipients == [NEWSDESK]
+        assert message["Bcc"] is None
+        assert set(message.keys()) == {"From", "To", "Subject", "Date", "Message-ID", "Auto-Submitted",
+                                       "Content-Type", "MIME-Version"}
+        markup = message.get_payload()[1].get_content()
+        assert 'href="https://evil' not in markup and 'href="javascript' not in markup
+        assert "&lt;!channel&gt;" in markup or "hostile-injection" in markup
+    assert inbox.received[1][1]["Subject"].endswith("— Southend stabbing Bcc: x@example.org")
+
+
+def test_an_urgent_match_is_alerted_after_the_poll_and_marked_once_in_the_next_digest(monitor, tmp_path, news_site,
+                                                                                      slack):
+    config = write_config(tmp_path / "config", news_site, urgent=True, monitor_extra=slack_settings(slack))
+
+    succeeded(monitor("poll", config=config))
+
+    [alert] = slack.messages
+    assert alert.blocks[0]["text"]["text"] == "Urgent: Knife crime — 1 new item"
+    assert links(alert) == [story_url(news_site, STORIES[0])]
+    succeeded(monitor("poll", config=config))
+    assert len(slack.messages) == 1  # polling again alerts nothing new
+
+    succeeded(monitor("digest", config=config))
+    _, digest = slack.messages
+    assert links(digest) == [story_url(news_site, STORIES[0])]
+    assert block_text(digest).count("_(already alerted)_") == 1
+    [match] = matches(monitor, config)
+    assert match["alerted"] and match["delivered"]
+
+    succeeded(monitor("digest", config=config))
+    assert len(slack.messages) == 2
+
+
+def test_routes_send_each_topic_to_its_own_channel(monitor, tmp_path, news_site, slack):
+    extra = slack_settings(slack) | {"routes": [{"topics": ["knife-crime"], "slack_channel": "#crime-alerts"}]}
+    config = write_config(tmp_path / "config", news_site, extra_topics=BUDGET_TOPIC, monitor_extra=extra)
+    succeeded(monitor("poll", config=config))
+
+    succeeded(monitor("digest", config=config))
+
+    by_channel = {message.channel: message for message in slack.messages}
+    assert len(slack.messages) == 2
+    assert links(by_channel["#crime-alerts"]) == [story_url(news_site, STORIES[0])]
+    assert links(by_channel[CHANNEL]) == [story_url(news_site, STORIES[1])]
+    assert "Knife crime" not in block_text(by_channel[CHANNEL])
+
+
+# --- email ---------------------------------------------------------------------------------------------------------
+
+
+def test_one_multipart_email_per_recipient_set_with_its_topics(monitor, tmp_path, news_site, smtp_server):
+    inbox = Inbox()
+    extra = {
+        "outputs": {"console": False, "email": email_settings(smtp_server(inbox))},
+        "routes": [{"topics": ["knife-crime"], "email_to": [CRIME_DESK]}],
+    }
+    config = write_config(tmp_path / "config", news_site, extra_topics=BUDGET_TOPIC, monitor_extra=extra)
+    succeeded(monitor("poll", config=config))
+
+    succeeded(monitor("digest", config=config))
+
+    received = {recipients[0]: message for recipients, message in inbox.received}
+    assert sorted(received) == [CRIME_DESK, NEWSDESK] and len(inbox.received) == 2
+    for address, topic, story, other in ((CRIME_DESK, "Knife crime", STORIES[0], STORIES[1]),
+                                         (NEWSDESK, "Council budget", STORIES[1], STORIES[0])):
+        message = received[address]
+        assert message["To"] == address
+        assert re.fullmatch(r"Beatwatch digest — \w{3} \d+ \w{3} \d{4} — 1 new item", message["Subject"])
+        assert message.get_content_type() == "multipart/alternative"
+        plain, html = message.get_payload()
+        assert (plain.get_content_type(), html.get_content_type()) == ("text/plain", "text/html")
+        for part in (plain.get_content(), html.get_content()):
+            assert topic in part and story.title in part and story_url(news_site, story) in part
+            assert other.title not in part
+
+    succeeded(monitor("digest", config=config))
+    assert len(inbox.received) == 2
+
+
+# --- the outbox: outages, restarts, config problems ------------------------------------------------------------------
+
+
+def test_three_digests_while_slack_is_down_then_each_match_arrives_once_in_order(monitor, tmp_path, news_site,
+                                                                                   slack):
+    extra = slack_settings(slack) | RETRY_AT_ONCE
+    config = write_config(tmp_path / "config", news_site, full_text=False, monitor_extra=extra)
+    batches = [crime_stories(2, first) for first in (0, 2, 4)]
+    slack.down = True
+
+    for run, batch in enumerate(batches, start=1):
+        publish(news_site, [story for earlier in batches[:run] for story in earlier])
+        succeeded(monitor("poll", config=config))
+        result = monitor("digest", config=config)
+        assert f"not delivered to slack {CHANNEL}: Slack is failing (HTTP 502" in result.output
+        rows = outbox(monitor, config)
+        assert [(row["state"], row["matches"], row["attempts"]) for row in rows] == [
+            ("pending", 2, run - number) for number in range(run)
+        ]
+        assert all("502" in row["last_error"] for row in rows)
+
+    slack.down = False
+    succeeded(monitor("digest", config=config))
+
+    assert [links(message) for message in slack.messages] == [
+        [story_url(news_site, story) for story in batch] for batch in batches
+    ]
+    rows = outbox(monitor, config)
+    assert [row["state"] for row in rows] == ["sent"] * 3 and all(row["receipts"] for row in rows)
+    succeeded(monitor("digest", config=config))
+    assert len(slack.messages) == 3
+
+
+def test_a_later_digest_waits_for_an_earlier_one_still_to_be_retried(monitor, tmp_path, news_site, slack):
+    """Slack came back, but the first digest's retry is not due yet: the second must not overtake it."""
+    extra = slack_settings(slack) | {"delivery": {"first_retry": "1h"}}
+    config = write_config(tmp_path / "config", news_site, full_text=False, monitor_extra=extra)
+    first, second = crime_stories(1), crime_stories(1, first=1)
+    publish(news_site, first)
+    slack.down = True
+    monitor("poll", config=config)
+    monitor("digest", config=config)
+    slack.down = False
+    publish(news_site, (*first, *second))
+    monitor("poll", config=config)
+
+    succeeded(monitor("digest", config=config))
+
+    assert slack.messages == []
+    assert [(row["state"], row["attempts"]) for row in outbox(monitor, config)] == [("pending", 1), ("pending", 0)]
+
+
+def test_a_digest_killed_while_slack_hangs_arrives_once_after_a_restart(monitor, tmp_path, news_site, slack):
+    config = write_config(tmp_path / "config", news_site, monitor_extra=slack_settings(slack))
+    succeeded(monitor("poll", config=config))
+    slack.hang_next(1)
+
+    stuck = _start_monitor(tmp_path, config, "digest")
+    try:
+        wait_for(lambda: slack.requests == 1, "the digest to reach Slack")
+    finally:
+        stuck.send_signal(signal.SIGKILL)
+        stuck.wait(10)
+    assert slack.messages == []
+    [row] = outbox(monitor, config)
+    assert (row["state"], row["parts_sent"]) == ("pending", 0)  # queued before sending: nothing lost
+
+    succeeded(monitor("digest", config=config))
+    [message] = slack.messages
+    assert links(message) == [story_url(news_site, STORIES[0])]
+
+    succeeded(monitor("digest", config=config))  # a restart after a successful send sends nothing again
+    assert len(slack.messages) == 1
+    assert [row["state"] for row in outbox(monitor, config)] == ["sent"]
+
+
+def test_a_split_digest_killed_between_parts_resumes_in_its_thread_without_repeating(monitor, tmp_path, news_site):
+    with SlackServerHangingAt(1, channels={CHANNEL}) as slack:
+        os.environ["SLACK_BOT_TOKEN"] = slack.token  # monkeypatch cannot be mixed with the subprocess's environment
+        try:
+            stories = crime_stories(100)
+            publish(news_site, stories)
+            extra = slack_settings(slack) | {"digest": {"max_items_per_topic": 200}}
+            config = write_config(tmp_path / "config", news_site, full_text=False, monitor_extra=extra)
+            succeeded(monitor("poll", config=config))
+
+            stuck = _start_monitor(tmp_path, config, "digest")
+            try:
+                wait_for(lambda: slack.requests == 2, "the second part to reach Slack")
+            finally:
+                stuck.send_signal(signal.SIGKILL)
+                stuck.wait(10)
+            [row] = outbox(monitor, config)
+            assert row["parts_sent"] == 1 and row["parts"] >= 3
+
+            succeeded(monitor("digest", config=config))
+        finally:
+            del os.environ["SLACK_BOT_TOKEN"]
+
+    first, *rest = slack.messages
+    assert len(slack.messages) == row["parts"]
+    assert [m.thread_ts for m in rest] == [first.ts] * len(rest)
+    assert [url for message in slack.messages for url in links(message)] == [story_url(news_site, s) for s in stories]
+
+
+def _start_monitor(tmp_path: Path, config: Path, *args: str) -> subprocess.Popen:
+    env = os.environ | {"MONITOR_DATA_DIR": str(tmp_path / "data")}
+    return subprocess.Popen([sys.executable, "-m", "monitor", "--config", str(config), *args], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _invite_bot(slack: SlackServer, monkeypatch) -> None:
+    slack.channels.add("#nowhere")
+
+
+def _set_the_right_token(slack: SlackServer, monkeypatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
+
+
+@pytest.mark.parametrize(
+    ("channel", "token", "answer", "what_to_fix", "fix"),
+    [
+        (CHANNEL, "xoxb-wrong", "invalid_auth", "set SLACK_BOT_TOKEN", _set_the_right_token),
+        ("#nowhere", None, "channel_not_found", "invite the bot to the channel", _invite_bot),
+    ],
+)
+def test_a_slack_config_problem_fails_after_one_attempt_and_is_sent_by_outbox_retry(
+    monitor, tmp_path, news_site, slack, monkeypatch, caplog, channel, token, answer, what_to_fix, fix
+):
+    if token:
+        monkeypatch.setenv("SLACK_BOT_TOKEN", token)
+    extra = slack_settings(slack, channel=channel) | RETRY_AT_ONCE
+    config = write_config(tmp_path / "config", news_site, monitor_extra=extra)
+    succeeded(monitor("poll", config=config))
+
+    result = monitor("digest", config=config)
+    succeeded(monitor("digest", config=config))  # the next run neither retries nor queues the matches again
+
+    assert slack.requests == 1
+    assert f"not delivered to slack {channel}: Slack says {answer} for {channel}: {what_to_fix}" in result.output
+    [row] = outbox(monitor, config)
+    assert (row["state"], row["attempts"], row["output"], row["destination"]) == ("failed", 1, "slack", channel)
+    [gave_up] = [record for record in caplog.records if record.getMessage().startswith("gave up")]
+    assert gave_up.levelname == "ERROR"
+    assert f"slack {channel}" in gave_up.getMessage() and what_to_fix in gave_up.getMessage()
+    assert f"monitor outbox retry {row['id']}" in gave_up.getMessage()
+
+    fix(slack, monkeypatch)
+    retried = monitor("outbox", "retry", str(row["id"]), config=config)
+
+    assert "retried 1 failed delivery(ies): 1 sent, 0 still failing" in retried.output
+    [message] = slack.messages
+    assert message.channel == channel and links(message) == [story_url(news_site, STORIES[0])]
+    assert [r["state"] for r in outbox(monitor, config)] == ["sent"]
+
+
+def test_a_delivery_given_up_is_reported_to_the_admin_through_an_output_that_works(monitor, tmp_path, news_site,
+                                                                                   slack, monkeypatch, smtp_server):
+    inbox = Inbox()
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-wrong")
+    extra = slack_settings(slack) | {"admin": {"slack_channel": ADMIN_CHANNEL, "email_to": [NEWSDESK]}}
+    extra["outputs"]["email"] = email_settings(smtp_server(inbox)) | {"to": [CRIME_DESK]}
+    config = write_config(tmp_path / "config", news_site, monitor_extra=extra)
+    succeeded(monitor("poll", config=config))
+
+    monitor("digest", config=config)
+
+    notices = [message for recipients, message in inbox.received if recipients == [NEWSDESK]]
+    [notice] = notices
+    assert notice["Subject"] == f"Beatwatch notice — Delivery failed: slack {CHANNEL}"
+    assert "SLACK_BOT_TOKEN" in notice.get_payload()[0].get_content()
+    assert [recipients for recipients, _ in inbox.received].count([CRIME_DESK]) == 1  # the digest by email
+    assert slack.requests == 1  # the notice is not sent through the failing Slack
+
+
+def test_a_temporary_smtp_refusal_is_retried_at_the_next_run(monitor, tmp_path, news_site, smtp_server):
+    inbox = FlakyInbox(failures=1)
+    extra = {"outputs": {"console": False, "email": email_settings(smtp_server(inbox))}} | RETRY_AT_ONCE
+    config = write_config(tmp_path / "config", news_site, monitor_extra=extra)
+    succeeded(monitor("poll", config=config))
+
+    first = monitor("digest", config=config)
+
+    assert f"not delivered to email {NEWSDESK}: " in first.output and "451 4.3.0 try again later" in first.output
+    assert inbox.received == [] and [row["state"] for row in outbox(monitor, config)] == ["pending"]
+
+    succeeded(monitor("digest", config=config))
+
+    [(_, message)] = inbox.received
+    assert STORIES[0].title in message.get_payload()[0].get_content()
+    assert [(row["state"], row["attempts"]) for row in outbox(monitor, config)] == [("sent", 1)]
+
+
+def test_the_digest_reaches_slack_while_the_mail_server_is_down_and_email_follows(monitor, tmp_path, news_site,
+                                                                                  slack):
+    inbox = Inbox()
+    mail = _AnyPortController(inbox, hostname="127.0.0.1", port=0)
+    mail.start()
+    port = mail.port
+    mail.stop()  # the mail server is down: its port refuses connections
+    extra = slack_settings(slack) | RETRY_AT_ONCE
+    extra["outputs"]["email"] = email_settings(port)
+    config = write_config(tmp_path / "config", news_site, monitor_extra=extra)
+    succeeded(monitor("poll", config=config))
+
+    result = monitor("digest", config=config)
+
+    assert f"not delivered to email {NEWSDESK}: could not talk to the SMTP server 127.0.0.1:{port}" in result.output
+    [message] = slack.messages
+    assert links(message) == [story_url(news_site, STORIES[0])]
+    by_output = {row["output"]: row["state"] for row in outbox(monitor, config)}
+    assert by_output == {"slack": "sent", "email": "pending"}
+
+    mail = _AnyPortController(inbox, hostname="127.0.0.1", port=port)
+    mail.start()
+    try:
+        succeeded(monitor("digest", config=config))
+    finally:
+        mail.stop()
+    [(_, email)] = inbox.received
+    assert STORIES[0].title in email.get_payload()[0].get_content()
+    assert len(slack.messages) == 1
+
+
+# --- admin notices -------------------------------------------------------------------------------------------------
+
+
+def test_a_source_failing_three_polls_in_a_row_is_reported_once_to_the_admin_channel(monitor, tmp_path, news_site,
+                                                                                      slack):
+    broken = f"""  - id: broken-site
+    name: Broken site
+    type: feed
+    url: {news_site.url("/missing.xml")}
+"""
+    extra = slack_settings(slack) | {"admin": {"slack_channel": ADMIN_CHANNEL}}
+    config = write_config(tmp_path / "config", news_site, extra_sources=broken, monitor_extra=extra)
+
+    for _ in range(4):
+        succeeded(monitor("poll", config=config))
+
+    [notice] = slack.messages
+    assert notice.channel == ADMIN_CHANNEL
+    assert "Source failing: Broken site" in notice.text and "3 polls in a row failed" in notice.text
+    assert "404" in notice.text
