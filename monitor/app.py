@@ -137,19 +137,33 @@ class App:
         return self._finish(source, started, counts, checkpoint=discovery.checkpoint, unchanged=discovery.unchanged)
 
     def _take_new_items(self, source: SourceConfig, items: Iterable[Item], counts: _PollCounts) -> None:
+        """Store every item not seen before, with its matches, in the source's order.
+
+        Pages are fetched and matched a few at a time (as many as one site allows at once); each item is stored as
+        soon as it and those before it are ready, so a stop or a crash leaves a clean cut."""
         first_poll = not self.store.has_polled(source.id)
-        for item in items:
-            if self.stop.is_set():
-                return
-            if self.store.known_keys(source.id, item.keys):
-                continue
-            reported = not first_poll or self._within_backfill(item)
-            if reported and item.body is None and self.config.sources.full_text(source):
-                item = self._with_full_text(item)
-            matches = self.matcher.match(_fields(item)) if reported else []
-            if self.store.add_item(item, matches, found_at=self.clock(), reported=reported) is not None:
-                counts.items += 1
-                counts.matches += len(matches)
+        fresh = [item for item in items if not self.store.known_keys(source.id, item.keys)]
+        pool = ThreadPoolExecutor(max_workers=self.config.monitor.fetch.per_host, thread_name_prefix="page")
+        try:
+            prepared = [pool.submit(self._prepare, source, item, first_poll) for item in fresh]
+            for future in prepared:
+                if self.stop.is_set():
+                    return
+                item, matches, reported = future.result()
+                if self.store.add_item(item, matches, found_at=self.clock(), reported=reported) is not None:
+                    counts.items += 1
+                    counts.matches += len(matches)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _prepare(self, source: SourceConfig, item: Item, first_poll: bool) -> tuple[Item, list[Match], bool]:
+        """The item with its full text and matches; a first poll's old items are recorded only (no fetch, no match)."""
+        reported = not first_poll or self._within_backfill(item)
+        if not reported or self.stop.is_set():
+            return item, [], reported
+        if item.body is None and self.config.sources.full_text(source):
+            item = self._with_full_text(item)
+        return item, self.matcher.match(_fields(item)), reported
 
     def _within_backfill(self, item: Item) -> bool:
         backfill = self.config.monitor.first_run_backfill
@@ -250,7 +264,10 @@ class App:
             self.flush_outbox()
 
     def _gave_up(self, result: SendResult) -> None:
-        # Queued, not sent here: sending from inside a flush could chain one failing output's notices into another's.
+        # A notice that could not go is only logged: reporting it too would bounce notices between two failing
+        # outputs for ever. Queued, not sent here: the flush in progress sends it after what it is sending.
+        if result.kind == "notice":
+            return
         self.notify_admin(
             f"Delivery failed: {result.output} {result.destination}",
             f"{result.error}. Fix the cause, then run `monitor outbox retry {result.delivery_id}`.",

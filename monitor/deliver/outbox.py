@@ -11,14 +11,20 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from monitor.clock import Clock, utc_now
 from monitor.deliver.base import DeliveryError, Output, Part
+from monitor.store.records import PENDING
 
 log = logging.getLogger("monitor.deliver")
+
+# The daemon flushes from several jobs (digest, urgent alerts after a poll, the retry timer); two flushes at once would
+# both send a delivery that is due. Re-entrant, so a flush that triggers another in its own thread does not deadlock.
+_ONE_FLUSH_AT_A_TIME = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,7 @@ class SendResult:
     sent: bool
     error: str | None = None
     config_problem: bool = False
+    kind: str = "digest"
 
 
 def delivery_key(output: str, destination: str, kind: str, match_ids: Sequence[int], window: str = "") -> str:
@@ -81,8 +88,38 @@ class Outbox:
         )
 
     def flush(self) -> list[SendResult]:
-        """Send every delivery that is due, oldest first; one failing destination never stops the others."""
-        return [self._send(delivery) for delivery in self.store.due_deliveries(now=self.clock())]
+        """Send every delivery that is due, oldest first; one failing destination never stops the others.
+
+        Deliveries of one kind to one (output, destination) go in the order they were queued: one that failed, or waits
+        for its retry, holds back the later ones, so a digest never overtakes an earlier one that Slack has not shown
+        yet. Deliveries queued while flushing (the admin notice that another delivery was given up) go out too; each
+        delivery is tried at most once per flush, so a zero retry delay cannot loop. One flush at a time per process.
+        """
+        results: list[SendResult] = []
+        tried: set[int] = set()
+        with _ONE_FLUSH_AT_A_TIME:
+            while batch := self._next_in_order(tried):
+                for delivery in batch:
+                    tried.add(delivery.id)
+                    results.append(self._send(delivery))
+                    if not results[-1].sent:
+                        break  # its lane now waits behind it: look again
+        return results
+
+    def _next_in_order(self, tried: set[int]) -> list:
+        """Per lane (output, destination, kind) the due deliveries at its head that this flush has not tried yet, up to
+        the first one that is not due (or was tried and is still pending); lanes one after the other."""
+        due = {delivery.id for delivery in self.store.due_deliveries(now=self.clock())} - tried
+        lanes: dict[tuple[str, str, str], list] = {}
+        for delivery in self.store.deliveries(states=[PENDING]):
+            lanes.setdefault((delivery.output, delivery.destination, delivery.kind), []).append(delivery)
+        batch = []
+        for queue in lanes.values():
+            for delivery in queue:
+                if delivery.id not in due:
+                    break
+                batch.append(delivery)
+        return batch
 
     def _send(self, delivery) -> SendResult:
         output = self.outputs.get(delivery.output)
@@ -99,14 +136,15 @@ class Outbox:
             return self._fail(delivery, error.reason, retry_after=error.retry_after, retryable=error.retryable,
                               config_problem=error.config_problem)
         log.info("delivered %s #%d to %s %s", delivery.kind, delivery.id, delivery.output, delivery.destination)
-        return SendResult(delivery.id, delivery.output, delivery.destination, sent=True)
+        return SendResult(delivery.id, delivery.output, delivery.destination, sent=True, kind=delivery.kind)
 
     def _fail(self, delivery, reason: str, *, retry_after, retryable: bool, config_problem: bool) -> SendResult:
         now = self.clock()
         attempts = delivery.attempts + 1
         next_attempt = self.policy.next_attempt(attempts, now, retry_after) if retryable else None
         self.store.record_failure(delivery.id, at=now, error=reason, next_attempt_at=next_attempt)
-        result = SendResult(delivery.id, delivery.output, delivery.destination, False, reason, config_problem)
+        result = SendResult(delivery.id, delivery.output, delivery.destination, False, reason, config_problem,
+                            delivery.kind)
         if next_attempt is None:
             log.error(
                 "gave up on %s #%d to %s %s after %d attempt(s): %s; fix the cause, then run `monitor outbox retry %d`",

@@ -30,7 +30,7 @@ class TopicReport:
     place_hits: tuple[Hit, ...]
     place_missing: bool
     snippet: Snippet | None  # what a digest would show, when anything was found
-    contexts: tuple[tuple[Hit, Snippet], ...]
+    contexts: tuple[tuple[Hit, Snippet], ...]  # a short excerpt around each hit of the four lists above
 
     def context(self, hit: Hit) -> Snippet:
         return dict(self.contexts)[hit]
@@ -39,17 +39,16 @@ class TopicReport:
         """A plain-text explanation: a heading, then one line per reason."""
         verdict = "MATCHED" if self.matched else "not matched"
         lines = [f"{self.topic_id} ({self.topic_name}): {verdict}"]
-        lines += [self._line("matched", hit, self.hits) for hit in _firsts(self.hits)]
+        lines += [self._line("matched", hit, self.hits) for hit in _first_hits(self.hits)]
         if self.any_terms and not any(hit.term in self.any_terms for hit in self.hits):
-            lines.append(f"not matched: none of the 'any' terms occurs ({_listed(self.any_terms)})")
+            lines.append(f"not matched: none of the 'any' terms was found ({_listed(self.any_terms)})")
         if self.missing_all:
             missing = ", ".join(repr(term) for term in self.missing_all)
             lines.append(f"not matched: needs all of {list(self.all_terms)!r} — missing {missing}")
-        lines += [self._line("vetoed by", hit, self.vetoed_by) for hit in _firsts(self.vetoed_by)]
-        lines += [
-            self._line("ignored", hit, self.ignored, f", inside {self._cover(hit)!r}") for hit in _firsts(self.ignored)
-        ]
-        lines += [self._line("place", hit, self.place_hits) for hit in _firsts(self.place_hits)]
+        lines += [self._line("vetoed by", hit, self.vetoed_by) for hit in _first_hits(self.vetoed_by)]
+        for hit in _first_hits(self.ignored):
+            lines.append(self._line("ignored", hit, self.ignored, f", inside {self._cover(hit)!r}"))
+        lines += [self._line("place", hit, self.place_hits) for hit in _first_hits(self.place_hits)]
         if self.place_missing:
             lines.append(f"place gate: no mention of any place in {', '.join(self.place_names)}")
         return lines
@@ -70,7 +69,7 @@ class TopicReport:
         )
 
 
-def _firsts(hits: Sequence[Hit]) -> list[Hit]:
+def _first_hits(hits: Sequence[Hit]) -> list[Hit]:
     """The first hit of each term in each field."""
     firsts: dict[tuple[str, str], Hit] = {}
     for hit in hits:

@@ -33,7 +33,7 @@ from monitor.match.rules import TopicRules, parse_rules
 from monitor.match.snippets import excerpt, snippet_for
 from monitor.match.stemming import stemmed_view
 from monitor.match.terms import Near, Phrase, Regex, Term
-from monitor.match.types import Hit, Match
+from monitor.match.types import Hit, Match, Snippet
 from monitor.match.view import word_view
 
 Span = tuple[int, int]
@@ -63,11 +63,22 @@ class _Probe:
 
 @dataclass(frozen=True)
 class _Topic:
+    """A topic compiled: its terms as probes, and the patterns that decide whether it is worth judging."""
+
     rules: TopicRules
     probes: dict[str, tuple[_Probe, ...]]  # by list name, in YAML order
     by_pattern: dict[int, tuple[_Probe, ...]]  # the probes using each pattern, but those of ``ignore``
     ignore_patterns: frozenset[int]
     triggers: frozenset[int]  # patterns of which at least one must be found for the topic to match
+    place_patterns: frozenset[int]  # ... of which one must be found when there is a place gate
+    all_patterns: tuple[frozenset[int], ...]  # per `all` term, the patterns that must all be found
+
+    def may_match(self, scans: Mapping[str, _Field]) -> bool:
+        """False when a pattern the topic needs is missing: no need to judge it then."""
+        present = set().union(*(scans[field].found for field in self.rules.fields))
+        if self.place_patterns and self.place_patterns.isdisjoint(present):
+            return False
+        return all(needed <= present for needed in self.all_patterns)
 
 
 class _Field(NamedTuple):  # a NamedTuple rather than a dataclass: made for every field of every item
@@ -107,9 +118,9 @@ class _Patterns:
     """The distinct things to look for, numbered; the same phrase in many topics is looked for once."""
 
     def __init__(self) -> None:
-        self.plain: dict[str, list[int]] = {}  # automaton key -> [exact pattern id, prefix pattern id], -1 if unused
-        self.stemmed: dict[str, list[int]] = {}
-        self.regexes: dict[tuple[str, int], int] = {}
+        self.plain: dict[str, list[int]] = {}  # normalised key -> [exact pattern id, prefix pattern id], -1 if unused
+        self.stemmed: dict[str, list[int]] = {}  # the same for stemmed keys
+        self.regexes: dict[tuple[str, int], int] = {}  # (source, flags) -> pattern id
         self.count = 0
 
     def of_phrase(self, phrase: Phrase, stem: bool) -> int:
@@ -120,18 +131,16 @@ class _Patterns:
         return self._keyed(self.plain, phrase.key, _EXACT)
 
     def of_regex(self, regex: Regex) -> int:
-        return self._numbered(self.regexes, (regex.pattern.pattern, regex.pattern.flags))
+        key = (regex.pattern.pattern, regex.pattern.flags)
+        if key not in self.regexes:
+            self.regexes[key] = self._new()
+        return self.regexes[key]
 
     def _keyed(self, table: dict[str, list[int]], key: str, slot: int) -> int:
         ids = table.setdefault(key, [-1, -1])
         if ids[slot] < 0:
             ids[slot] = self._new()
         return ids[slot]
-
-    def _numbered(self, table: dict, key) -> int:
-        if key not in table:
-            table[key] = self._new()
-        return table[key]
 
     def _new(self) -> int:
         self.count += 1
@@ -317,7 +326,7 @@ class Matcher:
 
     @classmethod
     def compile(cls, keywords: KeywordsFile) -> Matcher:
-        """Raises ``ConfigProblem`` (or an ``ExceptionGroup`` of them) located in keywords.yaml for rules that are wrong."""
+        """Raises ``ConfigProblem`` (or an ``ExceptionGroup`` of them) located in keywords.yaml for wrong rules."""
         return cls(parse_rules(keywords))
 
     @property
@@ -328,8 +337,9 @@ class Matcher:
         """One ``Match`` per topic that matches ``fields`` ("title", "summary", "body"; missing ones are empty)."""
         scans = self._scan(fields)
         found = set().union(*(scan.found for scan in scans.values()))
-        candidates = sorted(set().union(*(self._triggered.get(pattern_id, ()) for pattern_id in found)))
-        verdicts = (_judge(self._topics[index], scans) for index in candidates)
+        triggered = set().union(*(self._triggered.get(pattern_id, ()) for pattern_id in found))
+        candidates = (self._topics[index] for index in sorted(triggered))  # in YAML order
+        verdicts = (_judge(topic, scans) for topic in candidates if topic.may_match(scans))
         return [_as_match(verdict, scans) for verdict in verdicts if verdict.matched]
 
     def explain(self, fields: Mapping[str, str], topic: str | None = None) -> list[TopicReport]:
@@ -386,8 +396,15 @@ def _compile_topic(rules: TopicRules, patterns: _Patterns) -> _Topic:
                 by_pattern[pattern_id].append(probe)
     ignore_patterns = frozenset(pattern_id for probe in probes["ignore"] for pattern_id in probe.patterns)
     deciding = probes["any"] or probes["all"]
-    triggers = frozenset(pattern_id for probe in deciding for pattern_id in probe.patterns)
-    return _Topic(rules, probes, {key: tuple(value) for key, value in by_pattern.items()}, ignore_patterns, triggers)
+    return _Topic(
+        rules=rules,
+        probes=probes,
+        by_pattern={key: tuple(value) for key, value in by_pattern.items()},
+        ignore_patterns=ignore_patterns,
+        triggers=frozenset(pattern_id for probe in deciding for pattern_id in probe.patterns),
+        place_patterns=frozenset(pattern_id for probe in probes["place"] for pattern_id in probe.patterns),
+        all_patterns=tuple(frozenset(probe.patterns) for probe in probes["all"]),
+    )
 
 
 def _probe(list_name: str, term: Term, patterns: _Patterns, *, stem: bool) -> _Probe:
@@ -439,7 +456,10 @@ def _spans(probe: _Probe, scan: _Field, blocked: _Blocked) -> tuple[Sequence[Spa
 
 def _hits(found: Iterable[tuple[_Probe, str, Span]], scans: Mapping[str, _Field]) -> tuple[Hit, ...]:
     """Hits in the original text, in field order then position; a term in both ``any`` and ``all`` counts once."""
-    places = {(_FIELD_ORDER[field], *scans[field].normalised.original_span(*span), probe.term.written) for probe, field, span in found}
+    places = {
+        (_FIELD_ORDER[field], *scans[field].normalised.original_span(*span), probe.term.written)
+        for probe, field, span in found
+    }
     return tuple(Hit(term, FIELDS[field], start, end) for field, start, end, term in sorted(places))
 
 
@@ -454,6 +474,10 @@ def _as_match(verdict: _Verdict, scans: Mapping[str, _Field]) -> Match:
     return Match(topic_id=rules.id, terms=terms, hits=hits, snippet=snippet, urgent=rules.urgent)
 
 
+def _context(hit: Hit, text: str) -> Snippet:
+    return excerpt(text, (hit.start, hit.end), [(hit.start, hit.end)], _CONTEXT_LENGTH)
+
+
 def _report(verdict: _Verdict, scans: Mapping[str, _Field]) -> TopicReport:
     rules = verdict.topic.rules
     hits = _hits(verdict.of("any", "all"), scans)
@@ -462,8 +486,8 @@ def _report(verdict: _Verdict, scans: Mapping[str, _Field]) -> TopicReport:
     ignore_hits = _hits(verdict.of("ignore"), scans)
     place_hits = _hits(verdict.of("place"), scans)
     texts = {name: scan.normalised.original for name, scan in scans.items()}
-    shown = (*hits, *vetoed_by, *ignored, *ignore_hits, *place_hits)
-    contexts = tuple((hit, excerpt(texts[hit.field], (hit.start, hit.end), [(hit.start, hit.end)], _CONTEXT_LENGTH)) for hit in dict.fromkeys(shown))
+    shown = dict.fromkeys((*hits, *vetoed_by, *ignored, *place_hits))  # at most HITS_KEPT a term and field each
+    contexts = tuple((hit, _context(hit, texts[hit.field])) for hit in shown)
     return TopicReport(
         topic_id=rules.id,
         topic_name=rules.name,

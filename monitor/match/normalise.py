@@ -93,9 +93,8 @@ class _FoldTable(dict):
 
     def edits(self, text: str) -> list[tuple[int, int, int]]:
         """Where ``text.translate(self)`` changed lengths; call it after the translation, which meets new characters."""
-        return [
-            (found.start(), found.end(), len(self[ord(found.group())])) for found in self._irregular_pattern.finditer(text)
-        ]
+        found = self._irregular_pattern.finditer(text)
+        return [(char.start(), char.end(), len(self[ord(char.group())])) for char in found]
 
 
 _FOLD = _FoldTable()

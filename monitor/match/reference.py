@@ -3,7 +3,8 @@
 One compiled regular expression per term, searched in each field on its own; NEAR by trying every pair of
 occurrences and counting the words between them; stemming word by word; the topic's conditions checked one after
 another. It shares with ``Matcher`` only what is not in question: the parsed rules, the normal form of text (which
-has its own tests), how many hits of a term a match keeps, and how hits become a snippet. The property tests and ``bench/match.py`` compare the two.
+has its own tests), how many hits of a term a match keeps, and how hits become a snippet. The property tests
+and ``bench/match.py`` compare the two.
 """
 
 from __future__ import annotations
@@ -62,7 +63,9 @@ class ReferenceMatcher:
 
     def _match_topic(self, rules: TopicRules, texts: dict[str, _SingleSpaced], stemmed: dict) -> Match | None:
         blockers = {
-            field: [span for term in rules.ignore for span in self._spans(term, rules.stem, texts[field], stemmed[field], [])]
+            field: [
+                span for term in rules.ignore for span in self._spans(term, rules.stem, texts[field], stemmed[field], [])
+            ]
             for field in rules.fields
         }
 

@@ -1,4 +1,4 @@
-"""keywords.yaml, checked and parsed into the rules of each topic; every problem found is reported, not just the first."""
+"""keywords.yaml checked and parsed into the rules of each topic; every problem is reported, not just the first."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ TERM_LISTS = ("any", "all", "not", "ignore")  # the YAML keys of a topic's term 
 
 @dataclass(frozen=True)
 class TopicRules:
+    """One topic of keywords.yaml with its terms parsed and its place gate resolved to place terms."""
+
     id: str
     name: str
     any: tuple[Term, ...]
@@ -63,8 +65,8 @@ def _parse_places(keywords: KeywordsFile, problems: list[ConfigProblem]) -> dict
     gazetteer = {}
     for name, written in keywords.places.items():
         if not written:
-            message = f"the place list {name!r} is empty"
-            problems.append(_problem(("places", name), message, f"list the names that count, e.g. {name}: [Southend, Westcliff]"))
+            hint = f"list the names that count, e.g. {name}: [Southend, Westcliff]"
+            problems.append(_problem(("places", name), f"the place list {name!r} is empty", hint))
         gazetteer[name] = _parse_terms(written, ("places", name), problems)
     return gazetteer
 

@@ -30,8 +30,7 @@ def stemmed_view(text: str) -> tuple[str, OffsetMap]:
     parts = _WORDS_AND_GAPS.split(text)  # gap, word, gap, word, ..., gap
     words = parts[1::2]
     stems = _stem_words(words)
-    starts = accumulate(map(len, parts), initial=0)
-    word_starts = list(starts)[1::2]
+    word_starts = list(accumulate(map(len, parts), initial=0))[1::2]
     edits = [
         (start, start + len(word), len(stem))
         for start, word, stem in zip(word_starts, words, stems)
