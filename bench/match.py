@@ -72,7 +72,7 @@ PLACES = {
 SEPARATORS = [" "] * 160 + [", "] * 16 + [". "] * 10 + ["\n\n"] * 4 + [" – ", " - ", ": ", "; "]
 PHRASE_GAPS = [" "] * 12 + ["-", " – ", "\n", "  ", "—"]  # what stands between the words of a phrase in copy
 QUOTES = [("‘", "’"), ("“", "”"), ('"', '"'), ("'", "'")]
-TERM_SYLLABLES = "ba be bo ca co da de di fa fe ga go ha he la le li lo ma me mi mo na ne no pa pe ra re ri ro sa se".split()
+TERM_SYLLABLES = "ba be bo ca co da de di fa fe ga go ha he la le li lo ma me mi mo na ne no pa pe ra re ri ro".split()
 FILLER_SYLLABLES = "ku ki ko kay wu wi wo zu zi zo ju ji jo xu xi yu yi quo kel ky tu tim vun".split()
 
 
@@ -133,7 +133,8 @@ class ArticleWriter:
 
     def article(self) -> dict[str, str]:
         topic = self.rng.choice(self.rules["topics"]) if self.rng.random() < ON_BEAT else None
-        return {"title": self.text(60, topic), "summary": self.text(200, topic), "body": self.text(ARTICLE_CHARS - 260, topic)}
+        lengths = {"title": 60, "summary": 200, "body": ARTICLE_CHARS - 260}
+        return {field: self.text(length, topic) for field, length in lengths.items()}
 
     def text(self, length: int, topic: dict | None) -> str:
         pieces, size, capital = [], 0, True
@@ -209,7 +210,8 @@ def main() -> int:
     naive_seconds, naive = timed(ReferenceMatcher.compile(keywords).match, articles)
     differ = sum(1 for mine, theirs in zip(fast, naive) if mine != theirs)
 
-    print(f"rules: {len(rules['topics'])} topics, {sum(kinds.values())} terms ({', '.join(f'{n} {k}' for k, n in kinds.items())})")
+    kinds_listed = ", ".join(f"{count} {kind}" for kind, count in kinds.items())
+    print(f"rules: {len(rules['topics'])} topics, {sum(kinds.values())} terms ({kinds_listed})")
     matched = sum(1 for result in fast if result)
     print(f"articles: {len(articles):,}, {megabytes:.1f} MB; {matched:,} match a topic, {sum(map(len, fast)):,} matches")
     for label, seconds in (("Aho-Corasick matcher (best of 3)", fast_seconds), ("naive regex per term", naive_seconds)):

@@ -77,7 +77,8 @@ def article_page(story: Story) -> str:
 def rss_feed(site: LocalSite, stories=STORIES) -> str:
     # A title is HTML in RSS, so a headline that reads "<!channel>" is written &amp;lt;!channel&amp;gt; by its site.
     items = "".join(
-        f"""<item><title>{escape(html.escape(story.title, quote=False))}</title><link>{site.url(f"/news/{story.slug}.html")}</link>
+        f"""<item><title>{escape(html.escape(story.title, quote=False))}</title>
+<link>{site.url(f"/news/{story.slug}.html")}</link>
 <guid isPermaLink="false">local-news-{story.slug}</guid><description><![CDATA[<p>{story.summary}</p>]]></description>
 <pubDate>{format_datetime(NOW - story.age)}</pubDate></item>"""
         for story in stories

@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -16,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from monitor.app import App, rules_check
+from monitor.config import load_config
+from monitor.store import Store
 from tests.e2e import STORIES, Story, publish, write_config
 from tests.slack_server import SlackServer, block_problem
 from tests.test_cli import REPO, monitor  # noqa: F401 (monitor is the fixture that runs the CLI in-process)
@@ -136,13 +140,34 @@ class SlackServerHangingAt(SlackServer):
         return super()._answer(path, headers, body)
 
 
+class SlowSlackServer(SlackServer):
+    """Holds the first message until ``go`` is set, which a second request does at once: a slow Slack that shows
+    whether anyone else posted while the first message was on its way."""
+
+    def __init__(self, **options) -> None:
+        super().__init__(**options)
+        self.first_arrived, self.go = threading.Event(), threading.Event()
+        self._arrivals = threading.Lock()
+
+    def _answer(self, path, headers, body):
+        with self._arrivals:
+            first = not self.first_arrived.is_set()
+            self.first_arrived.set()
+        if first:
+            self.go.wait(10)
+        else:
+            self.go.set()
+        return super()._answer(path, headers, body)
+
+
 # --- Slack ---------------------------------------------------------------------------------------------------------
 
 
-def test_200_matches_become_a_threaded_block_kit_digest_within_slack_limits(monitor, tmp_path, news_site, slack):
+@pytest.mark.parametrize("split", ["thread", "messages"])
+def test_200_matches_become_a_block_kit_digest_split_within_slack_limits(monitor, tmp_path, news_site, slack, split):
     stories = crime_stories(200)
     publish(news_site, stories)
-    extra = slack_settings(slack) | {"digest": {"max_items_per_topic": 200}}
+    extra = slack_settings(slack, split=split) | {"digest": {"max_items_per_topic": 200}}
     config = write_config(tmp_path / "config", news_site, full_text=False, monitor_extra=extra)
     succeeded(monitor("poll", config=config))
 
@@ -150,7 +175,8 @@ def test_200_matches_become_a_threaded_block_kit_digest_within_slack_limits(moni
 
     first, *rest = slack.messages
     assert len(rest) >= 3  # 200 entries cannot fit in one message
-    assert first.thread_ts is None and [m.thread_ts for m in rest] == [first.ts] * len(rest)
+    replies_to = first.ts if split == "thread" else None
+    assert first.thread_ts is None and [m.thread_ts for m in rest] == [replies_to] * len(rest)
     assert {m.channel for m in slack.messages} == {CHANNEL}
     assert all(block_problem(m.blocks) is None and m.text for m in slack.messages)  # limits, and a fallback text
     assert all(m.unfurl_links is False for m in slack.messages)
@@ -302,10 +328,12 @@ def test_three_digests_while_slack_is_down_then_each_match_arrives_once_in_order
         result = monitor("digest", config=config)
         assert f"not delivered to slack {CHANNEL}: Slack is failing (HTTP 502" in result.output
         rows = outbox(monitor, config)
+        # Only the oldest is tried while Slack is down; the later ones wait behind it, untried.
         assert [(row["state"], row["matches"], row["attempts"]) for row in rows] == [
-            ("pending", 2, run - number) for number in range(run)
+            ("pending", 2, run), *[("pending", 2, 0)] * (run - 1)
         ]
-        assert all("502" in row["last_error"] for row in rows)
+        assert "502" in rows[0]["last_error"]
+    assert slack.requests == 3
 
     slack.down = False
     succeeded(monitor("digest", config=config))
@@ -389,6 +417,31 @@ def test_a_split_digest_killed_between_parts_resumes_in_its_thread_without_repea
     assert [url for message in slack.messages for url in links(message)] == [story_url(news_site, s) for s in stories]
 
 
+def test_two_flushes_at_once_in_the_daemon_send_a_delivery_once(tmp_path, news_site, monkeypatch):
+    """The digest job is still posting when the retry timer fires: the timer's flush must not post it again."""
+    with SlowSlackServer(channels={CHANNEL}) as slack:
+        monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
+        config = write_config(tmp_path / "config", news_site, monitor_extra=slack_settings(slack))
+        data = tmp_path / "data"
+        with Store(Store.default_url(data)) as store:
+            app = App(load_config(config, checks=[rules_check]), store, data_dir=data)
+            app.poll()
+            digest_job = threading.Thread(target=app.digest)
+            digest_job.start()
+            assert slack.first_arrived.wait(10)
+            retry_job = threading.Thread(target=app.flush_outbox)
+            retry_job.start()
+
+            slack.go.wait(0.5)  # set at once if the retry job posts too; otherwise let the slow answer through now
+            slack.go.set()
+            digest_job.join(10)
+            retry_job.join(10)
+            app.close()
+
+    [message] = slack.messages
+    assert links(message) == [story_url(news_site, STORIES[0])]
+
+
 def _start_monitor(tmp_path: Path, config: Path, *args: str) -> subprocess.Popen:
     env = os.environ | {"MONITOR_DATA_DIR": str(tmp_path / "data")}
     return subprocess.Popen([sys.executable, "-m", "monitor", "--config", str(config), *args], cwd=REPO, env=env,
@@ -406,7 +459,7 @@ def _set_the_right_token(slack: SlackServer, monkeypatch) -> None:
 @pytest.mark.parametrize(
     ("channel", "token", "answer", "what_to_fix", "fix"),
     [
-        (CHANNEL, "xoxb-wrong", "invalid_auth", "set SLACK_BOT_TOKEN", _set_the_right_token),
+        (CHANNEL, "xoxb-wrong", "invalid_auth", "the bot token is wrong; set SLACK_BOT_TOKEN", _set_the_right_token),
         ("#nowhere", None, "channel_not_found", "invite the bot to the channel", _invite_bot),
     ],
 )

@@ -8,6 +8,7 @@ import pytest
 
 from monitor.config.keywords import KeywordsFile
 from monitor.match import Match, Matcher
+from monitor.match.matcher import HITS_KEPT
 
 SOUTHEND = ["Southend", "Southend-on-Sea", "Westcliff", "Leigh-on-Sea"]
 
@@ -45,7 +46,9 @@ def test_a_phrase_matches_across_line_breaks_and_runs_of_blanks(text):
     assert matches({"any": ["knife crime"]}, text)
 
 
-@pytest.mark.parametrize("text", ["Leigh-on-Sea", "Leigh on Sea", "leigh–on–sea", "LEIGH—ON—SEA", "Leigh - on - Sea", "Leigh‐on‐Sea"])
+@pytest.mark.parametrize(
+    "text", ["Leigh-on-Sea", "Leigh on Sea", "leigh–on–sea", "LEIGH—ON—SEA", "Leigh - on - Sea", "Leigh‐on‐Sea"]
+)
 @pytest.mark.parametrize("term", ["Leigh-on-Sea", "Leigh on Sea", "leigh–on–sea"])
 def test_hyphens_and_dashes_are_spaces_in_terms_and_text(term, text):
     assert matches({"any": [term]}, text)
@@ -63,7 +66,9 @@ def test_curly_and_straight_quotes_are_the_same_and_an_apostrophe_splits_words()
     assert matches({"any": ["police"]}, "the police’s response")
 
 
-@pytest.mark.parametrize(("term", "text"), [("cafe", "Café owner"), ("café", "the cafe"), ("Zoe", "Zoë"), ("strasse", "Straße")])
+@pytest.mark.parametrize(
+    ("term", "text"), [("cafe", "Café owner"), ("café", "the cafe"), ("Zoe", "Zoë"), ("strasse", "Straße")]
+)
 def test_accents_are_removed_so_cafe_matches_café(term, text):
     assert matches({"any": [term]}, text)
 
@@ -291,6 +296,12 @@ def test_the_snippet_is_about_200_characters_cut_at_words_with_every_hit_marked(
     assert snippet.marked("[", "]").count("[knife]") == 2
 
 
+def test_a_match_keeps_the_first_hits_of_each_term_in_each_field():
+    (match,) = compile_rules({"any": ["knife"]}).match({"title": "knife", "body": "knife " * (HITS_KEPT + 50)})
+    assert len(match.hits) == 1 + HITS_KEPT
+    assert match.hits[-1] == match.hits[-1].__class__("knife", "body", 6 * (HITS_KEPT - 1), 6 * HITS_KEPT - 1)
+
+
 def test_missing_and_empty_fields_are_empty_text():
     matcher = compile_rules({"any": ["knife"]})
     assert matcher.match({}) == []
@@ -302,7 +313,8 @@ def test_missing_and_empty_fields_are_empty_text():
 
 
 def test_explain_says_why_a_topic_matched():
-    matcher = compile_rules({"id": "knife-crime", "name": "Knife crime", "any": ["stab*"], "place": "southend"}, places={"southend": SOUTHEND})
+    topic = {"id": "knife-crime", "name": "Knife crime", "any": ["stab*"], "place": "southend"}
+    matcher = compile_rules(topic, places={"southend": SOUTHEND})
     (report,) = matcher.explain({"title": "Westcliff", "body": "A man was stabbed in the street"})
     assert report.matched
     assert report.lines() == [
@@ -313,10 +325,8 @@ def test_explain_says_why_a_topic_matched():
 
 
 def test_explain_says_why_a_topic_did_not_match():
-    matcher = compile_rules(
-        {"id": "cuts", "name": "Cuts", "any": ["cuts", "knife"], "all": ["council"], "not": ["football"], "ignore": ["knife-edge"], "place": "southend"},
-        places={"southend": SOUTHEND},
-    )
+    topic = {"id": "cuts", "name": "Cuts", "any": ["cuts", "knife"], "all": ["council"], "not": ["football"]}
+    matcher = compile_rules({**topic, "ignore": ["knife-edge"], "place": "southend"}, places={"southend": SOUTHEND})
     (report,) = matcher.explain({"title": "Football cuts", "body": "a knife-edge vote"})
     assert not report.matched
     assert report.missing_all == ("council",) and report.place_missing
@@ -335,7 +345,10 @@ def test_explain_says_why_a_topic_did_not_match():
 def test_explain_names_the_any_terms_when_none_occurs_and_can_pick_one_topic():
     matcher = compile_rules({"any": ["knife", "machete"]}, {"any": ["cuts"]})
     (report,) = matcher.explain({"body": "nothing here"}, topic="topic-0")
-    assert report.lines() == ["topic-0 (Topic 0): not matched", "not matched: none of the 'any' terms occurs ('knife', 'machete')"]
+    assert report.lines() == [
+        "topic-0 (Topic 0): not matched",
+        "not matched: none of the 'any' terms was found ('knife', 'machete')",
+    ]
     with pytest.raises(ValueError, match="no topic 'nope'.*topic-0, topic-1"):
         matcher.explain({"body": ""}, topic="nope")
 

@@ -77,7 +77,8 @@ def test_near_lowercase_with_a_slash_is_the_operator_but_plain_near_is_a_word():
 
 
 def test_an_unknown_place_gets_a_guess():
-    problem = only_problem({"places": {"southend": ["Southend"], "essex": ["Essex"]}, **one_topic(any=["x"], place="sothend")})
+    places = {"southend": ["Southend"], "essex": ["Essex"]}
+    problem = only_problem({"places": places, **one_topic(any=["x"], place="sothend")})
     assert problem.loc == ("topics", 0, "place")
     assert problem.message == "topic 't' uses place 'sothend', which is not in places:"
     assert problem.hint.startswith("did you mean 'southend'?")
@@ -99,7 +100,7 @@ def test_an_empty_place_list_and_a_bad_place_term_are_located_under_places():
 
 
 def test_a_duplicate_topic_id_is_located_at_the_second_one():
-    data = {"topics": [{"id": "t", "name": "A", "any": ["x"]}, {"id": "u", "name": "B", "any": ["y"]}, {"id": "t", "name": "C", "any": ["z"]}]}
+    data = {"topics": [{"id": topic_id, "name": topic_id, "any": ["x"]} for topic_id in ("t", "u", "t")]}
     problem = only_problem(data)
     assert problem.loc == ("topics", 2, "id")
     assert "used twice (topics number 1 and 3)" in problem.message
@@ -124,4 +125,5 @@ def test_every_problem_is_reported_at_once_in_file_order():
 
 
 def test_good_rules_compile():
-    assert problems({"places": {"s": ["Southend"]}, **one_topic(any=["stab*", "a NEAR/50 b", "/x+/", "£5m"], place="s")}) == []
+    rules = one_topic(any=["stab*", "a NEAR/50 b", "/x+/", "£5m"], place="s")
+    assert problems({"places": {"s": ["Southend"]}, **rules}) == []

@@ -56,11 +56,12 @@ def test_a_span_of_the_normal_form_leads_back_to_the_original_text():
         start = single.index(word)
         original_start, original_end = normalised.original_span(back.start(start), back.end(start + len(word)))
         assert normal_form(original[original_start:original_end]) == word
-    start = single.index("cafe")
-    assert normalised.original_span(back.start(start), back.end(start + 4)) == (original.index("cafe"), original.index("cafe") + 5)
+    start, accented = single.index("cafe"), original.index("cafe")
+    assert normalised.original_span(back.start(start), back.end(start + 4)) == (accented, accented + 5)
 
 
-PIECES = st.text(max_size=3) | st.sampled_from(["&amp;", "&#8217;", "ß", "ﬁ", "\u0301", "…", "—", "\n", "  ", "word", "\udc80"])
+HARD_PIECES = ["&amp;", "&#8217;", "ß", "ﬁ", "\u0301", "…", "—", "\n", "  ", "word", "\udc80"]
+PIECES = st.text(max_size=3) | st.sampled_from(HARD_PIECES)
 ANY_TEXT = st.lists(PIECES, max_size=12).map("".join)
 
 
@@ -105,7 +106,12 @@ def test_the_word_view_keeps_length_ascii_letters_and_word_boundaries(text):
 
 @pytest.mark.parametrize(
     ("piece", "form"),
-    [("漢字かな Ελληνικά ", "漢字かな ελληνικα "), ("X", "x"), ("\n\x01-", "   "), ("Straße ﬁ cafe\u0301 ", "strasse fi cafe ")],
+    [
+        ("漢字かな Ελληνικά ", "漢字かな ελληνικα "),
+        ("X", "x"),
+        ("\n\x01-", "   "),
+        ("Straße ﬁ cafe\u0301 ", "strasse fi cafe "),
+    ],
 )
 def test_megabytes_of_hard_text_are_normalised(piece, form):
     text = piece * (1_000_000 // len(piece))
