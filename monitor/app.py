@@ -222,6 +222,7 @@ class App:
         """Queue one digest per destination of every match not yet delivered there, then send what is due."""
         if dry_run:
             return DigestRun(preview=render_markdown(self.pending_digest()), queued=0, results=())
+        earlier = self._outbox().flush(kinds={"alert"})  # waiting alerts go first, so the digest marks them alerted
         now = self.clock()
         queued = 0
         for (output_name, destination), topic_ids in self._routes().items():
@@ -232,7 +233,7 @@ class App:
                 parts = self.outputs[output_name].render(digest)
                 self._outbox().enqueue(output_name, destination, "digest", parts, digest.match_ids)
                 queued += 1
-        return DigestRun(preview="", queued=queued, results=tuple(self.flush_outbox()))
+        return DigestRun(preview="", queued=queued, results=(*earlier, *self.flush_outbox()))
 
     def alert_urgent(self) -> list[SendResult]:
         """Send matches of `urgent: true` topics at once to their routes; the next digest repeats them, marked."""

@@ -12,7 +12,7 @@ import hashlib
 import logging
 import random
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -87,18 +87,19 @@ class Outbox:
             at=self.clock(),
         )
 
-    def flush(self) -> list[SendResult]:
+    def flush(self, kinds: Collection[str] | None = None) -> list[SendResult]:
         """Send every delivery that is due, oldest first; one failing destination never stops the others.
 
         Deliveries of one kind to one (output, destination) go in the order they were queued: one that failed, or waits
         for its retry, holds back the later ones, so a digest never overtakes an earlier one that Slack has not shown
         yet. Deliveries queued while flushing (the admin notice that another delivery was given up) go out too; each
         delivery is tried at most once per flush, so a zero retry delay cannot loop. One flush at a time per process.
+        ``kinds`` limits the flush to deliveries of those kinds ("digest", "alert", "notice").
         """
         results: list[SendResult] = []
         tried: set[int] = set()
         with _ONE_FLUSH_AT_A_TIME:
-            while batch := self._next_in_order(tried):
+            while batch := self._next_in_order(tried, kinds):
                 for delivery in batch:
                     tried.add(delivery.id)
                     results.append(self._send(delivery))
@@ -106,12 +107,14 @@ class Outbox:
                         break  # its lane now waits behind it: look again
         return results
 
-    def _next_in_order(self, tried: set[int]) -> list:
+    def _next_in_order(self, tried: set[int], kinds: Collection[str] | None) -> list:
         """Per lane (output, destination, kind) the due deliveries at its head that this flush has not tried yet, up to
         the first one that is not due (or was tried and is still pending); lanes one after the other."""
         due = {delivery.id for delivery in self.store.due_deliveries(now=self.clock())} - tried
         lanes: dict[tuple[str, str, str], list] = {}
         for delivery in self.store.deliveries(states=[PENDING]):
+            if kinds is not None and delivery.kind not in kinds:
+                continue
             lanes.setdefault((delivery.output, delivery.destination, delivery.kind), []).append(delivery)
         batch = []
         for queue in lanes.values():

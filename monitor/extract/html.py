@@ -6,6 +6,8 @@ comments and footers name other crimes and other places, and would make a story 
 
 from __future__ import annotations
 
+import logging
+
 import html
 import re
 from dataclasses import dataclass
@@ -63,7 +65,14 @@ def extract_article(html_bytes: bytes, url: str) -> ExtractedText | None:
 
 def reset_caches() -> None:
     """Free trafilatura's and htmldate's caches, which only grow; call it after each poll in a long-running process."""
-    trafilatura.meta.reset_caches()
+    # htmldate logs an ERROR when this charset_normalizer release has no cache to clear; nothing is wrong, so hush it.
+    noisy = logging.getLogger("htmldate.meta")
+    level = noisy.level
+    noisy.setLevel(logging.CRITICAL)
+    try:
+        trafilatura.meta.reset_caches()
+    finally:
+        noisy.setLevel(level)
 
 
 def html_to_text(fragment: str) -> str:

@@ -217,17 +217,16 @@ def _find_keys(automaton: ahocorasick.Automaton, texts: Sequence[str]) -> list[d
     """Every occurrence of every key on word boundaries in each of ``texts``; where matching spends its time.
 
     The automaton reads all texts in one pass, joined by ``\\x00`` (which no normalised text contains, so no key
-    reaches from one text into the next), in their *word view* (``view.word_view``) with a space added at either
-    end. It knows each key by the view of the key's first word, with a space put before it when the key starts with
+    reaches from one text into the next), in their *word view* (``view.word_view``). It knows each key by the view of the key's first word, with a space put before it when the key starts with
     a letter or digit, and after it when that word must end there. So keys are found only where words start, and
     since nearly every automaton key begins with a space, the automaton's root has one way out instead of dozens,
     which makes pyahocorasick about three times faster. Phrases that start with the word found are narrowed down by
     the next word of the view; where the view cannot tell (punctuation, letters beyond ASCII, more words), a regular
     expression confirms the key in the real text at the place found.
     """
-    joined = "\x00".join(texts)
-    view = " " + word_view(joined) + " "
-    starts = list(accumulate((len(text) + 1 for text in texts[:-1]), initial=0))
+    joined = "\x00" + "\x00".join(texts) + "\x00"  # \x00 at either end, too: a space in the view
+    view = word_view(joined)
+    starts = list(accumulate((len(text) + 1 for text in texts[:-1]), initial=1))
     found: list[defaultdict[int, list[Span]]] = [defaultdict(list) for _ in texts]
     for last, (length, entries, by_next, by_next_start) in automaton.iter(view):
         if by_next or by_next_start:  # the view key ended with a space: the next word follows the run of spaces
@@ -237,12 +236,12 @@ def _find_keys(automaton: ahocorasick.Automaton, texts: Sequence[str]) -> list[d
                 *by_next.get(following, ()),
                 *(entry for start, entry in by_next_start if following.startswith(start)),
             )
-        before = last - length  # where the occurrence starts in ``joined``, less the padding space before the key
+        first = last - length + 1  # where the view key starts; the key starts there or after its leading space
         for lead, pattern_id, prefix, confirmation, size in entries:
-            start = before + lead
+            start = first + lead
             if confirmation is None:
                 end = _WORD_TAIL.match(joined, start + size).end() if prefix else start + size
-            elif start < 0 or not (confirmed := confirmation.match(joined, start)):
+            elif not (confirmed := confirmation.match(joined, start)):
                 continue
             else:
                 end = confirmed.end()
