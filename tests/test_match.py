@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -300,6 +301,15 @@ def test_a_match_keeps_the_first_hits_of_each_term_in_each_field():
     (match,) = compile_rules({"any": ["knife"]}).match({"title": "knife", "body": "knife " * (HITS_KEPT + 50)})
     assert len(match.hits) == 1 + HITS_KEPT
     assert match.hits[-1] == match.hits[-1].__class__("knife", "body", 6 * (HITS_KEPT - 1), 6 * HITS_KEPT - 1)
+
+
+def test_one_matcher_serves_many_threads():
+    matcher = compile_rules({"any": ["stab*", "knife crime"], "stem": True}, {"any": ["Straße", "police NEAR/2 cuts"]})
+    stories = [{"body": f"Story {index}: Straße stabbing; knife\ncrime; police face cuts {'x' * index}"} for index in range(200)]
+    expected = [matcher.match(story) for story in stories]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(matcher.match, stories)) == expected
+    assert all(len(matches) == 2 for matches in expected)
 
 
 def test_missing_and_empty_fields_are_empty_text():

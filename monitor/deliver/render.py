@@ -155,6 +155,11 @@ _TEMPLATES.globals.update(
 )
 
 
+def render_template(name: str, **values) -> str:
+    """Render one of monitor/templates with the shared helpers; only ``*.html.j2`` templates are HTML-escaped."""
+    return _TEMPLATES.get_template(name).render(**values)
+
+
 def render_markdown(digest: Digest, *, alert: bool = False) -> str:
     return _TEMPLATES.get_template("digest.md.j2").render(digest=digest, alert=alert)
 
@@ -164,7 +169,3 @@ def render_html(digest: Digest, *, alert: bool = False) -> str:
     external assets, only absolute http(s) links."""
     return _TEMPLATES.get_template("digest.html.j2").render(digest=digest, alert=alert)
 
-
-def digest_preview_html(digest: Digest) -> str:
-    """The HTML preview ``monitor demo`` writes: the digest exactly as the HTML outputs show it."""
-    return render_html(digest)

@@ -217,12 +217,13 @@ def _find_keys(automaton: ahocorasick.Automaton, texts: Sequence[str]) -> list[d
     """Every occurrence of every key on word boundaries in each of ``texts``; where matching spends its time.
 
     The automaton reads all texts in one pass, joined by ``\\x00`` (which no normalised text contains, so no key
-    reaches from one text into the next), in their *word view* (``view.word_view``). It knows each key by the view of the key's first word, with a space put before it when the key starts with
-    a letter or digit, and after it when that word must end there. So keys are found only where words start, and
-    since nearly every automaton key begins with a space, the automaton's root has one way out instead of dozens,
-    which makes pyahocorasick about three times faster. Phrases that start with the word found are narrowed down by
-    the next word of the view; where the view cannot tell (punctuation, letters beyond ASCII, more words), a regular
-    expression confirms the key in the real text at the place found.
+    reaches from one text into the next), in their *word view* (``view.word_view``). It knows each key by the view
+    of the key's first word, with a space put before it when the key starts with a letter or digit, and after it
+    when that word must end there. So keys are found only where words start, and since nearly every automaton key
+    begins with a space, the automaton's root has one way out instead of dozens, which makes pyahocorasick about
+    three times faster. Phrases that start with the word found are narrowed down by the next word of the view;
+    where the view cannot tell (punctuation, letters beyond ASCII, more words), a regular expression confirms the
+    key in the real text at the place found.
     """
     joined = "\x00" + "\x00".join(texts) + "\x00"  # \x00 at either end, too: a space in the view
     view = word_view(joined)

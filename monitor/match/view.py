@@ -49,7 +49,7 @@ codecs.register_error(_ERRORS, _view_non_ascii)
 
 
 def word_view(text: str) -> str:
-    """``text`` (normalised, so without control characters) as the automaton reads it."""
+    """``text`` as the automaton reads it; normalised, its only control characters are the ``\\x00`` joining fields."""
     if text.isascii():
         return text.translate(_ASCII_TABLE)  # CPython's fast path for ASCII
     try:  # £, ø and the like: one byte a character

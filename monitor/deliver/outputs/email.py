@@ -19,23 +19,12 @@ from typing import Literal, TextIO
 from zoneinfo import ZoneInfo
 
 import css_inline
-from jinja2 import Environment, PackageLoader, StrictUndefined
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from monitor.deliver import register
 from monitor.deliver.base import DeliveryError, Output, Part
-from monitor.deliver.render import (
-    context_items,
-    count_text,
-    empty_text,
-    entry_time,
-    headline,
-    render_html,
-    safe_link,
-    section_count,
-    term_list,
-)
-from monitor.digest import Digest, format_date, format_datetime
+from monitor.deliver.render import count_text, render_html, render_template
+from monitor.digest import Digest, format_date
 from monitor.match.types import Snippet
 
 log = logging.getLogger(__name__)
@@ -104,29 +93,6 @@ def _plain_snippet(snippet: Snippet) -> str:
     return snippet.marked("*", "*", escape=lambda text: re.sub(r"\s+", " ", text))
 
 
-# Plain text: nothing is escaped, outside text is only put on one line.
-_TEXT_TEMPLATES = Environment(
-    loader=PackageLoader("monitor", "templates"),
-    autoescape=False,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
-_TEXT_TEMPLATES.globals.update(
-    one_line=_one_line,
-    plain_snippet=_plain_snippet,
-    empty_text=empty_text,
-    section_count=section_count,
-    term_list=term_list,
-    entry_time=entry_time,
-    safe_link=safe_link,
-    context_items=context_items,
-    format_datetime=format_datetime,
-    headline=headline,
-)
-
-
 @register
 class EmailOutput(Output):
     name = "email"
@@ -148,7 +114,9 @@ class EmailOutput(Output):
 
     def render(self, digest: Digest, *, alert: bool = False) -> list[Part]:
         subject = self._subject(digest, alert)
-        text = _TEXT_TEMPLATES.get_template("email.txt.j2").render(digest=digest, alert=alert)
+        # Plain text: nothing is escaped, outside text is only put on one line.
+        text = render_template("email.txt.j2", digest=digest, alert=alert, one_line=_one_line,
+                               plain_snippet=_plain_snippet)
         html = css_inline.inline(render_html(digest, alert=alert), load_remote_stylesheets=False)
         return [{"subject": subject, "text": text, "html": html}]
 
