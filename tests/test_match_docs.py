@@ -1,4 +1,4 @@
-"""Every example of the "Writing rules" section does what it says (README.md once the section is there, else docs/rules.md).
+"""Every example of the README's "Writing rules" section does what it says.
 
 An example is a ```yaml block: a keywords.yaml (places, topics) plus `matches:` and `misses:`, stories that each topic
 of the block matches or does not, or `problem:`, part of the message the rules are refused with.
@@ -21,13 +21,11 @@ HEADING = "## Writing rules"
 
 
 def rules_section() -> str:
-    for path in (ROOT / "README.md", ROOT / "docs" / "rules.md"):
-        text = path.read_text(encoding="utf-8") if path.exists() else ""
-        if HEADING in text:
-            section = text[text.index(HEADING) + len(HEADING) :]
-            following = re.search(r"^## ", section, re.MULTILINE)
-            return section[: following.start()] if following else section
-    raise AssertionError(f"no {HEADING!r} section in README.md or docs/rules.md")
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert HEADING in text, f"no {HEADING!r} section in README.md"
+    section = text[text.index(HEADING) + len(HEADING) :]
+    following = re.search(r"^## ", section, re.MULTILINE)
+    return section[: following.start()] if following else section
 
 
 EXAMPLES = re.findall(r"^```yaml\n(.*?)^```", rules_section(), re.MULTILINE | re.DOTALL)

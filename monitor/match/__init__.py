@@ -2,7 +2,7 @@
 
 ``Matcher.compile(keywords)`` checks and compiles every topic; ``match(fields)`` returns one ``Match`` per topic a story
 matches; ``explain(fields)`` says why each topic matched or not (``monitor test-rules``). The language itself is
-documented for staff in docs/rules.md (the README's "Writing rules" section).
+documented for staff in the README's "Writing rules" section.
 """
 
 from monitor.match.types import Hit, Match, Snippet

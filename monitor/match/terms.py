@@ -3,7 +3,7 @@
 - ``knife crime``: a word or phrase, matched as whole words in the normalised text (see ``normalise``).
 - ``stab*``: a phrase whose last word may go on (stab, stabbed, stabbing; not establish).
 - ``police NEAR/8 cuts``: two phrases or wildcards within 8 words of each other, in either order.
-- ``/knife[- ]?point/``: a Python regular expression, searched in the normalised text, ignoring case.
+- ``/knife ?point/``: a Python regular expression, searched in the normalised text (single-spaced), ignoring case.
 """
 
 from __future__ import annotations
@@ -113,8 +113,8 @@ def _near_distance(operator: str) -> int:
     found = _NEAR_DISTANCE.fullmatch(operator[len("NEAR") :])
     if not found:
         raise TermError(
-            f"{operator} needs a number of words, e.g. NEAR/8",
-            "write NEAR/ and a whole number from 1 to 50 with no spaces: police NEAR/8 cuts",
+            f"{operator} needs a number of words",
+            f"write NEAR/ and a whole number from 1 to {MAX_NEAR} with no spaces, e.g. police NEAR/8 cuts",
         )
     distance = int(found.group(1))
     if not 1 <= distance <= MAX_NEAR:
