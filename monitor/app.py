@@ -383,6 +383,14 @@ class App:
 
     # --- reading ------------------------------------------------------------------------------------------------
 
+    def status(self) -> list[SourceStatus]:
+        """Each configured source's health from the store, in config order."""
+        health = {row.source_id: row for row in self.store.source_health()}
+        return [
+            SourceStatus(source, health.get(source.id), self.store.source_state(source.id).get("mode", ""))
+            for source in self.config.sources.sources
+        ]
+
     def matches(self, *, since: timedelta | None = None, topic: str | None = None):
         start: datetime | None = self.clock() - since if since else None
         return self.store.matches(since=start, topic=topic)
@@ -434,6 +442,13 @@ def next_digest_time(config: Config, now: datetime | None = None) -> str:
 
 def _fields(item) -> dict[str, str]:
     return {"title": item.title, "summary": item.summary, "body": item.body or ""}
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    source: SourceConfig
+    health: object | None  # the store's SourceHealth; None before the first poll
+    mode: str  # how a council source is read now ("webservice" or "html"); empty for others
 
 
 @dataclass(frozen=True)

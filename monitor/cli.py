@@ -192,6 +192,34 @@ def matches(obj: Context, since, topic: str | None, as_json: bool) -> None:
     console.print(table)
 
 
+@cli.command()
+@click.pass_obj
+def status(obj: Context) -> None:
+    """Each source's health: last poll, last success, failures in a row, last error; and the outbox."""
+    app = obj.app()
+    rows, open_deliveries = app.status(), app.store.deliveries(states=["pending", "failed"])
+    app.close()
+    table = Table(title="Sources")
+    for column in ("source", "type", "last poll", "last success", "failures", "new items", "mode", "last error"):
+        table.add_column(column)
+    zone = app.config.monitor.zone
+
+    def when(moment) -> str:
+        return moment.astimezone(zone).strftime("%d %b %H:%M") if moment else "-"
+
+    for row in rows:
+        health = row.health
+        table.add_row(
+            row.source.id, row.source.type,
+            when(health.last_polled_at) if health else "never", when(health.last_success_at) if health else "-",
+            str(health.consecutive_failures) if health else "-", str(health.last_new_items) if health else "-",
+            row.mode or "-", (health.last_error or "") if health else "",
+        )
+    Console(width=max(console.width, 140)).print(table)
+    failed = sum(delivery.state == "failed" for delivery in open_deliveries)
+    click.echo(f"Outbox: {len(open_deliveries) - failed} pending, {failed} failed (see `monitor outbox`).")
+
+
 @cli.command("test-rules")
 @click.argument("text", required=False)
 @click.option("--topic", help="Explain only this topic id.")

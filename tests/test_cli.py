@@ -129,3 +129,20 @@ def test_poll_of_an_unknown_source_is_a_usage_error(monitor, tmp_path, news_site
     result = monitor("poll", "--source", "nope", config=config)
     assert result.exit_code == 2
     assert "no source with id nope" in result.output
+
+
+def test_status_shows_each_sources_health(monitor, tmp_path, news_site):
+    extra = f"""  - id: broken-site
+    name: Broken
+    type: feed
+    url: {news_site.url("/missing.xml")}
+"""
+    config = write_config(tmp_path / "config", news_site, extra_sources=extra)
+    before = monitor("status", config=config)
+    assert "never" in before.output
+    monitor("poll", config=config)
+    after = monitor("status", config=config)
+    assert after.exit_code == 0, after.output
+    broken = next(line for line in after.output.splitlines() if "broken-site" in line)
+    assert "404" in broken and " 1 " in broken
+    assert "Outbox: 0 pending, 0 failed" in after.output
