@@ -16,7 +16,7 @@ from typing import TextIO
 from apscheduler.triggers.cron import CronTrigger
 
 from monitor.clock import Clock, utc_now
-from monitor.config import Config
+from monitor.config import Config, ConfigProblem
 from monitor.deliver import build_outputs
 from monitor.deliver.outbox import Outbox, RetryPolicy, SendResult
 from monitor.deliver.render import render_markdown
@@ -428,8 +428,33 @@ class DigestRun:
 
 
 def rules_check(config: Config) -> None:
-    """A configuration check for the loader: the keyword rules compile (bad regexes, unknown places...)."""
-    Matcher.compile(config.keywords)
+    """A configuration check for the loader: the keyword rules compile (bad regexes, unknown places...), and routes
+    name topics that exist and outputs that are configured."""
+    problems = list(_route_problems(config))
+    try:
+        Matcher.compile(config.keywords)
+    except ConfigProblem as problem:
+        problems.append(problem)
+    except ExceptionGroup as group:
+        problems.extend(group.exceptions)
+    if problems:
+        raise ExceptionGroup("configuration problems", problems)
+
+
+def _route_problems(config: Config) -> Iterable[ConfigProblem]:
+    topics = [topic.id for topic in config.keywords.topics]
+    outputs = config.monitor.outputs
+    for index, route in enumerate(config.monitor.routes):
+        for position, topic in enumerate(route.topics):
+            if topic not in topics:
+                yield ConfigProblem("monitor.yaml", ("routes", index, "topics", position),
+                                    f"route names topic {topic!r}, which is not in keywords.yaml",
+                                    f"use one of: {', '.join(topics)}")
+        for key, output in (("slack_channel", "slack"), ("email_to", "email")):
+            if getattr(route, key) and getattr(outputs, output, None) is None:
+                yield ConfigProblem("monitor.yaml", ("routes", index, key),
+                                    f"route sends to {output}, but outputs.{output} is not configured",
+                                    f"add an outputs.{output} section, or remove {key} from this route")
 
 
 def next_digest_time(config: Config, now: datetime | None = None) -> str:

@@ -146,3 +146,12 @@ def test_status_shows_each_sources_health(monitor, tmp_path, news_site):
     broken = next(line for line in after.output.splitlines() if "broken-site" in line)
     assert "404" in broken and " 1 " in broken
     assert "Outbox: 0 pending, 0 failed" in after.output
+
+
+def test_a_route_to_an_unknown_topic_or_an_unconfigured_output_is_a_config_error(monitor, tmp_path, news_site):
+    routes = {"routes": [{"topics": ["knife-crime", "knif-crime"], "slack_channel": "#crime"}]}
+    config = write_config(tmp_path / "config", news_site, monitor_extra=routes)
+    result = monitor("check", config=config)
+    assert result.exit_code == 2
+    assert "monitor.yaml:" in result.output and "'knif-crime', which is not in keywords.yaml" in result.output
+    assert "outputs.slack is not configured" in result.output
