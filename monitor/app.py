@@ -10,13 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from threading import Event
+from threading import Event, Lock
 from typing import TextIO
 
-from apscheduler.triggers.cron import CronTrigger
 
 from monitor.clock import Clock, utc_now
 from monitor.config import Config, ConfigProblem
+from monitor.cron import cron_trigger
 from monitor.deliver import build_outputs
 from monitor.deliver.outbox import Outbox, RetryPolicy, SendResult
 from monitor.deliver.render import render_markdown
@@ -72,6 +72,7 @@ class App:
         self.stream = stream or sys.stdout
         self.clock = clock
         self.stop = stop or Event()
+        self._queueing = Lock()  # choosing matches for a delivery and queueing it happen as one step
         self._fetcher: Fetcher | None = None
         self._fetcher_settings = None
         self.use_config(config)
@@ -128,9 +129,16 @@ class App:
             discovery = build_source(source, clock=self.clock).discover(self._fetcher, self.store.source_state(source.id))
         except (FetchError, SourceError) as error:
             return self._finish(source, started, _PollCounts(), error=str(error))
+        except Exception as error:  # a bug or a surprise in one source must not stop the others or hide the failure
+            log.exception("source %s: unexpected error", source.id)
+            return self._finish(source, started, _PollCounts(), error=_unexpected(error))
         counts = _PollCounts(notes=list(discovery.notes))
         if not discovery.unchanged:
-            self._take_new_items(source, discovery.items, counts)
+            try:
+                self._take_new_items(source, discovery.items, counts)
+            except Exception as error:  # the items stored so far stay; the checkpoint is not saved, so none is lost
+                log.exception("source %s: unexpected error while storing items", source.id)
+                return self._finish(source, started, counts, error=_unexpected(error))
         if self.stop.is_set():
             # Stopped part-way: the checkpoint is not saved, so the next poll looks at the rest again.
             return self._finish(source, started, counts, checkpoint=None, interrupted=True)
@@ -147,23 +155,25 @@ class App:
         try:
             prepared = [pool.submit(self._prepare, source, item, first_poll) for item in fresh]
             for future in prepared:
-                if self.stop.is_set():
+                ready = future.result()
+                if ready is None or self.stop.is_set():
                     return
-                item, matches, reported = future.result()
+                item, matches, reported = ready
                 if self.store.add_item(item, matches, found_at=self.clock(), reported=reported) is not None:
                     counts.items += 1
                     counts.matches += len(matches)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
-    def _prepare(self, source: SourceConfig, item: Item, first_poll: bool) -> tuple[Item, list[Match], bool]:
-        """The item with its full text and matches; a first poll's old items are recorded only (no fetch, no match)."""
+    def _prepare(self, source: SourceConfig, item: Item, first_poll: bool) -> tuple[Item, list[Match], bool] | None:
+        """The item with its full text and matches; a first poll's old items are recorded only (no fetch, no match).
+        None when the daemon is stopping: the item is left for the next poll."""
         reported = not first_poll or self._within_backfill(item)
-        if not reported or self.stop.is_set():
-            return item, [], reported
-        if item.body is None and self.config.sources.full_text(source):
+        if self.stop.is_set():
+            return None
+        if reported and item.body is None and self.config.sources.full_text(source):
             item = self._with_full_text(item)
-        return item, self.matcher.match(_fields(item)), reported
+        return item, (self.matcher.match(_fields(item)) if reported else []), reported
 
     def _within_backfill(self, item: Item) -> bool:
         backfill = self.config.monitor.first_run_backfill
@@ -175,7 +185,11 @@ class App:
             page = self._fetcher.get(item.url)
         except FetchError as error:
             return item.with_body(None, f"page not fetched: {error.reason}")
-        extracted = extract_article(page.content, page.url)
+        try:
+            extracted = extract_article(page.content, page.url)
+        except Exception as error:  # a page that trips the extractor is matched on its feed text, like one not fetched
+            log.exception("could not extract %s", item.url)
+            return item.with_body(None, f"text not extracted: {_unexpected(error)}")
         if extracted is None:
             return item.with_body(None, "no article text found on the page")
         return item.with_body(extracted.text)
@@ -193,7 +207,7 @@ class App:
     ) -> PollReport:
         seconds = time.monotonic() - started
         if error:
-            log.warning("source %s failed: %s", source.id, error)
+            log.warning("source %s failed after %.1f s: %s", source.id, seconds, error)
         if not interrupted:
             self.store.finish_poll(
                 source.id,
@@ -204,14 +218,10 @@ class App:
                 new_matches=counts.matches,
                 seconds=seconds,
             )
-        log.info(
-            "source %s: %d new items, %d new matches%s in %.1f s",
-            source.id,
-            counts.items,
-            counts.matches,
-            " (not modified)" if unchanged else "",
-            seconds,
-        )
+        if not error:
+            note = " (not modified)" if unchanged else ""
+            log.info("source %s: %d new items, %d new matches%s in %.1f s",
+                     source.id, counts.items, counts.matches, note, seconds)
         return PollReport(
             source.id, counts.items, counts.matches, error, seconds, unchanged, tuple(counts.notes)
         )
@@ -225,30 +235,32 @@ class App:
         earlier = self._outbox().flush(kinds={"alert"})  # waiting alerts go first, so the digest marks them alerted
         now = self.clock()
         queued = 0
-        for (output_name, destination), topic_ids in self._routes().items():
-            digest = self._digest_for(output_name, destination, topic_ids, now)
-            if digest.empty:
-                self._report_empty(output_name, destination, digest, now)
-            else:
-                parts = self.outputs[output_name].render(digest)
-                self._outbox().enqueue(output_name, destination, "digest", parts, digest.match_ids)
-                queued += 1
+        with self._queueing:
+            for (output_name, destination), topic_ids in self._routes().items():
+                digest = self._digest_for(output_name, destination, topic_ids, now)
+                if digest.empty:
+                    self._report_empty(output_name, destination, digest, now)
+                else:
+                    parts = self.outputs[output_name].render(digest)
+                    self._outbox().enqueue(output_name, destination, "digest", parts, digest.match_ids)
+                    queued += 1
         return DigestRun(preview="", queued=queued, results=(*earlier, *self.flush_outbox()))
 
     def alert_urgent(self) -> list[SendResult]:
         """Send matches of `urgent: true` topics at once to their routes; the next digest repeats them, marked."""
         now, queued = self.clock(), False
-        for (output_name, destination), topic_ids in self._routes().items():
-            records = [
-                record
-                for record in self.store.matches(undelivered_to=(output_name, destination), kind="alert")
-                if record.urgent and (output_name, destination) not in record.delivered_to
-            ]
-            digest = self._build_digest(records, topic_ids, now, None)
-            if not digest.empty:
-                parts = self.outputs[output_name].render(digest, alert=True)
-                self._outbox().enqueue(output_name, destination, "alert", parts, digest.match_ids)
-                queued = True
+        with self._queueing:  # polls of several sources end at once; each match must be queued once
+            for (output_name, destination), topic_ids in self._routes().items():
+                records = [
+                    record
+                    for record in self.store.matches(undelivered_to=(output_name, destination), kind="alert")
+                    if record.urgent and (output_name, destination) not in record.delivered_to
+                ]
+                digest = self._build_digest(records, topic_ids, now, None)
+                if not digest.empty:
+                    parts = self.outputs[output_name].render(digest, alert=True)
+                    self._outbox().enqueue(output_name, destination, "alert", parts, digest.match_ids)
+                    queued = True
         return self.flush_outbox() if queued else []
 
     def notify_admin(self, title: str, text: str, *, avoid: str | None = None, send_now: bool = True) -> None:
@@ -460,9 +472,13 @@ def _route_problems(config: Config) -> Iterable[ConfigProblem]:
 def next_digest_time(config: Config, now: datetime | None = None) -> str:
     zone = config.monitor.zone
     moment = (now or utc_now()).astimezone(zone)
-    times = [CronTrigger.from_crontab(e, timezone=zone).get_next_fire_time(None, moment) for e in config.monitor.digest.schedule]
+    times = [cron_trigger(e, zone).get_next_fire_time(None, moment) for e in config.monitor.digest.schedule]
     times = [t for t in times if t is not None]
     return min(times).strftime("%a %d %b %Y %H:%M %Z") if times else "never (digest.schedule is empty)"
+
+
+def _unexpected(error: Exception) -> str:
+    return f"unexpected error ({type(error).__name__}: {error}); this is a bug in Beatwatch, please report it with the log"
 
 
 def _fields(item) -> dict[str, str]:

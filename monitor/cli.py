@@ -143,8 +143,15 @@ def digest(obj: Context, dry_run: bool) -> None:
     app.close()
     if dry_run:
         click.echo(run.preview)
+        return
+    for result in run.results:
+        if result.sent and result.output != "console":
+            click.echo(f"sent {result.kind} to {result.output} {result.destination}", err=True)
     for failure in run.failures:
         click.echo(f"not delivered to {failure.output} {failure.destination}: {failure.error}", err=True)
+    if run.failures:
+        click.echo("Failed deliveries stay in the outbox: see `monitor outbox`.", err=True)
+        sys.exit(1)
 
 
 @cli.command()
@@ -231,12 +238,13 @@ def status(obj: Context) -> None:
 @click.pass_obj
 def test_rules(obj: Context, text: str | None, topic: str | None, url: str | None, path: Path | None, replay) -> None:
     """Show, per topic, whether TEXT (or a page, or a file) matches the current rules, and why."""
-    chosen = [name for name, value in (("TEXT", text), ("--url", url), ("--file", path), ("--replay", replay)) if value]
+    given = (("TEXT", text), ("--url", url), ("--file", path), ("--replay", replay))
+    chosen = [name for name, value in given if value is not None]
     if len(chosen) != 1:
         raise click.UsageError("give exactly one of TEXT, --url, --file or --replay")
     app = obj.app()
     try:
-        if replay:
+        if replay is not None:
             _print_replay(app, app.replay(replay), replay)
             return
         fields = _test_fields(app, text, url, path)

@@ -189,7 +189,7 @@ class Fetcher:
         if isinstance(error, httpx2.TimeoutException):
             return f"timed out after {_seconds(timeout)}"
         if isinstance(error, httpx2.ConnectError):
-            return f"could not connect: {error}"
+            return f"could not connect: {_connect_problem(error)}"
         if isinstance(error, httpx2.DecodingError):
             return f"sent a compressed body that could not be decoded: {error}"
         return f"the connection failed: {error or type(error).__name__}"
@@ -315,6 +315,16 @@ def _status_phrase(status: int) -> str:
         return ""
 
 
+def _connect_problem(error: httpx2.ConnectError) -> str:
+    """The reason in words: "host name not found" rather than "[Errno -2] Name or service not known"."""
+    text = str(error)
+    if "Name or service not known" in text or "nodename nor servname" in text or "Errno -2" in text:
+        return "host name not found"
+    if "Connection refused" in text or "Errno 111" in text:
+        return "connection refused"
+    return text or type(error).__name__
+
+
 def _seconds(value: float) -> str:
     return f"{value:g} s"
 
@@ -380,6 +390,7 @@ class _RobotsRules:
     rules: Protego
     expires: float
     problem: str | None = None  # why the file could not be read; then the whole site is off limits
+    unreachable: bool = False  # the site did not answer at all (no address, refused, timed out)
 
 
 class _RobotsCache:
@@ -395,6 +406,9 @@ class _RobotsCache:
         """Raise FetchError unless robots.txt of ``target``'s site lets us fetch it."""
         found = self._rules_for(target)
         site = target.host if target.port is None else f"{target.host}:{target.port}"
+        if found.unreachable:
+            reason = f"could not reach {site} ({found.problem}); check the address, and that this machine can reach it"
+            raise FetchError(url, reason)
         if found.problem:
             raise FetchError(
                 url,
@@ -418,6 +432,8 @@ class _RobotsCache:
         try:
             answer = self._download(target)
         except FetchError as error:
+            if error.status is None:  # the site itself cannot be reached: say so, not that robots.txt failed
+                return self._unreadable(error.reason, unreachable=True)
             return self._unreadable(f"could not be read ({error.reason})")
         if 200 <= answer.status < 300:
             text = answer.content.decode("utf-8-sig", errors="replace")
@@ -427,5 +443,5 @@ class _RobotsCache:
             return _RobotsRules(_ALLOW_ALL, self._clock() + ROBOTS_CACHE_SECONDS)
         return self._unreadable(f"answered {answer.status} {answer.reason}".rstrip())
 
-    def _unreadable(self, problem: str) -> _RobotsRules:
-        return _RobotsRules(_ALLOW_ALL, self._clock() + ROBOTS_RETRY_SECONDS, problem)
+    def _unreadable(self, problem: str, *, unreachable: bool = False) -> _RobotsRules:
+        return _RobotsRules(_ALLOW_ALL, self._clock() + ROBOTS_RETRY_SECONDS, problem, unreachable)

@@ -14,18 +14,20 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.app import App
 from monitor.config import Config, ConfigWatcher
+from monitor.cron import cron_trigger
 
 log = logging.getLogger("monitor.daemon")
 
 # How long a stopping daemon waits for the job in flight; containers send SIGKILL after 10 s.
 STOP_GRACE_SECONDS = 8.0
 OUTBOX_EVERY = timedelta(minutes=1)
+DIGEST_GRACE_SECONDS = 3600  # a digest that could not start on time still goes out within the hour
 TIDY_EVERY = timedelta(hours=6)
 
 
@@ -37,7 +39,13 @@ class Daemon:
         self._reload_now = threading.Event()
         self._running = 0
         self._idle = threading.Condition()
+        # Polls share a pool sized by `fetch.concurrency`; digests and retries have their own, so slow council
+        # sites can never make the morning digest late.
         self.scheduler = BackgroundScheduler(
+            executors={
+                "default": ThreadPoolExecutor(watcher.current.monitor.fetch.concurrency),
+                "deliver": ThreadPoolExecutor(2),
+            },
             timezone=watcher.current.monitor.zone,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
         )
@@ -81,28 +89,35 @@ class Daemon:
                 jitter=config.sources.jitter(source).total_seconds() or None,
                 timezone=zone,
             )
-            self._add(job_id, trigger, self._job(partial(self.app.poll, [source.id])), first_run_now=True)
+            self._add(job_id, trigger, self._job(partial(self._poll, source.id)), first_run_now=True)
             wanted.add(job_id)
         for index, expression in enumerate(config.monitor.digest.schedule):
             job_id = f"digest:{index}"
-            self._add(job_id, CronTrigger.from_crontab(expression, timezone=zone), self._job(self.app.digest))
+            self._add(job_id, cron_trigger(expression, zone), self._job(self.app.digest), executor="deliver",
+                      misfire_grace_time=DIGEST_GRACE_SECONDS)
             wanted.add(job_id)
-        self._add("deliver:retry", IntervalTrigger(seconds=OUTBOX_EVERY.total_seconds()), self._job(self.app.flush_outbox))
+        self._add("deliver:retry", IntervalTrigger(seconds=OUTBOX_EVERY.total_seconds()), self._job(self.app.flush_outbox),
+                  executor="deliver")
         wanted.add("deliver:retry")
-        self._add("tidy", IntervalTrigger(seconds=TIDY_EVERY.total_seconds()), self._job(self.app.tidy))
+        self._add("tidy", IntervalTrigger(seconds=TIDY_EVERY.total_seconds()), self._job(self.app.tidy),
+                  executor="deliver")
         wanted.add("tidy")
         for job in self.scheduler.get_jobs():
             if job.id not in wanted:
                 job.remove()
 
-    def _add(self, job_id: str, trigger, func: Callable[[], object], first_run_now: bool = False) -> None:
+    def _add(self, job_id: str, trigger, func: Callable[[], object], first_run_now: bool = False, **options) -> None:
+        """Add or replace a job; an unchanged schedule keeps its job, so a reload does not push its next run back."""
         existing = self.scheduler.get_job(job_id)
-        if existing is not None and str(existing.trigger) == str(trigger):
+        if existing is not None and _schedule_of(existing.trigger) == _schedule_of(trigger):
             return
-        extra = {}
         if first_run_now and existing is None:
-            extra["next_run_time"] = self.app.clock()
-        self.scheduler.add_job(func, trigger, id=job_id, name=job_id, replace_existing=True, **extra)
+            options["next_run_time"] = self.app.clock()
+        self.scheduler.add_job(func, trigger, id=job_id, name=job_id, replace_existing=True, **options)
+
+    def _poll(self, source_id: str) -> None:
+        if any(source.id == source_id for source in self.app.config.sources.sources):  # not removed by a reload
+            self.app.poll([source_id])
 
     def _job(self, use_case: Callable[[], object]) -> Callable[[], None]:
         def run() -> None:
@@ -148,3 +163,8 @@ class Daemon:
         self.app.close()
         log.info("stopped")
         return 0
+
+
+def _schedule_of(trigger) -> tuple:
+    """What makes two triggers the same schedule (``str()`` alone leaves out the time zone and the jitter)."""
+    return type(trigger).__name__, str(trigger), str(trigger.timezone), trigger.jitter

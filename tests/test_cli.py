@@ -155,3 +155,29 @@ def test_a_route_to_an_unknown_topic_or_an_unconfigured_output_is_a_config_error
     assert result.exit_code == 2
     assert "monitor.yaml:" in result.output and "'knif-crime', which is not in keywords.yaml" in result.output
     assert "outputs.slack is not configured" in result.output
+
+
+def test_a_bug_in_one_source_is_reported_in_the_table_and_the_others_still_poll(monitor, tmp_path, news_site,
+                                                                               monkeypatch):
+    from monitor.sources.feed import FeedSource
+
+    real_discover = FeedSource.discover
+
+    def discover(self, fetcher, state):  # fault injection: one source breaks in a way nobody planned for
+        if self.config.id == "buggy":
+            raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+        return real_discover(self, fetcher, state)
+
+    monkeypatch.setattr(FeedSource, "discover", discover)
+    extra = f"""  - id: buggy
+    name: Buggy
+    type: feed
+    url: {news_site.url("/news/rss.xml")}
+"""
+    config = write_config(tmp_path / "config", news_site, extra_sources=extra)
+    result = monitor("poll", config=config)
+    assert result.exit_code == 0, result.output
+    assert "unexpected error (UnicodeDecodeError" in result.output
+    assert len(json.loads(monitor("matches", "--json", config=config).output)) == 1
+    status = monitor("status", config=config).output
+    assert " 1 " in next(line for line in status.splitlines() if "buggy" in line)

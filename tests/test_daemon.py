@@ -90,6 +90,13 @@ def test_run_refuses_to_start_on_a_broken_config(news_site, tmp_path):
     assert "Not starting" in result.stderr
 
 
+def replace_file(path: Path, text: str) -> None:
+    """Write as an editor saves: whole, in one step, so the daemon never reads half a file."""
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
 def test_edited_rules_take_effect_without_restart_and_a_broken_edit_keeps_the_old_ones(news_site, tmp_path):
     config_dir = write_config(tmp_path / "config", news_site)
     sources = config_dir / "sources.yaml"
@@ -99,7 +106,7 @@ def test_edited_rules_take_effect_without_restart_and_a_broken_edit_keeps_the_ol
     try:
         daemon.wait_for("1 new matches")
 
-        keywords.write_text(keywords.read_text().replace('"machete",', '"machete", "knife-edge",'))
+        replace_file(keywords, keywords.read_text().replace('"machete",', '"machete", "knife-edge",'))
         daemon.process.send_signal(signal.SIGHUP)
         daemon.wait_for("configuration reloaded")
         vote = Story("second-vote", "Another close vote", "Councillors met again.", "A knife-edge vote in Southend.")
@@ -107,7 +114,7 @@ def test_edited_rules_take_effect_without_restart_and_a_broken_edit_keeps_the_ol
         assert "1 new matches" in daemon.wait_for("1 new items")
 
         good = keywords.read_text()
-        keywords.write_text(good.replace("    all: []", "    al: []"))
+        replace_file(keywords, good.replace("    all: []", "    al: []"))
         broken_line = next(n for n, text in enumerate(keywords.read_text().splitlines(), 1) if "al: []" in text)
         complaint = daemon.wait_for("keeping the last good configuration")
         assert f"keywords.yaml:{broken_line}:5:" in complaint and "'all'" in complaint

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import timedelta, timezone
 from typing import Annotated, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
-from pydantic import BaseModel, Field, create_model, field_validator, model_validator
+from pydantic import BaseModel, Field, create_model, field_validator
 
 from monitor.config.keywords import FIELDS, KeywordsFile, StrictModel as _Strict, TopicConfig
+from monitor.cron import cron_trigger
 from monitor.deliver import OUTPUT_TYPES
 from monitor.durations import Duration
 from monitor.sources import SOURCE_TYPES
@@ -29,7 +29,7 @@ class DigestSettings(_Strict):
     def _cron(cls, value: list[str]) -> list[str]:
         for expression in value:
             try:
-                CronTrigger.from_crontab(expression)
+                cron_trigger(expression, timezone.utc)
             except ValueError as error:
                 raise ValueError(
                     f"{expression!r} is not a cron expression ({error}); use five fields: minute hour day month weekday, "

@@ -138,6 +138,10 @@ class Outbox:
         except DeliveryError as error:
             return self._fail(delivery, error.reason, retry_after=error.retry_after, retryable=error.retryable,
                               config_problem=error.config_problem)
+        except Exception as error:  # an output's bug must cost one attempt with backoff, not stall the outbox
+            log.exception("%s failed unexpectedly sending #%d", delivery.output, delivery.id)
+            return self._fail(delivery, f"unexpected error ({type(error).__name__}: {error})", retry_after=None,
+                              retryable=True, config_problem=False)
         log.info("delivered %s #%d to %s %s", delivery.kind, delivery.id, delivery.output, delivery.destination)
         return SendResult(delivery.id, delivery.output, delivery.destination, sent=True, kind=delivery.kind)
 
