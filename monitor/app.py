@@ -31,6 +31,7 @@ from monitor.store import Store
 
 log = logging.getLogger("monitor.poll")
 
+ALERT_WINDOW = timedelta(days=1)  # an "urgent" match that could not be alerted within a day goes in the digest only
 FAILURES_BEFORE_NOTICE = 3  # one failed poll is often a blip; three in a row is worth a person's attention
 
 
@@ -253,7 +254,9 @@ class App:
             for (output_name, destination), topic_ids in self._routes().items():
                 records = [
                     record
-                    for record in self.store.matches(undelivered_to=(output_name, destination), kind="alert")
+                    for record in self.store.matches(
+                    since=now - ALERT_WINDOW, undelivered_to=(output_name, destination), kind="alert"
+                )
                     if record.urgent and (output_name, destination) not in record.delivered_to
                 ]
                 digest = self._build_digest(records, topic_ids, now, None)
@@ -312,7 +315,9 @@ class App:
         return self._build_digest(records, [topic.id for topic in self.config.keywords.topics], self.clock(), None)
 
     def _digest_for(self, output_name: str, destination: str, topic_ids: Sequence[str], now: datetime) -> Digest:
-        records = self.store.matches(undelivered_to=(output_name, destination))
+        # Matches older than `retention` are history, not news: a destination added today does not get last year.
+        since = now - self.config.monitor.retention
+        records = self.store.matches(since=since, undelivered_to=(output_name, destination))
         since = self.store.last_delivery_at(output_name, destination, kind="digest")
         return self._build_digest(records, topic_ids, now, since)
 

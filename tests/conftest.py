@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from monitor.cli import cli
 from monitor.config.models import FetchSettings
 from monitor.demo.server import LocalSite
 from monitor.fetch import Fetcher
 
-pytest_plugins = ["tests.e2e"]  # the local news site and config for end-to-end tests
+pytest_plugins = ["tests.e2e", "tests.smtp_server"]  # the local news site and its config; an SMTP server
 
 TEST_USER_AGENT = "BeatwatchTest/0.1 (+https://example.org/beatwatch; tests@example.org)"
 
@@ -36,3 +39,19 @@ def fetch_settings() -> FetchSettings:
 def fetcher(fetch_settings: FetchSettings) -> Iterator[Fetcher]:
     with Fetcher(fetch_settings, TEST_USER_AGENT) as client:
         yield client
+
+
+# --- the command line, in-process ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def monitor(tmp_path, monkeypatch):
+    """Run `monitor ARGS...` in-process with the data folder in tmp_path; returns the click Result."""
+    monkeypatch.setenv("MONITOR_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
+
+    def run(*args: str, config: Path | None = None):
+        prefix = ["--config", str(config)] if config else []
+        return CliRunner().invoke(cli, [*prefix, *args], catch_exceptions=False)
+
+    return run

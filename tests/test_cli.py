@@ -5,26 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
-
-from monitor.cli import cli
 from tests.e2e import STORIES, publish, write_config
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def monitor(tmp_path, monkeypatch):
-    """Run `monitor ARGS...` in-process with the data folder in tmp_path; returns the click Result."""
-    monkeypatch.setenv("MONITOR_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
-
-    def run(*args: str, config: Path | None = None):
-        prefix = ["--config", str(config)] if config else []
-        return CliRunner().invoke(cli, [*prefix, *args], catch_exceptions=False)
-
-    return run
 
 
 def test_check_accepts_the_shipped_config(monitor):

@@ -22,8 +22,8 @@ from monitor.config import load_config
 from monitor.store import Store
 from tests.e2e import STORIES, Story, publish, write_config
 from tests.slack_server import SlackServer, block_problem
-from tests.test_cli import REPO, monitor  # noqa: F401 (monitor is the fixture that runs the CLI in-process)
-from tests.test_email_output import Inbox, _AnyPortController, smtp_server  # noqa: F401 (smtp_server: a fixture)
+from tests.test_cli import REPO
+from tests.smtp_server import AnyPortController, Inbox
 
 CHANNEL = "#crime-digest"
 ADMIN_CHANNEL = "#beatwatch-admin"
@@ -533,7 +533,7 @@ def test_a_temporary_smtp_refusal_is_retried_at_the_next_run(monitor, tmp_path, 
 def test_the_digest_reaches_slack_while_the_mail_server_is_down_and_email_follows(monitor, tmp_path, news_site,
                                                                                   slack):
     inbox = Inbox()
-    mail = _AnyPortController(inbox, hostname="127.0.0.1", port=0)
+    mail = AnyPortController(inbox, hostname="127.0.0.1", port=0)
     mail.start()
     port = mail.port
     mail.stop()  # the mail server is down: its port refuses connections
@@ -550,7 +550,7 @@ def test_the_digest_reaches_slack_while_the_mail_server_is_down_and_email_follow
     by_output = {row["output"]: row["state"] for row in outbox(monitor, config)}
     assert by_output == {"slack": "sent", "email": "pending"}
 
-    mail = _AnyPortController(inbox, hostname="127.0.0.1", port=port)
+    mail = AnyPortController(inbox, hostname="127.0.0.1", port=port)
     mail.start()
     try:
         succeeded(monitor("digest", config=config))

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import email
 import shutil
 import socket
 import ssl
 import subprocess
 from datetime import datetime, timedelta
-from email import policy
-from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from pydantic import ValidationError
 
@@ -22,6 +18,7 @@ from monitor.deliver import DeliveryError
 from monitor.deliver.outputs.email import EmailOutput, EmailSettings, header_text
 from monitor.digest import Digest, DigestEntry, DigestSection, SourceProblem
 from monitor.match.types import Snippet
+from tests.smtp_server import Inbox
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=LONDON)  # Thu 26 Nov 2026
@@ -54,59 +51,10 @@ def digest(*entries: DigestEntry, more: int = 0) -> Digest:
 TITLES = ("Stabbing near Southend pier", "Teenager arrested after knife attack in Leigh")
 
 
-class Inbox:
-    """An aiosmtpd handler that keeps what it receives; or answers DATA with ``reply``, hangs up at DATA, or refuses
-    the recipients in ``refuse`` with their reply."""
-
-    def __init__(self, reply: str | None = None, hang_up: bool = False, refuse: dict[str, str] | None = None) -> None:
-        self.reply, self.hang_up, self.refuse = reply, hang_up, refuse or {}
-        self.received: list[tuple[list[str], EmailMessage]] = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-        if address in self.refuse:
-            return self.refuse[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's naming)
-        if self.hang_up:
-            server.transport.close()
-            return "250 OK"
-        if self.reply:
-            return self.reply
-        message = email.message_from_bytes(envelope.content, policy=policy.default)
-        self.received.append((list(envelope.rcpt_tos), message))
-        return "250 OK"
-
-
-class _AnyPortController(Controller):
-    """aiosmtpd's Controller on a port the OS picks (its own readiness check cannot connect to port 0)."""
-
-    def _trigger_server(self):
-        self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()
-
-
 def check_login(server, session, envelope, mechanism, auth_data) -> AuthResult:
     ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (USER.encode(),
                                                                                             PASSWORD.encode())
     return AuthResult(success=ok, handled=False)  # unhandled: aiosmtpd answers 535 itself
-
-
-@pytest.fixture
-def smtp_server():
-    """Start an aiosmtpd server: ``smtp_server(handler, **smtp_options) -> port``; stopped after the test."""
-    controllers = []
-
-    def start(handler: Inbox, **options) -> int:
-        controller = _AnyPortController(handler, hostname="127.0.0.1", port=0, **options)
-        controller.start()
-        controllers.append(controller)
-        return controller.port
-
-    yield start
-    for controller in controllers:
-        controller.stop()
 
 
 @pytest.fixture(scope="module")
