@@ -316,10 +316,10 @@ class App:
 
     def _digest_for(self, output_name: str, destination: str, topic_ids: Sequence[str], now: datetime) -> Digest:
         # Matches older than `retention` are history, not news: a destination added today does not get last year.
-        since = now - self.config.monitor.retention
-        records = self.store.matches(since=since, undelivered_to=(output_name, destination))
-        since = self.store.last_delivery_at(output_name, destination, kind="digest")
-        return self._build_digest(records, topic_ids, now, since)
+        oldest = now - self.config.monitor.retention
+        records = self.store.matches(since=oldest, undelivered_to=(output_name, destination))
+        last_sent = self.store.last_delivery_at(output_name, destination, kind="digest")
+        return self._build_digest(records, topic_ids, now, last_sent)
 
     def _build_digest(self, records, topic_ids: Sequence[str], now: datetime, since: datetime | None) -> Digest:
         wanted = set(topic_ids)
