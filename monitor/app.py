@@ -311,8 +311,9 @@ class App:
 
     def pending_digest(self) -> Digest:
         """Every match not yet delivered anywhere, as one digest: what `digest --dry-run` and the demo show."""
-        records = [record for record in self.store.matches() if not record.delivered]
-        return self._build_digest(records, [topic.id for topic in self.config.keywords.topics], self.clock(), None)
+        now = self.clock()
+        records = [r for r in self.store.matches(since=now - self.config.monitor.retention) if not r.delivered]
+        return self._build_digest(records, [topic.id for topic in self.config.keywords.topics], now, None)
 
     def _digest_for(self, output_name: str, destination: str, topic_ids: Sequence[str], now: datetime) -> Digest:
         # Matches older than `retention` are history, not news: a destination added today does not get last year.
