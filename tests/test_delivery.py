@@ -366,17 +366,22 @@ def test_a_later_digest_waits_for_an_earlier_one_still_to_be_retried(monitor, tm
     assert [(row["state"], row["attempts"]) for row in outbox(monitor, config)] == [("pending", 1), ("pending", 0)]
 
 
+def kill_digest_when(tmp_path, config, condition, what: str) -> None:
+    """Run `monitor digest` as a process and SIGKILL it as soon as ``condition`` holds."""
+    stuck = _start_monitor(tmp_path, config, "digest")
+    try:
+        wait_for(condition, what)
+    finally:
+        stuck.send_signal(signal.SIGKILL)
+        stuck.wait(10)
+
+
 def test_a_digest_killed_while_slack_hangs_arrives_once_after_a_restart(monitor, tmp_path, news_site, slack):
     config = write_config(tmp_path / "config", news_site, monitor_extra=slack_settings(slack))
     succeeded(monitor("poll", config=config))
     slack.hang_next(1)
 
-    stuck = _start_monitor(tmp_path, config, "digest")
-    try:
-        wait_for(lambda: slack.requests == 1, "the digest to reach Slack")
-    finally:
-        stuck.send_signal(signal.SIGKILL)
-        stuck.wait(10)
+    kill_digest_when(tmp_path, config, lambda: slack.requests == 1, "the digest to reach Slack")
     assert slack.messages == []
     [row] = outbox(monitor, config)
     assert (row["state"], row["parts_sent"]) == ("pending", 0)  # queued before sending: nothing lost
@@ -400,12 +405,7 @@ def test_a_split_digest_killed_between_parts_resumes_in_its_thread_without_repea
         config = write_config(tmp_path / "config", news_site, full_text=False, monitor_extra=extra)
         succeeded(monitor("poll", config=config))
 
-        stuck = _start_monitor(tmp_path, config, "digest")
-        try:
-            wait_for(lambda: slack.requests == 2, "the second part to reach Slack")
-        finally:
-            stuck.send_signal(signal.SIGKILL)
-            stuck.wait(10)
+        kill_digest_when(tmp_path, config, lambda: slack.requests == 2, "the second part to reach Slack")
         [row] = outbox(monitor, config)
         assert row["parts_sent"] == 1 and row["parts"] >= 3
 
