@@ -95,7 +95,29 @@ def check(obj: Context) -> None:
         every = config.sources.every(source)
         click.echo(f"  {source.id:<24} {source.type:<10} every {format_duration(every):<5} {source.url}")
     click.echo(f"Topics ({len(config.keywords.topics)}): " + ", ".join(t.id for t in config.keywords.topics))
+    _echo_deliveries(config, obj.data_dir)
     click.echo(f"Next digest: {next_digest_time(config)}")
+
+
+def _echo_deliveries(config, data_dir: Path) -> None:
+    """Where digests go: each (output, destination) with its topics, and the admin destination."""
+    from monitor.deliver import build_outputs
+    from monitor.deliver.routes import plan_routes
+
+    outputs = build_outputs(config.monitor, data_dir=data_dir, stream=sys.stdout)
+    click.echo("Digests go to:" if outputs else "Digests go nowhere: enable an output in monitor.yaml.")
+    everything = [topic.id for topic in config.keywords.topics]
+    for (output, destination), topics in plan_routes(config.monitor, config.keywords, outputs).items():
+        which = "all topics" if topics == everything else ", ".join(topics)
+        where = output if destination == "-" else f"{output} {destination}"
+        click.echo(f"  {where}: {which}")
+    admin = config.monitor.admin
+    places = []
+    if admin.slack_channel:
+        places.append(f"slack {admin.slack_channel}")
+    if admin.email_to:
+        places.append("email " + ", ".join(admin.email_to))
+    click.echo(f"Admin notices: {', '.join(places) if places else 'the log only'}")
 
 
 @cli.command()

@@ -15,6 +15,7 @@ def test_check_accepts_the_shipped_config(monitor):
     assert result.exit_code == 0, result.output
     assert "Topics" in result.output and "knife-crime" in result.output
     assert "Next digest:" in result.output
+    assert "  console: all topics" in result.output
 
 
 def test_check_names_file_line_and_fix_of_a_misspelt_key(monitor, tmp_path, news_site):
