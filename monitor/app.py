@@ -13,7 +13,6 @@ from pathlib import Path
 from threading import Event, Lock
 from typing import TextIO
 
-
 from monitor.clock import Clock, utc_now
 from monitor.config import Config, ConfigProblem
 from monitor.cron import cron_trigger
@@ -521,4 +520,4 @@ def _topic_stats(topic, records) -> TopicStats:
     return TopicStats(topic.id, len(records), tuple(counts.items()), tuple(t for t, n in counts.items() if n == 0))
 
 
-__all__ = ["App", "Match", "PollReport"]
+__all__ = ["App", "DigestRun", "PollReport", "next_digest_time", "rules_check"]
