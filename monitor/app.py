@@ -441,7 +441,7 @@ class DigestRun:
 
     @property
     def failures(self) -> tuple[SendResult, ...]:
-        return tuple(result for result in self.results if not result.sent)
+        return tuple(result for result in self.results if not result.sent and not result.elsewhere)
 
 
 def rules_check(config: Config) -> None:

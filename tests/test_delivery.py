@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -581,3 +582,31 @@ def test_a_source_failing_three_polls_in_a_row_is_reported_once_to_the_admin_cha
     assert notice.channel == ADMIN_CHANNEL
     assert "Source failing: Broken site" in notice.text and "3 polls in a row failed" in notice.text
     assert "404" in notice.text
+
+
+def test_a_delivery_another_live_process_is_sending_is_left_to_it(monitor, tmp_path, news_site, slack):
+    from datetime import UTC, datetime
+
+    from monitor.deliver.outbox import owner_is_gone
+
+    extra = slack_settings(slack) | {"delivery": {"first_retry": "0s"}}
+    config = write_config(tmp_path / "config", news_site, monitor_extra=extra)
+    slack.down = True
+    monitor("poll", config=config)
+    monitor("digest", config=config)  # queued, not sent
+    [row] = outbox(monitor, config)
+    store = Store(Store.default_url(tmp_path / "data"))
+    other = f"{socket.gethostname()}:{os.getppid()}"  # a process that is certainly alive: our parent
+    assert not owner_is_gone(other)
+    now = datetime.now(UTC)
+    assert store.claim(row["id"], owner=other, now=now, until=now + timedelta(minutes=10), is_gone=owner_is_gone)
+    slack.down = False
+    succeeded(monitor("digest", config=config))
+    assert slack.messages == []  # the other process holds it
+
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone = f"{socket.gethostname()}:{ended.stdout.strip()}"
+    assert owner_is_gone(gone)
+    assert store.claim(row["id"], owner=gone, now=now, until=now + timedelta(minutes=10), is_gone=lambda _: True)
+    succeeded(monitor("digest", config=config))  # its claimant has ended: taken over and sent once
+    assert len(slack.messages) == 1

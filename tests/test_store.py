@@ -503,3 +503,17 @@ def test_default_url_creates_the_data_directory(tmp_path: Path) -> None:
     assert (tmp_path / "nested" / "data").is_dir()
     assert url == f"sqlite:///{tmp_path / 'nested' / 'data' / 'beatwatch.sqlite3'}"
 
+
+
+def test_a_claimed_delivery_is_sent_by_its_owner_only_until_the_claim_ends(store: Store) -> None:
+    delivery = store.enqueue(key="c1", output="slack", destination="#crime", kind="digest", parts=[{"text": "x"}],
+                             match_ids=[], at=T0)
+    later = T0 + timedelta(minutes=10)
+    alive, gone = (lambda owner: False), (lambda owner: True)
+    assert store.claim(delivery.id, owner="a:1", now=T0, until=later, is_gone=alive)
+    assert store.claim(delivery.id, owner="a:1", now=T0, until=later, is_gone=alive)  # renewing is fine
+    assert not store.claim(delivery.id, owner="b:2", now=T0, until=later, is_gone=alive)
+    assert store.claim(delivery.id, owner="b:2", now=T0, until=later, is_gone=gone)  # its owner has died
+    assert store.claim(delivery.id, owner="a:1", now=later, until=later + timedelta(minutes=10), is_gone=alive)
+    store.record_part_sent(delivery.id, receipt="ts", at=later)
+    assert not store.claim(delivery.id, owner="a:1", now=later, until=later, is_gone=alive)  # sent: nothing to claim

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import random
+import socket
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -53,6 +55,31 @@ class SendResult:
     error: str | None = None
     config_problem: bool = False
     kind: str = "digest"
+    elsewhere: bool = False  # another Beatwatch process was sending it: not a failure, nothing to do here
+
+
+# How long a process may hold a delivery between parts before another may take it over (a killed process on another
+# machine cannot be checked; on this machine a dead owner is noticed at once).
+CLAIM_LEASE = timedelta(minutes=10)
+
+
+def process_owner() -> str:
+    """This process as an outbox owner: host and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def owner_is_gone(owner: str) -> bool:
+    """Whether the process that claimed a delivery has ended; only knowable for processes on this host."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def delivery_key(output: str, destination: str, kind: str, match_ids: Sequence[int], window: str = "") -> str:
@@ -72,6 +99,7 @@ class Outbox:
     ) -> None:
         self.store, self.outputs, self.clock, self.policy = store, outputs, clock, policy
         self.on_give_up = on_give_up
+        self.owner = process_owner()
 
     def enqueue(
         self, output: str, destination: str, kind: str, parts: Sequence[Part], match_ids: Sequence[int], window: str = ""
@@ -132,6 +160,10 @@ class Outbox:
         receipts = list(delivery.receipts)
         try:
             for part in delivery.parts[delivery.parts_sent :]:
+                if not self._claim(delivery):
+                    log.info("%s #%d is being sent by another Beatwatch process", delivery.kind, delivery.id)
+                    return SendResult(delivery.id, delivery.output, delivery.destination, False, kind=delivery.kind,
+                                      elsewhere=True)
                 receipt = output.send(delivery.destination, part, receipts)
                 self.store.record_part_sent(delivery.id, receipt=receipt, at=self.clock())
                 receipts.append(receipt)
@@ -144,6 +176,10 @@ class Outbox:
                               retryable=True, config_problem=False)
         log.info("delivered %s #%d to %s %s", delivery.kind, delivery.id, delivery.output, delivery.destination)
         return SendResult(delivery.id, delivery.output, delivery.destination, sent=True, kind=delivery.kind)
+
+    def _claim(self, delivery) -> bool:
+        now = self.clock()
+        return self.store.claim(delivery.id, owner=self.owner, now=now, until=now + CLAIM_LEASE, is_gone=owner_is_gone)
 
     def _fail(self, delivery, reason: str, *, retry_after, retryable: bool, config_problem: bool) -> SendResult:
         now = self.clock()

@@ -159,6 +159,9 @@ deliveries_table = Table(
     Column("last_error", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
+    # Which process is sending it, until when: two processes on one database never send the same delivery at once.
+    Column("claimed_by", Text),
+    Column("claimed_until", UTCDateTime),
     Index("ix_deliveries_state_next_attempt", "state", "next_attempt_at"),
 )
 

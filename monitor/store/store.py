@@ -8,7 +8,7 @@ a lock, and each write transaction starts with ``BEGIN IMMEDIATE`` so that a sec
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
@@ -314,6 +314,23 @@ class Store:
             rows = connection.execute(query.order_by(deliveries_table.c.id)).all()
         return [_delivery_record(row) for row in rows]
 
+    def claim(
+        self, delivery_id: int, *, owner: str, now: datetime, until: datetime, is_gone: Callable[[str], bool]
+    ) -> bool:
+        """Take (or renew) the right to send a pending delivery until ``until``. Refused while another owner holds an
+        unexpired claim, unless ``is_gone(that owner)`` says its process has ended."""
+        with self._writing() as connection:
+            row = _delivery_row(connection, delivery_id)
+            held = row.claimed_by not in (None, owner) and row.claimed_until and row.claimed_until > now
+            if row.state != PENDING or (held and not is_gone(row.claimed_by)):
+                return False
+            connection.execute(
+                update(deliveries_table)
+                .where(deliveries_table.c.id == delivery_id)
+                .values(claimed_by=owner, claimed_until=until)
+            )
+            return True
+
     def record_part_sent(self, delivery_id: int, *, receipt: str | None, at: datetime) -> None:
         """One more part went out. After the last one, the delivery is sent and its matches are marked delivered to its
         (output, destination) in the same transaction, so a crash cannot leave one without the other."""
@@ -326,14 +343,16 @@ class Store:
                 "last_attempt_at": at,
             }
             if parts_sent == len(row.parts):
-                values |= {"state": SENT, "sent_at": at, "next_attempt_at": None}
+                values |= {"state": SENT, "sent_at": at, "next_attempt_at": None, "claimed_by": None}
                 _mark_delivered(connection, row.match_ids, row.output, row.destination, at, row.kind == "alert")
             connection.execute(update(deliveries_table).where(deliveries_table.c.id == delivery_id).values(values))
 
     def record_failure(self, delivery_id: int, *, at: datetime, error: str, next_attempt_at: datetime | None) -> None:
         """An attempt failed. With ``next_attempt_at`` the delivery is tried again then (from the first unsent part);
         without, it is marked failed and waits for `monitor outbox retry`."""
-        values: dict[str, Any] = {"last_attempt_at": at, "last_error": error, "next_attempt_at": next_attempt_at}
+        values: dict[str, Any] = {
+            "last_attempt_at": at, "last_error": error, "next_attempt_at": next_attempt_at, "claimed_by": None,
+        }
         if next_attempt_at is None:
             values["state"] = FAILED
         with self._writing() as connection:
