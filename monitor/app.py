@@ -78,11 +78,14 @@ class App:
         self.use_config(config)
 
     def use_config(self, config: Config) -> None:
-        """Switch to a new configuration; it takes effect from the next item."""
-        self.config = config
-        self.matcher = Matcher.compile(config.keywords)
-        self.source_names = {source.id: source.name for source in config.sources.sources}
-        self.outputs = build_outputs(config.monitor, data_dir=self.data_dir, stream=self.stream)
+        """Switch to a new configuration; it takes effect from the next item.
+
+        Everything is built first and then swapped in together, so a poll running in another thread never meets the
+        new rules with the old configuration for longer than a few assignments."""
+        matcher = Matcher.compile(config.keywords)
+        outputs = build_outputs(config.monitor, data_dir=self.data_dir, stream=self.stream)
+        names = {source.id: source.name for source in config.sources.sources}
+        self.config, self.matcher, self.outputs, self.source_names = config, matcher, outputs, names
         wanted = (config.monitor.fetch, config.monitor.user_agent)
         if self._fetcher is None or self._fetcher_settings != wanted:
             # A poll running in another thread may still hold the old client; it is left to close when dropped.
