@@ -206,6 +206,7 @@ def run(obj: Context) -> None:
 def matches(obj: Context, since, topic: str | None, as_json: bool) -> None:
     """List stored matches, newest first."""
     config = obj.load()
+    _require_topic(config, topic)
     app = obj.app(config)
     rows = [app.match_summary(record) for record in app.matches(since=since, topic=topic)]
     app.close()
@@ -269,15 +270,20 @@ def test_rules(obj: Context, text: str | None, topic: str | None, url: str | Non
         if replay is not None:
             _print_replay(app, app.replay(replay), replay)
             return
+        _require_topic(app.config, topic)
         fields = _test_fields(app, text, url, path)
-        if topic and topic not in {t.id for t in app.config.keywords.topics}:
-            raise click.UsageError(f"no topic with id {topic!r} in keywords.yaml")
         for report in app.test_rules(fields, topic):
             for line in report.lines():
                 click.echo(line)
             click.echo("")
     finally:
         app.close()
+
+
+def _require_topic(config, topic: str | None) -> None:
+    known = [t.id for t in config.keywords.topics]
+    if topic is not None and topic not in known:
+        raise click.UsageError(f"no topic with id {topic!r} in keywords.yaml; known ids: {', '.join(known)}")
 
 
 def _test_fields(app, text: str | None, url: str | None, path: Path | None) -> dict[str, str]:

@@ -87,3 +87,9 @@ def test_stats_counts_terms_and_lists_those_that_never_matched(monitor):
 def test_exactly_one_kind_of_input_is_required(monitor):
     result = CliRunner().invoke(cli, ["--config", str(monitor.config), "test-rules"])
     assert result.exit_code == 2 and "exactly one of" in result.output
+
+
+def test_an_unknown_topic_is_a_usage_error(monitor):
+    for args in (("test-rules", "--topic", "nope", "text"), ("matches", "--topic", "nope")):
+        result = CliRunner().invoke(cli, ["--config", str(monitor.config), *args])
+        assert result.exit_code == 2 and "no topic with id 'nope'" in result.output
