@@ -248,7 +248,7 @@ def _failure_text(state: SourceHealthLike, zone: ZoneInfo) -> str:
 
 
 def in_zone(moment: datetime, zone: ZoneInfo) -> datetime:
-    """``moment`` in ``zone``; a naive time is taken as UTC, because that is how SQLite hands stored times back."""
+    """``moment`` in ``zone``; a naive time (none should arrive: the store returns aware ones) is taken as UTC."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(zone)

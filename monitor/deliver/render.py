@@ -100,6 +100,11 @@ def _readable_date(value: str | None) -> str:
 # --- markdown -----------------------------------------------------------------------------------------------------
 
 
+def one_line(text: str) -> str:
+    """Outside text on one line: every run of whitespace, line breaks included, becomes one space."""
+    return " ".join(text.split())
+
+
 def markdown_text(text: str) -> str:
     """Outside text made inert in markdown: on one line, formatting characters escaped."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", re.sub(r"\s+", " ", text))
@@ -138,6 +143,7 @@ _TEMPLATES = Environment(
     keep_trailing_newline=True,
 )
 _TEMPLATES.globals.update(
+    one_line=one_line,
     headline=headline,
     empty_text=empty_text,
     count_text=count_text,

@@ -6,16 +6,17 @@ comments and footers name other crimes and other places, and would make a story 
 
 from __future__ import annotations
 
-import logging
-
 import html
+import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import trafilatura
 import trafilatura.meta
 from bs4 import BeautifulSoup
+
+from monitor.clock import utc_from_iso
 
 # Elements whose content is a separate line of text. <br> is handled on its own: it is a break, not a box.
 _BLOCK_ELEMENTS = (
@@ -60,7 +61,7 @@ def extract_article(html_bytes: bytes, url: str) -> ExtractedText | None:
     text = _tidy_paragraphs(document.text or "")
     if not text:
         return None
-    return ExtractedText(text=text, title=(document.title or "").strip() or None, published=_page_date(document.date))
+    return ExtractedText(text=text, title=(document.title or "").strip() or None, published=utc_from_iso(document.date))
 
 
 def reset_caches() -> None:
@@ -109,14 +110,3 @@ def _tidy_lines(text: str) -> str:
 def _tidy_paragraphs(text: str) -> str:
     text = _TRAILING_SPACE.sub("\n", text.replace("\r\n", "\n"))
     return _BLANK_LINES.sub("\n\n", text).strip()
-
-
-def _page_date(value: str | None) -> datetime | None:
-    """htmldate's answer as an aware UTC datetime; a page that gives no time zone is taken to mean UTC."""
-    if not value:
-        return None
-    try:
-        stamp = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)

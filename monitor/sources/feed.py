@@ -19,6 +19,7 @@ from urllib.parse import urljoin
 
 import feedparser
 
+from monitor.clock import utc_from_iso
 from monitor.extract import html_to_text, one_line
 from monitor.fetch import Validators
 from monitor.items import Item, identity_keys
@@ -203,16 +204,8 @@ def _json_feed_entry(item: Mapping[str, Any], url: str) -> _Entry:
         link=_absolute(url, item.get("url") or item.get("external_url")),
         title=str(item.get("title") or ""),
         summary=str(item.get("summary") or item.get("content_text") or item.get("content_html") or ""),
-        published=_rfc3339(item.get("date_published") or item.get("date_modified")),
+        published=utc_from_iso(str(item.get("date_published") or item.get("date_modified") or "")),
     )
-
-
-def _rfc3339(value: Any) -> datetime | None:
-    try:
-        stamp = datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
 
 
 # --- shared ------------------------------------------------------------------------------------------------------

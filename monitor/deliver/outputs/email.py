@@ -85,10 +85,6 @@ def header_text(value: str, limit: int = SUBJECT_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _plain_snippet(snippet: Snippet) -> str:
     return snippet.marked("*", "*", escape=lambda text: re.sub(r"\s+", " ", text))
 
@@ -115,8 +111,7 @@ class EmailOutput(Output):
     def render(self, digest: Digest, *, alert: bool = False) -> list[Part]:
         subject = self._subject(digest, alert)
         # Plain text: nothing is escaped, outside text is only put on one line.
-        text = render_template("email.txt.j2", digest=digest, alert=alert, one_line=_one_line,
-                               plain_snippet=_plain_snippet)
+        text = render_template("email.txt.j2", digest=digest, alert=alert, plain_snippet=_plain_snippet)
         html = css_inline.inline(render_html(digest, alert=alert), load_remote_stylesheets=False)
         return [{"subject": subject, "text": text, "html": html}]
 

@@ -30,6 +30,7 @@ from monitor.deliver.render import (
     empty_text,
     entry_time,
     headline,
+    one_line,
     safe_link,
     section_count,
     term_list,
@@ -122,13 +123,9 @@ def _clip(escaped: str, limit: int) -> str:
     return cut + "…"
 
 
-def _one_line(text: str) -> str:
-    return re.sub(r"\s+", " ", text)
-
-
 def _inline(text: str) -> str:
-    """Outside text, inert and on one line."""
-    return escape_mrkdwn(_one_line(text))
+    """Outside text, inert and on one line; spaces at the ends stay (it also joins the pieces around a mark)."""
+    return escape_mrkdwn(re.sub(r"\s+", " ", text))
 
 
 def _plain(text: str, limit: int) -> str:
@@ -298,7 +295,7 @@ class SlackOutput(Output):
                 for number, blocks in enumerate(messages, start=1)]
 
     def render_notice(self, title: str, text: str) -> list[Part]:
-        message = f"*{escape_mrkdwn(_one_line(title))}*\n{escape_mrkdwn(text)}"
+        message = f"*{escape_mrkdwn(one_line(title))}*\n{escape_mrkdwn(text)}"
         return [{"text": _clip(message, 3900), "blocks": [_section(_clip(message, 2800))]}]
 
     def send(self, destination: str, part: Part, receipts: Sequence[str]) -> str | None:
