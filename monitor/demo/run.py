@@ -7,7 +7,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from monitor.app import App, rules_check
 from monitor.config import load_config
+from monitor.deliver.render import render_html, render_markdown
 from monitor.demo.server import LocalSite
 from monitor.store import Store
 
@@ -17,13 +19,10 @@ CONFIG_FILES = ("monitor.yaml", "sources.yaml", "keywords.yaml")
 
 def run_demo(echo: Callable[[str], None], workdir: Path | None = None) -> Path:
     """Serve the sample site, poll it once into a fresh database, print a dry-run digest; return the HTML preview's path."""
-    from monitor.app import App, rules_check
-    from monitor.deliver.render import render_html, render_markdown
-
     workdir = workdir or Path(tempfile.mkdtemp(prefix="beatwatch-demo-"))
     with LocalSite() as site:
         site.serve_directory(_HERE / "site")
-        config_dir = _write_config(workdir / "config", site.url("").rstrip("/"))
+        config_dir = _write_config(workdir / "config", site.base_url)
         config = load_config(config_dir, checks=[rules_check])
         store = Store(Store.default_url(workdir / "data"))
         app = App(config, store, data_dir=workdir / "data", stream=io.StringIO())
