@@ -152,6 +152,20 @@ def test_a_regex_hit_is_the_span_it_matched_in_the_original_text():
     assert found(matcher, {"body": "A £5m deal and a £12m one"}) == ["£5m", "£12m"]
 
 
+# Patterns that take exponential time in a backtracking engine; on these texts Python's `re` does not finish in hours.
+CATASTROPHIC = [r"/\b(\w+\s?)+$/", r"/(a+)+$/", r"/(x+x+)+y/", r"/(\w|\d)+!$/"]
+
+
+def test_catastrophic_regexes_finish_on_texts_that_hang_a_backtracking_engine():
+    matcher = compile_rules({"any": CATASTROPHIC})
+    texts = ["one two three four five six seven eight nine ten?", *(char * 5_000 + "?" for char in "ax1")]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # A guard, not a speed test: RE2 takes milliseconds; a backtracking engine would leave this waiting for ever.
+        outcome = pool.submit(lambda: [matcher.match({"body": text}) for text in texts]).result(timeout=60)
+    assert outcome == [[], [], [], []]
+    assert matcher.match({"body": "ten words and then the end"})  # the first pattern still matches where it should
+
+
 # --- the lists of a topic ---------------------------------------------------------------------------------------
 
 

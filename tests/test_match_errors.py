@@ -37,8 +37,15 @@ def one_topic(**lists) -> dict:
 @pytest.mark.parametrize(
     ("term", "message"),
     [
-        ("/knife[/", "bad regular expression /knife[/: unterminated character set"),
+        ("/knife[/", "bad regular expression /knife[/: a '[' has no closing ']'"),
         ("/(knives)?/", "matches empty text"),
+        ("/(?<!pen)knife/", "lookahead and lookbehind"),
+        ("/knife(?= crime)/", "lookahead and lookbehind"),
+        ("/(stab) \\1/", "back-references"),
+        ("/(?P<w>stab) (?P=w)/", "back-references"),
+        ("/knife++/", "possessive quantifiers"),
+        ("/knife\\Z/", "\\Z is not supported"),
+        ("/a{1000}{1000}/", "bad regular expression"),
         ("//", "empty regular expression"),
         ("/knife", "starts with '/' but does not end with one"),
         ("police NEAR cuts", "NEAR needs a number of words"),

@@ -7,7 +7,7 @@ How the fields are searched:
   word of the text, overlapping terms included. There the whole term is confirmed when it has more than that word,
   and a wildcard runs on to the end of its word. See ``_find_keys`` for how the automaton is kept fast.
 - Terms of ``stem: true`` topics are stemmed and searched with a second automaton in a stemmed view of the fields.
-- Regular expressions (rare) are searched one by one.
+- Regular expressions (rare) are searched one by one, with RE2, so that no pattern can take more than linear time.
 
 Each distinct thing to look for is a numbered *pattern*, shared by every topic that uses it. A topic is judged only
 when one of the patterns that can make it match was found, and then only from the patterns found. Offsets are those
@@ -120,7 +120,7 @@ class _Patterns:
     def __init__(self) -> None:
         self.plain: dict[str, list[int]] = {}  # normalised key -> [exact pattern id, prefix pattern id], -1 if unused
         self.stemmed: dict[str, list[int]] = {}  # the same for stemmed keys
-        self.regexes: dict[tuple[str, int], int] = {}  # (source, flags) -> pattern id
+        self.regexes: dict[str, tuple[int, Regex]] = {}  # source as written -> (pattern id, the compiled pattern)
         self.count = 0
 
     def of_phrase(self, phrase: Phrase, stem: bool) -> int:
@@ -131,10 +131,9 @@ class _Patterns:
         return self._keyed(self.plain, phrase.key, _EXACT)
 
     def of_regex(self, regex: Regex) -> int:
-        key = (regex.pattern.pattern, regex.pattern.flags)
-        if key not in self.regexes:
-            self.regexes[key] = self._new()
-        return self.regexes[key]
+        if regex.pattern.pattern not in self.regexes:
+            self.regexes[regex.pattern.pattern] = (self._new(), regex)
+        return self.regexes[regex.pattern.pattern][0]
 
     def _keyed(self, table: dict[str, list[int]], key: str, slot: int) -> int:
         ids = table.setdefault(key, [-1, -1])
@@ -315,7 +314,7 @@ class Matcher:
         self._topics = tuple(_compile_topic(rules, patterns) for rules in topics)
         self._plain = _automaton(patterns.plain)
         self._stemmed = _automaton(patterns.stemmed)
-        self._regexes = tuple((pattern_id, re.compile(*key)) for key, pattern_id in patterns.regexes.items())
+        self._regexes = tuple((pattern_id, regex.pattern) for pattern_id, regex in patterns.regexes.values())
         self._fields = tuple(field for field in FIELDS if any(field in rules.fields for rules in topics))
         self._stem_fields = frozenset(field for rules in topics if rules.stem for field in rules.fields)
         triggered: defaultdict[int, set[int]] = defaultdict(set)

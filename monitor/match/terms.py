@@ -3,13 +3,17 @@
 - ``knife crime``: a word or phrase, matched as whole words in the normalised text (see ``normalise``).
 - ``stab*``: a phrase whose last word may go on (stab, stabbed, stabbing; not establish).
 - ``police NEAR/8 cuts``: two phrases or wildcards within 8 words of each other, in either order.
-- ``/knife ?point/``: a Python regular expression, searched in the normalised text (single-spaced), ignoring case.
+- ``/knife ?point/``: a regular expression in RE2 syntax, searched in the normalised text (single-spaced), ignoring
+  case. RE2 runs in time linear in the text whatever the pattern, so a staff pattern cannot hang a poll; the price is
+  that it has no lookaround and no back-references.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+import re2
 
 from monitor.match.normalise import collapse_spaces, normalise
 
@@ -39,7 +43,33 @@ class Phrase:
 
 @dataclass(frozen=True)
 class Regex:
-    pattern: re.Pattern[str]
+    pattern: re2._Regexp  # compiled with ``_REGEX_OPTIONS``; ``pattern.pattern`` is the source as written
+
+
+_REGEX_OPTIONS = re2.Options()
+_REGEX_OPTIONS.case_sensitive = False
+_REGEX_OPTIONS.log_errors = False  # RE2 would print each bad pattern to stderr; we report it with its line instead
+
+# RE2 leaves out the constructs that can make matching take exponential time. What its error says about one of them,
+# and how to write the pattern without it.
+_UNSUPPORTED = (
+    (
+        re.compile(r"invalid perl operator: \(\?<?[=!]"),
+        "lookahead and lookbehind ((?=...), (?!...), (?<=...), (?<!...)) are not supported",
+        "match the words themselves and put what must not follow in the topic's not: or ignore: list",
+    ),
+    (
+        re.compile(r"invalid escape sequence: \\[1-9]|invalid perl operator: \(\?P="),
+        "back-references (\\1, (?P=name)) are not supported",
+        "write the repeated part out again instead of referring back to it",
+    ),
+    (
+        re.compile(r"bad repetition operator: [*+?]\+"),
+        "possessive quantifiers (++, *+, ?+) are not supported",
+        "drop the second +: RE2 never backtracks, so the plain quantifier is just as fast",
+    ),
+    (re.compile(r"invalid escape sequence: \\Z"), "\\Z is not supported", "use $ for the end of the text"),
+)
 
 
 @dataclass(frozen=True)
@@ -77,11 +107,15 @@ def _regex(source: str) -> Regex:
     if not source:
         raise TermError("empty regular expression //", "write a pattern between the slashes, e.g. /knife ?point/")
     try:
-        pattern = re.compile(source, re.IGNORECASE)
-    except re.error as error:
+        pattern = re2.compile(source, _REGEX_OPTIONS)
+    except re2.error as error:
+        reason = _re2_reason(error)
+        for found, message, hint in _UNSUPPORTED:
+            if found.match(reason):
+                raise TermError(f"bad regular expression {text}: {message}", hint) from None
         raise TermError(
-            f"bad regular expression {text}: {error.msg} at position {error.pos}",
-            "fix the pattern (it is a Python regular expression), or drop the slashes to match a plain phrase",
+            f"bad regular expression {text}: {reason}",
+            "fix the pattern (RE2 syntax, much like Python's), or drop the slashes to match a plain phrase",
         ) from None
     if pattern.fullmatch(""):
         raise TermError(
@@ -89,6 +123,24 @@ def _regex(source: str) -> Regex:
             "make at least one character required, e.g. /knives?/ rather than /(knives)?/",
         )
     return Regex(pattern)
+
+
+# RE2's terse reasons for the mistakes people make most, in words.
+_REASONS = {
+    "missing ]": "a '[' has no closing ']'",
+    "missing )": "a '(' has no closing ')'",
+    "unexpected )": "a ')' has no opening '('",
+    "no argument for repetition operator": "a *, + or ? has nothing before it to repeat",
+    "trailing \\": "the pattern ends with a lone '\\'",
+    "pattern too large - compile failed": "the pattern is too large to run in bounded memory",
+}
+
+
+def _re2_reason(error: re2.error) -> str:
+    """RE2's reason for refusing a pattern, e.g. "missing ]: [", in words where we know it better."""
+    reason = error.args[0] if error.args else ""
+    text = reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
+    return _REASONS.get(text.partition(": ")[0], text)
 
 
 def _near(text: str) -> Near:
