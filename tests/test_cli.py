@@ -29,6 +29,17 @@ def test_check_names_file_line_and_fix_of_a_misspelt_key(monitor, tmp_path, news
     assert "'all'" in result.output  # the suggested fix
 
 
+def test_check_reports_an_absurd_interval_as_a_located_error_not_a_traceback(monitor, tmp_path, news_site):
+    config = write_config(tmp_path / "config", news_site)
+    sources = config / "sources.yaml"
+    sources.write_text(sources.read_text().replace("every: 15m", "every: 99999999999d"))
+    result = monitor("check", config=config)
+    assert result.exit_code == 2
+    line = next(n for n, text in enumerate(sources.read_text().splitlines(), 1) if "99999999999d" in text)
+    assert f"sources.yaml:{line}:10: '99999999999d' is longer than ten years" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_poll_stores_matches_and_a_second_poll_is_conditional(monitor, tmp_path, news_site):
     config = write_config(tmp_path / "config", news_site)
     first = monitor("poll", config=config)

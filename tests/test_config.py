@@ -246,6 +246,58 @@ def test_mistakes_are_reported_with_line_column_and_fix(tmp_path, files, expecte
     assert errors_of(config_dir(tmp_path, **files)) == expected
 
 
+def one_source(**keys: str) -> str:
+    """sources.yaml with one feed whose keys are overridden by ``keys`` (values written as they are)."""
+    fields = {"id": "echo-southend", "name": "Southend Echo", "type": "feed", "url": "https://news.example.org/rss", **keys}
+    return "sources:\n  - " + "\n    ".join(f"{key}: {value}" for key, value in fields.items()) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        ({"every": "99999999999d"}, "sources.yaml:6:12: '99999999999d' is longer than ten years"),
+        ({"every": "0s"}, "sources.yaml:6:12: polling every 0s is too often for a site to welcome; use 1m or more"),
+        ({"every": "30s"}, "sources.yaml:6:12: polling every 30s is too often for a site to welcome; use 1m or more"),
+        ({"every": "-5"}, "sources.yaml:6:12: -5 is not a duration"),
+        ({"every": ".inf"}, "sources.yaml:6:12: inf is longer than ten years"),
+        ({"every": ".nan"}, "sources.yaml:6:12: nan is not a duration"),
+        ({"jitter": "530w"}, "sources.yaml:6:13: '530w' is longer than ten years"),
+        ({"url": "https://news.example.org/southend rss"}, "sources.yaml:5:10: 'https://news.example.org/southend rss' "
+         "contains a space or line break; remove it, or write a space inside the address as %20"),
+        ({"url": "https://news example.org/rss"}, "sources.yaml:5:10: 'https://news example.org/rss' contains a space"),
+        ({"url": "news.example.org/rss"}, "sources.yaml:5:10: 'news.example.org/rss' is not an http:// or https://"),
+        ({"url": "https://news.example.org:99999/rss"}, "sources.yaml:5:10: 'https://news.example.org:99999/rss' is not "
+         "a valid web address (Port out of range 0-65535)"),
+        ({"url": "https://-news-.example.org/rss"}, "sources.yaml:5:10: 'https://-news-.example.org/rss' has no valid "
+         "host name"),
+    ],
+)
+def test_durations_and_addresses_out_of_bounds_are_located_errors(tmp_path, keys, expected):
+    (error,) = errors_of(config_dir(tmp_path, sources=one_source(**keys)))
+    assert error.startswith(expected)
+
+
+def test_the_shortest_poll_interval_can_be_lowered_for_tests(tmp_path, monkeypatch):
+    monkeypatch.setenv("MONITOR_SHORTEST_INTERVAL", "1s")
+    config = load_config(config_dir(tmp_path, sources=one_source(every="1s")))
+    assert config.sources.every(config.sources.sources[0]) == timedelta(seconds=1)
+
+
+def test_a_yaml_alias_bomb_is_refused_at_the_key_that_holds_it(tmp_path):
+    lines = ['lol: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"l{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 9)]  # 9**9 values in all
+    bomb = "\n".join(lines) + "\ntimezone: *a8\n"
+    (error,) = errors_of(config_dir(tmp_path, monitor=bomb))
+    assert error.startswith("monitor.yaml:10:1: the YAML aliases (*name) under this key expand to more than 100,000")
+
+
+def test_an_ordinary_alias_is_fine(tmp_path):
+    towns = "southend: &towns [Southend, Westcliff]\n      seafront: *towns"
+    keywords = KEYWORDS.replace("southend: [Southend, Westcliff]", towns)
+    config_dir(tmp_path, keywords=keywords)
+    assert load_config(tmp_path).keywords.places["seafront"] == ["Southend", "Westcliff"]
+
+
 def test_missing_required_files_are_each_reported(tmp_path):
     write(tmp_path, monitor="timezone: UTC\n")
 

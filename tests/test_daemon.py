@@ -22,7 +22,8 @@ class Daemon:
     """`monitor run` in a child process, its log read line by line in a thread so waits can have a deadline."""
 
     def __init__(self, config_dir: Path, data_dir: Path) -> None:
-        env = {**os.environ, "MONITOR_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+        # Polls every second are refused in real configurations; this daemon is allowed them so the test is quick.
+        env = {**os.environ, "MONITOR_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1", "MONITOR_SHORTEST_INTERVAL": "1s"}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "monitor", "--config", str(config_dir), "run"],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -20,6 +20,9 @@ _SYNTAX_HINT = "check the indentation and that every quote and bracket is closed
 # Both of ruamel's wordings: 'found duplicate key "any" with value "[...]" (original value: "[...]")' and the !!set one.
 _DUPLICATE_KEY = re.compile(r'found duplicate key "(.*?)"(?: with value .*)?$', re.DOTALL)
 _TAB_HINT = "YAML indents with spaces only; replace the tab characters at the start of the line with spaces"
+# A real configuration holds a few thousand values at most. YAML aliases (*name) can make a few lines stand for billions
+# (an "alias bomb"), which every later walk over the tree would expand; this is where we stop counting.
+MAX_VALUES = 100_000
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,33 @@ def parse_document(file: str, text: str, hint_example: str) -> YamlDocument:
         raise ConfigErrors([ConfigError(
             file, line, col, f"the top level should be 'key: value' lines, but it is {_shape(root)}", hint_example
         )])
-    return YamlDocument(file, root)
+    document = YamlDocument(file, root)
+    _check_size(document)
+    return document
+
+
+def _check_size(document: YamlDocument) -> None:
+    """Refuse a document that aliases expand to more than MAX_VALUES values, naming the first alias."""
+    seen: set[int] = set()
+    first_alias: KeyPath | None = None
+    pending: list[tuple[KeyPath, Any]] = [((), document.root)]
+    for _count in range(MAX_VALUES):
+        if not pending:
+            return
+        path, node = pending.pop()
+        if isinstance(node, (Mapping, list)):
+            if id(node) in seen and first_alias is None:
+                first_alias = path
+            seen.add(id(node))
+            children = node.items() if isinstance(node, Mapping) else enumerate(node)
+            pending.extend(((*path, key), child) for key, child in children)
+    if pending:  # the top-level key holding the first alias is the line a person can act on
+        line, col = document.position(first_alias[:1] if first_alias else (), of_key=True)
+        raise ConfigErrors([ConfigError(
+            document.file, line, col,
+            f"the YAML aliases (*name) under this key expand to more than {MAX_VALUES:,} values",
+            "write the values out, or reuse a list with an alias only where it is needed",
+        )])
 
 
 def _shape(value: Any) -> str:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, create_model, field_validator
 from monitor.config.keywords import FIELDS, KeywordsFile, StrictModel as _Strict, TopicConfig
 from monitor.cron import cron_trigger
 from monitor.deliver import OUTPUT_TYPES
-from monitor.durations import Duration
+from monitor.durations import Duration, PollInterval
 from monitor.sources import SOURCE_TYPES
 
 
@@ -119,7 +119,7 @@ class MonitorSettings(_Strict):
 
 
 class SourceDefaults(_Strict):
-    every: Duration = timedelta(minutes=15)
+    every: PollInterval = timedelta(minutes=15)
     full_text: bool = True
     jitter: Duration = timedelta(seconds=30)
 

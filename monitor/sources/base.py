@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, ClassVar
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from monitor.clock import Clock, utc_now
-from monitor.durations import Duration
+from monitor.durations import Duration, PollInterval
 from monitor.items import Item
+from monitor.urls import check_web_address
 
 if TYPE_CHECKING:
     from monitor.fetch import Fetcher
@@ -29,7 +30,7 @@ class SourceConfig(BaseModel):
     name: str
     type: str
     url: str
-    every: Duration | None = None
+    every: PollInterval | None = None
     full_text: bool | None = None
     jitter: Duration | None = None
 
@@ -42,10 +43,8 @@ class SourceConfig(BaseModel):
 
     @field_validator("url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("must be an http:// or https:// address")
-        return value
+    def _web_address(cls, value: str) -> str:
+        return check_web_address(value)
 
 
 @dataclass(frozen=True)

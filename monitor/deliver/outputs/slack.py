@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from slack_sdk import WebClient, WebhookClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
@@ -36,6 +36,7 @@ from monitor.deliver.render import (
     term_list,
 )
 from monitor.digest import Digest, DigestEntry, DigestSection, format_datetime
+from monitor.urls import check_web_address
 
 log = logging.getLogger(__name__)
 
@@ -97,11 +98,12 @@ class SlackSettings(BaseModel):
             raise ValueError("set token (a bot token, with channel) or webhook_url (an incoming webhook)")
         if self.token and not self.channel:
             raise ValueError('a bot token needs a channel to post in, e.g. channel: "#crime-digest"')
-        for name in ("api_url", "webhook_url"):
-            value = getattr(self, name)
-            if value and not re.match(r"https?://", value):
-                raise ValueError(f"{name} must be an http(s) address, not {value!r}")
         return self
+
+    @field_validator("api_url", "webhook_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        return check_web_address(value) if value else value
 
 
 # --- text ---------------------------------------------------------------------------------------------------------
