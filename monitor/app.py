@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from contextlib import closing
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from threading import Event, Lock
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from monitor.clock import Clock, utc_now
 from monitor.config import Config, ConfigProblem
@@ -25,13 +27,17 @@ from monitor.extract import extract_article, reset_caches
 from monitor.fetch import Fetcher, FetchError
 from monitor.items import Item
 from monitor.match import Match, Matcher
+from monitor.page_retry import after_failure, expired_note, too_old_to_retry
 from monitor.sources import SourceConfig, SourceError, build_source
-from monitor.store import Store
+from monitor.store import ItemRecord, Store
 
 log = logging.getLogger("monitor.poll")
 
 ALERT_WINDOW = timedelta(days=1)  # an "urgent" match that could not be alerted within a day goes in the digest only
 FAILURES_BEFORE_NOTICE = 3  # one failed poll is often a blip; three in a row is worth a person's attention
+
+_In = TypeVar("_In")
+_Out = TypeVar("_Out")
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,9 @@ class PollReport:
     seconds: float = 0.0
     unchanged: bool = False
     notes: tuple[str, ...] = ()
+    pages_failed: int = 0  # story pages this poll could not fetch, at a first try or a later one
+    pages_read_late: int = 0  # pages that had failed before and were read this time
+    page_error: str | None = None  # the last page this poll could not fetch: "URL: note"
 
 
 @dataclass
@@ -52,6 +61,41 @@ class _PollCounts:
     items: int = 0
     matches: int = 0
     notes: list[str] = field(default_factory=list)
+    pages_failed: int = 0
+    pages_read_late: int = 0
+    page_error: str | None = None
+
+    def page_failed(self, url: str, note: str) -> None:
+        self.pages_failed += 1
+        self.page_error = f"{url}: {note}"
+
+
+@dataclass(frozen=True)
+class _PageText:
+    """What reading a story's page gave: its main text, or None and why; ``failure`` when it was not fetched."""
+
+    body: str | None
+    note: str = ""
+    failure: FetchError | None = None
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A new item ready to store: with its page's text when that was read, and its matches."""
+
+    item: Item
+    matches: list[Match]
+    reported: bool
+    page_failure: FetchError | None = None
+
+
+@dataclass(frozen=True)
+class _PageRetry:
+    """A waiting page fetched again (``page``), or given up unfetched because its time ran out (``page`` None)."""
+
+    record: ItemRecord
+    page: _PageText | None = None
+    matches: list[Match] = field(default_factory=list)
 
 
 class App:
@@ -136,12 +180,13 @@ class App:
             log.exception("source %s: unexpected error", source.id)
             return self._finish(source, started, _PollCounts(), error=_unexpected(error))
         counts = _PollCounts(notes=list(discovery.notes))
-        if not discovery.unchanged:
-            try:
+        try:
+            if not discovery.unchanged:
                 self._take_new_items(source, discovery.items, counts)
-            except Exception as error:  # the items stored so far stay; the checkpoint is not saved, so none is lost
-                log.exception("source %s: unexpected error while storing items", source.id)
-                return self._finish(source, started, counts, error=_unexpected(error))
+            self._retry_pages(source, counts)
+        except Exception as error:  # the items stored so far stay; the checkpoint is not saved, so none is lost
+            log.exception("source %s: unexpected error while storing items", source.id)
+            return self._finish(source, started, counts, error=_unexpected(error))
         if self.stop.is_set():
             # Stopped part-way: the checkpoint is not saved, so the next poll looks at the rest again.
             return self._finish(source, started, counts, checkpoint=None, interrupted=True)
@@ -150,52 +195,108 @@ class App:
     def _take_new_items(self, source: SourceConfig, items: Iterable[Item], counts: _PollCounts) -> None:
         """Store every item not seen before, with its matches, in the source's order.
 
-        Pages are fetched and matched a few at a time (as many as one site allows at once); each item is stored as
-        soon as it and those before it are ready, so a stop or a crash leaves a clean cut."""
+        Pages are fetched and matched a few at a time; each item is stored as soon as it and those before it are
+        ready, so a stop or a crash leaves a clean cut. An item whose page failed for a reason that may pass is
+        stored with the matches of its feed text and waits for its page (see ``_retry_pages``)."""
         first_poll = not self.store.has_polled(source.id)
         fresh = [item for item in items if not self.store.known_keys(source.id, item.keys)]
-        pool = ThreadPoolExecutor(max_workers=self.config.monitor.fetch.per_host, thread_name_prefix="page")
-        try:
-            prepared = [pool.submit(self._prepare, source, item, first_poll) for item in fresh]
-            for future in prepared:
-                ready = future.result()
+        with closing(self._in_order(partial(self._prepare, source, first_poll=first_poll), fresh)) as prepared:
+            for ready in prepared:
                 if ready is None or self.stop.is_set():
                     return
-                item, matches, reported = ready
-                if self.store.add_item(item, matches, found_at=self.clock(), reported=reported) is not None:
-                    counts.items += 1
-                    counts.matches += len(matches)
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+                self._store_new_item(ready, counts)
 
-    def _prepare(self, source: SourceConfig, item: Item, first_poll: bool) -> tuple[Item, list[Match], bool] | None:
+    def _store_new_item(self, ready: _Prepared, counts: _PollCounts) -> None:
+        item, found_at, page = ready.item, self.clock(), {}
+        if ready.page_failure is not None:
+            note, retry_at = after_failure(ready.page_failure, tries=1, found_at=found_at, now=found_at)
+            item, page = item.with_body(None, note), {"page_tries": 1, "page_retry_at": retry_at}
+        if self.store.add_item(item, ready.matches, found_at=found_at, reported=ready.reported, **page) is None:
+            return
+        counts.items += 1
+        counts.matches += len(ready.matches)
+        if ready.page_failure is not None:
+            counts.page_failed(item.url, item.body_note)
+
+    def _prepare(self, source: SourceConfig, item: Item, *, first_poll: bool) -> _Prepared | None:
         """The item with its full text and matches; a first poll's old items are recorded only (no fetch, no match).
         None when the daemon is stopping: the item is left for the next poll."""
         reported = not first_poll or self._within_backfill(item)
         if self.stop.is_set():
             return None
+        failure = None
         if reported and item.body is None and self.config.sources.full_text(source):
-            item = self._with_full_text(item)
-        return item, (self.matcher.match(_fields(item)) if reported else []), reported
+            page = self._read_page(item.url)
+            item, failure = item.with_body(page.body, page.note), page.failure
+        return _Prepared(item, self.matcher.match(_fields(item)) if reported else [], reported, failure)
+
+    def _retry_pages(self, source: SourceConfig, counts: _PollCounts) -> None:
+        """Fetch again the pages of this source that failed before and are due; a page read at last is matched, and
+        the topics its text adds are stored as new matches (a topic the item matched already is not matched twice).
+        Each outcome is stored in one transaction, so a stop or a crash loses no page and repeats no match."""
+        due = self.store.pages_due(source.id, now=self.clock())
+        with closing(self._in_order(self._fetch_again, due)) as fetched:
+            for retry in fetched:
+                if retry is None or self.stop.is_set():
+                    return
+                self._store_page_retry(retry, counts)
+
+    def _fetch_again(self, record: ItemRecord) -> _PageRetry | None:
+        if self.stop.is_set():
+            return None
+        if too_old_to_retry(record.found_at, self.clock()):
+            return _PageRetry(record)
+        page = self._read_page(record.url)
+        matches = [] if page.failure else self.matcher.match(_fields(replace(record, body=page.body)))
+        return _PageRetry(record, page, matches)
+
+    def _store_page_retry(self, retry: _PageRetry, counts: _PollCounts) -> None:
+        record, page = retry.record, retry.page
+        if page is None:
+            self.store.record_page_failure(
+                record.id, tries=record.page_tries, note=expired_note(record.body_note), retry_at=None
+            )
+        elif page.failure is not None:
+            tries = record.page_tries + 1
+            note, retry_at = after_failure(page.failure, tries=tries, found_at=record.found_at, now=self.clock())
+            if self.store.record_page_failure(record.id, tries=record.page_tries, note=note, retry_at=retry_at):
+                counts.page_failed(record.url, note)
+        else:
+            added = self.store.record_page_text(
+                record.id, tries=record.page_tries, body=page.body, note=page.note, matches=retry.matches
+            )
+            if added is not None:
+                counts.pages_read_late += 1
+                counts.matches += added
+
+    def _read_page(self, url: str) -> _PageText:
+        """The main text of a story's page; when the page cannot be had, the feed's text is matched and we say why."""
+        try:
+            page = self._fetcher.get(url)
+        except FetchError as error:
+            return _PageText(None, f"page not fetched: {error.reason}", error)
+        try:
+            extracted = extract_article(page.content, page.url)
+        except Exception as error:  # a page that trips the extractor is matched on its feed text, like one not fetched
+            log.exception("could not extract %s", url)
+            return _PageText(None, f"text not extracted: {_unexpected(error)}")
+        if extracted is None:
+            return _PageText(None, "no article text found on the page")
+        return _PageText(extracted.text)
+
+    def _in_order(self, work: Callable[[_In], _Out], inputs: Sequence[_In]) -> Iterator[_Out]:
+        """``work`` on each input, a few at once (as many requests as one site allows at a time), yielded in input
+        order; work not yet started when the caller stops reading is cancelled."""
+        pool = ThreadPoolExecutor(max_workers=self.config.monitor.fetch.per_host, thread_name_prefix="page")
+        try:
+            for future in [pool.submit(work, each) for each in inputs]:
+                yield future.result()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def _within_backfill(self, item: Item) -> bool:
         backfill = self.config.monitor.first_run_backfill
         return bool(backfill) and item.published is not None and item.published >= self.clock() - backfill
-
-    def _with_full_text(self, item: Item) -> Item:
-        """The item with its page's main text; when the page cannot be had, the feed's text is matched and we say why."""
-        try:
-            page = self._fetcher.get(item.url)
-        except FetchError as error:
-            return item.with_body(None, f"page not fetched: {error.reason}")
-        try:
-            extracted = extract_article(page.content, page.url)
-        except Exception as error:  # a page that trips the extractor is matched on its feed text, like one not fetched
-            log.exception("could not extract %s", item.url)
-            return item.with_body(None, f"text not extracted: {_unexpected(error)}")
-        if extracted is None:
-            return item.with_body(None, "no article text found on the page")
-        return item.with_body(extracted.text)
 
     def _finish(
         self,
@@ -220,13 +321,18 @@ class App:
                 new_items=counts.items,
                 new_matches=counts.matches,
                 seconds=seconds,
+                page_error=counts.page_error,
             )
         if not error:
             note = " (not modified)" if unchanged else ""
-            log.info("source %s: %d new items, %d new matches%s in %.1f s",
-                     source.id, counts.items, counts.matches, note, seconds)
+            log.info("source %s: %d new items, %d new matches%s, %d pages read on a later try in %.1f s",
+                     source.id, counts.items, counts.matches, note, counts.pages_read_late, seconds)
+        if counts.page_error:
+            log.warning("source %s: story pages not fetched: %d; last: %s",
+                        source.id, counts.pages_failed, counts.page_error)
         return PollReport(
-            source.id, counts.items, counts.matches, error, seconds, unchanged, tuple(counts.notes)
+            source.id, counts.items, counts.matches, error, seconds, unchanged, tuple(counts.notes),
+            pages_failed=counts.pages_failed, pages_read_late=counts.pages_read_late, page_error=counts.page_error,
         )
 
     # --- delivering ---------------------------------------------------------------------------------------------
@@ -377,11 +483,10 @@ class App:
 
     def fetch_for_test(self, url: str) -> Item:
         """A page fetched and extracted exactly as a poll would, as an item to test the rules on."""
-        item = Item(source_id="test-rules", key=url, url=url, title="")
-        fetched = self._with_full_text(item)
-        if fetched.body is None:
-            raise FetchError(url, fetched.body_note)
-        return fetched
+        page = self._read_page(url)
+        if page.body is None:
+            raise FetchError(url, page.note)
+        return Item(source_id="test-rules", key=url, url=url, title="", body=page.body)
 
     def replay(self, since: timedelta) -> list[ReplayChange]:
         """Stored items of the last ``since`` run through the current rules: what would match now that did not then,

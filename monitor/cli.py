@@ -147,12 +147,25 @@ def _poll_with_progress(app, source_ids):
 
 def _print_poll_table(reports) -> None:
     table = Table(title="Poll")
-    for column in ("source", "new items", "matches", "errors", "time"):
-        table.add_column(column, justify="right" if column in ("new items", "matches", "time") else "left")
+    counts = ("new items", "matches", "pages failed", "time")
+    for column in ("source", "new items", "matches", "pages failed", "errors", "time"):
+        table.add_column(column, justify="right" if column in counts else "left")
     for report in reports:
-        status = report.error or ("not modified" if report.unchanged else "; ".join(report.notes) or "-")
-        table.add_row(report.source_id, str(report.new_items), str(report.new_matches), status, f"{report.seconds:.1f}s")
+        table.add_row(report.source_id, str(report.new_items), str(report.new_matches), str(report.pages_failed),
+                      _poll_remarks(report), f"{report.seconds:.1f}s")
     Console(width=max(console.width, 120)).print(table)
+
+
+def _poll_remarks(report) -> str:
+    """The errors column: the source's error, else what is worth knowing about this poll, else "-"."""
+    if report.error:
+        return report.error
+    remarks = ["not modified"] if report.unchanged else list(report.notes)
+    if report.pages_read_late:
+        remarks.append(f"{report.pages_read_late} page(s) that had failed were read")
+    if report.page_error:
+        remarks.append(report.page_error)
+    return "; ".join(remarks) or "-"
 
 
 @cli.command()
@@ -246,8 +259,20 @@ def status(obj: Context) -> None:
             row.mode or "-", (health.last_error or "") if health else "",
         )
     Console(width=max(console.width, 140)).print(table)
+    _echo_page_failures([row.health for row in rows if row.health], when)
     failed = sum(delivery.state == "failed" for delivery in open_deliveries)
     click.echo(f"Outbox: {len(open_deliveries) - failed} pending, {failed} failed (see `monitor outbox`).")
+
+
+def _echo_page_failures(healths, when) -> None:
+    """Per source, the story pages waiting to be fetched again and the last page that could not be fetched."""
+    failing = [health for health in healths if health.pages_waiting or health.last_page_error]
+    if not failing:
+        return
+    click.echo("Story pages not fetched:")
+    for health in failing:
+        last = f"; last ({when(health.last_page_error_at)}): {health.last_page_error}" if health.last_page_error else ""
+        click.echo(f"  {health.source_id}: {health.pages_waiting} waiting to be fetched again{last}")
 
 
 @cli.command("test-rules")

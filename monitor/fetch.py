@@ -62,11 +62,28 @@ class Response:
 
 
 class FetchError(Exception):
-    """A URL could not be fetched: unreachable, timed out, too big, an error status, refused by robots.txt."""
+    """A URL could not be fetched: unreachable, timed out, too big, an error status, refused by robots.txt.
 
-    def __init__(self, url: str, reason: str, *, status: int | None = None, retry_after: float | None = None) -> None:
+    ``temporary`` says whether the same request may well succeed later (a server error, 408 or 429, the network, an
+    unreadable robots.txt) rather than being refused for good (404, 410, robots.txt says no, too large); unless the
+    raiser says otherwise it follows ``status``, so a failure without a status is taken as permanent."""
+
+    def __init__(
+        self,
+        url: str,
+        reason: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        temporary: bool | None = None,
+    ) -> None:
         self.url, self.reason, self.status, self.retry_after = url, reason, status, retry_after
+        self.temporary = _temporary_status(status) if temporary is None else temporary
         super().__init__(f"{url}: {reason}")
+
+
+def _temporary_status(status: int | None) -> bool:
+    return status is not None and (status >= 500 or status in (408, 429))
 
 
 class Fetcher:
@@ -169,7 +186,7 @@ class Fetcher:
                         content = _read_body(url, response, limit=limit, deadline=started + timeout, truncate=truncate)
             except httpx2.HTTPError as error:
                 logger.debug("GET %s failed after %.2f s: %r", target, time.monotonic() - started, error)
-                raise FetchError(url, self._network_reason(error, timeout)) from error
+                raise FetchError(url, self._network_reason(error, timeout), temporary=True) from error
             except FetchError as error:
                 logger.debug("GET %s abandoned after %.2f s: %s", target, time.monotonic() - started, error.reason)
                 raise
@@ -408,15 +425,21 @@ class _RobotsCache:
         site = target.host if target.port is None else f"{target.host}:{target.port}"
         if found.unreachable:
             reason = f"could not reach {site} ({found.problem}); check the address, and that this machine can reach it"
-            raise FetchError(url, reason)
+            raise FetchError(url, reason, retry_after=self._seconds_left(found), temporary=True)
         if found.problem:
             raise FetchError(
                 url,
                 f"robots.txt of {site} {found.problem}, so the whole site counts as off limits (RFC 9309); "
                 f"it will be asked again within {ROBOTS_RETRY_SECONDS // 60} minutes",
+                retry_after=self._seconds_left(found),
+                temporary=True,
             )
         if not found.rules.can_fetch(str(target), self._robot_name):
             raise FetchError(url, f"robots.txt of {site} asks bots like ours not to fetch this page")
+
+    def _seconds_left(self, rules: _RobotsRules) -> float:
+        # Until a cached failure expires, every request to its site fails the same way: that is when to come back.
+        return max(0.0, rules.expires - self._clock())
 
     def _rules_for(self, target: httpx2.URL) -> _RobotsRules:
         key = (target.scheme, target.host, target.port)

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import html
 import io
+import os
+import signal
+import subprocess
+import sys
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import format_datetime
@@ -169,6 +174,33 @@ def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any
         both_maps = isinstance(value, Mapping) and isinstance(merged.get(key), dict)
         merged[key] = _deep_merge(merged[key], value) if both_maps else value
     return merged
+
+
+def kill_poll_at_page(site: LocalSite, path: str, config: Path, data: Path) -> None:
+    """Run `monitor poll` as a process and SIGKILL it while it waits for the page at ``path``; the page is then served
+    normally again."""
+    reached, release = threading.Event(), threading.Event()
+
+    def hang(_request):
+        reached.set()
+        release.wait(10)
+        return 200, {"Content-Type": "text/html"}, b""  # nobody is listening any more
+
+    site.add_handler(path, hang)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "--config", str(config), "poll"],
+        env={**os.environ, "MONITOR_DATA_DIR": str(data)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert reached.wait(30), f"the poll never reached {path}"
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    finally:
+        release.set()
+        process.kill()
+    publish(site)
 
 
 @pytest.fixture

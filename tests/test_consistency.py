@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import threading
 from dataclasses import replace
 from datetime import timedelta
 
 from click.testing import CliRunner
 
 from monitor.cli import cli
-from tests.e2e import STORIES, article_page, publish, write_config
+from tests.e2e import STORIES, kill_poll_at_page, publish, write_config
 
 
 def matches_json(config, data_dir) -> list[dict]:
@@ -42,30 +37,7 @@ def test_reordered_and_republished_feed_reports_nothing_twice(news_site, tmp_pat
 
 def test_a_poll_killed_mid_way_loses_nothing_and_repeats_nothing(news_site, tmp_path):
     config, data = write_config(tmp_path / "config", news_site), tmp_path / "data"
-    reached, release = threading.Event(), threading.Event()
-    stuck_path = f"/news/{STORIES[0].slug}.html"
-
-    def hang(_request):
-        reached.set()
-        release.wait(10)
-        return 200, {"Content-Type": "text/html"}, article_page(STORIES[0]).encode()
-
-    news_site.add_handler(stuck_path, hang)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "--config", str(config), "poll"],
-        env={**os.environ, "MONITOR_DATA_DIR": str(data)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        assert reached.wait(30), "the poll never reached the article page"
-        process.send_signal(signal.SIGKILL)
-        process.wait(10)
-    finally:
-        release.set()
-        process.kill()
-
-    publish(news_site)  # the page answers normally again
+    kill_poll_at_page(news_site, f"/news/{STORIES[0].slug}.html", config, data)
     poll(config, data)
     poll(config, data)
     found = matches_json(config, data)

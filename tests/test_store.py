@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, create_engine, select, text
+from sqlalchemy import Column, Integer, MetaData, Table, create_engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from monitor.items import Item
@@ -20,6 +20,7 @@ from monitor.store import schema
 T0 = datetime(2026, 11, 12, 8, 0, tzinfo=timezone.utc)
 EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 POSTGRES_URL = os.environ.get("BEATWATCH_TEST_POSTGRES_URL")
+FIXTURES = Path(__file__).parent / "fixtures" / "store"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"])
@@ -60,8 +61,10 @@ def make_match(topic: str = "knife-crime", *, urgent: bool = False) -> Match:
     )
 
 
-def add(store: Store, item: Item, *matches: Match, found_at: datetime = T0, reported: bool = True) -> int | None:
-    return store.add_item(item, matches or (make_match(),), found_at=found_at, reported=reported)
+def add(
+    store: Store, item: Item, *matches: Match, found_at: datetime = T0, reported: bool = True, **page
+) -> int | None:
+    return store.add_item(item, matches or (make_match(),), found_at=found_at, reported=reported, **page)
 
 
 # -- items ------------------------------------------------------------------------------------------------------------
@@ -258,22 +261,24 @@ def test_reopening_the_same_database_keeps_everything(url: str) -> None:
 
 def test_upgrade_runs_each_new_step_once_and_a_newer_database_is_refused(url: str) -> None:
     Store(url).close()
-    added = Table("added_in_version_2", MetaData(), Column("id", Integer, primary_key=True))
+    current = len(schema.MIGRATIONS)
+    added = Table("added_in_next_version", MetaData(), Column("id", Integer, primary_key=True))
     runs: list[int] = []
 
-    def version_2(connection) -> None:
-        runs.append(2)
+    def next_version(connection) -> None:
+        runs.append(current + 1)
         added.create(connection)
 
     engine = create_engine(url)
     for _ in range(2):
         with engine.begin() as connection:
-            assert schema.upgrade(connection, at=T0, migrations=(*schema.MIGRATIONS, version_2)) == 2
+            assert schema.upgrade(connection, at=T0, migrations=(*schema.MIGRATIONS, next_version)) == current + 1
     engine.dispose()
 
-    assert runs == [2]
-    assert _schema_versions(url) == [1, 2]
-    with pytest.raises(StoreError, match="schema version 2 but this Beatwatch knows versions up to 1"):
+    assert runs == [current + 1]
+    assert _schema_versions(url) == [current, current + 1]
+    newer = f"schema version {current + 1} but this Beatwatch knows versions up to {current}"
+    with pytest.raises(StoreError, match=newer):
         Store(url)
 
 
@@ -283,6 +288,46 @@ def _schema_versions(url: str) -> list[int]:
         versions = list(connection.scalars(select(schema.schema_version_table.c.version).order_by("version")))
     engine.dispose()
     return versions
+
+
+def test_a_database_made_by_schema_version_1_is_upgraded_and_keeps_everything(tmp_path: Path) -> None:
+    url = Store.default_url(tmp_path / "old")
+    connection = sqlite3.connect(tmp_path / "old" / "beatwatch.sqlite3")
+    connection.executescript((FIXTURES / "schema-v1.sql").read_text())
+    connection.close()
+
+    with Store(url) as store:
+        [old] = store.items(since=EPOCH)
+        assert (old.title, old.topics, old.body_note) == (
+            "Man stabbed in Westcliff", ("knife-crime",), "page not fetched: answered 503 Service Unavailable"
+        )
+        assert (old.page_tries, old.page_retry_at) == (0, None)  # stored before retries existed: not waiting
+        assert store.source_state("echo") == {"etag": '"abc"'}
+        [health] = store.source_health()
+        assert (health.last_new_items, health.pages_waiting, health.last_page_error) == (1, 0, None)
+        waiting = add(store, make_item(2), page_tries=1, page_retry_at=T0)
+        assert [record.id for record in store.pages_due("echo", now=T0)] == [waiting]
+
+    assert _schema_versions(url) == list(range(1, len(schema.MIGRATIONS) + 1))
+    new_url = Store.default_url(tmp_path / "new")
+    Store(new_url).close()
+    assert _tables(url) == _tables(new_url)  # upgraded to what a new database is made with
+
+
+def _tables(url: str) -> dict[str, object]:
+    """Every table's columns (type, nullability, default) and indexes, as the database reports them."""
+    engine = create_engine(url)
+    found = inspect(engine)
+    tables = {
+        name: (
+            {column["name"]: (str(column["type"]), column["nullable"], column["default"])
+             for column in found.get_columns(name)},
+            sorted((index["name"], tuple(index["column_names"])) for index in found.get_indexes(name)),
+        )
+        for name in found.get_table_names()
+    }
+    engine.dispose()
+    return tables
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:

@@ -59,6 +59,8 @@ class ItemRecord:
     context: tuple[tuple[str, str], ...]
     topics: tuple[str, ...]
     reported: bool  # False for first-run backfill: stored so it is never reported, but its matches were not kept
+    page_tries: int = 0  # fetches of its page that failed
+    page_retry_at: datetime | None = None  # when its page is due to be fetched again; None when it is not waiting
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,9 @@ class SourceHealth:
     last_new_items: int
     last_new_matches: int
     last_seconds: float
+    pages_waiting: int = 0  # story pages that failed and wait to be fetched again
+    last_page_error: str | None = None  # the latest story page that could not be fetched ("URL: reason")
+    last_page_error_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,10 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
 )
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.schema import CreateColumn
 from sqlalchemy.types import TypeDecorator
 
 from monitor.store.errors import StoreError
@@ -83,6 +85,9 @@ sources_table = Table(
     Column("last_new_items", Integer, nullable=False),
     Column("last_new_matches", Integer, nullable=False),
     Column("last_seconds", Float, nullable=False),
+    # The latest story page of the source that could not be fetched ("URL: reason"), and when.
+    Column("last_page_error", Text),
+    Column("last_page_error_at", UTCDateTime),
 )
 
 items_table = Table(
@@ -102,7 +107,12 @@ items_table = Table(
     Column("context", JSONText, nullable=False),
     Column("reported", Boolean, nullable=False),
     Index("ix_items_found_at", "found_at"),
+    # A page that failed for a reason that may pass waits to be fetched again: the failed fetches so far, and when the
+    # next is due (None: not waiting).
+    Column("page_tries", Integer, nullable=False, server_default="0"),
+    Column("page_retry_at", UTCDateTime),
 )
+page_retry_index = Index("ix_items_page_retry_at", items_table.c.page_retry_at)
 
 # Every key an item is known by (its key and aliases): what makes an item that comes back under any of them "known".
 item_keys_table = Table(
@@ -180,10 +190,26 @@ def _create_all(connection: Connection) -> None:
     metadata.create_all(connection)
 
 
+def _add_columns(connection: Connection, table: Table, *names: str) -> None:
+    """ALTER TABLE ... ADD COLUMN for columns defined above, as each backend spells them (a NOT NULL one needs a
+    server_default, which fills the rows already there)."""
+    table_name = connection.dialect.identifier_preparer.format_table(table)
+    for name in names:
+        column = CreateColumn(table.c[name]).compile(dialect=connection.dialect)
+        connection.execute(text(f"ALTER TABLE {table_name} ADD COLUMN {column}"))
+
+
+def _retry_failed_pages(connection: Connection) -> None:
+    """Story pages that failed wait to be fetched again; each source remembers its last page error."""
+    _add_columns(connection, items_table, "page_tries", "page_retry_at")
+    page_retry_index.create(connection)
+    _add_columns(connection, sources_table, "last_page_error", "last_page_error_at")
+
+
 # Step n takes a database from version n-1 to version n. Step 1 creates every table as defined above, i.e. as the code
 # has them today, so a new database runs only step 1 and is stamped with the latest version; later steps (ALTER TABLE,
 # new tables) only ever run on databases made by older code. Never edit a released step: append a new one.
-MIGRATIONS: tuple[Migration, ...] = (_create_all,)
+MIGRATIONS: tuple[Migration, ...] = (_create_all, _retry_failed_pages)
 
 
 def upgrade(connection: Connection, *, at: datetime, migrations: Sequence[Migration] = MIGRATIONS) -> int:

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Exists, Row, Select, create_engine, event, func, insert, select, update
+from sqlalchemy import ColumnElement, Engine, Exists, Row, Select, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
@@ -119,19 +119,31 @@ class Store:
         with self._reading() as connection:
             return _known_keys(connection, source_id, keys)
 
-    def add_item(self, item: Item, matches: Sequence[Match], *, found_at: datetime, reported: bool) -> int | None:
+    def add_item(
+        self,
+        item: Item,
+        matches: Sequence[Match],
+        *,
+        found_at: datetime,
+        reported: bool,
+        page_tries: int = 0,
+        page_retry_at: datetime | None = None,
+    ) -> int | None:
         """Store a new item, all its keys and (when ``reported``) its matches in one transaction; return its id.
 
         Returns None and writes nothing when any of the item's keys is already known for its source.
         ``reported=False`` (first-run backfill) records the item so it is never reported, and drops its matches.
+        ``page_tries`` counts failed fetches of its page; with ``page_retry_at`` the page waits to be fetched again then
+        (see ``pages_due``).
         """
         _require_one_match_per_topic(item, matches)
         keys = tuple(dict.fromkeys(item.keys))
+        page = {"page_tries": page_tries, "page_retry_at": page_retry_at}
         try:
             with self._writing() as connection:
                 if _known_keys(connection, item.source_id, keys):
                     return None
-                return _insert_item(connection, item, keys, matches if reported else (), found_at, reported)
+                return _insert_item(connection, item, keys, matches if reported else (), found_at, reported, page)
         except IntegrityError:
             if self.known_keys(item.source_id, keys):
                 return None  # another process stored the same item between our check and our insert
@@ -147,15 +159,19 @@ class Store:
         new_items: int,
         new_matches: int,
         seconds: float,
+        page_error: str | None = None,
     ) -> None:
         """Record the end of a poll. Success replaces the checkpoint (None keeps it) and clears the error; failure keeps
-        the checkpoint, so the next poll retries from where the last good one left off."""
+        the checkpoint, so the next poll retries from where the last good one left off. ``page_error`` is the last
+        story page the poll could not fetch; it is kept until another takes its place."""
         values: dict[str, Any] = {
             "last_polled_at": at,
             "last_new_items": new_items,
             "last_new_matches": new_matches,
             "last_seconds": seconds,
         }
+        if page_error is not None:
+            values |= {"last_page_error": page_error, "last_page_error_at": at}
         if error is None:
             values |= {"polled_once": True, "last_success_at": at, "last_error": None, "consecutive_failures": 0}
             if checkpoint is not None:
@@ -174,10 +190,54 @@ class Store:
                 connection.execute(update(sources_table).where(sources_table.c.source_id == source_id).values(values))
 
     def source_health(self) -> list[SourceHealth]:
-        """Every source ever polled, by id."""
+        """Every source ever polled, by id, with how many of its story pages wait to be fetched again."""
+        waiting_pages = (
+            select(items_table.c.source_id, func.count().label("pages_waiting"))
+            .where(items_table.c.page_retry_at.is_not(None))
+            .group_by(items_table.c.source_id)
+            .subquery()
+        )
+        query = (
+            select(sources_table, func.coalesce(waiting_pages.c.pages_waiting, 0).label("pages_waiting"))
+            .outerjoin(waiting_pages, waiting_pages.c.source_id == sources_table.c.source_id)
+            .order_by(sources_table.c.source_id)
+        )
         with self._reading() as connection:
-            rows = connection.execute(select(sources_table).order_by(sources_table.c.source_id)).all()
+            rows = connection.execute(query).all()
         return [_source_health(row) for row in rows]
+
+    # -- pages fetched again ----------------------------------------------------------------------------------------
+
+    def pages_due(self, source_id: str, *, now: datetime) -> list[ItemRecord]:
+        """Items of ``source_id`` whose page waits to be fetched again and is due by ``now``, oldest first."""
+        due = (items_table.c.source_id == source_id) & (items_table.c.page_retry_at <= now)
+        with self._reading() as connection:
+            return _item_records(connection, due)
+
+    def record_page_text(
+        self, item_id: int, *, tries: int, body: str | None, note: str, matches: Sequence[Match]
+    ) -> int | None:
+        """A waiting page was read: store its text and the matches of topics the item had not matched yet, in one
+        transaction; return how many matches were added. ``tries`` is the item's ``page_tries`` as the caller read it:
+        None, and nothing written, when the page is no longer waiting at that count (another process got there)."""
+        with self._writing() as connection:
+            if not _update_waiting_page(connection, item_id, tries, body=body, body_note=note, page_retry_at=None):
+                return None
+            matched = set(
+                connection.scalars(select(matches_table.c.topic_id).where(matches_table.c.item_id == item_id))
+            )
+            new = [match for match in matches if match.topic_id not in matched]
+            if new:
+                connection.execute(insert(matches_table), [_match_row(item_id, match) for match in new])
+            return len(new)
+
+    def record_page_failure(self, item_id: int, *, tries: int, note: str, retry_at: datetime | None) -> bool:
+        """A waiting page failed again (or its time ran out): one more failed try, the note, and the next time it is due
+        (None: given up). False, and nothing written, when it is no longer waiting at ``tries``."""
+        with self._writing() as connection:
+            return _update_waiting_page(
+                connection, item_id, tries, body_note=note, page_tries=tries + 1, page_retry_at=retry_at
+            )
 
     # -- matches ----------------------------------------------------------------------------------------------------
 
@@ -232,20 +292,8 @@ class Store:
 
     def items(self, *, since: datetime) -> list[ItemRecord]:
         """Items found since ``since``, oldest first, with the topics they matched then."""
-        found_since = items_table.c.found_at >= since
         with self._reading() as connection:
-            rows = connection.execute(
-                select(items_table).where(found_since).order_by(items_table.c.found_at, items_table.c.id)
-            ).all()
-            topic_rows = connection.execute(
-                select(matches_table.c.item_id, matches_table.c.topic_id)
-                .where(matches_table.c.item_id.in_(select(items_table.c.id).where(found_since)))
-                .order_by(matches_table.c.id)
-            ).all()
-        topics: dict[int, list[str]] = {}
-        for item_id, topic_id in topic_rows:
-            topics.setdefault(item_id, []).append(topic_id)
-        return [_item_record(row, topics.get(row.id, [])) for row in rows]
+            return _item_records(connection, items_table.c.found_at >= since)
 
     def forget_bodies(self, *, before: datetime) -> int:
         """Drop the stored text of items found before ``before``; return how many items lost their text."""
@@ -472,6 +520,7 @@ def _insert_item(
     matches: Sequence[Match],
     found_at: datetime,
     reported: bool,
+    page: Mapping[str, Any],
 ) -> int:
     item_id = connection.execute(
         insert(items_table).values(
@@ -487,6 +536,7 @@ def _insert_item(
             body_note=item.body_note,
             context=[list(pair) for pair in item.context],
             reported=reported,
+            **page,
         )
     ).inserted_primary_key[0]
     connection.execute(
@@ -533,7 +583,35 @@ def _source_health(row: Row) -> SourceHealth:
         last_new_items=row.last_new_items,
         last_new_matches=row.last_new_matches,
         last_seconds=row.last_seconds,
+        pages_waiting=row.pages_waiting,
+        last_page_error=row.last_page_error,
+        last_page_error_at=row.last_page_error_at,
     )
+
+
+def _item_records(connection: Connection, condition: ColumnElement[bool]) -> list[ItemRecord]:
+    """The items meeting ``condition``, oldest first, each with the topics it matched."""
+    rows = connection.execute(
+        select(items_table).where(condition).order_by(items_table.c.found_at, items_table.c.id)
+    ).all()
+    topic_rows = connection.execute(
+        select(matches_table.c.item_id, matches_table.c.topic_id)
+        .where(matches_table.c.item_id.in_(select(items_table.c.id).where(condition)))
+        .order_by(matches_table.c.id)
+    ).all()
+    topics: dict[int, list[str]] = {}
+    for item_id, topic_id in topic_rows:
+        topics.setdefault(item_id, []).append(topic_id)
+    return [_item_record(row, topics.get(row.id, [])) for row in rows]
+
+
+def _update_waiting_page(connection: Connection, item_id: int, tries: int, **values: Any) -> bool:
+    """Update the item only while its page still waits after ``tries`` failed fetches; whether it did. One statement,
+    so two processes that fetched the same page cannot both record it."""
+    still_waiting = update(items_table).where(
+        items_table.c.id == item_id, items_table.c.page_retry_at.is_not(None), items_table.c.page_tries == tries
+    )
+    return connection.execute(still_waiting.values(values)).rowcount == 1
 
 
 def _item_record(row: Row, topics: Sequence[str]) -> ItemRecord:
@@ -552,6 +630,8 @@ def _item_record(row: Row, topics: Sequence[str]) -> ItemRecord:
         context=_pairs(row.context),
         topics=tuple(topics),
         reported=row.reported,
+        page_tries=row.page_tries,
+        page_retry_at=row.page_retry_at,
     )
 
 
