@@ -175,17 +175,19 @@ class App:
         if self.stop.is_set():
             return None
         if reported and item.body is None and self.config.sources.full_text(source):
-            item = self._with_full_text(item)
+            item = self._with_full_text(item, found_on=source.url)
         return item, (self.matcher.match(_fields(item)) if reported else []), reported
 
     def _within_backfill(self, item: Item) -> bool:
         backfill = self.config.monitor.first_run_backfill
         return bool(backfill) and item.published is not None and item.published >= self.clock() - backfill
 
-    def _with_full_text(self, item: Item) -> Item:
-        """The item with its page's main text; when the page cannot be had, the feed's text is matched and we say why."""
+    def _with_full_text(self, item: Item, *, found_on: str | None = None) -> Item:
+        """The item with its page's main text; when the page cannot be had, the feed's text is matched and we say why.
+
+        ``found_on``: the configured address of the source that listed the page (None: the operator typed its URL)."""
         try:
-            page = self._fetcher.get(item.url)
+            page = self._fetcher.get(item.url, found_on=found_on)
         except FetchError as error:
             return item.with_body(None, f"page not fetched: {error.reason}")
         try:
