@@ -226,7 +226,7 @@ class App:
             return None
         failure = None
         if reported and item.body is None and self.config.sources.full_text(source):
-            page = self._read_page(item.url)
+            page = self._read_page(item.url, found_on=source.url)
             item, failure = item.with_body(page.body, page.note), page.failure
         return _Prepared(item, self.matcher.match(_fields(item)) if reported else [], reported, failure)
 
@@ -235,18 +235,18 @@ class App:
         the topics its text adds are stored as new matches (a topic the item matched already is not matched twice).
         Each outcome is stored in one transaction, so a stop or a crash loses no page and repeats no match."""
         due = self.store.pages_due(source.id, now=self.clock())
-        with closing(self._in_order(self._fetch_again, due)) as fetched:
+        with closing(self._in_order(partial(self._fetch_again, found_on=source.url), due)) as fetched:
             for retry in fetched:
                 if retry is None or self.stop.is_set():
                     return
                 self._store_page_retry(retry, counts)
 
-    def _fetch_again(self, record: ItemRecord) -> _PageRetry | None:
+    def _fetch_again(self, record: ItemRecord, *, found_on: str) -> _PageRetry | None:
         if self.stop.is_set():
             return None
         if too_old_to_retry(record.found_at, self.clock()):
             return _PageRetry(record)
-        page = self._read_page(record.url)
+        page = self._read_page(record.url, found_on=found_on)
         matches = [] if page.failure else self.matcher.match(_fields(replace(record, body=page.body)))
         return _PageRetry(record, page, matches)
 
@@ -269,10 +269,12 @@ class App:
                 counts.pages_read_late += 1
                 counts.matches += added
 
-    def _read_page(self, url: str) -> _PageText:
-        """The main text of a story's page; when the page cannot be had, the feed's text is matched and we say why."""
+    def _read_page(self, url: str, *, found_on: str | None = None) -> _PageText:
+        """The main text of a story's page; when the page cannot be had, the feed's text is matched and we say why.
+
+        ``found_on``: the configured address of the source that listed the page (None: the operator typed its URL)."""
         try:
-            page = self._fetcher.get(url)
+            page = self._fetcher.get(url, found_on=found_on)
         except FetchError as error:
             return _PageText(None, f"page not fetched: {error.reason}", error)
         try:

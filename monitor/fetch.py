@@ -1,4 +1,5 @@
-"""The one HTTP client every source uses: timeouts, size caps, redirects, conditional GET, per-host politeness, robots.txt.
+"""The one HTTP client every source uses: timeouts, size caps, redirects, conditional GET, per-host politeness,
+robots.txt, and the guard that keeps links found in feeds and pages away from private addresses.
 
 ``Fetcher.get`` either returns a ``Response`` (2xx, or 304 to a conditional request) or raises ``FetchError`` with a
 reason a newsroom can read ("answered 503 Service Unavailable", "timed out after 30 s").
@@ -8,17 +9,21 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import socket
+import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
+from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 from typing import TYPE_CHECKING
 from urllib.parse import urldefrag, urljoin
 
+import httpcore2
 import httpx2
 from protego import Protego
 
@@ -46,6 +51,10 @@ class Validators:
 
     etag: str | None = None
     last_modified: str | None = None
+
+    def updated_by(self, newer: Validators) -> Validators:
+        """These validators with whatever ``newer`` sends in their place: a 304 may repeat both, one or none."""
+        return Validators(newer.etag or self.etag, newer.last_modified or self.last_modified)
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,12 @@ def _temporary_status(status: int | None) -> bool:
     return status is not None and (status >= 500 or status in (408, 429))
 
 
+class LinkRefused(FetchError):
+    """A found link, or a redirect, leads to a private address: refused before any request was sent there.
+
+    Asking again changes nothing until the configuration does (``fetch.allow_private_links``)."""
+
+
 class Fetcher:
     """One shared, thread-safe HTTP client with the limits and manners of ``FetchSettings``.
 
@@ -101,10 +116,14 @@ class Fetcher:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._settings = settings
-        self._client = httpx2.Client(
-            headers={"User-Agent": user_agent, "Accept-Encoding": ACCEPT_ENCODING},
-            follow_redirects=False,
-            limits=httpx2.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency),
+        headers = {"User-Agent": user_agent, "Accept-Encoding": ACCEPT_ENCODING}
+        limits = httpx2.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency)
+        tls = httpx2.create_ssl_context()  # loading the trusted certificates is slow: once for both clients
+        # Two clients, so two connection pools: a connection opened to a source's own host (which may be private)
+        # is never reused for a request that may reach public addresses only.
+        self._client = httpx2.Client(headers=headers, follow_redirects=False, limits=limits, verify=tls)
+        self._public_client = httpx2.Client(
+            headers=headers, follow_redirects=False, transport=_PublicOnlyTransport(limits, tls)
         )
         self._gate = _PolitenessGate(
             per_host=settings.per_host,
@@ -123,24 +142,37 @@ class Fetcher:
         validators: Validators | None = None,
         max_bytes: int | None = None,
         timeout: float | None = None,
+        found_on: str | None = None,
     ) -> Response:
-        """GET ``url``; 2xx -> Response, 304 to our validators -> Response(status=304), anything else -> FetchError."""
-        answer = self._follow(
-            url,
-            headers=_conditional_headers(validators),
-            limit=max_bytes or self._settings.max_bytes,
-            timeout=timeout or self._settings.timeout,
-            max_redirects=self._settings.max_redirects,
-            obey_robots=self._settings.robots_txt,
-        )
-        if answer.status == 304 and validators is not None:
-            return Response(answer.url, 304, answer.headers, b"", _validators_of(answer.headers) or validators)
+        """GET ``url``; 2xx -> Response, 304 to our validators -> Response(status=304), anything else -> FetchError.
+
+        ``found_on`` is the configured address of the source ``url`` was found in (a feed item's link, a council
+        document); leave it out when ``url`` is itself a configured address or one the operator typed. Either way,
+        the host (name and port) of that configured address may be anywhere; every other host, whether linked to or
+        redirected to, must be at a public address unless ``fetch.allow_private_links`` is set: LinkRefused.
+        """
+        conditional = _conditional_headers(validators)
+        try:
+            answer = self._follow(
+                url,
+                headers=conditional,
+                limit=max_bytes or self._settings.max_bytes,
+                timeout=timeout or self._settings.timeout,
+                max_redirects=self._settings.max_redirects,
+                obey_robots=self._settings.robots_txt,
+                trusted=_site_of(found_on or url),
+            )
+        except _PrivateAddress as refused:
+            raise LinkRefused(url, refused.reason(url)) from None
+        if answer.status == 304 and conditional:
+            return Response(answer.url, 304, answer.headers, b"", validators.updated_by(_validators_of(answer.headers)))
         if 200 <= answer.status < 300:
             return Response(answer.url, answer.status, answer.headers, answer.content, _validators_of(answer.headers))
         raise _status_error(url, answer)
 
     def close(self) -> None:
         self._client.close()
+        self._public_client.close()
 
     def __enter__(self) -> Fetcher:
         return self
@@ -159,28 +191,43 @@ class Fetcher:
         timeout: float,
         max_redirects: int,
         obey_robots: bool,
+        trusted: _Site | None,
         truncate: bool = False,
     ) -> _Answer:
-        """Request ``url`` and follow redirects by hand, checking every address on the way."""
+        """Request ``url`` and follow redirects by hand, checking every address on the way.
+
+        Hops to the ``trusted`` site may reach any address; other hops go through the public-only client."""
         address = url
         for _hop in range(max_redirects + 1):
             target = _web_address(url, address)
             if obey_robots:
-                self._robots.check(url, target)
-            answer = self._exchange(url, target, headers, limit=limit, timeout=timeout, truncate=truncate)
+                self._robots.check(url, target, trusted)
+            client = self._client if self._may_be_private(target, trusted) else self._public_client
+            answer = self._exchange(url, target, headers, client, limit=limit, timeout=timeout, truncate=truncate)
             if answer.location is None:
                 return answer
             address = answer.location
         raise FetchError(url, f"was redirected more than {max_redirects} times; open it in a browser to see where it leads")
 
+    def _may_be_private(self, target: httpx2.URL, trusted: _Site | None) -> bool:
+        return self._settings.allow_private_links or (target.host, target.port) == trusted
+
     def _exchange(
-        self, url: str, target: httpx2.URL, headers: Mapping[str, str], *, limit: int, timeout: float, truncate: bool
+        self,
+        url: str,
+        target: httpx2.URL,
+        headers: Mapping[str, str],
+        client: httpx2.Client,
+        *,
+        limit: int,
+        timeout: float,
+        truncate: bool,
     ) -> _Answer:
         """One HTTP request to ``target``, within the politeness gate and a total deadline of ``timeout`` seconds."""
         with self._gate.turn(target.host):
             started = time.monotonic()
             try:
-                with self._client.stream("GET", target, headers=headers, timeout=self._timeouts(timeout)) as response:
+                with client.stream("GET", target, headers=headers, timeout=self._timeouts(timeout)) as response:
                     content = b""
                     if 200 <= response.status_code < 300:
                         content = _read_body(url, response, limit=limit, deadline=started + timeout, truncate=truncate)
@@ -213,7 +260,8 @@ class Fetcher:
 
     # --- robots.txt -----------------------------------------------------------------------------------------------
 
-    def _download_robots_txt(self, site: httpx2.URL) -> _Answer:
+    def _download_robots_txt(self, site: httpx2.URL, trusted: _Site | None) -> _Answer:
+        """robots.txt of ``site``, held to the same address rule as the request that needs it."""
         robots_url = str(site.copy_with(path="/robots.txt", query=None, fragment=None))
         return self._follow(
             robots_url,
@@ -222,6 +270,7 @@ class Fetcher:
             timeout=self._settings.timeout,
             max_redirects=ROBOTS_MAX_REDIRECTS,
             obey_robots=False,
+            trusted=trusted,
             truncate=True,
         )
 
@@ -320,9 +369,8 @@ def _conditional_headers(validators: Validators | None) -> dict[str, str]:
     return headers
 
 
-def _validators_of(headers: Mapping[str, str]) -> Validators | None:
-    etag, last_modified = headers.get("etag"), headers.get("last-modified")
-    return Validators(etag, last_modified) if etag or last_modified else None
+def _validators_of(headers: Mapping[str, str]) -> Validators:
+    return Validators(headers.get("etag") or None, headers.get("last-modified") or None)
 
 
 def _status_phrase(status: int) -> str:
@@ -411,17 +459,22 @@ class _RobotsRules:
 
 
 class _RobotsCache:
-    """robots.txt per site (scheme, host, port), downloaded once by the first request that needs it."""
+    """robots.txt per site (scheme, host, port), downloaded once by the first request that needs it.
 
-    def __init__(self, download: Callable[[httpx2.URL], _Answer], *, robot_name: str, clock: Callable[[], float]) -> None:
+    A site is kept twice when it is both a source's own host and a host linked to from elsewhere: what its source may
+    reach (a private address) says nothing about what a link may, so neither answer stands in for the other."""
+
+    def __init__(
+        self, download: Callable[[httpx2.URL, _Site | None], _Answer], *, robot_name: str, clock: Callable[[], float]
+    ) -> None:
         self._download, self._robot_name, self._clock = download, robot_name, clock
-        self._rules: dict[tuple[str, str, int | None], _RobotsRules] = {}
-        self._site_locks: dict[tuple[str, str, int | None], threading.Lock] = {}
+        self._rules: dict[tuple[str, str, int | None, bool], _RobotsRules] = {}
+        self._site_locks: dict[tuple[str, str, int | None, bool], threading.Lock] = {}
         self._lock = threading.Lock()
 
-    def check(self, url: str, target: httpx2.URL) -> None:
+    def check(self, url: str, target: httpx2.URL, trusted: _Site | None) -> None:
         """Raise FetchError unless robots.txt of ``target``'s site lets us fetch it."""
-        found = self._rules_for(target)
+        found = self._rules_for(target, trusted)
         site = target.host if target.port is None else f"{target.host}:{target.port}"
         if found.unreachable:
             reason = f"could not reach {site} ({found.problem}); check the address, and that this machine can reach it"
@@ -441,19 +494,21 @@ class _RobotsCache:
         # Until a cached failure expires, every request to its site fails the same way: that is when to come back.
         return max(0.0, rules.expires - self._clock())
 
-    def _rules_for(self, target: httpx2.URL) -> _RobotsRules:
-        key = (target.scheme, target.host, target.port)
+    def _rules_for(self, target: httpx2.URL, trusted: _Site | None) -> _RobotsRules:
+        key = (target.scheme, target.host, target.port, (target.host, target.port) == trusted)
         with self._lock:
             site_lock = self._site_locks.setdefault(key, threading.Lock())
         with site_lock:  # other threads wanting the same site wait for the one download
             cached = self._rules.get(key)
             if cached is None or cached.expires <= self._clock():
-                cached = self._rules[key] = self._fetch(target)
+                cached = self._rules[key] = self._fetch(target, trusted)
             return cached
 
-    def _fetch(self, target: httpx2.URL) -> _RobotsRules:
+    def _fetch(self, target: httpx2.URL, trusted: _Site | None) -> _RobotsRules:
+        # A private address refused on the way (_PrivateAddress) is not a FetchError: it is not cached, and refuses
+        # the request that needed robots.txt, so the same site can still be read for a source that lives there.
         try:
-            answer = self._download(target)
+            answer = self._download(target, trusted)
         except FetchError as error:
             if error.status is None:  # the site itself cannot be reached: say so, not that robots.txt failed
                 return self._unreadable(error.reason, unreachable=True)
@@ -468,3 +523,110 @@ class _RobotsCache:
 
     def _unreadable(self, problem: str, *, unreachable: bool = False) -> _RobotsRules:
         return _RobotsRules(_ALLOW_ALL, self._clock() + ROBOTS_RETRY_SECONDS, problem, unreachable)
+
+
+# --- private addresses --------------------------------------------------------------------------------------------
+
+_Site = tuple[str, int | None]  # host name and port as written (None: the scheme's default, so http and https match)
+_NAT64 = ip_network("64:ff9b::/96")  # RFC 6052: an IPv4 address behind the well-known translation prefix
+
+
+def _site_of(address: str) -> _Site | None:
+    try:
+        url = httpx2.URL(address)
+    except httpx2.InvalidURL:
+        return None
+    return (url.host, url.port)
+
+
+def is_public_address(address: IPv4Address | IPv6Address) -> bool:
+    """Whether a link may lead to ``address``: not loopback, link-local, private, shared (100.64.0.0/10), multicast,
+    unspecified or reserved. An IPv4 address written inside an IPv6 one is judged as itself."""
+    if isinstance(address, IPv6Address):
+        inner = address.ipv4_mapped or (IPv4Address(int(address) & 0xFFFFFFFF) if address in _NAT64 else None)
+        if inner is not None:
+            return is_public_address(inner)
+        if address.sixtofour is not None and not is_public_address(address.sixtofour):
+            return False
+    special = (
+        address.is_private,
+        address.is_loopback,
+        address.is_link_local,
+        address.is_multicast,
+        address.is_reserved,
+        address.is_unspecified,
+    )
+    return address.is_global and not any(special)
+
+
+class _PrivateAddress(Exception):
+    """Raised by the public-only connection pool instead of connecting; ``Fetcher.get`` turns it into LinkRefused."""
+
+    def __init__(self, host: str, address: IPv4Address | IPv6Address) -> None:
+        # an IPv4-mapped address is shown as the IPv4 address it is (Python 3.11 writes ::ffff:7f00:2)
+        self.host, self.address = host, getattr(address, "ipv4_mapped", None) or address
+        super().__init__(f"{host} is at {address}")
+
+    def reason(self, url: str) -> str:
+        asked_for = httpx2.URL(url).host == self.host
+        where = "the link points at" if asked_for else "it redirected to"
+        place = "a private address" if self.host == str(self.address) else f"{self.host}, a private address"
+        return (
+            f"{where} {place} ({self.address}), which Beatwatch does not follow; "
+            "set fetch.allow_private_links if this is your intranet"
+        )
+
+
+class _PublicOnlyBackend(httpcore2.SyncBackend):
+    """Opens connections to public addresses only.
+
+    The name is resolved once, every address it has is checked, and the connection goes to a checked address: a
+    name that answers with a public address to a check and a private one to the connection (DNS rebinding) gains
+    nothing, and any spelling of an address (2130706433, 0x7f.1, [::ffff:127.0.0.1]) is judged by what it resolves to.
+    """
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore2.SOCKET_OPTION] | None = None,
+    ) -> httpcore2.NetworkStream:
+        addresses = _resolve(host, port)
+        for address in addresses:
+            if not is_public_address(address):
+                raise _PrivateAddress(host, address)
+        failure = httpcore2.ConnectError(f"{host} has no address")
+        for address in addresses:
+            try:
+                return super().connect_tcp(str(address), port, timeout, local_address, socket_options)
+            except httpcore2.ConnectError as error:
+                failure = error
+        raise failure
+
+
+def _resolve(host: str, port: int) -> list[IPv4Address | IPv6Address]:
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as error:
+        raise httpcore2.ConnectError(str(error)) from error
+    return list(dict.fromkeys(ip_address(sockaddr[0]) for *_, sockaddr in found))
+
+
+class _PublicOnlyTransport(httpx2.HTTPTransport):
+    """httpx2's transport over a connection pool built on ``_PublicOnlyBackend``.
+
+    Its pool only ever holds connections to checked addresses, so a kept-alive connection cannot carry a request
+    past the check. HTTPTransport takes no network backend, hence the pool is replaced after it is built.
+    """
+
+    def __init__(self, limits: httpx2.Limits, tls: ssl.SSLContext) -> None:
+        super().__init__(limits=limits, verify=tls)
+        self._pool = httpcore2.ConnectionPool(
+            ssl_context=tls,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_PublicOnlyBackend(),
+        )

@@ -197,7 +197,7 @@ def test_second_look_sends_validators_and_a_304_is_unchanged(site, fetcher):
 
     first = source.discover(fetcher, {})
     assert len(first.items) == 3 and not first.unchanged
-    assert set(first.checkpoint) == {"etag", "last_modified"}
+    assert set(first.checkpoint) == {"etag", "last_modified", "body_hash"}
 
     second = source.discover(fetcher, first.checkpoint)
     sent = site.requests[-1].headers
@@ -220,6 +220,37 @@ def test_changed_feed_is_parsed_again_with_new_validators(site, fetcher):
         "PCSO surgery moves to the library",
     }
     assert second.checkpoint["etag"] != first.checkpoint["etag"]
+
+
+def test_feed_served_without_validators_is_read_and_an_unchanged_body_costs_no_parsing(site, fetcher):
+    site.add("/feed.xml", (FEEDS / "rss2.xml").read_bytes(), content_type="application/rss+xml", etag=None,
+             last_modified=None)  # fmt: skip
+    source = feed_source(site.url("/feed.xml"))
+
+    first = source.discover(fetcher, {})
+    second = source.discover(fetcher, first.checkpoint)
+    site.add("/feed.xml", (FEEDS / "rss1.xml").read_bytes(), content_type="application/rss+xml", etag=None,
+             last_modified=None)  # fmt: skip
+    changed = source.discover(fetcher, second.checkpoint)
+
+    assert len(first.items) == 3 and set(first.checkpoint) == {"body_hash"}
+    assert not {"if-none-match", "if-modified-since"} & set(site.requests[-2].headers)  # a plain GET each time
+    assert second.unchanged and second.items == () and dict(second.checkpoint) == dict(first.checkpoint)
+    assert not changed.unchanged and len(changed.items) == 2
+    assert changed.checkpoint["body_hash"] != first.checkpoint["body_hash"]
+
+
+def test_new_etag_for_the_same_body_is_unchanged_and_kept(site, fetcher):
+    site.add("/feed.xml", (FEEDS / "rss2.xml").read_bytes(), content_type="application/rss+xml", etag="per-request")
+    source = feed_source(site.url("/feed.xml"))
+
+    first = source.discover(fetcher, {})
+    second = source.discover(fetcher, first.checkpoint)
+
+    assert site.requests[-1].headers["if-none-match"] == first.checkpoint["etag"]
+    assert second.unchanged and second.items == ()
+    assert second.checkpoint["etag"] != first.checkpoint["etag"]
+    assert second.checkpoint["body_hash"] == first.checkpoint["body_hash"]
 
 
 def test_relative_links_resolve_against_the_address_after_redirects(site, fetcher):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 import threading
 import time
 import zlib
@@ -88,11 +89,11 @@ def test_changed_resource_is_downloaded_again_with_new_validators(site, fetcher)
 
 
 def test_last_modified_alone_makes_a_conditional_request(site, fetcher):
-    site.add("/minutes.xml", "<minutes/>", etag=False)
+    site.add("/minutes.xml", "<minutes/>", etag=None)
     first = fetcher.get(site.url("/minutes.xml"))
 
     unchanged = fetcher.get(site.url("/minutes.xml"), validators=first.validators)
-    site.add("/minutes.xml", "<minutes>new</minutes>", etag=False)
+    site.add("/minutes.xml", "<minutes>new</minutes>", etag=None)
     changed = fetcher.get(site.url("/minutes.xml"), validators=first.validators)
 
     assert first.validators == Validators(etag=None, last_modified=first.validators.last_modified)
@@ -101,6 +102,68 @@ def test_last_modified_alone_makes_a_conditional_request(site, fetcher):
     assert site.requests[-2].headers["if-modified-since"] == first.validators.last_modified
     assert (changed.status, changed.content) == (200, b"<minutes>new</minutes>")
     assert changed.validators.last_modified != first.validators.last_modified
+
+
+def test_answer_without_validators_has_empty_ones_and_asks_plainly_next_time(site, fetcher):
+    site.add("/feed.xml", "<rss/>", etag=None, last_modified=None)
+
+    first = fetcher.get(site.url("/feed.xml"))
+    second = fetcher.get(site.url("/feed.xml"), validators=first.validators)
+
+    assert first.validators == Validators()
+    assert (second.status, second.content) == (200, b"<rss/>")
+    assert not {"if-none-match", "if-modified-since"} & set(site.requests[-1].headers)
+
+
+def test_weak_etag_goes_back_verbatim(site, fetcher):
+    site.add("/feed.xml", "<rss/>", etag="weak", last_modified=None)
+
+    first = fetcher.get(site.url("/feed.xml"))
+    second = fetcher.get(site.url("/feed.xml"), validators=first.validators)
+
+    assert first.validators.etag.startswith('W/"') and first.validators.last_modified is None
+    assert site.requests[-1].headers["if-none-match"] == first.validators.etag
+    assert second.not_modified and second.validators == first.validators
+
+
+@pytest.mark.parametrize("style", ["rfc850", "asctime"])
+def test_last_modified_in_an_obsolete_format_goes_back_verbatim(site, fetcher, style):
+    site.add("/feed.xml", "<rss/>", etag=None, last_modified=style)
+
+    first = fetcher.get(site.url("/feed.xml"))
+    second = fetcher.get(site.url("/feed.xml"), validators=first.validators)
+
+    assert not re.match(r"^\w{3}, ", first.validators.last_modified)  # not the usual "Sun, 06 Nov 1994 ..."
+    assert site.requests[-1].headers["if-modified-since"] == first.validators.last_modified
+    assert second.not_modified
+
+
+def test_etag_that_changes_on_every_answer_gives_200_with_the_new_one(site, fetcher):
+    site.add("/feed.xml", "<rss/>", etag="per-request", last_modified=None)
+
+    first = fetcher.get(site.url("/feed.xml"))
+    second = fetcher.get(site.url("/feed.xml"), validators=first.validators)
+
+    assert (second.status, second.content) == (200, b"<rss/>")
+    assert second.validators.etag not in (None, first.validators.etag)
+
+
+def test_304_without_validators_keeps_the_ones_sent(site, fetcher):
+    site.add("/feed.xml", "<rss/>", bare_304=True)
+
+    first = fetcher.get(site.url("/feed.xml"))
+    second = fetcher.get(site.url("/feed.xml"), validators=first.validators)
+
+    assert second.not_modified
+    assert second.validators == first.validators and first.validators.etag and first.validators.last_modified
+
+
+def test_304_with_only_a_new_etag_keeps_the_date_sent(site, fetcher):
+    site.add_handler("/feed.xml", lambda request: (304, {"ETag": '"v2"'}, b""))
+
+    answer = fetcher.get(site.url("/feed.xml"), validators=Validators('"v1"', "Sun, 06 Nov 1994 08:49:37 GMT"))
+
+    assert answer.validators == Validators('"v2"', "Sun, 06 Nov 1994 08:49:37 GMT")
 
 
 def test_304_without_validators_sent_is_an_error(site, fetcher):

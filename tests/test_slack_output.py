@@ -350,7 +350,7 @@ def test_a_removed_webhook_is_a_config_problem(slack):
     [
         ({}, "set token"),
         ({"token": TOKEN}, "needs a channel"),
-        ({"webhook_url": "hooks.slack.com/x"}, "http(s)"),
+        ({"webhook_url": "hooks.slack.com/x"}, "http:// or https://"),
         ({"token": TOKEN, "channel": CHANNEL, "split": "sideways"}, "split"),
         ({"token": TOKEN, "channel": CHANNEL, "colour": "red"}, "colour"),
     ],

@@ -61,6 +61,7 @@ class FetchSettings(_Strict):
     host_delay: Duration = timedelta(seconds=1)
     concurrency: int = Field(8, ge=1, le=64)
     robots_txt: bool = True
+    allow_private_links: bool = False  # links found in feeds and pages may lead to private addresses (intranets)
 
 
 class Route(_Strict):

@@ -2,17 +2,20 @@
 
     with LocalSite() as site:
         site.add("/feed.xml", feed_bytes, content_type="application/rss+xml")   # static, with ETag and Last-Modified
+        site.add("/bare.xml", feed_bytes, etag=None, last_modified=None)          # validators as real servers vary
         site.add_handler("/flaky", lambda request: (503, {"Retry-After": "60"}, b"busy"))
         site.serve_directory(Path("site"))                                         # {{BASE}} becomes site.url("")
         fetch(site.url("/feed.xml")); site.requests[-1].headers["if-none-match"]
 
-Answers are HTTP/1.0 (one request per connection), so a handler may return its body as an iterable of chunks, written
-as they come: that is how tests build slow or endless responses.
+Answers are HTTP/1.0 (one request per connection) unless the site is made with ``keep_alive=True``. A handler may
+return its body as an iterable of chunks, written as they come (and the connection closed after): that is how tests
+build slow or endless responses. ``LocalSite(host="127.0.0.2")`` listens on another loopback address.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import mimetypes
 import threading
@@ -21,13 +24,17 @@ from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 from urllib.parse import urlsplit
 
 logger = logging.getLogger(__name__)
 
 Body = bytes | str | Iterable[bytes]
 Reply = tuple[int, Mapping[str, str], Body]
+# "per-request": a new ETag on every answer for the same body, so no tag a client kept ever matches
+EtagStyle = Literal["strong", "weak", "per-request"]
+# RFC 9110 §5.6.7: servers send the first; clients must still accept the two obsolete forms
+DateStyle = Literal["imf", "rfc850", "asctime"]
 
 
 class Request(NamedTuple):
@@ -36,6 +43,7 @@ class Request(NamedTuple):
     method: str
     path: str  # as sent, query string included
     headers: Mapping[str, str]  # lower-case names
+    connection: int = 0  # which TCP connection carried it, counted from 1 per site (kept-alive ones carry several)
 
 
 Handler = Callable[[Request], Reply]
@@ -58,13 +66,15 @@ _CONTENT_TYPES = {
 class LocalSite:
     """An HTTP server on 127.0.0.1 at a free port, serving what the test or demo put on it. Use it as a context manager."""
 
-    def __init__(self) -> None:
-        self._server = _QuietServer(("127.0.0.1", 0), _RequestHandler)
+    def __init__(self, host: str = "127.0.0.1", *, keep_alive: bool = False) -> None:
+        self._server = _QuietServer((host, 0), _RequestHandler)
         self._server.site = self
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.base_url = f"http://{host}:{self._server.server_address[1]}"
+        self.keep_alive = keep_alive
         self._routes: dict[str, Handler] = {}
         self._modified: dict[str, datetime] = {}
         self._requests: list[Request] = []
+        self._connections = itertools.count(1)
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._serve, name=f"LocalSite {self.base_url}", daemon=True)
 
@@ -98,19 +108,25 @@ class LocalSite:
         status: int = 200,
         headers: Mapping[str, str] | None = None,
         *,
-        etag: bool = True,
-        last_modified: bool = True,
+        etag: EtagStyle | None = "strong",
+        last_modified: DateStyle | None = "imf",
+        bare_304: bool = False,
     ) -> None:
-        """Serve ``body`` at ``path``. A 200 resource carries a strong ETag (a hash of the body) and a Last-Modified
-        date, and answers conditional requests with 304. Adding the same path again moves its Last-Modified on by
-        at least a second, so a changed resource is never "not modified" to If-Modified-Since."""
+        """Serve ``body`` at ``path``. A 200 resource carries an ETag (a hash of the body) and a Last-Modified date,
+        and answers conditional requests with 304. Adding the same path again moves its Last-Modified on by at least
+        a second, so a changed resource is never "not modified" to If-Modified-Since.
+
+        Like real servers, it can send only one validator or none (``None``), a weak ETag, a new ETag every time,
+        Last-Modified in an obsolete date format, or a 304 without the validators (``bare_304``)."""
         content = body.encode("utf-8") if isinstance(body, str) else body
         resource = _StaticResource(
             content,
             {"Content-Type": content_type, **(headers or {})},
             status=status,
-            etag=f'"{hashlib.sha256(content).hexdigest()[:20]}"' if etag else None,
+            etag=etag,
             modified=self._next_modified(path) if last_modified else None,
+            date_style=last_modified or "imf",
+            bare_304=bare_304,
         )
         self.add_handler(path, resource)
 
@@ -151,6 +167,9 @@ class LocalSite:
 
     # --- serving --------------------------------------------------------------------------------------------------
 
+    def _next_connection(self) -> int:
+        return next(self._connections)
+
     def _answer(self, request: Request) -> Reply:
         with self._lock:
             self._requests.append(request)
@@ -181,32 +200,67 @@ class LocalSite:
 
 
 class _StaticResource:
-    """A fixed answer; a 200 one honours If-None-Match and If-Modified-Since."""
+    """A fixed answer; a 200 one carries the validators asked for and honours If-None-Match and If-Modified-Since."""
 
     def __init__(
-        self, content: bytes, headers: Mapping[str, str], *, status: int, etag: str | None, modified: datetime | None
+        self,
+        content: bytes,
+        headers: Mapping[str, str],
+        *,
+        status: int,
+        etag: EtagStyle | None,
+        modified: datetime | None,
+        date_style: DateStyle,
+        bare_304: bool,
     ) -> None:
-        self.content, self.status, self.etag, self.modified = content, status, etag, modified
-        validators = {}
-        if etag:
-            validators["ETag"] = etag
-        if modified:
-            validators["Last-Modified"] = format_datetime(modified, usegmt=True)
-        self.headers = {**validators, **headers} if status == 200 else dict(headers)
-        self.validator_headers = validators
+        self.content, self.headers, self.status, self.modified = content, dict(headers), status, modified
+        self.etag_style, self.bare_304 = etag, bare_304
+        self.digest = hashlib.sha256(content).hexdigest()[:20]
+        self.tag = f'"{self.digest}"'
+        self.last_modified = _date_text(modified, date_style) if modified else None
+        self.answers = itertools.count(1)
 
     def __call__(self, request: Request) -> Reply:
-        if self.status == 200 and self._not_modified(request.headers):
-            return 304, self.validator_headers, b""
-        return self.status, self.headers, self.content
+        if self.status != 200:
+            return self.status, self.headers, self.content
+        if self._not_modified(request.headers):
+            return 304, {} if self.bare_304 else self._validators(), b""
+        return 200, {**self._validators(), **self.headers}, self.content
+
+    def _validators(self) -> dict[str, str]:
+        validators = {}
+        if self.etag_style == "strong":
+            validators["ETag"] = self.tag
+        elif self.etag_style == "weak":
+            validators["ETag"] = f"W/{self.tag}"
+        elif self.etag_style == "per-request":
+            validators["ETag"] = f'"{self.digest}-{next(self.answers)}"'
+        if self.last_modified:
+            validators["Last-Modified"] = self.last_modified
+        return validators
 
     def _not_modified(self, headers: Mapping[str, str]) -> bool:
-        # RFC 9110 §13.1.3: when If-None-Match is present, If-Modified-Since is ignored
+        # RFC 9110 §13.1.3: when If-None-Match is present, If-Modified-Since is ignored; tags compare weakly
         if "if-none-match" in headers:
             wanted = [tag.strip().removeprefix("W/") for tag in headers["if-none-match"].split(",")]
-            return self.etag is not None and ("*" in wanted or self.etag in wanted)
+            current = self.etag_style in ("strong", "weak") and self.tag in wanted
+            return "*" in wanted or current
         since = _http_date(headers.get("if-modified-since"))
         return self.modified is not None and since is not None and self.modified <= since
+
+
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _date_text(moment: datetime, style: DateStyle) -> str:
+    """An HTTP date in ``style``; names written out here, as strftime's follow the machine's locale."""
+    day, month, clock = _DAYS[moment.weekday()], _MONTHS[moment.month - 1], f"{moment:%H:%M:%S}"
+    if style == "rfc850":
+        return f"{day}, {moment.day:02d}-{month}-{moment:%y} {clock} GMT"
+    if style == "asctime":
+        return f"{day[:3]} {month} {moment.day:2d} {clock} {moment.year}"
+    return format_datetime(moment, usegmt=True)
 
 
 def _http_date(value: str | None) -> datetime | None:
@@ -239,6 +293,12 @@ class _QuietServer(ThreadingHTTPServer):
 class _RequestHandler(BaseHTTPRequestHandler):
     server: _QuietServer
 
+    def setup(self) -> None:
+        # HTTP/1.1 keeps the connection open between requests; HTTP/1.0 closes it after each answer
+        self.protocol_version = "HTTP/1.1" if self.server.site.keep_alive else "HTTP/1.0"
+        self.connection_number = self.server.site._next_connection()
+        super().setup()
+
     def do_GET(self) -> None:  # noqa: N802 (the name http.server dispatches to)
         self._serve(send_body=True)
 
@@ -250,7 +310,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _serve(self, *, send_body: bool) -> None:
         headers = {name.lower(): value for name, value in self.headers.items()}
-        status, reply_headers, body = self.server.site._answer(Request(self.command, self.path, headers))
+        request = Request(self.command, self.path, headers, self.connection_number)
+        status, reply_headers, body = self.server.site._answer(request)
         if isinstance(body, str):
             body = body.encode("utf-8")
         self.send_response(status)
@@ -263,6 +324,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if send_body and status not in (204, 304):
                 self.wfile.write(body)
         else:
+            # no length to announce: the end of the body is the end of the connection
+            self.send_header("Connection", "close")
+            self.close_connection = True
             self.end_headers()
             if send_body:
                 self._write_chunks(body)

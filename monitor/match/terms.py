@@ -59,7 +59,7 @@ _UNSUPPORTED = (
         "match the words themselves and put what must not follow in the topic's not: or ignore: list",
     ),
     (
-        re.compile(r"invalid escape sequence: \\[1-9]|invalid perl operator: \(\?P="),
+        re.compile(r"invalid escape sequence: \\[1-9]|invalid perl operator: \(\?P$"),
         "back-references (\\1, (?P=name)) are not supported",
         "write the repeated part out again instead of referring back to it",
     ),

@@ -168,12 +168,12 @@ class CmisSource(Source):
             for ref in self._month(fetcher, ids, month)
             if ref.committee_id in wanted and poll.in_window(ref.day)
         ]
-        poll.watch(listed, lambda ref: parse_meeting_page(_page(fetcher, ref.url), ref=ref), wanted)
+        poll.watch(listed, lambda ref: parse_meeting_page(self._page(fetcher, ref.url), ref=ref), wanted)
         return poll.discovery()
 
     def _calendar_ids(self, fetcher: Fetcher) -> CalendarIds:
         url = urljoin(self.base, f"{self.config.calendar_page}.aspx")
-        ids = parse_calendar_ids(_page(fetcher, url), self.config.calendar_page)
+        ids = parse_calendar_ids(self._page(fetcher, url), self.config.calendar_page)
         if ids.tab_id is None or ids.module_id is None:
             named = (("page id (tabid)", ids.tab_id), ("module id (mid)", ids.module_id))
             missing = " and ".join(name for name, value in named if value is None)
@@ -189,8 +189,8 @@ class CmisSource(Source):
             f"/Date/{month.isoformat()}/Default.aspx"
         )
         url = urljoin(self.base, path)
-        return parse_meeting_links(_page(fetcher, url), page_url=url, year=month.year)
+        return parse_meeting_links(self._page(fetcher, url), page_url=url, year=month.year)
 
-
-def _page(fetcher: Fetcher, url: str) -> bytes:
-    return fetcher.get(url, timeout=PAGE_TIMEOUT).content
+    def _page(self, fetcher: Fetcher, url: str) -> bytes:
+        # meeting links come from the calendar pages: held to the rule for links found on this source
+        return fetcher.get(url, timeout=PAGE_TIMEOUT, found_on=self.base).content

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from monitor.durations import Duration, format_duration
 from monitor.extract import html_to_text, one_line
 from monitor.extract.pdf import PAGES_CONTEXT, PdfError, extract_pdf, looks_like_pdf
-from monitor.fetch import FetchError
+from monitor.fetch import FetchError, LinkRefused
 from monitor.items import Item
 from monitor.sources.base import Discovery, SourceConfig, SourceError
 
@@ -452,7 +452,9 @@ class CouncilPoll:
         if memory is not None and memory.hash and not version_moved:
             return
         try:
-            response = self.fetcher.get(document.url, max_bytes=DOCUMENT_MAX_BYTES, timeout=DOCUMENT_TIMEOUT)
+            response = self.fetcher.get(
+                document.url, max_bytes=DOCUMENT_MAX_BYTES, timeout=DOCUMENT_TIMEOUT, found_on=self.config.url
+            )
         except FetchError as error:
             self._document_failed(document, meeting, memory, error)
             return
@@ -472,7 +474,7 @@ class CouncilPoll:
         if memory is not None and memory.hash:
             self.notes.append(f"document {document.doc_id} changed but was not fetched ({error.reason})")
             return
-        if tries < DOCUMENT_TRIES and error.status not in _GONE:
+        if tries < DOCUMENT_TRIES and error.status not in _GONE and not isinstance(error, LinkRefused):
             self.entries[f"doc:{document.doc_id}"] = DocumentMemory(document.version, "", tries).to_json()
             self.notes.append(f"document {document.doc_id} not fetched ({error.reason}); will try again next poll")
             return

@@ -491,7 +491,8 @@ class _HtmlPages:
         return parse_meeting_page(self._page(ref.url), ref=ref, committee=committee)
 
     def _page(self, path: str) -> bytes:
-        return self.fetcher.get(urljoin(self.base, path), timeout=PAGE_TIMEOUT).content
+        # ``path`` may be a meeting link read from a listing page: held to the rule for links found on this source
+        return self.fetcher.get(urljoin(self.base, path), timeout=PAGE_TIMEOUT, found_on=self.base).content
 
 
 @register
