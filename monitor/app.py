@@ -19,9 +19,9 @@ from monitor.clock import Clock, utc_now
 from monitor.config import Config, ConfigProblem
 from monitor.cron import cron_trigger
 from monitor.deliver import build_outputs
-from monitor.deliver.outbox import Outbox, RetryPolicy, SendResult
+from monitor.deliver.outbox import Outbox, RetryPolicy, SendResult, owner_is_gone, process_owner
 from monitor.deliver.render import render_markdown
-from monitor.deliver.routes import plan_routes
+from monitor.deliver.routes import new_destination, plan_routes
 from monitor.digest import Digest, build_digest
 from monitor.extract import extract_article, reset_caches
 from monitor.fetch import Fetcher, FetchError
@@ -29,7 +29,7 @@ from monitor.items import Item
 from monitor.match import Match, Matcher
 from monitor.page_retry import after_failure, expired_note, too_old_to_retry
 from monitor.sources import SourceConfig, SourceError, build_source
-from monitor.store import ItemRecord, Store
+from monitor.store import FAILED, PENDING, DeliveryRecord, ItemRecord, Store
 
 log = logging.getLogger("monitor.poll")
 
@@ -340,9 +340,12 @@ class App:
     # --- delivering ---------------------------------------------------------------------------------------------
 
     def digest(self, *, dry_run: bool = False) -> DigestRun:
-        """Queue one digest per destination of every match not yet delivered there, then send what is due."""
+        """Queue one digest per destination of every match not yet delivered there, then send what is due; say what
+        was sent and what is still waiting, and why."""
         if dry_run:
-            return DigestRun(preview=render_markdown(self.pending_digest()), queued=0, results=())
+            return DigestRun(preview=render_markdown(self.pending_digest()))
+        # Waiting deliveries move first, so matches already on their way to a renamed destination are not queued twice.
+        moves = self._readdress_waiting()
         earlier = self._outbox().flush(kinds={"alert"})  # waiting alerts go first, so the digest marks them alerted
         now = self.clock()
         queued = 0
@@ -355,7 +358,8 @@ class App:
                     parts = self.outputs[output_name].render(digest)
                     self._outbox().enqueue(output_name, destination, "digest", parts, digest.match_ids)
                     queued += 1
-        return DigestRun(preview="", queued=queued, results=(*earlier, *self.flush_outbox()))
+        results = (*earlier, *self._outbox().flush())
+        return DigestRun(results=results, moves=moves, waiting=self.waiting(tried=results), queued=queued)
 
     def alert_urgent(self) -> list[SendResult]:
         """Send matches of `urgent: true` topics at once to their routes; the next digest repeats them, marked."""
@@ -463,14 +467,81 @@ class App:
         sent = self.store.deliveries(states=["sent"], since=self.clock() - sent_since)
         return sorted([*open_ones, *sent], key=lambda delivery: delivery.id)
 
-    def retry_deliveries(self, delivery_id: int | None) -> tuple[int, list[SendResult]]:
-        """Make failed deliveries due again and send them; returns how many were failed and what sending did."""
-        count = self.store.retry_failed(delivery_id, at=self.clock())
-        return count, (self.flush_outbox() if count else [])
+    def retry_deliveries(self, delivery_id: int | None) -> RetryRun:
+        """Send open deliveries now (one, or all): failed ones with a fresh round of attempts, pending ones without
+        waiting for their next try, each to the destination the configuration names now."""
+        moves = self._readdress_waiting()
+        failed, pending = self.store.retry_now(delivery_id, at=self.clock())
+        results = tuple(self._outbox().flush()) if failed or pending else ()
+        return RetryRun(results=results, moves=moves, waiting=self.waiting(tried=results), failed=failed,
+                        pending=pending)
 
     def flush_outbox(self) -> list[SendResult]:
         """Send every queued delivery that is due (new ones and retries)."""
+        self._readdress_waiting()
         return self._outbox().flush()
+
+    def waiting(self, tried: Sequence[SendResult] = ()) -> tuple[Waiting, ...]:
+        """Every delivery not sent yet, oldest first, with why. ``tried``: results of this run, whose errors the caller
+        has shown already."""
+        now, shown = self.clock(), {result.delivery_id for result in tried}
+        ahead: dict[tuple[str, str, str], DeliveryRecord] = {}
+        found = []
+        for delivery in self.store.deliveries(states=[PENDING, FAILED]):
+            lane = (delivery.output, delivery.destination, delivery.kind)
+            found.append(Waiting(delivery, self._why_waiting(delivery, ahead.get(lane), now, delivery.id in shown)))
+            if delivery.state == PENDING:
+                ahead.setdefault(lane, delivery)
+        return tuple(found)
+
+    def _why_waiting(self, delivery: DeliveryRecord, ahead: DeliveryRecord | None, now: datetime, shown: bool) -> str:
+        error = "" if shown or not delivery.last_error else f"; last error: {delivery.last_error}"
+        if delivery.state == FAILED:
+            return (f"given up after {delivery.attempts} attempt(s){error}; fix the cause, then run "
+                    f"`monitor outbox retry {delivery.id}`")
+        claimed = delivery.claimed_until is not None and delivery.claimed_until > now
+        if claimed and delivery.claimed_by != process_owner() and not owner_is_gone(delivery.claimed_by):
+            return f"being sent by another Beatwatch process ({delivery.claimed_by})"
+        if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
+            when = delivery.next_attempt_at.astimezone(self.config.monitor.zone).strftime("%a %d %b %H:%M:%S")
+            return f"next try {when}{error}; `monitor outbox retry {delivery.id}` tries it now"
+        if ahead is not None:
+            return f"waits for #{ahead.id}, queued before it for the same destination"
+        return f"due now{error}"
+
+    def _readdress_waiting(self) -> tuple[Move, ...]:
+        """Send each waiting delivery where the configuration now sends what it carries, when that is no longer its
+        destination (a channel name fixed in monitor.yaml, a route changed). One another process is sending stays."""
+        plan, moves = self._routes(), []
+        for delivery in self.store.deliveries(states=[PENDING, FAILED]):
+            destination = self._configured_destination(delivery, plan)
+            if destination is None:
+                continue
+            moved = self.store.readdress(delivery.id, destination=destination, owner=process_owner(),
+                                         now=self.clock(), is_gone=owner_is_gone)
+            if moved is not None:
+                moves.append(Move(delivery, destination))
+                log.warning("%s", moves[-1].explain())
+        return tuple(moves)
+
+    def _configured_destination(self, delivery: DeliveryRecord, plan) -> str | None:
+        """The one destination the configuration now names for what ``delivery`` carries, when it no longer names the
+        delivery's own; None while it does, or when it names no single other one."""
+        if delivery.kind == "notice":
+            named = [{destination for output, destination in self._admin_destinations() if output == delivery.output}]
+        else:
+            routed = {destination: set(topics) for (output, destination), topics in plan.items()
+                      if output == delivery.output}
+            carried = {record.topic_id for record in self.store.matches(ids=delivery.match_ids)}
+            named = [{d for d, topics in routed.items() if topic in topics}
+                     for topic in carried or set().union(*routed.values())]
+        return new_destination(delivery.destination, named, free=lambda there: self._free_for(delivery, there))
+
+    def _free_for(self, delivery: DeliveryRecord, destination: str) -> bool:
+        """Whether none of the delivery's matches has gone, or is on its way, to ``destination`` already."""
+        wanted = set(delivery.match_ids)
+        free = self.store.matches(ids=wanted, undelivered_to=(delivery.output, destination), kind=delivery.kind)
+        return len(free) == len(wanted)
 
     def _outbox(self) -> Outbox:
         delivery = self.config.monitor.delivery
@@ -544,14 +615,53 @@ class App:
 
 
 @dataclass(frozen=True)
-class DigestRun:
-    preview: str
-    queued: int
-    results: tuple[SendResult, ...]
+class Move:
+    """A waiting delivery sent to the destination the configuration names now, instead of the one it was queued for."""
+
+    delivery: DeliveryRecord  # as it was before the move
+    destination: str
+
+    def explain(self) -> str:
+        old, new, output = self.delivery.destination, self.destination, self.delivery.output
+        text = (f"{self.delivery.kind} #{self.delivery.id} now goes to {output} {new}, not {old}: the configuration "
+                f"names {new} for it now")
+        if self.delivery.parts_sent:
+            text += (f" ({self.delivery.parts_sent} of its {len(self.delivery.parts)} parts reached {old} and stay "
+                     f"there; {new} gets it whole)")
+        return text
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A delivery not sent yet, and why."""
+
+    delivery: DeliveryRecord
+    reason: str
+
+
+@dataclass(frozen=True)
+class Sending:
+    """What one round of sending from the outbox did, and what is still waiting."""
+
+    results: tuple[SendResult, ...] = ()
+    moves: tuple[Move, ...] = ()
+    waiting: tuple[Waiting, ...] = ()
 
     @property
     def failures(self) -> tuple[SendResult, ...]:
         return tuple(result for result in self.results if not result.sent and not result.elsewhere)
+
+
+@dataclass(frozen=True)
+class DigestRun(Sending):
+    preview: str = ""
+    queued: int = 0
+
+
+@dataclass(frozen=True)
+class RetryRun(Sending):
+    failed: int = 0  # given-up deliveries made due again
+    pending: int = 0  # waiting deliveries sent without waiting for their next try
 
 
 def rules_check(config: Config) -> None:
@@ -630,4 +740,4 @@ def _topic_stats(topic, records) -> TopicStats:
     return TopicStats(topic.id, len(records), tuple(counts.items()), tuple(t for t, n in counts.items() if n == 0))
 
 
-__all__ = ["App", "DigestRun", "PollReport", "next_digest_time", "rules_check"]
+__all__ = ["App", "DigestRun", "Move", "PollReport", "RetryRun", "Waiting", "next_digest_time", "rules_check"]

@@ -179,14 +179,27 @@ def digest(obj: Context, dry_run: bool) -> None:
     if dry_run:
         click.echo(run.preview)
         return
-    for result in run.results:
-        if result.sent and result.output != "console":
-            click.echo(f"sent {result.kind} to {result.output} {result.destination}", err=True)
-    for failure in run.failures:
-        click.echo(f"not delivered to {failure.output} {failure.destination}: {failure.error}", err=True)
+    _report_sending(run)
+    if not run.queued and not run.results and not run.waiting and "console" not in app.outputs:
+        click.echo("Nothing new to send.", err=True)  # the console says so itself
     if run.failures:
         click.echo("Failed deliveries stay in the outbox: see `monitor outbox`.", err=True)
         sys.exit(1)
+
+
+def _report_sending(run) -> None:
+    """What a round of sending did (moved, sent, not delivered) and every delivery still waiting, with why."""
+    for move in run.moves:
+        click.echo(f"moved: {move.explain()}", err=True)
+    for result in run.results:
+        if result.sent and result.output != "console":
+            click.echo(f"sent {result.kind} #{result.delivery_id} to {result.output} {result.destination}", err=True)
+    for failure in run.failures:
+        click.echo(f"not delivered to {failure.output} {failure.destination}: {failure.error}", err=True)
+    for waiting in run.waiting:
+        delivery = waiting.delivery
+        click.echo(f"waiting: {delivery.kind} #{delivery.id} to {delivery.output} {delivery.destination}: "
+                   f"{waiting.reason}", err=True)
 
 
 @cli.command()
@@ -393,6 +406,7 @@ def _delivery_summary(delivery) -> dict:
         "parts_sent": delivery.parts_sent, "attempts": delivery.attempts, "created_at": iso(delivery.created_at),
         "next_attempt_at": iso(delivery.next_attempt_at), "sent_at": iso(delivery.sent_at),
         "last_error": delivery.last_error, "receipts": list(delivery.receipts),
+        "part_in_flight_since": iso(delivery.part_in_flight_since), "claimed_by": delivery.claimed_by,
     }
 
 
@@ -400,14 +414,19 @@ def _delivery_summary(delivery) -> dict:
 @click.argument("delivery_id", type=int, required=False)
 @click.pass_obj
 def outbox_retry(obj: Context, delivery_id: int | None) -> None:
-    """Try failed deliveries again now (one by ID, or all)."""
+    """Send waiting deliveries now (one by ID, or all): failed ones with a fresh round of attempts, pending ones
+    without waiting for their next try; each goes where monitor.yaml sends it now."""
     app = obj.app()
-    count, results = app.retry_deliveries(delivery_id)
+    run = app.retry_deliveries(delivery_id)
     app.close()
-    if not count:
-        raise click.ClickException("no failed delivery" + (f" with id {delivery_id}" if delivery_id else ""))
-    sent = sum(result.sent for result in results)
-    click.echo(f"retried {count} failed delivery(ies): {sent} sent, {len(results) - sent} still failing")
+    if not run.failed and not run.pending:
+        which = f" with id {delivery_id}" if delivery_id else ""
+        raise click.ClickException(f"no failed or pending delivery{which}; `monitor outbox` lists them")
+    _report_sending(run)
+    counts = " and ".join(f"{count} {state}" for count, state in ((run.failed, "failed"), (run.pending, "pending"))
+                          if count)
+    sent = sum(result.sent for result in run.results)
+    click.echo(f"retried {counts} delivery(ies): {sent} sent, {len(run.failures)} still failing")
 
 
 @cli.command()

@@ -124,7 +124,7 @@ def test_send_writes_markdown_and_html_prints_and_returns_the_markdown_path(tmp_
     output = ConsoleOutput(tmp_path, LONDON, stream=stream)
     (part,) = output.render(full_digest)
 
-    receipt = output.send("-", part, [])
+    receipt = output.send("-", part, [], key="console-part")
 
     assert set(part) == {"markdown", "html", "date"} and part["date"] == "2026-11-26"
     assert receipt == str(tmp_path / "digests" / "2026-11-26.md")
@@ -138,9 +138,9 @@ def test_a_second_digest_on_the_same_day_gets_a_time_suffix_instead_of_overwriti
     first_part = output.render(full_digest)[0]
     second_part = output.render(digest_of([], since=NOW))[0]
 
-    first = output.send("-", first_part, [])
-    second = output.send("-", second_part, [])
-    third = output.send("-", second_part, [])
+    first = output.send("-", first_part, [], key="console-part")
+    second = output.send("-", second_part, [], key="console-part")
+    third = output.send("-", second_part, [], key="console-part")
 
     assert re.fullmatch(r"2026-11-26-\d{4}\.md", Path(second).name)
     assert re.fullmatch(r"2026-11-26-\d{4}-2\.md", Path(third).name)
@@ -155,7 +155,7 @@ def test_a_digest_that_cannot_be_written_is_a_delivery_error_and_prints_nothing(
     output = ConsoleOutput(data_dir, LONDON, stream=stream)
 
     with pytest.raises(DeliveryError) as raised:
-        output.send("-", output.render(full_digest)[0], [])
+        output.send("-", output.render(full_digest)[0], [], key="console-part")
 
     assert "not-a-directory" in str(raised.value) and "MONITOR_DATA_DIR" in str(raised.value)
     assert stream.getvalue() == ""

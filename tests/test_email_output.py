@@ -25,6 +25,7 @@ NOW = datetime(2026, 11, 26, 8, 0, tzinfo=LONDON)  # Thu 26 Nov 2026
 SENDER = "Beatwatch <beatwatch@example.org>"
 NEWSDESK = ["newsdesk@example.org", "Crime Desk <crime@example.org>"]
 USER, PASSWORD = "beatwatch", "correct horse"
+KEY = "beatwatch-0123456789abcdef0123456789abcdef-1"  # a part key, as the outbox makes them
 
 
 def entry(number: int, title: str, *, url: str | None = None) -> DigestEntry:
@@ -84,7 +85,7 @@ def output(port: int, **overrides) -> EmailOutput:
 
 def send(out: EmailOutput, the_digest: Digest, *, alert: bool = False) -> str | None:
     [part] = out.render(the_digest, alert=alert)
-    return out.send(out.destinations()[0], part, [])
+    return out.send(out.destinations()[0], part, [], key=KEY)
 
 
 def test_a_digest_arrives_as_plain_text_then_html(smtp_server):
@@ -109,6 +110,20 @@ def test_a_digest_arrives_as_plain_text_then_html(smtp_server):
     assert "*stabbing*" in text and "and 2 more" in text and "Essex Police news" in text
     assert "<style" not in markup and 'style="' in markup  # CSS inlined for mail clients
     assert "<script" not in markup
+
+
+def test_a_part_sent_again_carries_the_same_message_id_and_another_part_another(smtp_server):
+    """An SMTP server cannot be asked whether it took a message, so a part whose sending was interrupted is sent again:
+    with the Message-ID its key fixes, so the copy is recognisably the same message."""
+    inbox = Inbox()
+    out = output(smtp_server(inbox))
+    [part] = out.render(digest(entry(1, TITLES[0])))
+
+    receipts = [out.send(out.destinations()[0], part, [], key=key) for key in (KEY, KEY, KEY[:-1] + "2")]
+
+    assert [message["Message-ID"] for _, message in inbox.received] == receipts
+    assert receipts[0] == receipts[1] == f"<{KEY}@example.org>" and receipts[2] != receipts[0]
+    assert out.look_up(out.destinations()[0], KEY, [], since=NOW).asked is False
 
 
 def test_an_alert_subject_names_the_topic_and_the_story(smtp_server):
@@ -215,6 +230,7 @@ def test_a_connection_dropped_mid_message_is_retryable(smtp_server):
         send(output(smtp_server(Inbox(hang_up=True))), digest(entry(1, TITLES[0])))
 
     assert failure.value.retryable and not failure.value.config_problem
+    assert failure.value.outcome_unknown  # the server may have taken it before the line dropped
 
 
 @pytest.mark.parametrize(("reply", "retryable"), [("450 4.2.0 mailbox busy", True), ("550 5.1.1 no such user", False)])
@@ -264,7 +280,7 @@ def test_a_refused_connection_is_retryable(closed_port):
     with pytest.raises(DeliveryError) as failure:
         send(output(closed_port), digest(entry(1, TITLES[0])))
 
-    assert failure.value.retryable and not failure.value.config_problem
+    assert failure.value.retryable and not failure.value.config_problem and not failure.value.outcome_unknown
     assert "could not talk to the SMTP server" in failure.value.reason
 
 

@@ -30,6 +30,7 @@ LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=LONDON)  # Thu 26 Nov 2026
 CHANNEL = "#crime-digest"
 TOKEN = "xoxb-test-token"
+KEY = "beatwatch-0123456789abcdef0123456789abcdef-1"  # a part key, as the outbox makes them
 
 
 def entry(number: int, title: str | None = None, *, topic: str = "knife-crime", url: str | None = None,
@@ -70,7 +71,7 @@ def send_all(out: SlackOutput, parts: list[dict], destination: str = CHANNEL) ->
     """Send the parts in order, passing the receipts so far, as the outbox does."""
     receipts: list[str | None] = []
     for part in parts:
-        receipts.append(out.send(destination, part, receipts))
+        receipts.append(out.send(destination, part, receipts, key=KEY))
     return receipts
 
 
@@ -235,9 +236,22 @@ def test_a_rate_limit_is_waited_out_by_the_retry_handler(slack):
     slack.fail_next(1, status=429, retry_after=0)
     out = output(slack)
 
-    ts = out.send(CHANNEL, out.render(normal_digest())[0], [])
+    ts = out.send(CHANNEL, out.render(normal_digest())[0], [], key=KEY)
 
     assert slack.requests == 2 and [message.ts for message in slack.messages] == [ts]
+
+
+def test_a_long_rate_limit_is_handed_back_at_once_with_its_retry_after_not_slept_through(slack):
+    """Sleeping through `Retry-After: 30` inside the send held `monitor digest` for over a minute; the outbox
+    reschedules instead. One request proves nothing waited and retried."""
+    slack.fail_next(1, status=429, retry_after=30)
+    out = output(slack)
+
+    with pytest.raises(DeliveryError) as failure:
+        out.send(CHANNEL, out.render(normal_digest())[0], [], key=KEY)
+
+    assert failure.value.retryable and failure.value.retry_after == 30.0 and not failure.value.outcome_unknown
+    assert slack.requests == 1 and not slack.messages
 
 
 def test_a_lasting_rate_limit_is_a_retryable_failure_with_retry_after(slack):
@@ -245,21 +259,24 @@ def test_a_lasting_rate_limit_is_a_retryable_failure_with_retry_after(slack):
     out = output(slack)
 
     with pytest.raises(DeliveryError) as failure:
-        out.send(CHANNEL, out.render(normal_digest())[0], [])
+        out.send(CHANNEL, out.render(normal_digest())[0], [], key=KEY)
 
     assert failure.value.retryable and failure.value.retry_after == 0.0 and not failure.value.config_problem
     assert slack.requests == 3 and not slack.messages
 
 
-def test_a_server_error_that_lasts_is_retryable_after_two_retries(slack):
-    slack.fail_next(3, status=500)
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_a_server_error_is_not_posted_again_blind_its_outcome_is_unknown(slack, status):
+    """Slack may have posted the message before failing, so the send is not repeated inside the call: the outbox looks
+    for the message before it posts again."""
+    slack.fail_next(1, status=status)
     out = output(slack)
 
     with pytest.raises(DeliveryError) as failure:
-        out.send(CHANNEL, out.render(normal_digest())[0], [])
+        out.send(CHANNEL, out.render(normal_digest())[0], [], key=KEY)
 
-    assert failure.value.retryable and not failure.value.config_problem
-    assert slack.requests == 3 and not slack.messages
+    assert failure.value.retryable and failure.value.outcome_unknown and not failure.value.config_problem
+    assert slack.requests == 1 and not slack.messages
 
 
 @pytest.mark.parametrize("trouble", ["down", "hang", "closed port"])
@@ -276,18 +293,128 @@ def test_an_unreachable_or_silent_slack_is_a_retryable_failure(slack, trouble):
         out = output(slack, api_url=closed, timeout=0.3)
 
     with pytest.raises(DeliveryError) as failure:
-        out.send(CHANNEL, part, [])
+        out.send(CHANNEL, part, [], key=KEY)
 
     assert failure.value.retryable and not failure.value.config_problem
+    assert failure.value.outcome_unknown == (trouble != "closed port")  # a refused connection posted nothing
     assert failure.value.output == "slack" and failure.value.destination == CHANNEL
     assert not slack.messages
+
+
+# --- unknown outcomes: every message carries its key, and a part whose fate is unknown is looked for ---------------
+
+
+def test_every_message_carries_its_part_key_as_metadata(slack):
+    out = output(slack)
+    send_all(out, out.render(normal_digest()))
+
+    [message] = slack.messages
+    assert message.metadata == {"event_type": "beatwatch_part", "event_payload": {"key": KEY}}
+
+
+def lost_answer(slack: SlackServer, out: SlackOutput, part: dict, receipts: list, key: str) -> None:
+    """Send ``part`` while Slack posts it but its answer never arrives."""
+    slack.lose_answer_next(1)
+    with pytest.raises(DeliveryError) as failure:
+        out.send(CHANNEL, part, receipts, key=key)
+    assert failure.value.outcome_unknown
+
+
+@pytest.mark.parametrize("split", ["thread", "messages"])
+def test_a_part_posted_although_its_answer_was_lost_is_found_by_its_key(slack, split):
+    """The first part is found in the channel's history; a thread reply only among the thread's replies."""
+    out = output(slack, split=split, timeout=0.3)
+    parts = out.render(many_matches(120))
+    since = datetime.now(LONDON)
+    keys = [f"{KEY}-{number}" for number in range(len(parts))]
+
+    lost_answer(slack, out, parts[0], [], keys[0])
+    first = out.look_up(CHANNEL, keys[0], [], since=since)
+    lost_answer(slack, out, parts[1], [first.receipt], keys[1])
+    second = out.look_up(CHANNEL, keys[1], [first.receipt], since=since)
+    missing = out.look_up(CHANNEL, keys[2], [first.receipt], since=since)
+
+    assert (first.asked, first.found, first.receipt) == (True, True, slack.messages[0].ts)
+    assert (second.asked, second.found, second.receipt) == (True, True, slack.messages[1].ts)
+    assert (missing.asked, missing.found) == (True, False)
+    looked_in = [call for call in slack.calls if call.startswith("conversations.")]
+    method = "conversations.replies" if split == "thread" else "conversations.history"
+    # The channel's ID came from Slack's list once; later look-ups reuse it.
+    assert looked_in == ["conversations.list", "conversations.history", method, method]
+
+
+def test_a_look_up_reads_only_from_shortly_before_the_part_was_first_handed_over(slack):
+    out = output(slack)
+    send_all(out, out.render(normal_digest()))  # posted now, with KEY
+    later = datetime.now(LONDON) + timedelta(hours=1)
+
+    assert not out.look_up(CHANNEL, KEY, [], since=later).found
+    assert out.look_up(CHANNEL, KEY, [], since=later - timedelta(hours=1)).found
+
+
+def test_a_channel_given_by_id_is_looked_in_without_listing_channels(slack):
+    from tests.slack_server import channel_id
+
+    out = output(slack, channel=channel_id(CHANNEL))
+    send_all(out, out.render(normal_digest()), destination=channel_id(CHANNEL))
+
+    found = out.look_up(channel_id(CHANNEL), KEY, [], since=datetime.now(LONDON))
+
+    assert found.found and slack.calls == ["chat.postMessage", "conversations.history"]
+
+
+def test_a_look_up_learns_the_channel_id_from_an_earlier_post(slack):
+    out = output(slack)
+    send_all(out, out.render(normal_digest()))
+
+    assert not out.look_up(CHANNEL, KEY + "-other", [], since=datetime.now(LONDON)).found
+    assert "conversations.list" not in slack.calls
+
+
+@pytest.mark.parametrize(("scope", "needed"), [("channels:history", "channels:history"),
+                                                ("channels:read", "channels:read")])
+def test_a_look_up_without_the_scope_it_needs_is_a_config_problem_naming_the_scope(slack, scope, needed):
+    slack.scopes.discard(scope)
+    out = output(slack)
+
+    with pytest.raises(DeliveryError) as failure:
+        out.look_up(CHANNEL, KEY, [], since=datetime.now(LONDON))
+
+    assert failure.value.config_problem and not failure.value.retryable
+    assert f"lacks the {needed} scope" in failure.value.reason
+
+
+def test_a_channel_the_bot_cannot_see_cannot_be_looked_in_and_says_what_to_do(slack):
+    out = output(slack)
+
+    with pytest.raises(DeliveryError) as failure:
+        out.look_up("#private-desk", KEY, [], since=datetime.now(LONDON))
+
+    assert failure.value.config_problem and "channel's ID" in failure.value.reason
+
+
+def test_a_look_up_that_cannot_reach_slack_is_retryable(slack):
+    slack.down = True
+    out = output(slack)
+
+    with pytest.raises(DeliveryError) as failure:
+        out.look_up(CHANNEL, KEY, [], since=datetime.now(LONDON))
+
+    assert failure.value.retryable and not failure.value.config_problem
+
+
+def test_an_incoming_webhook_cannot_be_asked(slack):
+    out = SlackOutput(SlackSettings(webhook_url=slack.webhook_url(), timeout=5), LONDON)
+
+    assert out.look_up("webhook", KEY, [], since=datetime.now(LONDON)).asked is False
+    assert slack.requests == 0
 
 
 def test_a_wrong_token_is_a_config_problem_not_retried(slack):
     out = output(slack, token="xoxb-wrong")
 
     with pytest.raises(DeliveryError) as failure:
-        out.send(CHANNEL, out.render(normal_digest())[0], [])
+        out.send(CHANNEL, out.render(normal_digest())[0], [], key=KEY)
 
     assert not failure.value.retryable and failure.value.config_problem
     assert "invalid_auth" in failure.value.reason and "SLACK_BOT_TOKEN" in failure.value.reason
@@ -298,7 +425,7 @@ def test_an_unknown_channel_is_a_config_problem_saying_what_to_fix(slack):
     out = output(slack)
 
     with pytest.raises(DeliveryError) as failure:
-        out.send("#no-such-channel", out.render(normal_digest())[0], [])
+        out.send("#no-such-channel", out.render(normal_digest())[0], [], key=KEY)
 
     assert not failure.value.retryable and failure.value.config_problem
     assert failure.value.reason.startswith("Slack says channel_not_found for #no-such-channel: invite the bot")
@@ -307,7 +434,7 @@ def test_an_unknown_channel_is_a_config_problem_saying_what_to_fix(slack):
 
 def test_routed_channels_are_posted_to(slack):
     out = output(slack)
-    out.send("#crime-alerts", out.render(normal_digest())[0], [])
+    out.send("#crime-alerts", out.render(normal_digest())[0], [], key=KEY)
 
     assert [message.channel for message in slack.messages] == ["#crime-alerts"]
     assert out.destinations() == (CHANNEL,)
@@ -318,7 +445,7 @@ def test_blocks_slack_rejects_are_a_bug_not_retried(slack, caplog):
     too_many = {"text": "x", "blocks": [{"type": "divider"}] * 51}
 
     with pytest.raises(DeliveryError) as failure:
-        out.send(CHANNEL, too_many, [])
+        out.send(CHANNEL, too_many, [], key=KEY)
 
     assert not failure.value.retryable and not failure.value.config_problem
     assert "invalid_blocks" in failure.value.reason and "bug" in caplog.text
@@ -339,7 +466,7 @@ def test_a_removed_webhook_is_a_config_problem(slack):
     out = SlackOutput(SlackSettings(webhook_url=slack.webhook_url("T0001/B0001/gone")), LONDON)
 
     with pytest.raises(DeliveryError) as failure:
-        out.send("webhook", out.render(normal_digest())[0], [])
+        out.send("webhook", out.render(normal_digest())[0], [], key=KEY)
 
     assert failure.value.config_problem and not failure.value.retryable
     assert "no_service" in failure.value.reason and "SLACK_WEBHOOK_URL" in failure.value.reason
@@ -394,3 +521,41 @@ def test_the_test_server_takes_form_encoded_calls(slack):
     client.api_call("chat.postMessage", params={"channel": CHANNEL, "text": "hi", "blocks": blocks})
 
     assert [(message.text, message.blocks) for message in slack.messages] == [("hi", [section_of(9)])]
+
+
+def test_the_test_server_reads_history_by_channel_id_only_with_metadata_on_request_and_without_replies(slack):
+    from tests.slack_server import channel_id
+
+    client = WebClient(token=TOKEN, base_url=slack.api_url)
+    metadata = {"event_type": "beatwatch_part", "event_payload": {"key": "k1"}}
+    parent = client.chat_postMessage(channel=CHANNEL, text="parent", metadata=metadata)
+    client.chat_postMessage(channel=CHANNEL, text="reply", thread_ts=parent["ts"])
+    client.chat_postMessage(channel=CHANNEL.removeprefix("#"), text="second")  # a name without # works too
+
+    with pytest.raises(SlackApiError) as by_name:
+        client.conversations_history(channel=CHANNEL)
+    plain = client.conversations_history(channel=parent["channel"])
+    full = client.conversations_history(channel=channel_id(CHANNEL), include_all_metadata=True)
+    thread = client.conversations_replies(channel=parent["channel"], ts=parent["ts"], include_all_metadata=True)
+
+    assert parent["channel"] == channel_id(CHANNEL) and by_name.value.response["error"] == "channel_not_found"
+    assert [m["text"] for m in plain["messages"]] == ["second", "parent"]  # newest first, no replies
+    assert "metadata" not in plain["messages"][1] and full["messages"][1]["metadata"] == metadata
+    assert full["messages"][1]["reply_count"] == 1 and full["messages"][1]["thread_ts"] == parent["ts"]
+    assert [m["text"] for m in thread["messages"]] == ["parent", "reply"]
+    assert thread["messages"][1]["thread_ts"] == parent["ts"] and thread["has_more"] is False
+
+
+def test_the_test_server_pages_history_and_channel_lists_with_cursors(slack):
+    client = WebClient(token=TOKEN, base_url=slack.api_url)
+    for number in range(5):
+        client.chat_postMessage(channel=CHANNEL, text=f"message {number}")
+    slack.channels.update(f"#desk-{number}" for number in range(3))
+    channel = client.chat_postMessage(channel=CHANNEL, text="message 5")["channel"]
+
+    pages = [page["messages"] for page in client.conversations_history(channel=channel, limit=4)]
+    listed = [[c["name"] for c in page["channels"]] for page in client.conversations_list(limit=2)]
+
+    assert [[m["text"] for m in page] for page in pages] == [["message 5", "message 4", "message 3", "message 2"],
+                                                            ["message 1", "message 0"]]
+    assert listed == [["crime-alerts", "crime-digest"], ["desk-0", "desk-1"], ["desk-2"]]

@@ -282,6 +282,28 @@ def test_upgrade_runs_each_new_step_once_and_a_newer_database_is_refused(url: st
         Store(url)
 
 
+def test_the_parts_in_flight_step_adds_its_column_to_an_older_database_and_keeps_its_outbox(url: str) -> None:
+    step = schema.MIGRATIONS.index(schema._add_part_in_flight_since) + 1  # the version it brings a database to
+    with Store(url) as store:
+        delivery = store.enqueue(key="old", output="slack", destination="#crime", kind="digest",
+                                 parts=[{"text": "1"}, {"text": "2"}], match_ids=[], at=T0)
+        store.record_part_sent(delivery.id, index=0, receipt="1.1", at=T0)
+    engine = create_engine(url)
+    with engine.begin() as connection:  # as the version before made it
+        connection.execute(text("ALTER TABLE deliveries DROP COLUMN part_in_flight_since"))
+        connection.execute(text("DELETE FROM schema_version"))
+        connection.execute(schema.schema_version_table.insert().values(version=step - 1, applied_at=T0))
+
+    with engine.begin() as connection:
+        assert schema.upgrade(connection, at=T0, migrations=schema.MIGRATIONS[:step]) == step
+    with engine.begin() as connection:
+        connection.execute(schema.deliveries_table.update().values(part_in_flight_since=T0))
+        row = connection.execute(select(schema.deliveries_table)).one()
+    engine.dispose()
+
+    assert (row.parts_sent, row.receipts, row.part_in_flight_since) == (1, ["1.1"], T0)
+
+
 def _schema_versions(url: str) -> list[int]:
     engine = create_engine(url)
     with engine.connect() as connection:
@@ -384,16 +406,16 @@ def test_parts_progress_survives_a_restart_and_the_last_part_delivers_the_matche
         delivery = store.enqueue(
             key="d1", output="slack", destination="#crime", kind="digest", parts=parts, match_ids=match_ids, at=T0
         )
-        store.record_part_sent(delivery.id, receipt="1700000000.0001", at=T0)
+        store.record_part_sent(delivery.id, index=0, receipt="1700000000.0001", at=T0)
 
     with Store(url) as store:
         [due] = store.due_deliveries(now=T0)
         assert (due.parts_sent, due.receipts, due.state) == (1, ("1700000000.0001",), PENDING)
         assert [m.delivered for m in store.matches()] == [False, False]
 
-        store.record_part_sent(delivery.id, receipt=None, at=T0 + timedelta(seconds=1))
+        store.record_part_sent(delivery.id, index=1, receipt=None, at=T0 + timedelta(seconds=1))
         assert [m.delivered for m in store.matches()] == [False, False]
-        store.record_part_sent(delivery.id, receipt="1700000000.0003", at=T0 + timedelta(seconds=2))
+        store.record_part_sent(delivery.id, index=2, receipt="1700000000.0003", at=T0 + timedelta(seconds=2))
 
         [sent] = store.deliveries(states=[SENT])
         assert (sent.parts_sent, sent.receipts) == (3, ("1700000000.0001", None, "1700000000.0003"))
@@ -404,7 +426,7 @@ def test_parts_progress_survives_a_restart_and_the_last_part_delivers_the_matche
         assert store.last_delivery_at("slack", "#crime") == T0 + timedelta(seconds=2)
         assert all(not m.alerted for m in store.matches())
         with pytest.raises(ValueError, match="is sent, not pending"):
-            store.record_part_sent(delivery.id, receipt="again", at=T0)
+            store.record_part_sent(delivery.id, index=3, receipt="again", at=T0)
 
 
 def test_a_sent_alert_marks_its_matches_alerted(store: Store) -> None:
@@ -413,41 +435,64 @@ def test_a_sent_alert_marks_its_matches_alerted(store: Store) -> None:
         key="a1", output="email", destination="desk@example.org", kind="alert",
         parts=[{"subject": "Urgent"}], match_ids=match_ids[:1], at=T0,
     )
-    store.record_part_sent(alert.id, receipt="<id@example.org>", at=T0)
+    store.record_part_sent(alert.id, index=0, receipt="<id@example.org>", at=T0)
 
     alerted = {m.id: m.alerted for m in store.matches()}
     assert alerted == {match_ids[0]: True, match_ids[1]: False}
 
 
-def test_failures_back_off_then_fail_and_retry_failed_requeues(store: Store) -> None:
+def claimed(store: Store, delivery_id: int, at: datetime, owner: str = "host:1"):
+    """Claim a delivery as a sender would before trying it."""
+    record = store.claim(delivery_id, owner=owner, now=at, until=at + timedelta(minutes=10), is_gone=lambda _: False)
+    assert record is not None
+    return record
+
+
+def test_failures_back_off_then_fail_and_retry_now_requeues(store: Store) -> None:
     delivery = store.enqueue(
         key="d1", output="slack", destination="#crime", kind="digest", parts=[{"text": "x"}], match_ids=[], at=T0
     )
     retry_at = T0 + timedelta(minutes=2)
-    store.record_failure(delivery.id, at=T0, error="slack -> #crime: HTTP 500", next_attempt_at=retry_at)
+    claimed(store, delivery.id, T0)
+    store.record_failure(delivery.id, owner="host:1", at=T0, error="slack -> #crime: HTTP 500",
+                         next_attempt_at=retry_at)
 
     assert store.due_deliveries(now=T0 + timedelta(minutes=1)) == []
     [due] = store.due_deliveries(now=retry_at)
-    assert (due.attempts, due.last_error, due.state, due.last_attempt_at) == (
-        1, "slack -> #crime: HTTP 500", PENDING, T0,
+    assert (due.attempts, due.last_error, due.state, due.last_attempt_at, due.claimed_by) == (
+        1, "slack -> #crime: HTTP 500", PENDING, T0, None,
     )
 
-    store.record_failure(delivery.id, at=retry_at, error="slack -> #crime: channel_not_found", next_attempt_at=None)
+    claimed(store, delivery.id, retry_at)
+    store.record_failure(delivery.id, owner="host:1", at=retry_at, error="slack -> #crime: channel_not_found",
+                         next_attempt_at=None)
     [failed] = store.deliveries(states=[FAILED])
     assert (failed.attempts, failed.next_attempt_at) == (2, None)
     assert store.due_deliveries(now=T0 + timedelta(days=1)) == []
     with pytest.raises(ValueError, match="is failed"):
-        store.record_failure(delivery.id, at=retry_at, error="again", next_attempt_at=None)
+        store.record_failure(delivery.id, owner="host:1", at=retry_at, error="again", next_attempt_at=None)
 
     later = T0 + timedelta(hours=1)
-    assert store.retry_failed(delivery.id, at=later) == 1
-    assert store.retry_failed(None, at=later) == 0
+    assert store.retry_now(delivery.id, at=later) == (1, 0)
+    assert store.retry_now(None, at=later) == (0, 1)  # now pending, and due already
     [due] = store.due_deliveries(now=later)
     assert (due.state, due.attempts, due.next_attempt_at, due.last_error) == (
         PENDING, 0, later, "slack -> #crime: channel_not_found",
     )
     with pytest.raises(LookupError, match="no delivery 999"):
-        store.record_part_sent(999, receipt=None, at=T0)
+        store.record_part_sent(999, index=0, receipt=None, at=T0)
+
+
+def test_retry_now_brings_a_pending_delivery_forward_and_never_back(store: Store) -> None:
+    waiting = store.enqueue(key="w", output="slack", destination="#c", kind="digest", parts=[{}], match_ids=[], at=T0)
+    claimed(store, waiting.id, T0)
+    store.record_failure(waiting.id, owner="host:1", at=T0, error="HTTP 502", next_attempt_at=T0 + timedelta(hours=1))
+
+    assert store.retry_now(waiting.id, at=T0 + timedelta(minutes=1)) == (0, 1)
+    assert store.retry_now(waiting.id, at=T0 + timedelta(minutes=5)) == (0, 1)
+    [due] = store.deliveries()
+    assert (due.next_attempt_at, due.attempts, due.last_error) == (T0 + timedelta(minutes=1), 1, "HTTP 502")
+    assert store.retry_now(12345, at=T0) == (0, 0)
 
 
 def test_deliveries_filter_by_state_and_recent_activity(store: Store) -> None:
@@ -456,12 +501,13 @@ def test_deliveries_filter_by_state_and_recent_activity(store: Store) -> None:
     new = store.enqueue(
         key="new", output="console", destination="-", kind="digest", parts=[{}], match_ids=[], at=new_at
     )
-    store.record_failure(old.id, at=T0 + timedelta(days=1), error="refused", next_attempt_at=None)
+    claimed(store, old.id, T0 + timedelta(days=1))
+    store.record_failure(old.id, owner="host:1", at=T0 + timedelta(days=1), error="refused", next_attempt_at=None)
 
     assert [d.key for d in store.deliveries(states=[PENDING])] == ["new"]
     assert [d.key for d in store.deliveries(since=T0 + timedelta(hours=12))] == ["old", "new"]
     assert [d.key for d in store.deliveries(since=new_at)] == ["new"]
-    assert store.retry_failed(None, at=new_at) == 1
+    assert store.retry_now(None, at=new_at) == (1, 1)
     assert [d.id for d in store.due_deliveries(now=new_at)] == [old.id, new.id]
 
 
@@ -560,5 +606,5 @@ def test_a_claimed_delivery_is_sent_by_its_owner_only_until_the_claim_ends(store
     assert not store.claim(delivery.id, owner="b:2", now=T0, until=later, is_gone=alive)
     assert store.claim(delivery.id, owner="b:2", now=T0, until=later, is_gone=gone)  # its owner has died
     assert store.claim(delivery.id, owner="a:1", now=later, until=later + timedelta(minutes=10), is_gone=alive)
-    store.record_part_sent(delivery.id, receipt="ts", at=later)
+    store.record_part_sent(delivery.id, index=0, receipt="ts", at=later)
     assert not store.claim(delivery.id, owner="a:1", now=later, until=later, is_gone=alive)  # sent: nothing to claim

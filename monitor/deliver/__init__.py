@@ -9,7 +9,7 @@ import importlib
 from pathlib import Path
 from typing import TextIO
 
-from monitor.deliver.base import DeliveryError, Output, Part
+from monitor.deliver.base import DeliveryError, LookUp, Output, Part
 
 OUTPUT_TYPES: dict[str, type[Output]] = {}
 
@@ -30,4 +30,4 @@ def build_outputs(settings, *, data_dir: Path, stream: TextIO) -> dict[str, Outp
 for _module in _MODULES:
     importlib.import_module(f"monitor.deliver.outputs.{_module}")
 
-__all__ = ["OUTPUT_TYPES", "DeliveryError", "Output", "Part", "build_outputs", "register"]
+__all__ = ["OUTPUT_TYPES", "DeliveryError", "LookUp", "Output", "Part", "build_outputs", "register"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, TextIO
 
@@ -16,7 +18,8 @@ Part = dict[str, Any]  # one message, JSON-serialisable, so the outbox can store
 
 class DeliveryError(Exception):
     """Sending failed. ``retryable`` says whether trying again can help; ``config_problem`` marks bad tokens, unknown
-    channels, refused logins: things only a person can fix."""
+    channels, refused logins: things only a person can fix. ``outcome_unknown`` says the service may have taken the
+    message all the same (a timeout, a dropped connection, a server error), so it is looked for before a resend."""
 
     def __init__(
         self,
@@ -27,10 +30,21 @@ class DeliveryError(Exception):
         retryable: bool,
         retry_after: float | None = None,
         config_problem: bool = False,
+        outcome_unknown: bool = False,
     ) -> None:
         self.output, self.destination, self.reason = output, destination, reason
         self.retryable, self.retry_after, self.config_problem = retryable, retry_after, config_problem
+        self.outcome_unknown = outcome_unknown
         super().__init__(f"{output} -> {destination}: {reason}")
+
+
+@dataclass(frozen=True)
+class LookUp:
+    """What an output found out about a part that may have reached its destination unrecorded."""
+
+    asked: bool  # False: the service cannot be asked (email, a Slack incoming webhook), so the part is sent again
+    found: bool = False
+    receipt: str | None = None  # the found message's receipt (Slack ``ts``)
 
 
 class Output(ABC):
@@ -61,5 +75,13 @@ class Output(ABC):
         """A short plain message for the admin destination: a configuration error, a failing source."""
 
     @abstractmethod
-    def send(self, destination: str, part: Part, receipts: Sequence[str]) -> str | None:
-        """Send one part; return a receipt (Slack ``ts``, email Message-ID). Raise ``DeliveryError`` on failure."""
+    def send(self, destination: str, part: Part, receipts: Sequence[str], *, key: str) -> str | None:
+        """Send one part; return a receipt (Slack ``ts``, email Message-ID). Raise ``DeliveryError`` on failure.
+
+        ``key`` names this part of this delivery and nothing else; the message carries it (Slack metadata, the email's
+        Message-ID), so a resend is recognisable and ``look_up`` can find it."""
+
+    def look_up(self, destination: str, key: str, receipts: Sequence[str], *, since: datetime) -> LookUp:
+        """Whether the part named ``key``, perhaps handed over since ``since``, reached ``destination``. Outputs whose
+        service cannot be asked keep this answer: not asked, so the part is sent again (at least once)."""
+        return LookUp(asked=False)

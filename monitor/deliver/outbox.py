@@ -3,7 +3,13 @@
 A delivery is one digest or alert for one (output, destination). Its idempotency key comes from the output, the
 destination, the kind and the set of matches (plus the digest window for an empty "nothing new" post), so queueing the
 same thing twice yields one delivery. Retry state lives in the store, so a restart carries on where the last process
-stopped. The only window for a duplicate is a crash between a service accepting a part and the store recording it.
+stopped.
+
+Exactly once per part, across processes: a sender claims the delivery before each part and goes on from the record the
+claim returns; it marks the part "in flight" before handing it over and records it (by index, refused if another
+process recorded it first) once the service answers. A part still in flight when the next attempt starts (a timeout, a
+dropped connection, a killed process) is looked for at the service first, by the key the message carries; only outputs
+whose service cannot be asked (email, Slack webhooks) send it again blind.
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ from datetime import datetime, timedelta
 
 from monitor.clock import Clock, utc_now
 from monitor.deliver.base import DeliveryError, Output, Part
-from monitor.store.records import PENDING
+from monitor.store import OutboxConflict
+from monitor.store.records import PENDING, SENT, DeliveryRecord
 
 log = logging.getLogger("monitor.deliver")
 
@@ -85,6 +92,11 @@ def owner_is_gone(owner: str) -> bool:
 def delivery_key(output: str, destination: str, kind: str, match_ids: Sequence[int], window: str = "") -> str:
     ids = ",".join(str(i) for i in sorted(set(match_ids)))
     return hashlib.sha256(f"{output}\n{destination}\n{kind}\n{ids}\n{window}".encode()).hexdigest()
+
+
+def part_key(key: str, index: int) -> str:
+    """The idempotency key a part's message carries: the same on every attempt, unique to this part of this delivery."""
+    return f"beatwatch-{key[:32]}-{index + 1}"
 
 
 class Outbox:
@@ -152,53 +164,83 @@ class Outbox:
                 batch.append(delivery)
         return batch
 
-    def _send(self, delivery) -> SendResult:
+    def _send(self, queued: DeliveryRecord) -> SendResult:
+        """Send a delivery from where the store says it stands, claiming it again before every part."""
+        delivery = self._claim(queued.id)
+        if delivery is None:
+            return self._elsewhere(queued)
         output = self.outputs.get(delivery.output)
-        if output is None:
-            return self._fail(delivery, f"output {delivery.output!r} is no longer configured", retry_after=None,
-                              retryable=True, config_problem=True)
-        receipts = list(delivery.receipts)
         try:
-            for part in delivery.parts[delivery.parts_sent :]:
-                if not self._claim(delivery):
-                    log.info("%s #%d is being sent by another Beatwatch process", delivery.kind, delivery.id)
-                    return SendResult(delivery.id, delivery.output, delivery.destination, False, kind=delivery.kind,
-                                      elsewhere=True)
-                receipt = output.send(delivery.destination, part, receipts)
-                self.store.record_part_sent(delivery.id, receipt=receipt, at=self.clock())
-                receipts.append(receipt)
+            if output is None:
+                raise DeliveryError(delivery.output, delivery.destination, f"output {delivery.output!r} is no longer "
+                                    "configured", retryable=True, config_problem=True)
+            while (delivery := self._send_next_part(output, delivery)).state != SENT:
+                if (delivery := self._claim(delivery.id)) is None:
+                    return self._elsewhere(queued)
+        except OutboxConflict as conflict:
+            log.info("%s #%d was taken over by another Beatwatch process: %s", queued.kind, queued.id, conflict)
+            return self._elsewhere(queued)
         except DeliveryError as error:
-            return self._fail(delivery, error.reason, retry_after=error.retry_after, retryable=error.retryable,
-                              config_problem=error.config_problem)
+            return self._fail(delivery, error)
         except Exception as error:  # an output's bug must cost one attempt with backoff, not stall the outbox
             log.exception("%s failed unexpectedly sending #%d", delivery.output, delivery.id)
-            return self._fail(delivery, f"unexpected error ({type(error).__name__}: {error})", retry_after=None,
-                              retryable=True, config_problem=False)
+            return self._fail(delivery, DeliveryError(
+                delivery.output, delivery.destination, f"unexpected error ({type(error).__name__}: {error})",
+                retryable=True, outcome_unknown=True))
         log.info("delivered %s #%d to %s %s", delivery.kind, delivery.id, delivery.output, delivery.destination)
         return SendResult(delivery.id, delivery.output, delivery.destination, sent=True, kind=delivery.kind)
 
-    def _claim(self, delivery) -> bool:
-        now = self.clock()
-        return self.store.claim(delivery.id, owner=self.owner, now=now, until=now + CLAIM_LEASE, is_gone=owner_is_gone)
+    def _send_next_part(self, output: Output, delivery: DeliveryRecord) -> DeliveryRecord:
+        """Send (or find) the delivery's next part and record it; returns the delivery as the store has it then."""
+        index = delivery.parts_sent
+        key, receipts = part_key(delivery.key, index), list(delivery.receipts)
+        where = f"part {index + 1} of {delivery.kind} #{delivery.id} to {delivery.output} {delivery.destination}"
+        if delivery.part_in_flight_since is not None:
+            found = output.look_up(delivery.destination, key, receipts, since=delivery.part_in_flight_since)
+            if found.found:
+                log.info("%s had arrived although the attempt to send it failed; recorded, not sent again", where)
+                return self.store.record_part_sent(delivery.id, index=index, receipt=found.receipt, at=self.clock())
+            if found.asked:
+                log.info("%s did not arrive on the last attempt; sending it now", where)
+            else:
+                log.warning("%s may have arrived on the last attempt, and %s cannot be asked; sending it again",
+                            where, delivery.output)
+        self.store.mark_part_in_flight(delivery.id, index=index, owner=self.owner, at=self.clock())
+        receipt = output.send(delivery.destination, delivery.parts[index], receipts, key=key)
+        return self.store.record_part_sent(delivery.id, index=index, receipt=receipt, at=self.clock())
 
-    def _fail(self, delivery, reason: str, *, retry_after, retryable: bool, config_problem: bool) -> SendResult:
+    def _claim(self, delivery_id: int) -> DeliveryRecord | None:
+        now = self.clock()
+        return self.store.claim(delivery_id, owner=self.owner, now=now, until=now + CLAIM_LEASE, is_gone=owner_is_gone)
+
+    def _elsewhere(self, delivery: DeliveryRecord) -> SendResult:
+        log.info("%s #%d is not this process's to send now (another Beatwatch process has it, or it is not due)",
+                 delivery.kind, delivery.id)
+        return SendResult(delivery.id, delivery.output, delivery.destination, False, kind=delivery.kind,
+                          elsewhere=True)
+
+    def _fail(self, delivery: DeliveryRecord, error: DeliveryError) -> SendResult:
         now = self.clock()
         attempts = delivery.attempts + 1
-        next_attempt = self.policy.next_attempt(attempts, now, retry_after) if retryable else None
-        self.store.record_failure(delivery.id, at=now, error=reason, next_attempt_at=next_attempt)
-        result = SendResult(delivery.id, delivery.output, delivery.destination, False, reason, config_problem,
-                            delivery.kind)
+        next_attempt = self.policy.next_attempt(attempts, now, error.retry_after) if error.retryable else None
+        try:
+            self.store.record_failure(delivery.id, owner=self.owner, at=now, error=error.reason,
+                                      next_attempt_at=next_attempt, part_may_have_arrived=error.outcome_unknown)
+        except OutboxConflict:
+            return self._elsewhere(delivery)
+        result = SendResult(delivery.id, delivery.output, delivery.destination, False, error.reason,
+                            error.config_problem, delivery.kind)
         if next_attempt is None:
             log.error(
                 "gave up on %s #%d to %s %s after %d attempt(s): %s; fix the cause, then run `monitor outbox retry %d`",
-                delivery.kind, delivery.id, delivery.output, delivery.destination, attempts, reason, delivery.id,
+                delivery.kind, delivery.id, delivery.output, delivery.destination, attempts, error.reason, delivery.id,
             )
             if self.on_give_up:
                 self.on_give_up(result)
         else:
             log.warning(
                 "could not deliver %s #%d to %s %s (attempt %d): %s; next try at %s",
-                delivery.kind, delivery.id, delivery.output, delivery.destination, attempts, reason,
+                delivery.kind, delivery.id, delivery.output, delivery.destination, attempts, error.reason,
                 next_attempt.isoformat(timespec="seconds"),
             )
         return result

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from monitor.config.models import KeywordsFile, MonitorSettings, Route
 
@@ -35,3 +35,14 @@ def _destinations(topic_id: str, routes: list[Route], outputs: Mapping) -> list[
         for destination in routed.get(name) or output.destinations():
             found.append((name, destination))
     return list(dict.fromkeys(found))
+
+
+def new_destination(current: str, named: Sequence[set[str]], *, free: Callable[[str], bool]) -> str | None:
+    """Where a waiting delivery should go now: ``named`` holds, per topic it carries, the destinations the configuration
+    names for that topic on its output. None while any topic still goes to ``current`` (the delivery stays); else the
+    single destination named for every topic that is ``free`` (holds none of the delivery's matches yet), if there is
+    exactly one."""
+    if not named or any(current in destinations for destinations in named):
+        return None
+    candidates = [destination for destination in sorted(set.intersection(*named)) if free(destination)]
+    return candidates[0] if len(candidates) == 1 else None

@@ -1,6 +1,6 @@
 """The store: items, matches, sources' poll state and the delivery outbox, in SQLite or PostgreSQL via SQLAlchemy."""
 
-from monitor.store.errors import StoreError
+from monitor.store.errors import OutboxConflict, StoreError
 from monitor.store.records import FAILED, PENDING, SENT, DeliveryRecord, ItemRecord, MatchRecord, SourceHealth
 from monitor.store.store import Store
 
@@ -11,6 +11,7 @@ __all__ = [
     "DeliveryRecord",
     "ItemRecord",
     "MatchRecord",
+    "OutboxConflict",
     "SourceHealth",
     "Store",
     "StoreError",

@@ -84,6 +84,8 @@ class DeliveryRecord:
     """One digest or alert to one (output, destination) in the outbox, made of parts sent in order.
 
     A retry resumes at ``parts[parts_sent]``; ``receipts`` holds what each part already sent returned (Slack ``ts``).
+    ``part_in_flight_since`` is set while that next part may have reached the service unrecorded (a timeout, a dropped
+    connection, a process killed mid-send): it is looked for there before it is sent again.
     """
 
     id: int
@@ -102,3 +104,6 @@ class DeliveryRecord:
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+    part_in_flight_since: datetime | None = None
+    claimed_by: str | None = None  # the process sending it ("host:pid"), until claimed_until
+    claimed_until: datetime | None = None

@@ -172,6 +172,9 @@ deliveries_table = Table(
     # Which process is sending it, until when: two processes on one database never send the same delivery at once.
     Column("claimed_by", Text),
     Column("claimed_until", UTCDateTime),
+    # Set just before part number `parts_sent` is handed to the service and cleared once it is recorded: while set,
+    # that part may have arrived without our knowing, so it is looked for before it is sent again.
+    Column("part_in_flight_since", UTCDateTime),
     Index("ix_deliveries_state_next_attempt", "state", "next_attempt_at"),
 )
 
@@ -206,10 +209,15 @@ def _retry_failed_pages(connection: Connection) -> None:
     _add_columns(connection, sources_table, "last_page_error", "last_page_error_at")
 
 
+def _add_part_in_flight_since(connection: Connection) -> None:
+    """A delivery remembers a part that may have reached its service unrecorded, to look for it before a resend."""
+    _add_columns(connection, deliveries_table, "part_in_flight_since")
+
+
 # Step n takes a database from version n-1 to version n. Step 1 creates every table as defined above, i.e. as the code
 # has them today, so a new database runs only step 1 and is stamped with the latest version; later steps (ALTER TABLE,
 # new tables) only ever run on databases made by older code. Never edit a released step: append a new one.
-MIGRATIONS: tuple[Migration, ...] = (_create_all, _retry_failed_pages)
+MIGRATIONS: tuple[Migration, ...] = (_create_all, _retry_failed_pages, _add_part_in_flight_since)
 
 
 def upgrade(connection: Connection, *, at: datetime, migrations: Sequence[Migration] = MIGRATIONS) -> int:

@@ -14,7 +14,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Exists, Row, Select, create_engine, event, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Exists,
+    Row,
+    Select,
+    case,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
@@ -22,7 +36,7 @@ from sqlalchemy.pool import StaticPool
 from monitor.items import Item
 from monitor.match.types import Hit, Match, Snippet
 from monitor.store import schema
-from monitor.store.errors import StoreError
+from monitor.store.errors import OutboxConflict, StoreError
 from monitor.store.records import FAILED, PENDING, SENT, DeliveryRecord, ItemRecord, MatchRecord, SourceHealth
 from monitor.store.schema import (
     deliveries_table,
@@ -364,49 +378,85 @@ class Store:
 
     def claim(
         self, delivery_id: int, *, owner: str, now: datetime, until: datetime, is_gone: Callable[[str], bool]
-    ) -> bool:
-        """Take (or renew) the right to send a pending delivery until ``until``. Refused while another owner holds an
-        unexpired claim, unless ``is_gone(that owner)`` says its process has ended."""
+    ) -> DeliveryRecord | None:
+        """Take (or renew) the right to send a delivery until ``until``, and return the delivery as it is now.
+
+        None when it is not ``owner``'s to send: it is no longer pending, its next attempt is not due yet, or another
+        owner holds an unexpired claim (unless ``is_gone(that owner)`` says its process has ended). The sender goes on
+        from the record this returns (its parts sent, receipts, part in flight), never from a copy read earlier."""
         with self._writing() as connection:
             row = _delivery_row(connection, delivery_id)
-            held = row.claimed_by not in (None, owner) and row.claimed_until and row.claimed_until > now
-            if row.state != PENDING or (held and not is_gone(row.claimed_by)):
-                return False
-            connection.execute(
-                update(deliveries_table)
-                .where(deliveries_table.c.id == delivery_id)
-                .values(claimed_by=owner, claimed_until=until)
-            )
-            return True
+            due = row.next_attempt_at is not None and row.next_attempt_at <= now
+            if row.state != PENDING or not due or _held_elsewhere(row, owner, now, is_gone):
+                return None
+            return _update_delivery(connection, delivery_id, claimed_by=owner, claimed_until=until)
 
-    def record_part_sent(self, delivery_id: int, *, receipt: str | None, at: datetime) -> None:
-        """One more part went out. After the last one, the delivery is sent and its matches are marked delivered to its
-        (output, destination) in the same transaction, so a crash cannot leave one without the other."""
+    def mark_part_in_flight(self, delivery_id: int, *, index: int, owner: str, at: datetime) -> None:
+        """Part ``index`` is about to be handed to the service by ``owner``: until it is recorded as sent, it may have
+        arrived without our knowing. The earliest such moment is kept, so a look-up covers every attempt."""
         with self._writing() as connection:
-            row = _pending_delivery_row(connection, delivery_id)
-            parts_sent = row.parts_sent + 1
+            row = _next_part_row(connection, delivery_id, index)
+            if row.claimed_by != owner:
+                raise OutboxConflict(f"delivery {delivery_id} is claimed by {row.claimed_by or 'nobody'}, not {owner}")
+            if row.part_in_flight_since is None:
+                _update_delivery(connection, delivery_id, part_in_flight_since=at)
+
+    def record_part_sent(self, delivery_id: int, *, index: int, receipt: str | None, at: datetime) -> DeliveryRecord:
+        """Part ``index`` went out (refused unless it is the next part to send). After the last one, the delivery is
+        sent and its matches are marked delivered to its (output, destination) in the same transaction, so a crash
+        cannot leave one without the other. Returns the delivery as it is now."""
+        with self._writing() as connection:
+            row = _next_part_row(connection, delivery_id, index)
             values: dict[str, Any] = {
-                "parts_sent": parts_sent,
+                "parts_sent": index + 1,
                 "receipts": [*row.receipts, receipt],
                 "last_attempt_at": at,
+                "part_in_flight_since": None,
             }
-            if parts_sent == len(row.parts):
-                values |= {"state": SENT, "sent_at": at, "next_attempt_at": None, "claimed_by": None}
+            if index + 1 == len(row.parts):
+                values |= {"state": SENT, "sent_at": at, "next_attempt_at": None, "claimed_by": None,
+                           "claimed_until": None}
                 _mark_delivered(connection, row.match_ids, row.output, row.destination, at, row.kind == "alert")
-            connection.execute(update(deliveries_table).where(deliveries_table.c.id == delivery_id).values(values))
+            return _update_delivery(connection, delivery_id, **values)
 
-    def record_failure(self, delivery_id: int, *, at: datetime, error: str, next_attempt_at: datetime | None) -> None:
-        """An attempt failed. With ``next_attempt_at`` the delivery is tried again then (from the first unsent part);
-        without, it is marked failed and waits for `monitor outbox retry`."""
+    def record_failure(
+        self,
+        delivery_id: int,
+        *,
+        owner: str,
+        at: datetime,
+        error: str,
+        next_attempt_at: datetime | None,
+        part_may_have_arrived: bool = False,
+    ) -> DeliveryRecord:
+        """An attempt by ``owner`` (who must hold the claim) failed; the claim ends. With ``next_attempt_at`` the
+        delivery is tried again then (from the first unsent part); without, it is marked failed and waits for `monitor
+        outbox retry`. ``part_may_have_arrived`` keeps the part in flight, so it is looked for before it is sent again."""
         values: dict[str, Any] = {
             "last_attempt_at": at, "last_error": error, "next_attempt_at": next_attempt_at, "claimed_by": None,
+            "claimed_until": None,
         }
         if next_attempt_at is None:
             values["state"] = FAILED
+        if not part_may_have_arrived:
+            values["part_in_flight_since"] = None
         with self._writing() as connection:
             row = _pending_delivery_row(connection, delivery_id)
-            values["attempts"] = row.attempts + 1
-            connection.execute(update(deliveries_table).where(deliveries_table.c.id == delivery_id).values(values))
+            if row.claimed_by != owner:
+                raise OutboxConflict(f"delivery {delivery_id} is claimed by {row.claimed_by or 'nobody'}, not {owner}")
+            return _update_delivery(connection, delivery_id, attempts=row.attempts + 1, **values)
+
+    def readdress(
+        self, delivery_id: int, *, destination: str, owner: str, now: datetime, is_gone: Callable[[str], bool]
+    ) -> DeliveryRecord | None:
+        """Send a pending or failed delivery to ``destination`` instead, whole, from its first part (parts that reached
+        the old destination stay there). None, and nothing changed, while another process is sending it."""
+        with self._writing() as connection:
+            row = _delivery_row(connection, delivery_id)
+            if row.state not in (PENDING, FAILED) or _held_elsewhere(row, owner, now, is_gone):
+                return None
+            return _update_delivery(connection, delivery_id, destination=destination, parts_sent=0, receipts=[],
+                                    part_in_flight_since=None)
 
     def deliveries(
         self, *, states: Iterable[str] | None = None, since: datetime | None = None
@@ -433,15 +483,21 @@ class Store:
         with self._reading() as connection:
             return connection.execute(query).scalar()
 
-    def retry_failed(self, delivery_id: int | None, *, at: datetime) -> int:
-        """Make failed deliveries (one, or all when ``delivery_id`` is None) due at ``at`` with a fresh round of
-        attempts; return how many there were."""
-        query = update(deliveries_table).where(deliveries_table.c.state == FAILED)
-        if delivery_id is not None:
-            query = query.where(deliveries_table.c.id == delivery_id)
+    def retry_now(self, delivery_id: int | None, *, at: datetime) -> tuple[int, int]:
+        """Make open deliveries (one, or all when ``delivery_id`` is None) due at ``at``: failed ones with a fresh round
+        of attempts, pending ones without waiting for their next attempt. Returns how many were (failed, pending)."""
+        chosen = deliveries_table.c.id == delivery_id if delivery_id is not None else true()
+        waiting = deliveries_table.c.next_attempt_at
         with self._writing() as connection:
-            result = connection.execute(query.values(state=PENDING, next_attempt_at=at, attempts=0))
-        return result.rowcount
+            pending = connection.execute(
+                update(deliveries_table).where(chosen, deliveries_table.c.state == PENDING)
+                .values(next_attempt_at=case((waiting > at, at), else_=waiting))
+            ).rowcount
+            failed = connection.execute(
+                update(deliveries_table).where(chosen, deliveries_table.c.state == FAILED)
+                .values(state=PENDING, next_attempt_at=at, attempts=0)
+            ).rowcount
+        return failed, pending
 
     def _delivery_by_key(self, key: str) -> DeliveryRecord | None:
         with self._reading() as connection:
@@ -752,8 +808,30 @@ def _delivery_row(connection: Connection, delivery_id: int) -> Row:
 def _pending_delivery_row(connection: Connection, delivery_id: int) -> Row:
     row = _delivery_row(connection, delivery_id)
     if row.state != PENDING:
-        raise ValueError(f"delivery {delivery_id} is {row.state}, not {PENDING}; only pending deliveries are sent")
+        raise OutboxConflict(f"delivery {delivery_id} is {row.state}, not {PENDING}; only pending deliveries are sent")
     return row
+
+
+def _next_part_row(connection: Connection, delivery_id: int, index: int) -> Row:
+    """The pending delivery, provided part ``index`` is the next one to send (not already recorded by anyone)."""
+    row = _pending_delivery_row(connection, delivery_id)
+    if row.parts_sent != index:
+        raise OutboxConflict(
+            f"part {index + 1} of delivery {delivery_id} cannot be recorded: {row.parts_sent} of its "
+            f"{len(row.parts)} parts are recorded as sent (another process sent it meanwhile)"
+        )
+    return row
+
+
+def _held_elsewhere(row: Row, owner: str, now: datetime, is_gone: Callable[[str], bool]) -> bool:
+    """Whether another live owner holds an unexpired claim on the delivery."""
+    held = row.claimed_by not in (None, owner) and row.claimed_until is not None and row.claimed_until > now
+    return held and not is_gone(row.claimed_by)
+
+
+def _update_delivery(connection: Connection, delivery_id: int, **values: Any) -> DeliveryRecord:
+    connection.execute(update(deliveries_table).where(deliveries_table.c.id == delivery_id).values(values))
+    return _delivery_record(_delivery_row(connection, delivery_id))
 
 
 def _delivery_record(row: Row) -> DeliveryRecord:
@@ -774,4 +852,7 @@ def _delivery_record(row: Row) -> DeliveryRecord:
         last_error=row.last_error,
         created_at=row.created_at,
         sent_at=row.sent_at,
+        part_in_flight_since=row.part_in_flight_since,
+        claimed_by=row.claimed_by,
+        claimed_until=row.claimed_until,
     )

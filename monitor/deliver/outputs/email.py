@@ -2,6 +2,10 @@
 
 Header values built from outside text (the subject carries topic names and, for alerts, a headline) go through
 ``header_text`` so that a title containing ``\\r\\nBcc: ...`` cannot add a header.
+
+An SMTP server cannot be asked whether it already took a message, so a part whose sending was interrupted is sent again
+(at least once); its Message-ID comes from the part's key, so every copy carries the same one and mail systems that
+deduplicate by Message-ID can drop the repeat.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import smtplib
 import ssl
 from collections.abc import Sequence
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import formatdate, parseaddr
 from pathlib import Path
 from typing import Literal, TextIO
 from zoneinfo import ZoneInfo
@@ -128,8 +132,8 @@ class EmailOutput(Output):
         subject = header_text(f"Beatwatch notice — {title}")
         return [{"subject": subject, "text": text, "html": f"<pre>{html.escape(text)}</pre>"}]
 
-    def send(self, destination: str, part: Part, receipts: Sequence[str]) -> str | None:
-        message = self._message(destination, part)
+    def send(self, destination: str, part: Part, receipts: Sequence[str], *, key: str) -> str | None:
+        message = self._message(destination, part, key)
         try:
             refused = self._deliver(message)
         except (smtplib.SMTPException, OSError) as error:
@@ -139,13 +143,13 @@ class EmailOutput(Output):
                         "; ".join(f"{address} ({code} {_text(reply)})" for address, (code, reply) in refused.items()))
         return message["Message-ID"]
 
-    def _message(self, destination: str, part: Part) -> EmailMessage:
+    def _message(self, destination: str, part: Part, key: str) -> EmailMessage:
         message = EmailMessage()
         message["From"] = self.settings.from_
         message["To"] = header_text(destination, limit=10_000)
         message["Subject"] = header_text(part["subject"])
         message["Date"] = formatdate(localtime=False)
-        message["Message-ID"] = make_msgid(domain=self._domain)
+        message["Message-ID"] = f"<{key}@{self._domain}>"
         message["Auto-Submitted"] = "auto-generated"  # asks mail systems not to send out-of-office replies
         message.set_content(part["text"])
         message.add_alternative(part["html"], subtype="html")
@@ -170,8 +174,9 @@ class EmailOutput(Output):
     def _failure(self, destination: str, error: Exception) -> DeliveryError:
         server = f"{self.settings.host}:{self.settings.port}"
 
-        def failed(reason: str, *, retryable: bool, config_problem: bool = False) -> DeliveryError:
-            return DeliveryError(self.name, destination, reason, retryable=retryable, config_problem=config_problem)
+        def failed(reason: str, *, retryable: bool, config_problem: bool = False, unknown: bool = False) -> DeliveryError:
+            return DeliveryError(self.name, destination, reason, retryable=retryable, config_problem=config_problem,
+                                 outcome_unknown=unknown)
 
         if isinstance(error, smtplib.SMTPAuthenticationError):
             return failed(f"the SMTP server {server} refused the login of {self.settings.username!r} "
@@ -189,14 +194,16 @@ class EmailOutput(Output):
             return failed(f"the SMTP server {server} answered {error.smtp_code} {_text(error.smtp_error)}",
                           retryable=temporary)
         if isinstance(error, smtplib.SMTPServerDisconnected):
-            return failed(f"the SMTP server {server} closed the connection ({error})", retryable=True)
+            return failed(f"the SMTP server {server} closed the connection ({error})", retryable=True, unknown=True)
         if isinstance(error, smtplib.SMTPException):  # e.g. no STARTTLS or AUTH on offer
             return failed(f"the SMTP server {server} cannot do what outputs.email asks: {error}; check security, "
                           "port and username in monitor.yaml", retryable=False, config_problem=True)
         if isinstance(error, ssl.SSLCertVerificationError):
             return failed(f"the certificate of {server} is not trusted ({error.verify_message}); check host, or set "
                           "ca_file for a private CA", retryable=False, config_problem=True)
-        return failed(f"could not talk to the SMTP server {server}: {error!r}", retryable=True)
+        # Refused: nothing was sent. Anything else (a timeout, a reset) may have come after the server took the message.
+        return failed(f"could not talk to the SMTP server {server}: {error!r}", retryable=True,
+                      unknown=not isinstance(error, ConnectionRefusedError))
 
 
 def _text(reply: bytes | str) -> str:
