@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -128,17 +128,46 @@ class FlakyInbox(Inbox):
 
 
 class SlackServerHangingAt(SlackServer):
-    """Leaves the request for the message after ``accepted`` accepted ones unanswered: a process stuck mid-digest."""
+    """Leaves the request for the message after ``accepted`` accepted ones unanswered: a process stuck mid-digest.
+    With ``posted=True`` Slack posts that message first, and only its answer is lost."""
 
-    def __init__(self, accepted: int, **options) -> None:
+    def __init__(self, accepted: int, *, posted: bool = False, **options) -> None:
         super().__init__(**options)
-        self.hang_when_accepted = accepted
+        self.hang_when_accepted, self.posted = accepted, posted
 
     def _answer(self, path, headers, body):
         if self.hang_when_accepted is not None and len(self.messages) == self.hang_when_accepted:
             self.hang_when_accepted = None
-            self.hang_next(1)
+            (self.lose_answer_next if self.posted else self.hang_next)(1)
         return super()._answer(path, headers, body)
+
+
+class SlackServerLosingChannelAt(SlackServer):
+    """Forgets ``channel`` once ``accepted`` messages are in (archived, or renamed in Slack) mid-digest."""
+
+    def __init__(self, accepted: int, channel: str, **options) -> None:
+        super().__init__(**options)
+        self.lose_at, self.lost_channel = accepted, channel
+
+    def _answer(self, path, headers, body):
+        if len(self.messages) == self.lose_at:
+            self.channels.discard(self.lost_channel)
+        return super()._answer(path, headers, body)
+
+
+class InboxLosingFirstAnswer(Inbox):
+    """Takes the first message, then drops the connection before saying so: the sender cannot know it arrived."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answered_once = False
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's naming)
+        answer = await super().handle_DATA(server, session, envelope)
+        if not self.answered_once:
+            self.answered_once = True
+            server.transport.close()
+        return answer
 
 
 class SlowSlackServer(SlackServer):
@@ -610,3 +639,246 @@ def test_a_delivery_another_live_process_is_sending_is_left_to_it(monitor, tmp_p
     assert store.claim(row["id"], owner=gone, now=now, until=now + timedelta(minutes=10), is_gone=lambda _: True)
     succeeded(monitor("digest", config=config))  # its claimant has ended: taken over and sent once
     assert len(slack.messages) == 1
+
+
+# --- exactly once per part: two processes, kills, unknown outcomes (issue 8) ----------------------------------------
+
+
+def slack_rows(monitor, config: Path) -> list[dict]:
+    return [row for row in outbox(monitor, config) if row["output"] == "slack"]
+
+
+@pytest.mark.parametrize("posted", [False, True], ids=["part-lost-on-the-way", "part-posted-answer-lost"])
+def test_a_digest_beside_a_stuck_one_then_a_kill_between_parts_send_every_part_once(monitor, tmp_path, news_site,
+                                                                                      monkeypatch, smtp_server, posted):
+    """Two lanes (Slack, email). Process 1 posts part 1 and sticks in part 2; a `monitor digest` beside it sends the
+    email and leaves the Slack digest to process 1, saying so; process 1 is killed; the next run takes over and looks
+    for part 2 in the thread before posting it: every part once, in order, in one thread."""
+    inbox = Inbox()
+    stories = crime_stories(100)
+    publish(news_site, stories)
+    with SlackServerHangingAt(1, posted=posted, channels={CHANNEL}) as slack:
+        monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
+        extra = slack_settings(slack) | {"digest": {"max_items_per_topic": 200}}
+        extra["outputs"]["email"] = email_settings(smtp_server(inbox))
+        config = write_config(tmp_path / "config", news_site, full_text=False, monitor_extra=extra)
+        succeeded(monitor("poll", config=config))
+
+        stuck = _start_monitor(tmp_path, config, "digest")
+        try:
+            wait_for(lambda: slack.requests == 2, "the first process to send part 2")
+            beside = monitor("digest", config=config)
+        finally:
+            stuck.send_signal(signal.SIGKILL)
+            stuck.wait(10)
+        [row] = slack_rows(monitor, config)
+        after = monitor("digest", config=config)
+
+    succeeded(beside)
+    assert f"waiting: digest #{row['id']} to slack {CHANNEL}: being sent by another Beatwatch process" in beside.output
+    assert (row["parts_sent"], row["state"]) == (1, "pending") and row["part_in_flight_since"]
+    assert len(inbox.received) == 1  # the other lane went out beside the stuck one
+    succeeded(after)
+    first, *rest = slack.messages
+    [row] = slack_rows(monitor, config)
+    assert len(slack.messages) == row["parts"] >= 3 and row["state"] == "sent"
+    assert [m.thread_ts for m in rest] == [first.ts] * len(rest)
+    assert row["receipts"] == [m.ts for m in slack.messages]
+    assert [url for message in slack.messages for url in links(message)] == [story_url(news_site, s) for s in stories]
+    assert "conversations.replies" in slack.calls  # part 2 was looked for in the thread
+    assert len(inbox.received) == 1
+
+
+def test_a_digest_killed_after_slack_took_it_is_found_there_not_posted_again(monitor, tmp_path, news_site, slack):
+    config = write_config(tmp_path / "config", news_site, monitor_extra=slack_settings(slack))
+    succeeded(monitor("poll", config=config))
+    slack.lose_answer_next(1)
+
+    kill_digest_when(tmp_path, config, lambda: len(slack.messages) == 1, "Slack to post the digest")
+    [row] = outbox(monitor, config)
+    assert (row["state"], row["parts_sent"]) == ("pending", 0) and row["part_in_flight_since"]
+
+    succeeded(monitor("digest", config=config))
+
+    [message] = slack.messages
+    [row] = outbox(monitor, config)
+    assert (row["state"], row["receipts"]) == ("sent", [message.ts])
+    assert slack.calls[-2:] == ["conversations.list", "conversations.history"]
+    assert matches(monitor, config)[0]["delivered"]
+
+
+def test_a_look_up_the_bot_lacks_the_scope_for_is_a_configuration_problem_not_a_blind_repost(monitor, tmp_path,
+                                                                                             news_site, slack):
+    extra = slack_settings(slack, timeout=1) | RETRY_AT_ONCE
+    config = write_config(tmp_path / "config", news_site, monitor_extra=extra)
+    succeeded(monitor("poll", config=config))
+    slack.scopes.discard("channels:history")
+    slack.lose_answer_next(1)
+    monitor("digest", config=config)  # posted, but the answer never came
+
+    result = monitor("digest", config=config)
+
+    assert len(slack.messages) == 1
+    assert f"Slack says missing_scope for {CHANNEL}: the Slack app lacks the channels:history scope" in result.output
+    [row] = outbox(monitor, config)
+    assert row["state"] == "failed" and row["part_in_flight_since"]
+
+    slack.scopes.add("channels:history")
+    retried = monitor("outbox", "retry", config=config)
+
+    assert "retried 1 failed delivery(ies): 1 sent, 0 still failing" in retried.output
+    assert len(slack.messages) == 1 and outbox(monitor, config)[0]["receipts"] == [slack.messages[0].ts]
+
+
+def test_a_webhook_post_whose_answer_was_lost_is_posted_again_at_least_once(monitor, tmp_path, news_site, slack,
+                                                                            caplog):
+    extra = {"outputs": {"console": False, "slack": {"webhook_url": slack.webhook_url(), "timeout": 1}}}
+    config = write_config(tmp_path / "config", news_site, monitor_extra=extra | RETRY_AT_ONCE)
+    succeeded(monitor("poll", config=config))
+    slack.lose_answer_next(1)
+
+    first = monitor("digest", config=config)
+    second = monitor("digest", config=config)
+
+    assert "not delivered to slack webhook: could not reach Slack" in first.output
+    succeeded(second)
+    assert len(slack.messages) == 2 and slack.messages[0].raw == slack.messages[1].raw
+    assert "may have arrived on the last attempt, and slack cannot be asked; sending it again" in caplog.text
+
+
+def test_an_email_whose_answer_was_lost_is_sent_again_with_the_same_message_id(monitor, tmp_path, news_site,
+                                                                             smtp_server):
+    inbox = InboxLosingFirstAnswer()
+    extra = {"outputs": {"console": False, "email": email_settings(smtp_server(inbox))}} | RETRY_AT_ONCE
+    config = write_config(tmp_path / "config", news_site, monitor_extra=extra)
+    succeeded(monitor("poll", config=config))
+
+    first = monitor("digest", config=config)
+    succeeded(monitor("digest", config=config))
+
+    assert f"not delivered to email {NEWSDESK}: the SMTP server" in first.output
+    [(_, taken), (_, again)] = inbox.received
+    assert taken["Message-ID"] == again["Message-ID"] and re.fullmatch(r"<beatwatch-[0-9a-f]{32}-1@example\.org>",
+                                                                       taken["Message-ID"])
+    assert outbox(monitor, config)[0]["receipts"] == [taken["Message-ID"]]
+
+
+# --- pushing and fixing stuck deliveries (issue 8) -----------------------------------------------------------------
+
+
+def test_digest_says_what_it_sent_and_what_is_still_waiting_and_why(monitor, tmp_path, news_site, slack, smtp_server):
+    extra = slack_settings(slack) | {"delivery": {"first_retry": "1h"}}
+    extra["outputs"]["email"] = email_settings(smtp_server(Inbox()))
+    config = write_config(tmp_path / "config", news_site, full_text=False, monitor_extra=extra)
+    publish(news_site, crime_stories(1))
+    succeeded(monitor("poll", config=config))
+    slack.down = True
+
+    first = monitor("digest", config=config)
+
+    next_try = r"next try \w{3} \d\d \w{3} \d\d:\d\d:\d\d"
+    assert first.exit_code == 1
+    assert f"sent digest #2 to email {NEWSDESK}" in first.output
+    assert f"not delivered to slack {CHANNEL}: Slack is failing (HTTP 502" in first.output
+    assert re.search(rf"waiting: digest #1 to slack {CHANNEL}: {next_try}; `monitor outbox retry 1` tries it now",
+                     first.output)
+
+    publish(news_site, crime_stories(2))
+    succeeded(monitor("poll", config=config))
+    later = monitor("digest", config=config)
+
+    succeeded(later)  # nothing failed in this run: the first digest is not due yet, the new one waits behind it
+    assert re.search(rf"waiting: digest #1 to slack {CHANNEL}: {next_try}; last error: Slack is failing \(HTTP 502",
+                     later.output)
+    assert f"waiting: digest #3 to slack {CHANNEL}: waits for #1, queued before it for the same destination" in \
+        later.output
+    assert slack.requests == 1
+
+
+def test_outbox_retry_sends_pending_deliveries_now_instead_of_at_their_next_try(monitor, tmp_path, news_site, slack):
+    config = write_config(tmp_path / "config", news_site, full_text=False,
+                          monitor_extra=slack_settings(slack) | {"delivery": {"first_retry": "1h"}})
+    publish(news_site, crime_stories(1))
+    succeeded(monitor("poll", config=config))
+    slack.down = True
+    monitor("digest", config=config)
+    slack.down = False
+
+    retried = monitor("outbox", "retry", config=config)
+
+    assert f"sent digest #1 to slack {CHANNEL}" in retried.output
+    assert "retried 1 pending delivery(ies): 1 sent, 0 still failing" in retried.output
+    assert len(slack.messages) == 1 and [row["state"] for row in outbox(monitor, config)] == ["sent"]
+    nothing = monitor("outbox", "retry", config=config)
+    assert nothing.exit_code == 1 and "no failed or pending delivery" in nothing.output
+
+
+def test_a_long_slack_retry_after_reschedules_the_delivery_instead_of_holding_up_the_digest(monitor, tmp_path,
+                                                                                          news_site, slack):
+    config = write_config(tmp_path / "config", news_site,
+                          monitor_extra=slack_settings(slack) | {"delivery": {"first_retry": "1s"}})
+    succeeded(monitor("poll", config=config))
+    slack.fail_next(1, status=429, retry_after=30)
+
+    result = monitor("digest", config=config)
+
+    assert slack.requests == 1  # one answer, and no wait-and-retry inside the send
+    assert f"not delivered to slack {CHANNEL}: Slack is rate limiting us (Retry-After: 30.0)" in result.output
+    [row] = outbox(monitor, config)
+    waited = datetime.fromisoformat(row["next_attempt_at"]) - datetime.fromisoformat(row["created_at"])
+    assert row["state"] == "pending" and timedelta(seconds=30) <= waited < timedelta(seconds=40)
+    assert not row["part_in_flight_since"]  # a 429 posted nothing: nothing to look for
+
+
+@pytest.mark.parametrize("where", ["channel", "route"])
+def test_a_failed_delivery_goes_to_the_channel_the_fixed_configuration_names_and_says_so(monitor, tmp_path, news_site,
+                                                                                     slack, where):
+    def config_naming(channel: str) -> Path:
+        extra = slack_settings(slack) if where == "channel" else (
+            slack_settings(slack) | {"routes": [{"topics": ["knife-crime"], "slack_channel": channel}]})
+        if where == "channel":
+            extra["outputs"]["slack"]["channel"] = channel
+        return write_config(tmp_path / "config", news_site, monitor_extra=extra)
+
+    wrong, right = ("#crime-digset", CHANNEL) if where == "channel" else ("#crime-alrets", "#crime-alerts")
+    config = config_naming(wrong)
+    succeeded(monitor("poll", config=config))
+    monitor("digest", config=config)
+    assert [(row["state"], row["destination"]) for row in outbox(monitor, config)] == [("failed", wrong)]
+
+    config_naming(right)
+    retried = monitor("outbox", "retry", config=config)
+
+    assert f"moved: digest #1 now goes to slack {right}, not {wrong}: the configuration names {right}" in retried.output
+    assert f"sent digest #1 to slack {right}" in retried.output
+    [message] = slack.messages
+    assert message.channel == right and links(message) == [story_url(news_site, STORIES[0])]
+    assert [(row["state"], row["destination"]) for row in outbox(monitor, config)] == [("sent", right)]
+    succeeded(monitor("digest", config=config))  # delivered there: not queued again
+    assert len(slack.messages) == 1
+
+
+def test_a_digest_half_posted_to_a_channel_since_renamed_goes_whole_to_the_new_name(monitor, tmp_path, news_site,
+                                                                                   monkeypatch):
+    stories = crime_stories(100)
+    publish(news_site, stories)
+    with SlackServerLosingChannelAt(1, CHANNEL, channels={CHANNEL, "#crime-desk"}) as slack:
+        monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
+        extra = slack_settings(slack) | {"digest": {"max_items_per_topic": 200}}
+        config = write_config(tmp_path / "config", news_site, full_text=False, monitor_extra=extra)
+        succeeded(monitor("poll", config=config))
+        monitor("digest", config=config)
+        [row] = outbox(monitor, config)
+        assert (row["state"], row["parts_sent"]) == ("failed", 1)
+
+        extra["outputs"]["slack"]["channel"] = "#crime-desk"
+        write_config(tmp_path / "config", news_site, full_text=False, monitor_extra=extra)
+        retried = monitor("outbox", "retry", config=config)
+
+    parts = row["parts"]
+    assert (f"1 of its {parts} parts reached {CHANNEL} and stay there; #crime-desk gets it whole") in retried.output
+    first, *rest = [m for m in slack.messages if m.channel == "#crime-desk"]
+    assert len(rest) + 1 == parts and [m.thread_ts for m in rest] == [first.ts] * len(rest)
+    assert [url for m in (first, *rest) for url in links(m)] == [story_url(news_site, s) for s in stories]
+    [row] = outbox(monitor, config)
+    assert (row["state"], row["destination"], row["parts_sent"]) == ("sent", "#crime-desk", parts)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 
 from monitor.items import Item
 from monitor.match.types import Hit, Match, Snippet
-from monitor.store import FAILED, PENDING, SENT, Store, StoreError
+from monitor.store import FAILED, PENDING, SENT, OutboxConflict, Store, StoreError
 from monitor.store import schema
 
 T0 = datetime(2026, 11, 12, 8, 0, tzinfo=timezone.utc)
@@ -608,3 +608,84 @@ def test_a_claimed_delivery_is_sent_by_its_owner_only_until_the_claim_ends(store
     assert store.claim(delivery.id, owner="a:1", now=later, until=later + timedelta(minutes=10), is_gone=alive)
     store.record_part_sent(delivery.id, index=0, receipt="ts", at=later)
     assert not store.claim(delivery.id, owner="a:1", now=later, until=later, is_gone=alive)  # sent: nothing to claim
+
+
+def _three_parts(store: Store):
+    return store.enqueue(key="p3", output="slack", destination="#crime", kind="digest",
+                         parts=[{"text": "1"}, {"text": "2"}, {"text": "3"}], match_ids=[], at=T0)
+
+
+def test_a_claim_returns_the_delivery_as_it_is_now_and_refuses_one_not_yet_due(store: Store) -> None:
+    delivery = _three_parts(store)
+    alive = lambda owner: False  # noqa: E731
+    first = claimed(store, delivery.id, T0, owner="a:1")
+    store.record_part_sent(delivery.id, index=0, receipt="1.1", at=T0)
+    store.record_failure(delivery.id, owner="a:1", at=T0, error="Retry-After: 60",
+                         next_attempt_at=T0 + timedelta(seconds=60))
+
+    early = store.claim(delivery.id, owner="b:2", now=T0 + timedelta(seconds=59), until=T0 + timedelta(hours=1),
+                        is_gone=alive)
+    due = store.claim(delivery.id, owner="b:2", now=T0 + timedelta(seconds=60), until=T0 + timedelta(hours=1),
+                      is_gone=alive)
+
+    assert (first.parts_sent, first.receipts, first.claimed_by) == (0, (), "a:1")
+    assert early is None
+    assert (due.parts_sent, due.receipts, due.claimed_by, due.attempts) == (1, ("1.1",), "b:2", 1)
+
+
+def test_recording_a_part_names_its_index_and_refuses_any_other(store: Store) -> None:
+    delivery = _three_parts(store)
+    store.record_part_sent(delivery.id, index=0, receipt="1.1", at=T0)
+
+    for wrong in (0, 2):
+        with pytest.raises(OutboxConflict, match=r"1 of its 3 parts are recorded as sent"):
+            store.record_part_sent(delivery.id, index=wrong, receipt="again", at=T0)
+    after = store.record_part_sent(delivery.id, index=1, receipt="1.2", at=T0)
+
+    assert (after.parts_sent, after.receipts, after.state) == (2, ("1.1", "1.2"), PENDING)
+
+
+def test_a_part_in_flight_keeps_its_first_moment_until_it_is_recorded_or_known_not_sent(store: Store) -> None:
+    delivery = _three_parts(store)
+    claimed(store, delivery.id, T0)
+    later = T0 + timedelta(minutes=5)
+
+    store.mark_part_in_flight(delivery.id, index=0, owner="host:1", at=T0)
+    store.mark_part_in_flight(delivery.id, index=0, owner="host:1", at=later)
+    unknown = store.record_failure(delivery.id, owner="host:1", at=later, error="timed out", next_attempt_at=later,
+                                   part_may_have_arrived=True)
+    claimed(store, delivery.id, later)
+    refused = store.record_failure(delivery.id, owner="host:1", at=later, error="429", next_attempt_at=later)
+    claimed(store, delivery.id, later)
+    store.mark_part_in_flight(delivery.id, index=0, owner="host:1", at=later)
+    sent = store.record_part_sent(delivery.id, index=0, receipt="1.1", at=later)
+
+    assert unknown.part_in_flight_since == T0 and refused.part_in_flight_since is None
+    assert sent.part_in_flight_since is None and sent.parts_sent == 1
+    with pytest.raises(OutboxConflict, match="part 1 of delivery"):
+        store.mark_part_in_flight(delivery.id, index=0, owner="host:1", at=later)
+
+
+def test_only_the_claimant_marks_a_part_in_flight_or_records_a_failure(store: Store) -> None:
+    delivery = _three_parts(store)
+    claimed(store, delivery.id, T0, owner="a:1")
+
+    with pytest.raises(OutboxConflict, match="claimed by a:1, not b:2"):
+        store.mark_part_in_flight(delivery.id, index=0, owner="b:2", at=T0)
+    with pytest.raises(OutboxConflict, match="claimed by a:1, not b:2"):
+        store.record_failure(delivery.id, owner="b:2", at=T0, error="x", next_attempt_at=T0)
+    assert store.deliveries()[0].attempts == 0
+
+
+def test_a_readdressed_delivery_starts_again_from_its_first_part_unless_someone_is_sending_it(store: Store) -> None:
+    delivery = _three_parts(store)
+    claimed(store, delivery.id, T0, owner="a:1")
+    store.record_part_sent(delivery.id, index=0, receipt="1.1", at=T0)
+    store.mark_part_in_flight(delivery.id, index=1, owner="a:1", at=T0)
+
+    held = store.readdress(delivery.id, destination="#new", owner="b:2", now=T0, is_gone=lambda owner: False)
+    moved = store.readdress(delivery.id, destination="#new", owner="b:2", now=T0, is_gone=lambda owner: True)
+
+    assert held is None
+    assert (moved.destination, moved.parts_sent, moved.receipts, moved.part_in_flight_since) == ("#new", 0, (), None)
+    assert moved.key == delivery.key

@@ -196,7 +196,11 @@ class Outbox:
         key, receipts = part_key(delivery.key, index), list(delivery.receipts)
         where = f"part {index + 1} of {delivery.kind} #{delivery.id} to {delivery.output} {delivery.destination}"
         if delivery.part_in_flight_since is not None:
-            found = output.look_up(delivery.destination, key, receipts, since=delivery.part_in_flight_since)
+            try:
+                found = output.look_up(delivery.destination, key, receipts, since=delivery.part_in_flight_since)
+            except DeliveryError as error:
+                error.outcome_unknown = True  # the look-up failed, so the part's fate is as unknown as before
+                raise
             if found.found:
                 log.info("%s had arrived although the attempt to send it failed; recorded, not sent again", where)
                 return self.store.record_part_sent(delivery.id, index=index, receipt=found.receipt, at=self.clock())
