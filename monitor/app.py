@@ -511,14 +511,14 @@ class App:
 
     def _readdress_waiting(self) -> tuple[Move, ...]:
         """Send each waiting delivery where the configuration now sends what it carries, when that is no longer its
-        destination (a channel name fixed in monitor.yaml, a route changed). One another process is sending stays."""
+        destination (a channel name fixed in monitor.yaml, a route changed). One being sent at this moment stays."""
         plan, moves = self._routes(), []
         for delivery in self.store.deliveries(states=[PENDING, FAILED]):
             destination = self._configured_destination(delivery, plan)
             if destination is None:
                 continue
-            moved = self.store.readdress(delivery.id, destination=destination, owner=process_owner(),
-                                         now=self.clock(), is_gone=owner_is_gone)
+            moved = self.store.readdress(delivery.id, destination=destination, now=self.clock(),
+                                         is_gone=owner_is_gone)
             if moved is not None:
                 moves.append(Move(delivery, destination))
                 log.warning("%s", moves[-1].explain())

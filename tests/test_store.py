@@ -683,8 +683,8 @@ def test_a_readdressed_delivery_starts_again_from_its_first_part_unless_someone_
     store.record_part_sent(delivery.id, index=0, receipt="1.1", at=T0)
     store.mark_part_in_flight(delivery.id, index=1, owner="a:1", at=T0)
 
-    held = store.readdress(delivery.id, destination="#new", owner="b:2", now=T0, is_gone=lambda owner: False)
-    moved = store.readdress(delivery.id, destination="#new", owner="b:2", now=T0, is_gone=lambda owner: True)
+    held = store.readdress(delivery.id, destination="#new", now=T0, is_gone=lambda owner: False)
+    moved = store.readdress(delivery.id, destination="#new", now=T0, is_gone=lambda owner: True)
 
     assert held is None
     assert (moved.destination, moved.parts_sent, moved.receipts, moved.part_in_flight_since) == ("#new", 0, (), None)

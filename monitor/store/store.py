@@ -447,13 +447,13 @@ class Store:
             return _update_delivery(connection, delivery_id, attempts=row.attempts + 1, **values)
 
     def readdress(
-        self, delivery_id: int, *, destination: str, owner: str, now: datetime, is_gone: Callable[[str], bool]
+        self, delivery_id: int, *, destination: str, now: datetime, is_gone: Callable[[str], bool]
     ) -> DeliveryRecord | None:
         """Send a pending or failed delivery to ``destination`` instead, whole, from its first part (parts that reached
-        the old destination stay there). None, and nothing changed, while another process is sending it."""
+        the old destination stay there). None, and nothing changed, while anyone (this process too) is sending it."""
         with self._writing() as connection:
             row = _delivery_row(connection, delivery_id)
-            if row.state not in (PENDING, FAILED) or _held_elsewhere(row, owner, now, is_gone):
+            if row.state not in (PENDING, FAILED) or _held_elsewhere(row, None, now, is_gone):
                 return None
             return _update_delivery(connection, delivery_id, destination=destination, parts_sent=0, receipts=[],
                                     part_in_flight_since=None)
@@ -823,8 +823,8 @@ def _next_part_row(connection: Connection, delivery_id: int, index: int) -> Row:
     return row
 
 
-def _held_elsewhere(row: Row, owner: str, now: datetime, is_gone: Callable[[str], bool]) -> bool:
-    """Whether another live owner holds an unexpired claim on the delivery."""
+def _held_elsewhere(row: Row, owner: str | None, now: datetime, is_gone: Callable[[str], bool]) -> bool:
+    """Whether a live owner other than ``owner`` (any, for None) holds an unexpired claim on the delivery."""
     held = row.claimed_by not in (None, owner) and row.claimed_until is not None and row.claimed_until > now
     return held and not is_gone(row.claimed_by)
 
