@@ -62,6 +62,16 @@ class JSONText(TypeDecorator[Any]):
         return None if value is None else json.loads(value)
 
 
+class JSONPairs(JSONText):
+    """(name, value) pairs, such as an item's context: a JSON list of two-item lists, read back as tuples."""
+
+    cache_ok = True
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> tuple[tuple[str, str], ...] | None:
+        pairs = super().process_result_value(value, dialect)
+        return None if pairs is None else tuple((first, second) for first, second in pairs)
+
+
 metadata = MetaData()
 
 schema_version_table = Table(
@@ -104,7 +114,7 @@ items_table = Table(
     Column("found_at", UTCDateTime, nullable=False),
     Column("body", Text),
     Column("body_note", Text, nullable=False),
-    Column("context", JSONText, nullable=False),
+    Column("context", JSONPairs, nullable=False),
     Column("reported", Boolean, nullable=False),
     Index("ix_items_found_at", "found_at"),
     # A page that failed for a reason that may pass waits to be fetched again: the failed fetches so far, and when the

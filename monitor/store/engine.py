@@ -1,0 +1,147 @@
+"""Opening the database, the two kinds of transaction every part of the store runs in, and the query helpers they share.
+
+SQLite (the default) runs in WAL mode so readers never wait for the writer. Writes inside one process are serialised by
+a lock, and each write transaction starts with ``BEGIN IMMEDIATE`` so that a second process (``monitor digest`` beside
+``monitor run``) waits for the write lock (busy_timeout) instead of failing half-way with "database is locked".
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Self, TypeVar
+
+from sqlalchemy import Engine, Insert, Row, Select, create_engine, event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.pool import StaticPool
+
+from monitor.store import schema
+from monitor.store.errors import StoreError
+
+BUSY_TIMEOUT_MS = 30_000
+DATABASE_FILE = "beatwatch.sqlite3"
+_WRITE_OPTION = "beatwatch_write"
+_Value = TypeVar("_Value")
+
+
+class StoreBase:
+    """The database, brought up to the current schema when opened; the parts of the store build on it."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            self._url = make_url(url)
+            self._engine = _create_engine(self._url)
+        except ArgumentError as error:
+            raise StoreError(
+                f"the database URL is not a SQLAlchemy URL ({error}); use e.g. sqlite:////data/beatwatch.sqlite3"
+            ) from error
+        except ImportError as error:
+            raise StoreError(
+                f"no driver for {make_url(url).drivername} is installed ({error}); for PostgreSQL install "
+                "'psycopg[binary]' and use a postgresql+psycopg:// URL"
+            ) from error
+        self._writer = self._engine.execution_options(**{_WRITE_OPTION: True})
+        self._write_lock = threading.Lock()
+        # An in-memory SQLite database is one connection shared by every thread, so reads must take turns as well.
+        self._read_lock = self._write_lock if _is_sqlite_memory(self._url) else None
+        try:
+            with self._writing() as connection:
+                schema.upgrade(connection, at=datetime.now(timezone.utc))
+        except OperationalError as error:
+            self.close()
+            raise StoreError(
+                f"cannot open the database {self._url.render_as_string(hide_password=True)}: {error.orig}; "
+                "check that it exists and is writable, or set MONITOR_DATABASE_URL"
+            ) from error
+        except StoreError:
+            self.close()
+            raise
+
+    @staticmethod
+    def default_url(data_dir: Path) -> str:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return URL.create("sqlite", database=str(data_dir.resolve() / DATABASE_FILE)).render_as_string()
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """One write transaction: committed when the block ends, rolled back if it raises."""
+        with self._write_lock, self._writer.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """One read transaction: every query in the block sees the same state of the database."""
+        with self._read_lock or nullcontext(), self._engine.connect() as connection:
+            yield connection
+
+
+def insert_row(connection: Connection, statement: Insert) -> int:
+    """Run an INSERT of one row and return its new id."""
+    key = connection.execute(statement).inserted_primary_key
+    if key is None:
+        raise RuntimeError(f"the database gave no id for the new row of {statement.table}")
+    return int(key[0])
+
+
+def rows_with_values(
+    connection: Connection, rows: Select[Any], values: Select[int, _Value]
+) -> list[tuple[Row[Any], list[_Value]]]:
+    """The rows that ``rows`` selects, each with the values that ``values`` pairs with its ``id``, in their order.
+
+    ``values`` selects (id, value) pairs, such as an item's id and each topic it matched; it should choose its ids with
+    the same filter as ``rows`` (a subquery), so that no list of ids travels back as bound parameters."""
+    found = connection.execute(rows).all()
+    grouped: dict[int, list[_Value]] = {}
+    for row_id, value in connection.execute(values):
+        grouped.setdefault(row_id, []).append(value)
+    return [(row, grouped.get(row.id, [])) for row in found]
+
+
+def _create_engine(url: URL) -> Engine:
+    if url.get_backend_name() != "sqlite":
+        # pre_ping: the daemon outlives database server restarts and idle-connection timeouts.
+        return create_engine(url, pool_pre_ping=True)
+    if _is_sqlite_memory(url):
+        # The default pool would give each thread its own, empty, in-memory database.
+        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        engine = create_engine(url)
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    event.listen(engine, "begin", _begin_sqlite_transaction)
+    return engine
+
+
+def _is_sqlite_memory(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _connection_record: Any) -> None:
+    # sqlite3 would only BEGIN before writes, so a read made of two SELECTs could see two states; we BEGIN ourselves.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+    finally:
+        cursor.close()
+
+
+def _begin_sqlite_transaction(connection: Connection) -> None:
+    # A deferred transaction that reads and then writes fails at once, whatever the busy timeout, when another process
+    # wrote in between; taking the write lock at BEGIN makes writers wait their turn instead.
+    immediate = connection.get_execution_options().get(_WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

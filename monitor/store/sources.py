@@ -1,0 +1,115 @@
+"""Sources: each one's checkpoint (what the next poll goes on from) and its health (how its polls went)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, func, insert, select, update
+
+from monitor.store.engine import StoreBase
+from monitor.store.records import SourceHealth
+from monitor.store.schema import items_table, sources_table
+
+
+class SourcesStore(StoreBase):
+    def source_state(self, source_id: str) -> dict[str, str]:
+        """The checkpoint saved by the last successful poll of ``source_id`` (empty before the first)."""
+        with self._reading() as connection:
+            state = connection.scalar(select(sources_table.c.state).where(sources_table.c.source_id == source_id))
+        return dict(state or {})
+
+    def has_polled(self, source_id: str) -> bool:
+        """Whether a poll of ``source_id`` has completed once (so its items are no longer first-run backfill)."""
+        with self._reading() as connection:
+            polled = connection.scalar(
+                select(sources_table.c.polled_once).where(sources_table.c.source_id == source_id)
+            )
+        return bool(polled)
+
+    def finish_poll(
+        self,
+        source_id: str,
+        *,
+        at: datetime,
+        checkpoint: Mapping[str, str] | None,
+        error: str | None,
+        new_items: int,
+        new_matches: int,
+        seconds: float,
+        page_error: str | None = None,
+    ) -> None:
+        """Record the end of a poll. Success replaces the checkpoint (None keeps it) and clears the error; failure keeps
+        the checkpoint, so the next poll retries from where the last good one left off. ``page_error`` is the last
+        story page the poll could not fetch; it is kept until another takes its place."""
+        values: dict[str, Any] = {
+            "last_polled_at": at,
+            "last_new_items": new_items,
+            "last_new_matches": new_matches,
+            "last_seconds": seconds,
+        }
+        if page_error is not None:
+            values |= {"last_page_error": page_error, "last_page_error_at": at}
+        if error is None:
+            values |= {"polled_once": True, "last_success_at": at, "last_error": None, "consecutive_failures": 0}
+            if checkpoint is not None:
+                values["state"] = dict(checkpoint)
+        else:
+            values["last_error"] = error
+        with self._writing() as connection:
+            failures = connection.scalar(
+                select(sources_table.c.consecutive_failures).where(sources_table.c.source_id == source_id)
+            )
+            if error is not None:
+                values["consecutive_failures"] = (failures or 0) + 1
+            if failures is None:
+                connection.execute(insert(sources_table).values(_new_source_row(source_id) | values))
+            else:
+                connection.execute(update(sources_table).where(sources_table.c.source_id == source_id).values(values))
+
+    def source_health(self) -> list[SourceHealth]:
+        """Every source ever polled, by id, with how many of its story pages wait to be fetched again."""
+        waiting_pages = (
+            select(items_table.c.source_id, func.count().label("pages_waiting"))
+            .where(items_table.c.page_retry_at.is_not(None))
+            .group_by(items_table.c.source_id)
+            .subquery()
+        )
+        query = (
+            select(sources_table, func.coalesce(waiting_pages.c.pages_waiting, 0).label("pages_waiting"))
+            .outerjoin(waiting_pages, waiting_pages.c.source_id == sources_table.c.source_id)
+            .order_by(sources_table.c.source_id)
+        )
+        with self._reading() as connection:
+            rows = connection.execute(query).all()
+        return [_source_health(row) for row in rows]
+
+
+def _new_source_row(source_id: str) -> dict[str, Any]:
+    return {
+        "source_id": source_id,
+        "state": {},
+        "polled_once": False,
+        "consecutive_failures": 0,
+        "last_new_items": 0,
+        "last_new_matches": 0,
+        "last_seconds": 0.0,
+    }
+
+
+def _source_health(row: Row[Any]) -> SourceHealth:
+    return SourceHealth(
+        source_id=row.source_id,
+        polled_once=row.polled_once,
+        last_polled_at=row.last_polled_at,
+        last_success_at=row.last_success_at,
+        last_error=row.last_error,
+        consecutive_failures=row.consecutive_failures,
+        last_new_items=row.last_new_items,
+        last_new_matches=row.last_new_matches,
+        last_seconds=row.last_seconds,
+        pages_waiting=row.pages_waiting,
+        last_page_error=row.last_page_error,
+        last_page_error_at=row.last_page_error_at,
+    )
