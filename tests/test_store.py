@@ -67,6 +67,15 @@ def add(
     return store.add_item(item, matches or (make_match(),), found_at=found_at, reported=reported, **page)
 
 
+def deliver(store: Store, match_ids: list[int], output: str, destination: str, *, at: datetime = T0,
+            kind: str = "digest") -> None:
+    """Queue a one-part delivery of these matches and record it sent, as the outbox does."""
+    key = f"{output}:{destination}:{kind}:{match_ids}:{at.isoformat()}"
+    delivery = store.enqueue(key=key, output=output, destination=destination, kind=kind, parts=[{"text": "x"}],
+                             match_ids=match_ids, at=at)
+    store.record_part_sent(delivery.id, index=0, receipt=None, at=at)
+
+
 # -- items ------------------------------------------------------------------------------------------------------------
 
 
@@ -206,14 +215,14 @@ def test_matches_are_newest_first_by_publication_else_by_discovery(store: Store)
     assert [m.id for m in store.matches(ids=[first, third])] == [third, first]
 
 
-def test_mark_delivered_removes_matches_from_that_destination_only(store: Store) -> None:
+def test_a_sent_delivery_removes_its_matches_from_that_destination_only(store: Store) -> None:
     for n in (1, 2, 3):
         add(store, make_item(n, published=T0 + timedelta(minutes=n)))
     third, second, first = (m.id for m in store.matches())
 
-    store.mark_delivered([first, second], output="slack", destination="#crime", at=T0)
-    store.mark_delivered([first], output="slack", destination="#crime", at=T0 + timedelta(hours=1))  # no-op
-    store.mark_delivered([second], output="email", destination="desk@example.org", at=T0, alert=True)
+    deliver(store, [first, second], "slack", "#crime")
+    deliver(store, [first], "slack", "#crime", at=T0 + timedelta(hours=1))  # the first record stays
+    deliver(store, [second], "email", "desk@example.org", kind="alert")
 
     assert [m.id for m in store.matches(undelivered_to=("slack", "#crime"))] == [third]
     assert [m.id for m in store.matches(undelivered_to=("slack", "#other"))] == [third, second, first]
@@ -248,7 +257,7 @@ def test_reopening_the_same_database_keeps_everything(url: str) -> None:
         add(store, make_item(1))
         store.finish_poll("echo", at=T0, checkpoint={"hash": "abc"}, error=None, new_items=1, new_matches=1, seconds=1)
         [match] = store.matches()
-        store.mark_delivered([match.id], output="console", destination="-", at=T0)
+        deliver(store, [match.id], "console", "-")
 
     with Store(url) as store:
         assert add(store, make_item(1)) is None
@@ -360,7 +369,7 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
     assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     connection.close()
     with Store(url) as store, pytest.raises(IntegrityError):
-        store.mark_delivered([999], output="console", destination="-", at=T0)
+        store.enqueue(key="k", output="console", destination="-", kind="digest", parts=[{}], match_ids=[999], at=T0)
 
 
 def test_an_unopenable_database_says_where_and_what_to_do(tmp_path: Path) -> None:

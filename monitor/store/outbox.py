@@ -20,13 +20,6 @@ from monitor.store.schema import deliveries_table, delivery_matches_table, match
 
 
 class OutboxStore(StoreBase):
-    def mark_delivered(
-        self, match_ids: Iterable[int], *, output: str, destination: str, at: datetime, alert: bool = False
-    ) -> None:
-        """Record that these matches reached (output, destination); matches already recorded there keep their record."""
-        with self._writing() as connection:
-            _mark_delivered(connection, match_ids, output, destination, at, alert)
-
     def enqueue(
         self,
         *,
