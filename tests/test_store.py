@@ -321,11 +321,17 @@ def _schema_versions(url: str) -> list[int]:
     return versions
 
 
-def test_a_database_made_by_schema_version_1_is_upgraded_and_keeps_everything(tmp_path: Path) -> None:
-    url = Store.default_url(tmp_path / "old")
-    connection = sqlite3.connect(tmp_path / "old" / "beatwatch.sqlite3")
-    connection.executescript((FIXTURES / "schema-v1.sql").read_text())
+def _database_made_by(fixture: str, data_dir: Path) -> str:
+    """The URL of a SQLite database made from ``fixture``, a database an older Beatwatch wrote, dumped."""
+    url = Store.default_url(data_dir)
+    connection = sqlite3.connect(data_dir / "beatwatch.sqlite3")
+    connection.executescript((FIXTURES / fixture).read_text())
     connection.close()
+    return url
+
+
+def test_a_database_made_by_schema_version_1_is_upgraded_and_keeps_everything(tmp_path: Path) -> None:
+    url = _database_made_by("schema-v1.sql", tmp_path / "old")
 
     with Store(url) as store:
         [old] = store.items(since=EPOCH)
@@ -345,8 +351,59 @@ def test_a_database_made_by_schema_version_1_is_upgraded_and_keeps_everything(tm
     assert _tables(url) == _tables(new_url)  # upgraded to what a new database is made with
 
 
-def _tables(url: str) -> dict[str, object]:
-    """Every table's columns (type, nullability, default) and indexes, as the database reports them."""
+def test_a_database_made_by_schema_version_3_keeps_its_outbox_with_one_record_of_what_each_delivery_carries(
+    tmp_path: Path,
+) -> None:
+    url = _database_made_by("schema-v3.sql", tmp_path / "old")
+
+    with Store(url) as store:
+        sent, half_sent, given_up, notice = store.deliveries()
+        assert [(d.state, d.match_ids) for d in (sent, half_sent, given_up, notice)] == [
+            (SENT, (1, 2)), (PENDING, (1, 2, 3)), (FAILED, (3,)), (PENDING, ()),
+        ]
+        assert (half_sent.parts_sent, half_sent.receipts, half_sent.part_in_flight_since, half_sent.last_error) == (
+            1, ("1700000000.0001",), T0, "slack -> #crime: timed out",
+        )
+        # The given-up alert still holds its match for its destination; a delivery is still found by its key.
+        assert [m.id for m in store.matches(undelivered_to=("email", "desk@example.org"), kind="alert")] == [2, 1]
+        assert store.enqueue(key=notice.key, output="console", destination="-", kind="notice", parts=[{}],
+                             match_ids=[1], at=T0) == notice
+        retry_at = T0 + timedelta(minutes=2)
+        claimed(store, half_sent.id, retry_at)
+        store.record_part_sent(half_sent.id, index=1, receipt="1700000000.0002", at=retry_at)
+        assert store.matches(undelivered_to=("slack", "#crime")) == []
+        assert {m.id: m.delivered_to for m in store.matches()}[1] == (("console", "-"), ("slack", "#crime"))
+
+    assert _schema_versions(url) == [3, len(schema.MIGRATIONS)]
+    assert "match_ids" not in _tables(url)["deliveries"][0]
+    connection = sqlite3.connect(tmp_path / "old" / "beatwatch.sqlite3")
+    assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
+    connection.close()
+    new_url = Store.default_url(tmp_path / "new")
+    Store(new_url).close()
+    assert _tables(url) == _tables(new_url)
+
+
+def test_the_one_record_step_drops_the_json_copy_of_what_a_delivery_carries_on_every_backend(url: str) -> None:
+    step = schema.MIGRATIONS.index(schema._one_record_of_delivery_matches) + 1  # the version it brings a database to
+    with Store(url) as store:
+        queued = store.enqueue(key="old", output="slack", destination="#crime", kind="digest", parts=[{"text": "1"}],
+                               match_ids=_two_matches(store), at=T0)
+    engine = create_engine(url)
+    with engine.begin() as connection:  # as the version before made it
+        connection.execute(text("ALTER TABLE deliveries ADD COLUMN match_ids TEXT NOT NULL DEFAULT '[]'"))
+        connection.execute(text("DELETE FROM schema_version"))
+        connection.execute(schema.schema_version_table.insert().values(version=step - 1, applied_at=T0))
+    engine.dispose()
+
+    with Store(url) as store:
+        assert store.deliveries() == [queued] and queued.match_ids == (1, 2)
+    assert "match_ids" not in _tables(url)["deliveries"][0]
+
+
+def _tables(url: str) -> dict[str, tuple[dict[str, object], list[object], list[object], list[object]]]:
+    """Every table's columns (type, nullability, default), indexes, unique constraints and foreign keys, as the
+    database reports them."""
     engine = create_engine(url)
     found = inspect(engine)
     tables = {
@@ -354,6 +411,9 @@ def _tables(url: str) -> dict[str, object]:
             {column["name"]: (str(column["type"]), column["nullable"], column["default"])
              for column in found.get_columns(name)},
             sorted((index["name"], tuple(index["column_names"])) for index in found.get_indexes(name)),
+            sorted(tuple(unique["column_names"]) for unique in found.get_unique_constraints(name)),
+            sorted((tuple(key["constrained_columns"]), key["referred_table"], tuple(key["referred_columns"]))
+                   for key in found.get_foreign_keys(name)),
         )
         for name in found.get_table_names()
     }

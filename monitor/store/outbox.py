@@ -1,6 +1,8 @@
 """The outbox: deliveries queued, claimed by the process sending them, sent part by part, tried again or given up.
 
-The matches a delivery carries are marked delivered in the transaction that records the delivery's last part.
+Which matches a delivery carries is kept in one place, the table ``delivery_matches``: it keeps a new digest from
+offering matches already on their way, and the matches are marked delivered in the transaction that records the
+delivery's last part.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from sqlalchemy import ColumnElement, Row, case, func, insert, select, true, upd
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from monitor.store.engine import StoreBase, insert_row
+from monitor.store.engine import StoreBase, insert_row, rows_with_values
 from monitor.store.errors import OutboxConflict
 from monitor.store.records import FAILED, PENDING, SENT, DeliveryRecord
 from monitor.store.schema import deliveries_table, delivery_matches_table, match_deliveries_table
@@ -42,7 +44,6 @@ class OutboxStore(StoreBase):
             "parts": [dict(part) for part in parts],
             "parts_sent": 0,
             "receipts": [],
-            "match_ids": list(match_ids),
             "state": PENDING,
             "attempts": 0,
             "next_attempt_at": at,
@@ -113,7 +114,7 @@ class OutboxStore(StoreBase):
             if index + 1 == len(row.parts):
                 values |= {"state": SENT, "sent_at": at, "next_attempt_at": None, "claimed_by": None,
                            "claimed_until": None}
-                _mark_delivered(connection, row.match_ids, row.output, row.destination, at, row.kind == "alert")
+                _mark_delivered(connection, row, at)
             return _update_delivery(connection, delivery_id, **values)
 
     def record_failure(
@@ -232,28 +233,26 @@ def _held_elsewhere(row: Row[Any], owner: str | None, now: datetime, is_gone: Ca
     return held and not is_gone(row.claimed_by)
 
 
-def _mark_delivered(
-    connection: Connection, match_ids: Iterable[int], output: str, destination: str, at: datetime, alert: bool
-) -> None:
-    wanted = set(match_ids)
-    if not wanted:
-        return
-    already = set(
-        connection.scalars(
-            select(match_deliveries_table.c.match_id).where(
-                match_deliveries_table.c.output == output,
-                match_deliveries_table.c.destination == destination,
-                match_deliveries_table.c.alert == alert,
-                match_deliveries_table.c.match_id.in_(sorted(wanted)),
-            )
-        )
+def _mark_delivered(connection: Connection, delivery: Row[Any], at: datetime) -> None:
+    """Record that the matches the delivery carries reached its (output, destination); a match already recorded there
+    (by an earlier delivery) keeps its record."""
+    there = (
+        (match_deliveries_table.c.output == delivery.output)
+        & (match_deliveries_table.c.destination == delivery.destination)
+        & (match_deliveries_table.c.alert == (delivery.kind == "alert"))
     )
-    new = sorted(wanted - already)
+    already = select(match_deliveries_table.c.match_id).where(there)
+    new = connection.scalars(
+        select(delivery_matches_table.c.match_id)
+        .where(delivery_matches_table.c.delivery_id == delivery.id, delivery_matches_table.c.match_id.not_in(already))
+        .order_by(delivery_matches_table.c.match_id)
+    ).all()
     if new:
         connection.execute(
             insert(match_deliveries_table),
             [
-                {"match_id": match_id, "output": output, "destination": destination, "delivered_at": at, "alert": alert}
+                {"match_id": match_id, "output": delivery.output, "destination": delivery.destination,
+                 "delivered_at": at, "alert": delivery.kind == "alert"}
                 for match_id in new
             ],
         )
@@ -270,12 +269,17 @@ def _delivery_record(connection: Connection, delivery_id: int) -> DeliveryRecord
 
 
 def _delivery_records(connection: Connection, condition: ColumnElement[bool]) -> list[DeliveryRecord]:
-    """The deliveries meeting ``condition``, oldest first."""
-    rows = connection.execute(select(deliveries_table).where(condition).order_by(deliveries_table.c.id)).all()
-    return [_delivery_from_row(row) for row in rows]
+    """The deliveries meeting ``condition``, oldest first, each with the matches it carries."""
+    deliveries = select(deliveries_table).where(condition).order_by(deliveries_table.c.id)
+    carried = (
+        select(delivery_matches_table.c.delivery_id, delivery_matches_table.c.match_id)
+        .where(delivery_matches_table.c.delivery_id.in_(select(deliveries_table.c.id).where(condition)))
+        .order_by(delivery_matches_table.c.match_id)
+    )
+    return [_delivery_from_row(row, match_ids) for row, match_ids in rows_with_values(connection, deliveries, carried)]
 
 
-def _delivery_from_row(row: Row[Any]) -> DeliveryRecord:
+def _delivery_from_row(row: Row[Any], match_ids: Sequence[int]) -> DeliveryRecord:
     return DeliveryRecord(
         id=row.id,
         key=row.key,
@@ -285,7 +289,7 @@ def _delivery_from_row(row: Row[Any]) -> DeliveryRecord:
         parts=tuple(row.parts),
         parts_sent=row.parts_sent,
         receipts=tuple(row.receipts),
-        match_ids=tuple(row.match_ids),
+        match_ids=tuple(match_ids),
         state=row.state,
         attempts=row.attempts,
         next_attempt_at=row.next_attempt_at,

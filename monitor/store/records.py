@@ -96,7 +96,7 @@ class DeliveryRecord:
     parts: tuple[dict[str, Any], ...]
     parts_sent: int
     receipts: tuple[str | None, ...]
-    match_ids: tuple[int, ...]
+    match_ids: tuple[int, ...]  # the matches it carries, by id, ascending
     state: str  # PENDING | SENT | FAILED
     attempts: int
     next_attempt_at: datetime | None

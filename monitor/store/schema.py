@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
     insert,
+    inspect,
     select,
     text,
 )
@@ -171,7 +172,6 @@ deliveries_table = Table(
     Column("parts", JSONText, nullable=False),
     Column("parts_sent", Integer, nullable=False),
     Column("receipts", JSONText, nullable=False),
-    Column("match_ids", JSONText, nullable=False),
     Column("state", String, nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("next_attempt_at", UTCDateTime),
@@ -188,7 +188,7 @@ deliveries_table = Table(
     Index("ix_deliveries_state_next_attempt", "state", "next_attempt_at"),
 )
 
-# Which matches a queued delivery carries, so a new digest leaves out matches already on their way.
+# Which matches a delivery carries (the one record of it), so a new digest leaves out matches already on their way.
 delivery_matches_table = Table(
     "delivery_matches",
     metadata,
@@ -224,10 +224,66 @@ def _add_part_in_flight_since(connection: Connection) -> None:
     _add_columns(connection, deliveries_table, "part_in_flight_since")
 
 
+def _one_record_of_delivery_matches(connection: Connection) -> None:
+    """Which matches a delivery carries is kept in delivery_matches alone; the JSON copy in deliveries goes (every
+    version wrote both in one transaction, so the table holds everything the copy did)."""
+    _drop_column(connection, "deliveries", "match_ids")
+
+
+def _drop_column(connection: Connection, table: str, column: str) -> None:
+    """ALTER TABLE ... DROP COLUMN, which SQLite learnt only in 3.35 (Debian 11 and RHEL 9 ship 3.34): on SQLite of any
+    version the table is made again without the column instead, so every SQLite takes the same, tested, path."""
+    quote = connection.dialect.identifier_preparer.quote
+    if connection.dialect.name != "sqlite":
+        connection.execute(text(f"ALTER TABLE {quote(table)} DROP COLUMN {quote(column)}"))
+        return
+    found = inspect(connection)
+    kept = [other["name"] for other in found.get_columns(table) if other["name"] != column]
+    # The table as the database has it (constraints, and the indexes not on the column), less the column.
+    rebuilt = Table(table, MetaData(), autoload_with=connection, include_columns=kept)
+    children = [name for name in found.get_table_names()
+                if any(key["referred_table"] == table for key in found.get_foreign_keys(name))]
+    _rebuild_sqlite_table(connection, rebuilt, children)
+
+
+def _rebuild_sqlite_table(connection: Connection, rebuilt: Table, children: Sequence[str]) -> None:
+    """Replace the SQLite table named like ``rebuilt`` by ``rebuilt``, keeping the rows of the columns both have.
+
+    This runs inside the upgrade's transaction, where SQLite cannot turn foreign keys off, and dropping a table that
+    rows of other tables point at would fail: those rows (of the ``children`` tables) wait in a temporary copy while the
+    table is dropped and made again, then return unchanged."""
+    quote = connection.dialect.identifier_preparer.quote
+    columns = ", ".join(quote(column.name) for column in rebuilt.columns)
+    copied = {rebuilt.name: columns, **{child: "*" for child in children}}
+
+    def run(statement: str) -> None:
+        connection.execute(text(statement))
+
+    def copy_of(name: str) -> str:
+        return f"temp.{quote('old_' + name)}"
+
+    for name, selected in copied.items():
+        run(f"CREATE TABLE {copy_of(name)} AS SELECT {selected} FROM {quote(name)}")
+    for child in children:
+        run(f"DELETE FROM {quote(child)}")
+    run(f"DROP TABLE {quote(rebuilt.name)}")
+    rebuilt.create(connection)
+    run(f"INSERT INTO {quote(rebuilt.name)} ({columns}) SELECT {columns} FROM {copy_of(rebuilt.name)}")
+    for child in children:
+        run(f"INSERT INTO {quote(child)} SELECT * FROM {copy_of(child)}")
+    for name in copied:
+        run(f"DROP TABLE {copy_of(name)}")
+
+
 # Step n takes a database from version n-1 to version n. Step 1 creates every table as defined above, i.e. as the code
 # has them today, so a new database runs only step 1 and is stamped with the latest version; later steps (ALTER TABLE,
 # new tables) only ever run on databases made by older code. Never edit a released step: append a new one.
-MIGRATIONS: tuple[Migration, ...] = (_create_all, _retry_failed_pages, _add_part_in_flight_since)
+MIGRATIONS: tuple[Migration, ...] = (
+    _create_all,
+    _retry_failed_pages,
+    _add_part_in_flight_since,
+    _one_record_of_delivery_matches,
+)
 
 
 def upgrade(connection: Connection, *, at: datetime, migrations: Sequence[Migration] = MIGRATIONS) -> int:
