@@ -23,13 +23,14 @@ from typing import Literal, TextIO
 from zoneinfo import ZoneInfo
 
 import css_inline
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from monitor.deliver import register
 from monitor.deliver.base import DeliveryError, Output, Part
 from monitor.deliver.render import count_text, render_html, render_template
 from monitor.digest import Digest, format_date
 from monitor.match.types import Snippet
+from monitor.settings import StrictModel
 
 log = logging.getLogger(__name__)
 
@@ -49,19 +50,19 @@ def _address_problem(value: str) -> str | None:
     return None
 
 
-class EmailSettings(BaseModel):
+class EmailSettings(StrictModel):
     """``outputs.email`` in monitor.yaml."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True)  # with StrictModel's: unknown keys are errors, frozen
 
     host: str
-    port: int = Field(587, ge=1, le=65535)
+    port: int = Field(default=587, ge=1, le=65535)
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username: str = ""
     password: str = ""
     from_: str = Field(alias="from")
     to: list[str] = Field(min_length=1)
-    timeout: float = Field(30.0, gt=0)
+    timeout: float = Field(default=30.0, gt=0)
     subject_prefix: str = "Beatwatch digest"
     # A PEM file of certificates to trust instead of the system's, for a mail server with a private CA.
     ca_file: str | None = None

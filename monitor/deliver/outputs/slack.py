@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from slack_sdk import WebClient, WebhookClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -45,6 +45,7 @@ from monitor.deliver.render import (
     term_list,
 )
 from monitor.digest import Digest, DigestEntry, DigestSection, format_datetime
+from monitor.settings import StrictModel, WebAddress
 from monitor.urls import check_web_address
 
 log = logging.getLogger(__name__)
@@ -102,19 +103,17 @@ _MALFORMED_MESSAGE = {"invalid_blocks", "invalid_blocks_format", "msg_too_long",
 _TRANSIENT = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 
 
-class SlackSettings(BaseModel):
+class SlackSettings(StrictModel):
     """``outputs.slack`` in monitor.yaml. A bot token (with ``channel``) can thread; a webhook cannot. With both set,
     the token is used."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
     token: str = ""
-    webhook_url: str = ""
-    api_url: str = "https://slack.com/api/"
+    webhook_url: str = ""  # empty when not used: `${SLACK_WEBHOOK_URL:-}` may well say nothing
+    api_url: WebAddress = "https://slack.com/api/"
     channel: str = ""
     split: Literal["thread", "messages"] = "thread"
     unfurl: bool = False
-    timeout: float = Field(30.0, gt=0)
+    timeout: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")
     def _somewhere_to_post(self) -> SlackSettings:
@@ -124,7 +123,7 @@ class SlackSettings(BaseModel):
             raise ValueError('a bot token needs a channel to post in, e.g. channel: "#crime-digest"')
         return self
 
-    @field_validator("api_url", "webhook_url")
+    @field_validator("webhook_url")
     @classmethod
     def _web_address(cls, value: str) -> str:
         return check_web_address(value) if value else value
