@@ -1,39 +1,29 @@
-"""The three configuration files as pydantic models, composed from the settings models of the stages they configure.
-Unknown keys are errors everywhere (``StrictModel``)."""
+"""The three configuration files, composed from the settings models of the stages they configure.
+
+Each stage owns its models (``monitor.fetch_settings``, ``monitor.sources``, ``monitor.match.settings``,
+``monitor.deliver.settings``, ``monitor.deliver.outputs``); this module only puts them together with the few keys
+that belong to a file as a whole. Unknown keys are errors everywhere (``StrictModel``).
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, create_model, field_validator
+from pydantic import Field, field_validator
 
-from monitor.deliver import OUTPUT_TYPES
+from monitor.deliver.outputs import OutputSettings
 from monitor.deliver.settings import AdminSettings, DeliverySettings, DigestSettings, Route
 from monitor.fetch_settings import FetchSettings
-from monitor.match.settings import FIELDS, KeywordsFile, TopicConfig
+from monitor.match.settings import KeywordsFile
 from monitor.settings import Duration, StrictModel
-from monitor.sources import SOURCE_TYPES
-from monitor.sources.base import SourceDefaults
-
-# --- monitor.yaml -----------------------------------------------------------------------------------------------
-
-
-def _output_settings() -> type[BaseModel]:
-    """``outputs:`` of monitor.yaml: ``console: true/false`` plus one optional section per output that has settings."""
-    fields: dict = {"console": (bool, True)}
-    for name, output in OUTPUT_TYPES.items():
-        if output.settings_model is not None:
-            fields[name] = (output.settings_model | None, None)
-    return create_model("OutputSettings", __base__=StrictModel, **fields)
-
-
-OutputSettings = _output_settings()
+from monitor.sources import SourceConfig, SourceDefaults, SourceSpec
 
 
 class MonitorSettings(StrictModel):
+    """monitor.yaml."""
+
     timezone: str = "Europe/London"
     user_agent: str = "Beatwatch/0.1 (+https://example.org/beatwatch)"
     first_run_backfill: Duration = timedelta(0)
@@ -66,32 +56,21 @@ class MonitorSettings(StrictModel):
         return ZoneInfo(self.timezone)
 
 
-# --- sources.yaml -----------------------------------------------------------------------------------------------
-
-
-def _source_union():
-    models = tuple(cls.config_model for cls in SOURCE_TYPES.values())
-    return Annotated[Union[models], Field(discriminator="type")] if len(models) > 1 else models[0]
-
-
-SourceSpec = _source_union()
-
-
 class SourcesFile(StrictModel):
-    """Source ids are unique: checked by ``monitor.config.loader.unique_source_ids``, which can name the line."""
+    """sources.yaml. Source ids are unique: checked by ``monitor.config.loader.unique_source_ids``, which can name the
+    line."""
 
     defaults: SourceDefaults = Field(default_factory=SourceDefaults)
     sources: list[SourceSpec] = Field(default_factory=list)
 
-    def every(self, source) -> timedelta:
+    def every(self, source: SourceConfig) -> timedelta:
         return source.every or self.defaults.every
 
-    def full_text(self, source) -> bool:
+    def full_text(self, source: SourceConfig) -> bool:
         return self.defaults.full_text if source.full_text is None else source.full_text
 
-    def jitter(self, source) -> timedelta:
+    def jitter(self, source: SourceConfig) -> timedelta:
         return source.jitter if source.jitter is not None else self.defaults.jitter
 
 
-# keywords.yaml is the match stage's own model (monitor/match/settings.py).
-__all__ = ["FIELDS", "KeywordsFile", "MonitorSettings", "SourcesFile", "TopicConfig"]
+__all__ = ["KeywordsFile", "MonitorSettings", "SourcesFile"]

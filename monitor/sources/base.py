@@ -55,10 +55,9 @@ class Discovery:
 
 
 class Source(ABC):
-    """A kind of source, chosen by ``type:`` in sources.yaml. Subclasses register themselves with ``@register``."""
+    """A kind of source, chosen by ``type:`` in sources.yaml (its entry in ``SOURCE_TYPES``)."""
 
-    type_name: ClassVar[str]
-    config_model: ClassVar[type[SourceConfig]]
+    config_model: ClassVar[type[SourceConfig]]  # its entry's model, a member of ``SourceSpec``
 
     def __init__(self, config: SourceConfig, *, clock: Clock = utc_now) -> None:
         self.config = config

@@ -18,15 +18,13 @@ import ssl
 from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
-from pathlib import Path
-from typing import Literal, TextIO
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import css_inline
 from pydantic import ConfigDict, Field, field_validator
 
-from monitor.deliver import register
-from monitor.deliver.base import DeliveryError, Output, Part
+from monitor.deliver.base import DeliveryError, Output, OutputContext, Part
 from monitor.deliver.render import count_text, render_html, render_template
 from monitor.digest import Digest, format_date
 from monitor.match.types import Snippet
@@ -94,10 +92,8 @@ def _plain_snippet(snippet: Snippet) -> str:
     return snippet.marked("*", "*", escape=lambda text: re.sub(r"\s+", " ", text))
 
 
-@register
 class EmailOutput(Output):
     name = "email"
-    settings_model = EmailSettings
 
     def __init__(self, settings: EmailSettings, zone: ZoneInfo) -> None:
         self.settings = settings
@@ -106,9 +102,8 @@ class EmailOutput(Output):
         self._domain = parseaddr(settings.from_)[1].rpartition("@")[2]
 
     @classmethod
-    def from_settings(cls, settings, *, data_dir: Path, stream: TextIO) -> EmailOutput | None:
-        configured = settings.outputs.email
-        return cls(configured, settings.zone) if configured else None
+    def from_section(cls, section: EmailSettings, context: OutputContext) -> EmailOutput:
+        return cls(section, context.zone)
 
     def destinations(self) -> tuple[str, ...]:
         return (", ".join(self.settings.to),)

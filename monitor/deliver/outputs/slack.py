@@ -21,8 +21,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from http.client import HTTPException
 from itertools import islice
-from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
@@ -31,8 +30,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookResponse
 
-from monitor.deliver import register
-from monitor.deliver.base import DeliveryError, LookUp, Output, Part
+from monitor.deliver.base import DeliveryError, LookUp, Output, OutputContext, Part
 from monitor.deliver.render import (
     context_items,
     count_text,
@@ -287,10 +285,8 @@ def _fallback(digest: Digest, alert: bool, number: int, count: int) -> str:
 # --- output -------------------------------------------------------------------------------------------------------
 
 
-@register
 class SlackOutput(Output):
     name = "slack"
-    settings_model = SlackSettings
 
     def __init__(self, settings: SlackSettings, zone: ZoneInfo) -> None:
         self.settings = settings
@@ -307,9 +303,8 @@ class SlackOutput(Output):
             self._webhook = WebhookClient(settings.webhook_url, timeout=settings.timeout, retry_handlers=handlers)
 
     @classmethod
-    def from_settings(cls, settings, *, data_dir: Path, stream: TextIO) -> SlackOutput | None:
-        configured = settings.outputs.slack
-        return cls(configured, settings.zone) if configured else None
+    def from_section(cls, section: SlackSettings, context: OutputContext) -> SlackOutput:
+        return cls(section, context.zone)
 
     def destinations(self) -> tuple[str, ...]:
         return (self.settings.channel,) if self._client else (WEBHOOK,)
