@@ -1,4 +1,4 @@
-"""keywords.yaml as pydantic models: places, and topics with their rules (the rule language is the rest of this stage)."""
+"""keywords.yaml as pydantic models: places, and topics with their rules (the rule language is the rest of match/)."""
 
 from __future__ import annotations
 
