@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
 
-from monitor.config.keywords import KeywordsFile  # noqa: E402
 from monitor.match import Matcher  # noqa: E402
 from monitor.match.reference import ReferenceMatcher  # noqa: E402
+from monitor.match.settings import KeywordsFile  # noqa: E402
 
 TOPICS = 30
 TERMS = 500

@@ -18,8 +18,8 @@ from typing import TextIO, TypeVar
 from monitor.clock import Clock, utc_now
 from monitor.config import Config, ConfigProblem
 from monitor.cron import cron_trigger
-from monitor.deliver import build_outputs
 from monitor.deliver.outbox import Outbox, RetryPolicy, SendResult, owner_is_gone, process_owner
+from monitor.deliver.outputs import build_outputs
 from monitor.deliver.render import render_markdown
 from monitor.deliver.routes import new_destination, plan_routes
 from monitor.digest import Digest, build_digest
@@ -127,7 +127,8 @@ class App:
         Everything is built first and then swapped in together, so a poll running in another thread never meets the
         new rules with the old configuration for longer than a few assignments."""
         matcher = Matcher.compile(config.keywords)
-        outputs = build_outputs(config.monitor, data_dir=self.data_dir, stream=self.stream)
+        outputs = build_outputs(config.monitor.outputs, zone=config.monitor.zone, data_dir=self.data_dir,
+                                stream=self.stream)
         names = {source.id: source.name for source in config.sources.sources}
         self.config, self.matcher, self.outputs, self.source_names = config, matcher, outputs, names
         wanted = (config.monitor.fetch, config.monitor.user_agent)
@@ -421,7 +422,7 @@ class App:
                                   f"last error: {report.error}. Check the address in sources.yaml.")
 
     def _routes(self) -> dict[tuple[str, str], list[str]]:
-        return plan_routes(self.config.monitor, self.config.keywords, self.outputs)
+        return plan_routes(self.config.monitor.routes, self.config.keywords, self.outputs)
 
     def pending_digest(self) -> Digest:
         """Every match not yet delivered anywhere, as one digest: what `digest --dry-run` and the demo show."""

@@ -101,13 +101,13 @@ def check(obj: Context) -> None:
 
 def _echo_deliveries(config, data_dir: Path) -> None:
     """Where digests go: each (output, destination) with its topics, and the admin destination."""
-    from monitor.deliver import build_outputs
+    from monitor.deliver.outputs import build_outputs
     from monitor.deliver.routes import plan_routes
 
-    outputs = build_outputs(config.monitor, data_dir=data_dir, stream=sys.stdout)
+    outputs = build_outputs(config.monitor.outputs, zone=config.monitor.zone, data_dir=data_dir, stream=sys.stdout)
     click.echo("Digests go to:" if outputs else "Digests go nowhere: enable an output in monitor.yaml.")
     everything = [topic.id for topic in config.keywords.topics]
-    for (output, destination), topics in plan_routes(config.monitor, config.keywords, outputs).items():
+    for (output, destination), topics in plan_routes(config.monitor.routes, config.keywords, outputs).items():
         which = "all topics" if topics == everything else ", ".join(topics)
         where = output if destination == "-" else f"{output} {destination}"
         click.echo(f"  {where}: {which}")

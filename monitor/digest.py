@@ -10,14 +10,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from difflib import SequenceMatcher
-from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from monitor.items import normalise_url
+from monitor.match.settings import TopicConfig
 from monitor.match.types import Snippet
-
-if TYPE_CHECKING:  # only ``id`` and ``name`` are read; the digest stage depends on no other stage's code
-    from monitor.config.keywords import TopicConfig
+from monitor.store.records import MatchRecord, SourceHealth
 
 
 @dataclass(frozen=True)
@@ -75,33 +73,6 @@ class Digest:
 
 # --- building -----------------------------------------------------------------------------------------------------
 
-
-class MatchRecordLike(Protocol):
-    """The attributes of a stored match (``monitor.store.MatchRecord``) that the digest reads."""
-
-    id: int
-    topic_id: str
-    source_id: str
-    kind: str
-    title: str
-    url: str
-    published: datetime | None
-    found_at: datetime
-    terms: Sequence[str]
-    snippet: Snippet
-    context: Sequence[tuple[str, str]]
-    alerted: bool
-
-
-class SourceHealthLike(Protocol):
-    """The attributes of ``monitor.store.SourceHealth`` that the digest reads."""
-
-    source_id: str
-    last_success_at: datetime | None
-    last_error: str | None
-    consecutive_failures: int
-
-
 # Titles this alike (after lower-casing and dropping punctuation) are one story told by two outlets.
 SAME_TITLE_RATIO = 0.9
 
@@ -110,14 +81,14 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 
 def build_digest(
-    records: Sequence[MatchRecordLike],
+    records: Sequence[MatchRecord],
     *,
     topics: Sequence[TopicConfig],
     source_names: Mapping[str, str],
     zone: ZoneInfo,
     now: datetime,
     since: datetime | None = None,
-    health: Sequence[SourceHealthLike] = (),
+    health: Sequence[SourceHealth] = (),
     max_items_per_topic: int | None = None,
 ) -> Digest:
     """The digest of ``records``: one section per topic in YAML order (topics with nothing are left out), entries newest
@@ -125,7 +96,7 @@ def build_digest(
 
     Records of topics no longer in the YAML are left out: the digest shows what staff currently ask for.
     """
-    by_topic: dict[str, list[MatchRecordLike]] = defaultdict(list)
+    by_topic: dict[str, list[MatchRecord]] = defaultdict(list)
     for record in records:
         by_topic[record.topic_id].append(record)
     sections = tuple(
@@ -147,7 +118,7 @@ def build_digest(
 
 def _section(
     topic: TopicConfig,
-    records: list[MatchRecordLike],
+    records: list[MatchRecord],
     source_names: Mapping[str, str],
     zone: ZoneInfo,
     max_items: int | None,
@@ -164,7 +135,7 @@ def _section(
     )
 
 
-def _entry(record: MatchRecordLike, source_names: Mapping[str, str], zone: ZoneInfo) -> DigestEntry:
+def _entry(record: MatchRecord, source_names: Mapping[str, str], zone: ZoneInfo) -> DigestEntry:
     return DigestEntry(
         match_ids=(record.id,),
         topic_id=record.topic_id,
@@ -235,7 +206,7 @@ def _merge(group: list[DigestEntry]) -> DigestEntry:
     )
 
 
-def _failure_text(state: SourceHealthLike, zone: ZoneInfo) -> str:
+def _failure_text(state: SourceHealth, zone: ZoneInfo) -> str:
     failures = state.consecutive_failures
     polls = f"{failures} failed poll{'' if failures == 1 else 's'}"
     error = state.last_error or "no reason recorded"

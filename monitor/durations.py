@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import math
-import os
 import re
 from datetime import timedelta
-from typing import Annotated
-
-from pydantic import AfterValidator, BeforeValidator, PlainSerializer
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
@@ -16,10 +12,6 @@ _EXAMPLES = "e.g. 90s, 15m, 2h, 7d or 8w"
 
 # Nothing Beatwatch waits for is longer: a longer duration is a typo, and would overflow the scheduler's clock.
 LONGEST = timedelta(days=3653)
-# Polling a site more often than this is impolite and never needed for news. Tests that run the daemon for real lower
-# it through this environment variable.
-SHORTEST_POLL_INTERVAL = timedelta(minutes=1)
-SHORTEST_POLL_INTERVAL_VARIABLE = "MONITOR_SHORTEST_INTERVAL"
 
 
 def parse_duration(text: str | int | float | timedelta) -> timedelta:
@@ -50,22 +42,3 @@ def format_duration(value: timedelta) -> str:
         if seconds and seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
-
-
-def shortest_poll_interval() -> timedelta:
-    configured = os.environ.get(SHORTEST_POLL_INTERVAL_VARIABLE)
-    return parse_duration(configured) if configured else SHORTEST_POLL_INTERVAL
-
-
-def _often_enough(value: timedelta) -> timedelta:
-    shortest = shortest_poll_interval()
-    if value < shortest:
-        raise ValueError(
-            f"polling every {format_duration(value)} is too often for a site to welcome; "
-            f"use {format_duration(shortest)} or more"
-        )
-    return value
-
-
-Duration = Annotated[timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration)]
-PollInterval = Annotated[Duration, AfterValidator(_often_enough)]

@@ -28,7 +28,7 @@ import httpx2
 from protego import Protego
 
 if TYPE_CHECKING:
-    from monitor.config.models import FetchSettings
+    from monitor.fetch_settings import FetchSettings
 
 logger = logging.getLogger(__name__)
 

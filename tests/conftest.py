@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli import cli
-from monitor.config.models import FetchSettings
 from monitor.demo.server import LocalSite
 from monitor.fetch import Fetcher
+from monitor.fetch_settings import FetchSettings
 
 pytest_plugins = ["tests.e2e", "tests.smtp_server"]  # the local news site and its config; an SMTP server
 

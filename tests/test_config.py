@@ -8,10 +8,13 @@ import os
 from datetime import timedelta
 from pathlib import Path
 from textwrap import dedent
+from typing import get_args
 
 import pytest
 
 from monitor.config import Config, ConfigErrors, ConfigProblem, ConfigWatcher, load_config
+from monitor.deliver.outputs import OUTPUT_TYPES, OutputSettings
+from monitor.sources import SOURCE_TYPES, SourceSpec
 
 SOURCES = """\
     sources:
@@ -92,6 +95,16 @@ def test_locate_finds_a_key_path_for_problems_found_later(tmp_path):
     assert config.locate("keywords.yaml", ("topics", 0, "any", 1)) == (6, 21)
     assert config.locate("keywords.yaml", ("topics", 0, "place")) == (7, 12)
     assert config.locate("monitor.yaml", ("timezone",)) == (1, 1)  # absent file
+
+
+def test_every_kind_of_source_and_output_has_its_model_in_the_files():
+    """The tables of kinds and the models that read the YAML name the same kinds in the same order, so a kind added to
+    one and not the other fails here rather than in a newsroom's `monitor check`."""
+    spec_models = get_args(get_args(SourceSpec)[0])
+    assert [source.config_model for source in SOURCE_TYPES.values()] == list(spec_models)
+    assert [get_args(model.model_fields["type"].annotation) for model in spec_models] == [(name,) for name in SOURCE_TYPES]
+    assert list(OUTPUT_TYPES) == list(OutputSettings.model_fields)
+    assert [output.name for output in OUTPUT_TYPES.values()] == list(OUTPUT_TYPES)
 
 
 # --- mistakes, each with its exact message ----------------------------------------------------------------------

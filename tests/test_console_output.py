@@ -11,11 +11,12 @@ from zoneinfo import ZoneInfo
 import css_inline
 import pytest
 
-from monitor.config.models import TopicConfig
-from monitor.deliver import OUTPUT_TYPES, DeliveryError
+from monitor.deliver import DeliveryError
+from monitor.deliver.outputs import OUTPUT_TYPES
 from monitor.deliver.outputs.console import ConsoleOutput
 from monitor.deliver.render import render_html, render_markdown
 from monitor.digest import build_digest
+from monitor.match.settings import TopicConfig
 from monitor.match.types import Snippet
 from monitor.store.records import MatchRecord, SourceHealth
 

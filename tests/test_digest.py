@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from monitor.config.models import TopicConfig
 from monitor.digest import build_digest, format_datetime
+from monitor.match.settings import TopicConfig
 from monitor.match.types import Snippet
 from monitor.store.records import MatchRecord, SourceHealth
 

@@ -14,9 +14,9 @@ from functools import cache
 
 import pytest
 
-from monitor.config.models import FetchSettings
 from monitor.demo.server import LocalSite, Request
 from monitor.fetch import Fetcher, FetchError, Validators
+from monitor.fetch_settings import FetchSettings
 from tests.conftest import TEST_USER_AGENT
 
 

@@ -13,8 +13,8 @@ import pytest
 from ruamel.yaml import YAML
 
 from monitor.config.errors import ConfigProblem
-from monitor.config.keywords import KeywordsFile
 from monitor.match import Matcher
+from monitor.match.settings import KeywordsFile
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADING = "## Writing rules"

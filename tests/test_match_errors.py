@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from monitor.config.errors import ConfigProblem
-from monitor.config.keywords import KeywordsFile
 from monitor.match import Matcher
+from monitor.match.settings import KeywordsFile
 
 
 def problems(data: dict) -> list[ConfigProblem]:

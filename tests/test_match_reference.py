@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitor.config.keywords import KeywordsFile
 from monitor.match import Matcher
 from monitor.match.reference import ReferenceMatcher
+from monitor.match.settings import KeywordsFile
 
 # Words that overlap, nest and share stems, in several scripts and spellings, so that random texts are full of traps.
 WORDS = [

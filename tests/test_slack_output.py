@@ -470,6 +470,8 @@ def test_a_removed_webhook_is_a_config_problem(slack):
         ({}, "set token"),
         ({"token": TOKEN}, "needs a channel"),
         ({"webhook_url": "hooks.slack.com/x"}, "http:// or https://"),
+        ({"token": TOKEN, "channel": CHANNEL, "api_url": ""}, "http:// or https://"),
+        ({"token": TOKEN, "channel": CHANNEL, "api_url": "https://slack example.org/api/"}, "contains a space"),
         ({"token": TOKEN, "channel": CHANNEL, "split": "sideways"}, "split"),
         ({"token": TOKEN, "channel": CHANNEL, "colour": "red"}, "colour"),
     ],
@@ -479,6 +481,10 @@ def test_settings_say_what_is_missing(values, complaint):
         SlackSettings(**values)
 
     assert complaint in str(failure.value)
+
+
+def test_an_empty_webhook_url_means_none_so_an_unset_variable_can_stand_for_it():
+    assert SlackSettings(token=TOKEN, channel=CHANNEL, webhook_url="").webhook_url == ""
 
 
 def section_of(chars: int) -> dict:

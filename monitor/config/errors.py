@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from monitor.settings import ConfigProblem  # what a stage raises about its own settings, located by the loader
+
+__all__ = ["ConfigError", "ConfigErrors", "ConfigProblem"]
+
 
 @dataclass(frozen=True)
 class ConfigError:
@@ -24,16 +28,3 @@ class ConfigErrors(Exception):
     def __init__(self, errors: list[ConfigError]) -> None:
         self.errors = errors
         super().__init__("\n".join(str(error) for error in errors))
-
-
-@dataclass(frozen=True)
-class ConfigProblem(Exception):
-    """A problem found after schema validation (e.g. by compiling the rules), located by its path in a file.
-
-    ``loc`` is the path of keys and list indexes inside ``file``, e.g. ``("topics", 2, "any", 0)``.
-    """
-
-    file: str
-    loc: tuple[str | int, ...]
-    message: str
-    hint: str = ""

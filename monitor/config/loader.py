@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 
@@ -24,18 +25,20 @@ from monitor.config.models import KeywordsFile, MonitorSettings, SourcesFile
 MONITOR_FILE, SOURCES_FILE, KEYWORDS_FILE = "monitor.yaml", "sources.yaml", "keywords.yaml"
 
 
+FileModel = TypeVar("FileModel", bound=BaseModel, covariant=True)
+
+
 @dataclass(frozen=True)
-class _FileKind:
+class _FileKind(Generic[FileModel]):
     name: str
-    model: type[BaseModel]
+    model: type[FileModel]
     required: bool
 
 
-_FILES = (
-    _FileKind(MONITOR_FILE, MonitorSettings, required=False),
-    _FileKind(SOURCES_FILE, SourcesFile, required=True),
-    _FileKind(KEYWORDS_FILE, KeywordsFile, required=True),
-)
+_MONITOR = _FileKind(MONITOR_FILE, MonitorSettings, required=False)
+_SOURCES = _FileKind(SOURCES_FILE, SourcesFile, required=True)
+_KEYWORDS = _FileKind(KEYWORDS_FILE, KeywordsFile, required=True)
+_FILES: tuple[_FileKind[BaseModel], ...] = (_MONITOR, _SOURCES, _KEYWORDS)
 
 # What a file held when it was read: its bytes, or None when it does not exist.
 Contents = Mapping[str, bytes | None]
@@ -127,9 +130,9 @@ def load_contents(directory: Path, contents: Contents, checks: Sequence[Check] =
         raise _sorted(errors)
     config = Config(
         directory=directory,
-        monitor=models[MONITOR_FILE],
-        sources=models[SOURCES_FILE],
-        keywords=models[KEYWORDS_FILE],
+        monitor=_validated(models, _MONITOR),
+        sources=_validated(models, _SOURCES),
+        keywords=_validated(models, _KEYWORDS),
         fingerprint=fingerprint(contents),
         _documents=documents,
     )
@@ -138,6 +141,11 @@ def load_contents(directory: Path, contents: Contents, checks: Sequence[Check] =
     if errors:
         raise _sorted(errors)
     return config
+
+
+def _validated(models: Mapping[str, BaseModel], kind: _FileKind[FileModel]) -> FileModel:
+    """The model ``_load_file`` read from ``kind``'s file: an instance of ``kind.model``."""
+    return cast(FileModel, models[kind.name])
 
 
 def _load_file(directory: Path, kind: _FileKind, data: bytes | None) -> tuple[YamlDocument | None, BaseModel]:
@@ -175,7 +183,7 @@ def _run_check(config: Config, check: Check) -> list[ConfigError]:
     return [_located(config, problem) for problem in problems]
 
 
-def _leaves(group: BaseExceptionGroup) -> list[ConfigProblem]:
+def _leaves(group: BaseExceptionGroup[ConfigProblem]) -> list[ConfigProblem]:
     leaves: list[ConfigProblem] = []
     for exception in group.exceptions:
         leaves.extend(_leaves(exception) if isinstance(exception, BaseExceptionGroup) else [exception])

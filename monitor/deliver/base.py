@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, TextIO
-
-from pydantic import BaseModel
+from zoneinfo import ZoneInfo
 
 from monitor.digest import Digest
 
@@ -39,6 +38,15 @@ class DeliveryError(Exception):
 
 
 @dataclass(frozen=True)
+class OutputContext:
+    """What an output may need besides its own section of monitor.yaml."""
+
+    zone: ZoneInfo  # of ``timezone`` in monitor.yaml: digest times are shown in it
+    data_dir: Path  # the console keeps a copy of each digest under it
+    stream: TextIO  # where the console prints
+
+
+@dataclass(frozen=True)
 class LookUp:
     """What an output found out about a part that may have reached its destination unrecorded."""
 
@@ -54,13 +62,12 @@ class Output(ABC):
     parts already sent, so a Slack output can thread replies under the first part.
     """
 
-    name: ClassVar[str]
-    settings_model: ClassVar[type[BaseModel] | None] = None  # its section under `outputs:` in monitor.yaml, if any
+    name: ClassVar[str]  # its key in OUTPUT_TYPES, and its section under `outputs:` in monitor.yaml
 
     @classmethod
     @abstractmethod
-    def from_settings(cls, settings, *, data_dir: Path, stream: TextIO) -> Output | None:
-        """This output as monitor.yaml configures it, or None when it is not configured."""
+    def from_section(cls, section: Any, context: OutputContext) -> Output:
+        """This output as its section of ``outputs:`` configures it (the section is there and not ``false``)."""
 
     @abstractmethod
     def destinations(self) -> tuple[str, ...]:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from monitor.config.models import KeywordsFile, MonitorSettings, Route
+from monitor.deliver.base import Output
+from monitor.deliver.settings import Route
+from monitor.match.settings import KeywordsFile
 
 Destination = tuple[str, str]
 
 
-def plan_routes(settings: MonitorSettings, keywords: KeywordsFile, outputs: Mapping) -> dict[Destination, list[str]]:
+def plan_routes(
+    routes: Sequence[Route], keywords: KeywordsFile, outputs: Mapping[str, Output]
+) -> dict[Destination, list[str]]:
     """Topic ids per (output, destination), topics in YAML order.
 
     A topic named in a route goes to that route's Slack channel and email recipients instead of the defaults of those
@@ -17,12 +21,12 @@ def plan_routes(settings: MonitorSettings, keywords: KeywordsFile, outputs: Mapp
     """
     plan: dict[Destination, list[str]] = {}
     for topic in keywords.topics:
-        for destination in _destinations(topic.id, settings.routes, outputs):
+        for destination in _destinations(topic.id, routes, outputs):
             plan.setdefault(destination, []).append(topic.id)
     return plan
 
 
-def _destinations(topic_id: str, routes: list[Route], outputs: Mapping) -> list[Destination]:
+def _destinations(topic_id: str, routes: Sequence[Route], outputs: Mapping[str, Output]) -> list[Destination]:
     routed: dict[str, list[str]] = {}
     for route in routes:
         if topic_id in route.topics:

@@ -26,10 +26,10 @@ from typing import NamedTuple
 
 import ahocorasick
 
-from monitor.config.keywords import FIELDS, KeywordsFile
 from monitor.match.explain import TopicReport
 from monitor.match.normalise import WORD, WORD_CHAR, Normalised, collapse_spaces, normalise
 from monitor.match.rules import TopicRules, parse_rules
+from monitor.match.settings import FIELDS, KeywordsFile
 from monitor.match.snippets import excerpt, snippet_for
 from monitor.match.stemming import stemmed_view
 from monitor.match.terms import Near, Phrase, Regex, Term

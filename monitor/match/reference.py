@@ -14,10 +14,10 @@ from collections.abc import Mapping
 
 import Stemmer
 
-from monitor.config.keywords import FIELDS, KeywordsFile
 from monitor.match.matcher import HITS_KEPT
 from monitor.match.normalise import WORD, WORD_CHAR, collapse_spaces, normalise
 from monitor.match.rules import TopicRules, parse_rules
+from monitor.match.settings import FIELDS, KeywordsFile
 from monitor.match.snippets import snippet_for
 from monitor.match.terms import Near, Phrase, Regex, Term
 from monitor.match.types import Hit, Match

@@ -5,9 +5,9 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from monitor.config.errors import ConfigProblem
-from monitor.config.keywords import KeywordsFile, TopicConfig
+from monitor.match.settings import KeywordsFile, TopicConfig
 from monitor.match.terms import Term, TermError, parse_term
+from monitor.settings import ConfigProblem
 
 KEYWORDS_FILE = "keywords.yaml"
 TERM_LISTS = ("any", "all", "not", "ignore")  # the YAML keys of a topic's term lists, in the order they are shown
@@ -34,7 +34,8 @@ def parse_rules(keywords: KeywordsFile) -> tuple[TopicRules, ...]:
     """The topics of ``keywords``; raises ``ConfigProblem``, or an ``ExceptionGroup`` of them when there are several."""
     problems: list[ConfigProblem] = []
     gazetteer = _parse_places(keywords, problems)
-    topics, first_index = [], {}
+    topics: list[TopicRules] = []
+    first_index: dict[str, int] = {}
     for index, topic in enumerate(keywords.topics):
         if topic.id in first_index:
             problems.append(_duplicate_id(topic.id, first_index[topic.id], index))

@@ -1,31 +1,42 @@
-"""Sources: one module per ``type:`` of sources.yaml, each a ``Source`` subclass found by name in ``SOURCE_TYPES``.
+"""Sources: one module per ``type:`` of sources.yaml, each a ``Source`` subclass with its config model.
 
-Adding a kind of source means one new module here and one line in ``_MODULES``.
+Adding a kind of source means one new module here, one line in ``SOURCE_TYPES`` and its config model in
+``SourceSpec``.
 """
 
 from __future__ import annotations
 
-import importlib
+from typing import Annotated
+
+from pydantic import Field
 
 from monitor.clock import Clock, utc_now
+from monitor.sources.base import Discovery, Source, SourceConfig, SourceDefaults, SourceError
+from monitor.sources.cmis import CmisConfig, CmisSource
+from monitor.sources.feed import FeedConfig, FeedSource
+from monitor.sources.moderngov import ModernGovConfig, ModernGovSource
 
-from monitor.sources.base import Discovery, Source, SourceConfig, SourceError
+SOURCE_TYPES: dict[str, type[Source]] = {
+    "feed": FeedSource,
+    "moderngov": ModernGovSource,
+    "cmis": CmisSource,
+}
 
-SOURCE_TYPES: dict[str, type[Source]] = {}
-
-_MODULES = ("feed", "moderngov", "cmis")
-
-
-def register(cls: type[Source]) -> type[Source]:
-    SOURCE_TYPES[cls.type_name] = cls
-    return cls
+# An entry of ``sources:``, read as the model its ``type:`` names.
+SourceSpec = Annotated[FeedConfig | ModernGovConfig | CmisConfig, Field(discriminator="type")]
 
 
 def build_source(config: SourceConfig, *, clock: Clock = utc_now) -> Source:
     return SOURCE_TYPES[config.type](config, clock=clock)
 
 
-for _module in _MODULES:
-    importlib.import_module(f"monitor.sources.{_module}")
-
-__all__ = ["SOURCE_TYPES", "Discovery", "Source", "SourceConfig", "SourceError", "build_source", "register"]
+__all__ = [
+    "SOURCE_TYPES",
+    "Discovery",
+    "Source",
+    "SourceConfig",
+    "SourceDefaults",
+    "SourceError",
+    "SourceSpec",
+    "build_source",
+]

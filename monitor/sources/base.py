@@ -2,49 +2,42 @@
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from datetime import timedelta
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator
 
 from monitor.clock import Clock, utc_now
-from monitor.durations import Duration, PollInterval
 from monitor.items import Item
-from monitor.urls import check_web_address
+from monitor.settings import Duration, PollInterval, StrictModel, WebAddress, identifier
 
 if TYPE_CHECKING:
     from monitor.fetch import Fetcher
 
-_SOURCE_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SourceId = Annotated[str, AfterValidator(identifier("echo-southend"))]
 
 
-class SourceConfig(BaseModel):
+class SourceConfig(StrictModel):
     """Keys every entry of ``sources:`` accepts. A kind of source subclasses it with ``type: Literal[...]`` and its own keys."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    id: str
+    id: SourceId
     name: str
     type: str
-    url: str
+    url: WebAddress
     every: PollInterval | None = None
     full_text: bool | None = None
     jitter: Duration | None = None
 
-    @field_validator("id")
-    @classmethod
-    def _id_shape(cls, value: str) -> str:
-        if not _SOURCE_ID.match(value):
-            raise ValueError("must be lowercase letters, digits and single dashes, e.g. echo-southend")
-        return value
 
-    @field_validator("url")
-    @classmethod
-    def _web_address(cls, value: str) -> str:
-        return check_web_address(value)
+class SourceDefaults(StrictModel):
+    """``defaults:`` of sources.yaml: the values of ``every``, ``full_text`` and ``jitter`` for sources that omit them."""
+
+    every: PollInterval = timedelta(minutes=15)
+    full_text: bool = True
+    jitter: Duration = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -62,10 +55,9 @@ class Discovery:
 
 
 class Source(ABC):
-    """A kind of source, chosen by ``type:`` in sources.yaml. Subclasses register themselves with ``@register``."""
+    """A kind of source, chosen by ``type:`` in sources.yaml (its entry in ``SOURCE_TYPES``)."""
 
-    type_name: ClassVar[str]
-    config_model: ClassVar[type[SourceConfig]]
+    config_model: ClassVar[type[SourceConfig]]  # its entry's model, a member of ``SourceSpec``
 
     def __init__(self, config: SourceConfig, *, clock: Clock = utc_now) -> None:
         self.config = config

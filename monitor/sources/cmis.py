@@ -20,7 +20,6 @@ from pydantic import Field
 
 from monitor.clock import Clock, utc_now
 from monitor.extract import one_line
-from monitor.sources import register
 from monitor.sources.base import Discovery, Source, SourceError
 from monitor.sources.council import (
     CouncilPoll,
@@ -147,9 +146,7 @@ def parse_meeting_page(html: str | bytes, *, ref: MeetingRef) -> Meeting:
     )
 
 
-@register
 class CmisSource(Source):
-    type_name = "cmis"
     config_model = CmisConfig
     config: CmisConfig
 

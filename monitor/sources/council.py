@@ -22,13 +22,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import model_validator
 
-from monitor.durations import Duration, format_duration
+from monitor.durations import format_duration
 from monitor.extract import html_to_text, one_line
 from monitor.extract.pdf import PAGES_CONTEXT, PdfError, extract_pdf, looks_like_pdf
 from monitor.fetch import FetchError, LinkRefused
 from monitor.items import Item
+from monitor.settings import Duration, StrictModel
 from monitor.sources.base import Discovery, SourceConfig, SourceError
 
 if TYPE_CHECKING:
@@ -48,10 +49,8 @@ _DAY_MONTH_YEAR = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]{3,9})\.?,
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
-class Window(BaseModel):
+class Window(StrictModel):
     """Meetings watched around today: ``back`` into the past (minutes come weeks later), ``forward`` into the future."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     back: Duration = timedelta(weeks=8)
     forward: Duration = timedelta(weeks=4)

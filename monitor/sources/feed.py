@@ -26,7 +26,6 @@ from monitor.clock import utc_from_iso
 from monitor.extract import html_to_text, one_line
 from monitor.fetch import Validators
 from monitor.items import Item, identity_keys
-from monitor.sources import register
 from monitor.sources.base import Discovery, Source, SourceConfig, SourceError
 
 if TYPE_CHECKING:
@@ -52,9 +51,7 @@ class ParsedFeed:
     notes: tuple[str, ...] = ()
 
 
-@register
 class FeedSource(Source):
-    type_name = "feed"
     config_model = FeedConfig
 
     def discover(self, fetcher: Fetcher, state: Mapping[str, str]) -> Discovery:

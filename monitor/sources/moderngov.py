@@ -25,7 +25,6 @@ from lxml import etree
 from monitor.clock import Clock, utc_now
 from monitor.extract import one_line
 from monitor.fetch import FetchError
-from monitor.sources import register
 from monitor.sources.base import Discovery, Source, SourceError
 from monitor.sources.council import (
     AgendaItem,
@@ -495,9 +494,7 @@ class _HtmlPages:
         return self.fetcher.get(urljoin(self.base, path), timeout=PAGE_TIMEOUT, found_on=self.base).content
 
 
-@register
 class ModernGovSource(Source):
-    type_name = "moderngov"
     config_model = ModernGovConfig
     config: ModernGovConfig
 

@@ -1,0 +1,43 @@
+"""The kinds of output, by the name that is their section under ``outputs:`` in monitor.yaml.
+
+Adding a kind of output means one new module here (an ``Output`` subclass and, if it has settings, their model), one
+line in ``OUTPUT_TYPES`` and one field in ``OutputSettings``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from monitor.deliver.base import Output, OutputContext
+from monitor.deliver.outputs.console import ConsoleOutput
+from monitor.deliver.outputs.email import EmailOutput, EmailSettings
+from monitor.deliver.outputs.slack import SlackOutput, SlackSettings
+from monitor.settings import StrictModel
+
+OUTPUT_TYPES: dict[str, type[Output]] = {
+    "console": ConsoleOutput,
+    "slack": SlackOutput,
+    "email": EmailOutput,
+}
+
+
+class OutputSettings(StrictModel):
+    """``outputs:`` of monitor.yaml: one section per kind of output, named as in ``OUTPUT_TYPES``; an output whose
+    section is absent (or ``false``) is not used."""
+
+    console: bool = True  # print the digest and keep a copy under the data directory
+    slack: SlackSettings | None = None
+    email: EmailSettings | None = None
+
+
+def build_outputs(settings: OutputSettings, *, zone: ZoneInfo, data_dir: Path, stream: TextIO) -> dict[str, Output]:
+    """Every output that ``settings`` configures, by name, in table order, each built from its own section."""
+    context = OutputContext(zone=zone, data_dir=data_dir, stream=stream)
+    built: dict[str, Output] = {}
+    for name, output in OUTPUT_TYPES.items():
+        section = getattr(settings, name)
+        if section is not None and section is not False:
+            built[name] = output.from_section(section, context)
+    return built

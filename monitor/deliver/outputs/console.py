@@ -10,13 +10,11 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from monitor.deliver import register
-from monitor.deliver.base import DeliveryError, Output, Part
+from monitor.deliver.base import DeliveryError, Output, OutputContext, Part
 from monitor.deliver.render import render_html, render_markdown
 from monitor.digest import Digest
 
 
-@register
 class ConsoleOutput(Output):
     name = "console"
 
@@ -27,8 +25,8 @@ class ConsoleOutput(Output):
         self.stream = stream if stream is not None else sys.stdout
 
     @classmethod
-    def from_settings(cls, settings, *, data_dir: Path, stream: TextIO) -> ConsoleOutput | None:
-        return cls(data_dir, settings.zone, stream) if settings.outputs.console else None
+    def from_section(cls, section: bool, context: OutputContext) -> ConsoleOutput:
+        return cls(context.data_dir, context.zone, context.stream)
 
     def destinations(self) -> tuple[str, ...]:
         return ("-",)

@@ -18,18 +18,17 @@ import ssl
 from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
-from pathlib import Path
-from typing import Literal, TextIO
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import css_inline
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
-from monitor.deliver import register
-from monitor.deliver.base import DeliveryError, Output, Part
+from monitor.deliver.base import DeliveryError, Output, OutputContext, Part
 from monitor.deliver.render import count_text, render_html, render_template
 from monitor.digest import Digest, format_date
 from monitor.match.types import Snippet
+from monitor.settings import StrictModel
 
 log = logging.getLogger(__name__)
 
@@ -49,19 +48,19 @@ def _address_problem(value: str) -> str | None:
     return None
 
 
-class EmailSettings(BaseModel):
+class EmailSettings(StrictModel):
     """``outputs.email`` in monitor.yaml."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True)  # with StrictModel's: unknown keys are errors, frozen
 
     host: str
-    port: int = Field(587, ge=1, le=65535)
+    port: int = Field(default=587, ge=1, le=65535)
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username: str = ""
     password: str = ""
     from_: str = Field(alias="from")
     to: list[str] = Field(min_length=1)
-    timeout: float = Field(30.0, gt=0)
+    timeout: float = Field(default=30.0, gt=0)
     subject_prefix: str = "Beatwatch digest"
     # A PEM file of certificates to trust instead of the system's, for a mail server with a private CA.
     ca_file: str | None = None
@@ -93,10 +92,8 @@ def _plain_snippet(snippet: Snippet) -> str:
     return snippet.marked("*", "*", escape=lambda text: re.sub(r"\s+", " ", text))
 
 
-@register
 class EmailOutput(Output):
     name = "email"
-    settings_model = EmailSettings
 
     def __init__(self, settings: EmailSettings, zone: ZoneInfo) -> None:
         self.settings = settings
@@ -105,9 +102,8 @@ class EmailOutput(Output):
         self._domain = parseaddr(settings.from_)[1].rpartition("@")[2]
 
     @classmethod
-    def from_settings(cls, settings, *, data_dir: Path, stream: TextIO) -> EmailOutput | None:
-        configured = settings.outputs.email
-        return cls(configured, settings.zone) if configured else None
+    def from_section(cls, section: EmailSettings, context: OutputContext) -> EmailOutput:
+        return cls(section, context.zone)
 
     def destinations(self) -> tuple[str, ...]:
         return (", ".join(self.settings.to),)

@@ -21,18 +21,16 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from http.client import HTTPException
 from itertools import islice
-from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from slack_sdk import WebClient, WebhookClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookResponse
 
-from monitor.deliver import register
-from monitor.deliver.base import DeliveryError, LookUp, Output, Part
+from monitor.deliver.base import DeliveryError, LookUp, Output, OutputContext, Part
 from monitor.deliver.render import (
     context_items,
     count_text,
@@ -45,6 +43,7 @@ from monitor.deliver.render import (
     term_list,
 )
 from monitor.digest import Digest, DigestEntry, DigestSection, format_datetime
+from monitor.settings import StrictModel, WebAddress
 from monitor.urls import check_web_address
 
 log = logging.getLogger(__name__)
@@ -102,19 +101,17 @@ _MALFORMED_MESSAGE = {"invalid_blocks", "invalid_blocks_format", "msg_too_long",
 _TRANSIENT = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 
 
-class SlackSettings(BaseModel):
+class SlackSettings(StrictModel):
     """``outputs.slack`` in monitor.yaml. A bot token (with ``channel``) can thread; a webhook cannot. With both set,
     the token is used."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
     token: str = ""
-    webhook_url: str = ""
-    api_url: str = "https://slack.com/api/"
+    webhook_url: str = ""  # empty when not used: `${SLACK_WEBHOOK_URL:-}` may well say nothing
+    api_url: WebAddress = "https://slack.com/api/"
     channel: str = ""
     split: Literal["thread", "messages"] = "thread"
     unfurl: bool = False
-    timeout: float = Field(30.0, gt=0)
+    timeout: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")
     def _somewhere_to_post(self) -> SlackSettings:
@@ -124,7 +121,7 @@ class SlackSettings(BaseModel):
             raise ValueError('a bot token needs a channel to post in, e.g. channel: "#crime-digest"')
         return self
 
-    @field_validator("api_url", "webhook_url")
+    @field_validator("webhook_url")
     @classmethod
     def _web_address(cls, value: str) -> str:
         return check_web_address(value) if value else value
@@ -288,10 +285,8 @@ def _fallback(digest: Digest, alert: bool, number: int, count: int) -> str:
 # --- output -------------------------------------------------------------------------------------------------------
 
 
-@register
 class SlackOutput(Output):
     name = "slack"
-    settings_model = SlackSettings
 
     def __init__(self, settings: SlackSettings, zone: ZoneInfo) -> None:
         self.settings = settings
@@ -308,9 +303,8 @@ class SlackOutput(Output):
             self._webhook = WebhookClient(settings.webhook_url, timeout=settings.timeout, retry_handlers=handlers)
 
     @classmethod
-    def from_settings(cls, settings, *, data_dir: Path, stream: TextIO) -> SlackOutput | None:
-        configured = settings.outputs.slack
-        return cls(configured, settings.zone) if configured else None
+    def from_section(cls, section: SlackSettings, context: OutputContext) -> SlackOutput:
+        return cls(section, context.zone)
 
     def destinations(self) -> tuple[str, ...]:
         return (self.settings.channel,) if self._client else (WEBHOOK,)

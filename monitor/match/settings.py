@@ -1,24 +1,19 @@
-"""keywords.yaml as pydantic models: places, and topics with their rules (the rule language is in monitor/match)."""
+"""keywords.yaml as pydantic models: places, and topics with their rules (the rule language is the rest of match/)."""
 
 from __future__ import annotations
 
-import re
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
 
+from monitor.settings import StrictModel, identifier
 
-class StrictModel(BaseModel):
-    """Unknown keys are errors, so a typo such as `ani:` is reported instead of ignored."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-_TOPIC_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+TopicId = Annotated[str, AfterValidator(identifier("knife-crime"))]
 FIELDS = ("title", "summary", "body")
 
 
 class TopicConfig(StrictModel):
-    id: str
+    id: TopicId
     name: str
     any: list[str] = Field(default_factory=list)
     all: list[str] = Field(default_factory=list)
@@ -29,18 +24,11 @@ class TopicConfig(StrictModel):
     urgent: bool = False
     stem: bool = False
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    @field_validator("id")
-    @classmethod
-    def _id_shape(cls, value: str) -> str:
-        if not _TOPIC_ID.match(value):
-            raise ValueError("must be lowercase letters, digits and single dashes, e.g. knife-crime")
-        return value
+    model_config = ConfigDict(populate_by_name=True)  # with StrictModel's: unknown keys are errors, frozen
 
     @field_validator("any", "all", "not_", "ignore", mode="before")
     @classmethod
-    def _blank_is_empty(cls, value):
+    def _blank_is_empty(cls, value: object) -> object:
         # Staff often leave `not:` with nothing after it; that means "none", not a mistake.
         return [] if value is None else value
 
