@@ -9,7 +9,7 @@ import pytest
 
 from monitor.config.keywords import KeywordsFile
 from monitor.match import Match, Matcher
-from monitor.match.matcher import HITS_KEPT
+from monitor.match.judge import HITS_KEPT
 
 SOUTHEND = ["Southend", "Southend-on-Sea", "Westcliff", "Leigh-on-Sea"]
 

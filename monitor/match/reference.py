@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import Stemmer
 
 from monitor.config.keywords import FIELDS, KeywordsFile
-from monitor.match.matcher import HITS_KEPT
+from monitor.match.judge import HITS_KEPT
 from monitor.match.normalise import WORD, WORD_CHAR, collapse_spaces, normalise
 from monitor.match.rules import TopicRules, parse_rules
 from monitor.match.snippets import snippet_for
