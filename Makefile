@@ -30,6 +30,7 @@ test: $(VENV)/.dev-installed
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/match.py
+	$(BIN)/python bench/extract.py
 
 clean:
 	rm -rf $(VENV) data build *.egg-info

@@ -22,11 +22,12 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
+# Run from a checkout, installed or not; the checkout's root also makes the yardstick in tests/ importable.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from monitor.match import Matcher  # noqa: E402
-from monitor.match.reference import ReferenceMatcher  # noqa: E402
 from monitor.match.settings import KeywordsFile  # noqa: E402
+from tests.reference_matcher import ReferenceMatcher  # noqa: E402
 
 TOPICS = 30
 TERMS = 500

@@ -279,13 +279,13 @@ class App:
         except FetchError as error:
             return _PageText(None, f"page not fetched: {error.reason}", error)
         try:
-            extracted = extract_article(page.content, page.url)
+            text = extract_article(page.content, page.url)
         except Exception as error:  # a page that trips the extractor is matched on its feed text, like one not fetched
             log.exception("could not extract %s", url)
             return _PageText(None, f"text not extracted: {_unexpected(error)}")
-        if extracted is None:
+        if text is None:
             return _PageText(None, "no article text found on the page")
-        return _PageText(extracted.text)
+        return _PageText(text)
 
     def _in_order(self, work: Callable[[_In], _Out], inputs: Sequence[_In]) -> Iterator[_Out]:
         """``work`` on each input, a few at once (as many requests as one site allows at a time), yielded in input

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from monitor.cli import cli
 from monitor.demo.server import LocalSite
 from monitor.fetch import Fetcher
-from monitor.fetch_settings import FetchSettings
+from monitor.fetch.settings import FetchSettings
 
 pytest_plugins = ["tests.e2e", "tests.smtp_server"]  # the local news site and its config; an SMTP server
 

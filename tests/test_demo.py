@@ -1,8 +1,15 @@
-"""`monitor demo` works offline and its digest holds the sample's true stories and none of its decoys."""
+"""`monitor demo` works offline, its digest holds the sample's true stories and none of its decoys, and its sample
+site is made from one table of stories."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import feedparser
+
 from monitor.demo.run import run_demo
+from monitor.demo.sample_site import sample_pages
+from monitor.demo.stories import STORIES, Story
 
 TRUE_STORIES = (
     "Man taken to hospital after disorder in Southend High Street",
@@ -29,3 +36,24 @@ def test_demo_prints_the_true_stories_and_none_of_the_decoys(tmp_path):
     html = preview.read_text(encoding="utf-8")
     assert preview.parent == tmp_path and all(title in html for title in TRUE_STORIES)
     assert str(preview) in output
+
+
+def test_a_story_added_to_the_table_gets_a_page_a_feed_entry_and_an_index_line():
+    added = Story(
+        slug="pier-closed",
+        outlet="police",
+        title="Pier closed after \"suspicious\" package found",
+        published=datetime(2026, 11, 26, 8, 5, tzinfo=UTC),
+        summary="Officers cordoned off the pier entrance.",
+        text="The pier was closed on Thursday morning\nwhile officers examined a bag.\n\nIt reopened at noon.",
+    )
+    pages = {page.path: page.body for page in sample_pages("http://demo.example", (*STORIES, added))}
+
+    assert '<a href="http://demo.example/articles/pier-closed.html">' in pages["/"]
+    police, echo = feedparser.parse(pages["/police/news.atom"]), feedparser.parse(pages["/echo/rss.xml"])
+    assert police.entries[-1].title == added.title and police.entries[-1].link.endswith("/articles/pier-closed.html")
+    assert police.entries[-1].updated_parsed[:5] == (2026, 11, 26, 8, 5)
+    assert added.title not in [entry.title for entry in echo.entries]
+    page = pages["/articles/pier-closed.html"]
+    assert "<p>The pier was closed on Thursday morning while officers examined a bag.</p>" in page
+    assert "08:05 26/11/2026" in page

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from monitor.demo.sample_site import serve_sample_site
+from monitor.demo.stories import STORIES
 from monitor.fetch import FetchError
 from monitor.sources import SOURCE_TYPES, build_source
 from monitor.sources.base import SourceError
@@ -15,7 +17,6 @@ from monitor.sources.feed import FeedConfig, FeedSource, parse_feed
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 PAGES = Path(__file__).parent / "fixtures" / "pages"
-DEMO_SITE = Path(__file__).parent.parent / "monitor" / "demo" / "site"
 FEED_URL = "https://feeds.fixture.example/news/rss"
 
 
@@ -275,14 +276,14 @@ def test_http_errors_reach_the_caller_as_fetch_errors(site, fetcher):
         feed_source(site.url("/missing.xml")).discover(fetcher, {})
 
 
-def test_demo_feeds_list_every_demo_article_with_absolute_links(site, fetcher):
-    site.serve_directory(DEMO_SITE)
+def test_demo_feeds_list_every_demo_story_with_absolute_links(site, fetcher):
+    serve_sample_site(site)
     echo = feed_source(site.url("/echo/rss.xml")).discover(fetcher, {}).items
     police = feed_source(site.url("/police/news.atom")).discover(fetcher, {}).items
 
-    linked = sorted(item.url.removeprefix(site.url("/articles/")) for item in (*echo, *police))
-    assert linked == sorted(page.name for page in (DEMO_SITE / "articles").glob("*.html"))
-    assert all(item.published and item.published.year == 2026 for item in (*echo, *police))
+    assert [item.url for item in (*echo, *police)] == [site.url(f"/articles/{story.slug}.html") for story in STORIES]
+    assert [item.published for item in (*echo, *police)] == [story.published for story in STORIES]
+    assert all(fetcher.get(item.url).status == 200 for item in (*echo, *police))
 
 
 # --- configuration -----------------------------------------------------------------------------------------------

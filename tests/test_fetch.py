@@ -16,7 +16,7 @@ import pytest
 
 from monitor.demo.server import LocalSite, Request
 from monitor.fetch import Fetcher, FetchError, Validators
-from monitor.fetch_settings import FetchSettings
+from monitor.fetch.settings import FetchSettings
 from tests.conftest import TEST_USER_AGENT
 
 

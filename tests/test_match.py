@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from monitor.match import Match, Matcher
-from monitor.match.matcher import HITS_KEPT
+from monitor.match.judge import HITS_KEPT
 from monitor.match.settings import KeywordsFile
 
 SOUTHEND = ["Southend", "Southend-on-Sea", "Westcliff", "Leigh-on-Sea"]

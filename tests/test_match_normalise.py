@@ -10,12 +10,17 @@ from monitor.match.normalise import (
     _FOLD,
     WORD,
     collapse_spaces,
-    normal_form,
     normalise,
 )
 from monitor.match.normalise import _fold_characters as fold_characters
 from monitor.match.normalise import _fold_other as fold_other
+from monitor.match.terms import Phrase, parse_term
 from monitor.match.view import OTHER_WORD_CHAR, word_view
+
+
+def normal_form(text: str) -> str:
+    """``text`` after all three steps, without spaces at either end: how the words of a rule term are read."""
+    return collapse_spaces(normalise(text).text)[0].strip(" ")
 
 
 @pytest.mark.parametrize(
@@ -38,6 +43,7 @@ from monitor.match.view import OTHER_WORD_CHAR, word_view
     ],
 )
 def test_the_normal_form(text, form):
+    assert parse_term(text).body == Phrase(form)
     assert normal_form(text) == form
 
 

@@ -1,4 +1,4 @@
-"""Property: the fast matcher and the obvious one (monitor/match/reference.py) agree on random rules and texts."""
+"""Property: the fast matcher and the obvious one (tests/reference_matcher.py) agree on random rules and texts."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from monitor.match import Matcher
-from monitor.match.reference import ReferenceMatcher
 from monitor.match.settings import KeywordsFile
+from tests.reference_matcher import ReferenceMatcher
 
 # Words that overlap, nest and share stems, in several scripts and spellings, so that random texts are full of traps.
 WORDS = [

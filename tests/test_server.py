@@ -98,23 +98,6 @@ def test_requests_are_logged_in_order_with_lower_case_headers(site):
     assert [request.path for request in site.requests] == ["/first", "/second"]
 
 
-def test_serve_directory_fills_in_the_base_url_and_serves_index_pages(site, tmp_path):
-    (tmp_path / "news").mkdir()
-    (tmp_path / "news" / "index.html").write_text('<a href="{{BASE}}/news/story.html">story</a>')
-    (tmp_path / "feed.rss").write_text("<link>{{BASE}}/news/</link>")
-    (tmp_path / "paper.pdf").write_bytes(b"%PDF-1.4 \xff\xfe {{BASE}}")
-
-    site.serve_directory(tmp_path, prefix="/site")
-
-    index = get(site, "/site/news/")
-    feed = get(site, "/site/feed.rss")
-    pdf = get(site, "/site/paper.pdf")
-    assert index[2] == f'<a href="{site.base_url}/news/story.html">story</a>'.encode()
-    assert index[2] == get(site, "/site/news/index.html")[2]
-    assert (feed[1]["content-type"], feed[2]) == ("application/rss+xml", f"<link>{site.base_url}/news/</link>".encode())
-    assert (pdf[1]["content-type"], pdf[2]) == ("application/pdf", b"%PDF-1.4 \xff\xfe {{BASE}}")
-
-
 def test_url_is_absolute_on_127_0_0_1(site):
     assert site.url("/a/b.html") == f"{site.base_url}/a/b.html"
     assert site.url("a") == site.url("/a")

@@ -1,6 +1,6 @@
 """The three configuration files, composed from the settings models of the stages they configure.
 
-Each stage owns its models (``monitor.fetch_settings``, ``monitor.sources``, ``monitor.match.settings``,
+Each stage owns its models (``monitor.fetch.settings``, ``monitor.sources``, ``monitor.match.settings``,
 ``monitor.deliver.settings``, ``monitor.deliver.outputs``); this module only puts them together with the few keys
 that belong to a file as a whole. Unknown keys are errors everywhere (``StrictModel``).
 """
@@ -15,7 +15,7 @@ from pydantic import Field, field_validator
 
 from monitor.deliver.outputs import OutputSettings
 from monitor.deliver.settings import AdminSettings, DeliverySettings, DigestSettings, Route
-from monitor.fetch_settings import FetchSettings
+from monitor.fetch.settings import FetchSettings
 from monitor.match.settings import KeywordsFile
 from monitor.settings import Duration, StrictModel
 from monitor.sources import SourceConfig, SourceDefaults, SourceSpec

@@ -10,6 +10,7 @@ from pathlib import Path
 from monitor.app import App, rules_check
 from monitor.config import load_config
 from monitor.deliver.render import render_html, render_markdown
+from monitor.demo.sample_site import serve_sample_site
 from monitor.demo.server import LocalSite
 from monitor.store import Store
 
@@ -21,7 +22,7 @@ def run_demo(echo: Callable[[str], None], workdir: Path | None = None) -> Path:
     """Serve the sample site, poll it once into a fresh database, print a dry-run digest; return the HTML preview's path."""
     workdir = workdir or Path(tempfile.mkdtemp(prefix="beatwatch-demo-"))
     with LocalSite() as site:
-        site.serve_directory(_HERE / "site")
+        serve_sample_site(site)
         config_dir = _write_config(workdir / "config", site.base_url)
         config = load_config(config_dir, checks=[rules_check])
         store = Store(Store.default_url(workdir / "data"))

@@ -4,7 +4,6 @@
         site.add("/feed.xml", feed_bytes, content_type="application/rss+xml")   # static, with ETag and Last-Modified
         site.add("/bare.xml", feed_bytes, etag=None, last_modified=None)          # validators as real servers vary
         site.add_handler("/flaky", lambda request: (503, {"Retry-After": "60"}, b"busy"))
-        site.serve_directory(Path("site"))                                         # {{BASE}} becomes site.url("")
         fetch(site.url("/feed.xml")); site.requests[-1].headers["if-none-match"]
 
 Answers are HTTP/1.0 (one request per connection) unless the site is made with ``keep_alive=True``. A handler may
@@ -17,13 +16,11 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
-import mimetypes
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Literal, NamedTuple
 from urllib.parse import urlsplit
 
@@ -47,21 +44,6 @@ class Request(NamedTuple):
 
 
 Handler = Callable[[Request], Reply]
-
-# Our own table first: the system's mime.types differs between machines and knows nothing of feeds.
-_CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".htm": "text/html; charset=utf-8",
-    ".txt": "text/plain; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".xml": "application/xml",
-    ".rss": "application/rss+xml",
-    ".atom": "application/atom+xml",
-    ".json": "application/json",
-    ".pdf": "application/pdf",
-    ".ics": "text/calendar; charset=utf-8",
-}
-
 
 class LocalSite:
     """An HTTP server on 127.0.0.1 at a free port, serving what the test or demo put on it. Use it as a context manager."""
@@ -142,23 +124,6 @@ class LocalSite:
             if self._routes.pop(path, None) is None:
                 raise KeyError(f"nothing is served at {path!r}, so it cannot be removed")
 
-    def serve_directory(self, root: Path | str, prefix: str = "/") -> None:
-        """Serve every file under ``root`` at ``prefix`` + its relative path (``dir/index.html`` also at ``dir/``).
-
-        ``{{BASE}}`` in text files becomes this site's base URL (no trailing slash), so fixtures can hold absolute links.
-        """
-        root = Path(root)
-        if not root.is_dir():
-            raise FileNotFoundError(f"cannot serve {root}: it is not a directory")
-        for file in sorted(root.rglob("*")):
-            if not file.is_file():
-                continue
-            path = f"{prefix.rstrip('/')}/{file.relative_to(root).as_posix()}"
-            body, content_type = self._with_base_url(file.read_bytes()), _content_type(file)
-            self.add(path, body, content_type=content_type)
-            if file.name == "index.html":
-                self.add(path.removesuffix("index.html"), body, content_type=content_type)
-
     @property
     def requests(self) -> list[Request]:
         """Every request received so far, oldest first (a copy)."""
@@ -190,13 +155,6 @@ class LocalSite:
             modified = now if previous is None or now > previous else previous + timedelta(seconds=1)
             self._modified[path] = modified
         return modified
-
-    def _with_base_url(self, data: bytes) -> bytes:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            return data  # binary (a PDF, an image): served as it is
-        return text.replace("{{BASE}}", self.base_url).encode("utf-8")
 
 
 class _StaticResource:
@@ -271,14 +229,6 @@ def _http_date(value: str | None) -> datetime | None:
     except (TypeError, ValueError):
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def _content_type(file: Path) -> str:
-    suffix = file.suffix.lower()
-    if suffix in _CONTENT_TYPES:
-        return _CONTENT_TYPES[suffix]
-    guessed, _encoding = mimetypes.guess_type(file.name)
-    return guessed or "application/octet-stream"
 
 
 class _QuietServer(ThreadingHTTPServer):

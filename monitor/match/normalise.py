@@ -12,7 +12,7 @@ Terms and text go through the same steps, so a term matches whatever reads the s
 
 ``normalise`` does steps 1 and 2 and keeps the runs of spaces, so its text stays one character per original
 character nearly everywhere; the matcher lets a space of a term match a run of spaces. ``collapse_spaces`` does
-step 3, for terms (``normal_form``) and for regular expressions, which see single spaces.
+step 3, for terms (``terms.parse_term``) and for regular expressions, which see single spaces.
 
 A *word character* is a letter or digit in any script, exactly ``str.isalnum()`` (the regular expression
 ``[^\\W_]``). When a step changes lengths (``ß`` -> ``ss``) it records its edits in an ``OffsetMap``, which leads a
@@ -193,11 +193,6 @@ def collapse_spaces(text: str) -> tuple[str, OffsetMap]:
     ends = list(accumulate(map(len, parts)))
     edits = [(start, start + len(run), 1) for start, run in zip(ends[0::2], parts[1::2])]
     return " ".join(parts[0::2]), OffsetMap(edits)
-
-
-def normal_form(term: str) -> str:
-    """A rule term in normal form: all three steps, without spaces at either end."""
-    return collapse_spaces(normalise(term).text)[0].strip(" ")
 
 
 def _decode_entities(text: str) -> tuple[str, list[tuple[int, int, int]]]:

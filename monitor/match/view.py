@@ -1,4 +1,4 @@
-"""The word view of a normalised text: what the Aho-Corasick automaton reads (see ``matcher._find_keys``).
+"""The word view of a normalised text: what the Aho-Corasick automaton reads (see ``patterns.find_keys``).
 
 Every character that is not a letter or digit becomes a space and every non-ASCII letter or digit becomes
 ``\\x01``, so the view is plain ASCII of the same length as the text: letters and digits where words are, spaces

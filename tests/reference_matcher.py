@@ -4,7 +4,8 @@ One compiled regular expression per term, searched in each field on its own; NEA
 occurrences and counting the words between them; stemming word by word; the topic's conditions checked one after
 another. It shares with ``Matcher`` only what is not in question: the parsed rules, the normal form of text (which
 has its own tests), how many hits of a term a match keeps, and how hits become a snippet. The property tests
-and ``bench/match.py`` compare the two.
+(``test_match_reference.py``) and ``bench/match.py`` compare the two; it lives with the tests, as Beatwatch itself
+never runs it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Mapping
 
 import Stemmer
 
-from monitor.match.matcher import HITS_KEPT
+from monitor.match.judge import HITS_KEPT
 from monitor.match.normalise import WORD, WORD_CHAR, collapse_spaces, normalise
 from monitor.match.rules import TopicRules, parse_rules
 from monitor.match.settings import FIELDS, KeywordsFile

@@ -1,0 +1,174 @@
+"""The distinct things to look for, numbered, and the Aho-Corasick automaton that finds them all in one pass.
+
+Every plain word, phrase and wildcard of every topic is known to ONE automaton (pyahocorasick), by the first word of
+the term; one pass over an item's fields reports every place where such a word starts a word of the text, overlapping
+terms included. There the whole term is confirmed when it has more than that word, and a wildcard runs on to the end of
+its word. Terms of ``stem: true`` topics go into a second automaton, searched in a stemmed view of the fields. See
+``find_keys`` for how the automaton is kept fast.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Sequence
+from itertools import accumulate
+from typing import NamedTuple
+
+import ahocorasick
+
+from monitor.match.normalise import WORD_CHAR
+from monitor.match.stemming import stemmed_view
+from monitor.match.terms import Phrase, Regex
+from monitor.match.view import word_view
+
+Span = tuple[int, int]
+
+_WORD_TAIL = re.compile(WORD_CHAR + "*")
+_NEXT_WORD = re.compile(" *([^ ]*)")  # in the word view
+_EXACT, _PREFIX = 0, 1  # the two pattern slots of an automaton key: the key itself, and words starting with it
+
+
+class PatternTable:
+    """The distinct things to look for, numbered; the same phrase in many topics is looked for once."""
+
+    def __init__(self) -> None:
+        self.plain: dict[str, list[int]] = {}  # normalised key -> [exact pattern id, prefix pattern id], -1 if unused
+        self.stemmed: dict[str, list[int]] = {}  # the same for stemmed keys
+        self.regexes: dict[str, tuple[int, Regex]] = {}  # source as written -> (pattern id, the compiled pattern)
+        self.count = 0
+
+    def of_phrase(self, phrase: Phrase, stem: bool) -> int:
+        if phrase.prefix:
+            return self._keyed(self.plain, phrase.key, _PREFIX)
+        if stem:
+            return self._keyed(self.stemmed, stemmed_view(phrase.key)[0], _EXACT)
+        return self._keyed(self.plain, phrase.key, _EXACT)
+
+    def of_regex(self, regex: Regex) -> int:
+        if regex.pattern.pattern not in self.regexes:
+            self.regexes[regex.pattern.pattern] = (self._new(), regex)
+        return self.regexes[regex.pattern.pattern][0]
+
+    def _keyed(self, table: dict[str, list[int]], key: str, slot: int) -> int:
+        ids = table.setdefault(key, [-1, -1])
+        if ids[slot] < 0:
+            ids[slot] = self._new()
+        return ids[slot]
+
+    def _new(self) -> int:
+        self.count += 1
+        return self.count - 1
+
+
+def build_automaton(keys: dict[str, list[int]]) -> ahocorasick.Automaton | None:
+    """One automaton over the word view (see ``find_keys``) finding every key in ``keys``."""
+    if not keys:
+        return None
+    by_view_key: defaultdict[str, list[tuple[_Entry, list[str]]]] = defaultdict(list)
+    for key, slots in keys.items():
+        first_word, _, rest = key.partition(" ")
+        for slot, pattern_id in enumerate(slots):
+            if pattern_id < 0:
+                continue
+            prefix = slot == _PREFIX
+            lead = int(key[0].isalnum())  # a key starting with a letter or digit must start a word
+            trail = first_word[-1].isalnum() and (bool(rest) or not prefix)  # ... and the word must end
+            view_key = " " * lead + word_view(first_word) + " " * trail
+            entry = _Entry(lead, pattern_id, prefix, _confirmation(key, prefix), len(key))
+            by_view_key[view_key].append((entry, word_view(rest).split()))
+    automaton = ahocorasick.Automaton()
+    for view_key, entries in by_view_key.items():
+        automaton.add_word(view_key, _keys(len(view_key), entries))
+    automaton.make_automaton()
+    return automaton
+
+
+class _Entry(NamedTuple):
+    """A key as the automaton knows it, under the view of its first word."""
+
+    lead: int  # 1 when the view key has a space before the key
+    pattern_id: int
+    prefix: bool
+    confirmation: re.Pattern[str] | None  # None when finding the view key says it all
+    size: int  # of the key
+
+
+class _Keys(NamedTuple):
+    """What the automaton holds for one view key: the keys starting with that word, by the word that comes next."""
+
+    length: int  # of the view key
+    alone: tuple[_Entry, ...]  # keys of one word (or with nothing more the view can show)
+    by_next: dict[str, tuple[_Entry, ...]]  # by the view of their second word
+    by_next_start: tuple[tuple[str, _Entry], ...]  # wildcards of two words: the second word starts so
+
+
+def _keys(length: int, entries: list[tuple[_Entry, list[str]]]) -> _Keys:
+    alone, by_next, by_next_start = [], defaultdict(list), []
+    for entry, following in entries:
+        if not following:
+            alone.append(entry)
+        elif entry.prefix and len(following) == 1:
+            by_next_start.append((following[0], entry))
+        else:
+            by_next[following[0]].append(entry)
+    return _Keys(length, tuple(alone), {word: tuple(group) for word, group in by_next.items()}, tuple(by_next_start))
+
+
+def _confirmation(key: str, prefix: bool) -> re.Pattern[str] | None:
+    """What confirms ``key`` where the view of its first word was found; None when the view has said it all."""
+    if key.isascii() and key.isalnum():
+        return None
+    source = " +".join(map(re.escape, key.split(" ")))  # a space of the key matches a run of spaces
+    if prefix:
+        source += WORD_CHAR + "*"
+    elif key[-1].isalnum():
+        source += f"(?!{WORD_CHAR})"
+    return re.compile(source)
+
+
+def find_keys(automaton: ahocorasick.Automaton, texts: Sequence[str]) -> list[defaultdict[int, list[Span]]]:
+    """Every occurrence of every key on word boundaries in each of ``texts``; where matching spends its time.
+
+    The automaton reads all texts in one pass, joined by ``\\x00`` (which no normalised text contains, so no key
+    reaches from one text into the next), in their *word view* (``view.word_view``). It knows each key by the view
+    of the key's first word, with a space put before it when the key starts with a letter or digit, and after it
+    when that word must end there. So keys are found only where words start, and since nearly every automaton key
+    begins with a space, the automaton's root has one way out instead of dozens, which makes pyahocorasick about
+    three times faster. Phrases that start with the word found are narrowed down by the next word of the view;
+    where the view cannot tell (punctuation, letters beyond ASCII, more words), a regular expression confirms the
+    key in the real text at the place found.
+    """
+    joined = "\x00" + "\x00".join(texts) + "\x00"  # \x00 at either end, too: a space in the view
+    view = word_view(joined)
+    starts = list(accumulate((len(text) + 1 for text in texts[:-1]), initial=1))
+    found: list[defaultdict[int, list[Span]]] = [defaultdict(list) for _ in texts]
+    for last, (length, entries, by_next, by_next_start) in automaton.iter(view):
+        if by_next or by_next_start:  # the view key ended with a space: the next word follows the run of spaces
+            next_word = _NEXT_WORD.match(view, last + 1)
+            assert next_word is not None  # " *([^ ]*)" matches anywhere, if only the empty string
+            following = next_word.group(1)
+            entries = (
+                *entries,
+                *by_next.get(following, ()),
+                *(entry for start, entry in by_next_start if following.startswith(start)),
+            )
+        first = last - length + 1  # where the view key starts; the key starts there or after its leading space
+        for lead, pattern_id, prefix, confirmation, size in entries:
+            start = first + lead
+            if confirmation is None:
+                end = _end_of_word(joined, start + size) if prefix else start + size
+            elif not (confirmed := confirmation.match(joined, start)):
+                continue
+            else:
+                end = confirmed.end()
+            text = bisect_right(starts, start) - 1
+            found[text][pattern_id].append((start - starts[text], end - starts[text]))
+    return found
+
+
+def _end_of_word(text: str, position: int) -> int:
+    """Where the word that goes on at ``position`` ends (``position`` itself when none does)."""
+    tail = _WORD_TAIL.match(text, position)
+    return position if tail is None else tail.end()
