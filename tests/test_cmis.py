@@ -98,7 +98,6 @@ def test_reports_the_documents_of_the_panel_meetings_in_the_window(essex, site, 
         ("meeting_url", site.url(meeting_path("3701"))),
         ("event", "document_added"),
         ("document_url", performance.url),
-        ("pages", "form-feed"),
     }
     assert performance.published == datetime(2026, 10, 22, 9, 0, tzinfo=UTC)  # 10:00 in London, summer time
 

@@ -79,6 +79,14 @@ def html_to_text(fragment: str) -> str:
     return _tidy_lines(soup.get_text())
 
 
+def fragment_text(fragment: str) -> str:
+    """Plain text of HTML from a council system: Word markup, hard-wrapped mid-sentence.
+
+    Line breaks inside HTML text are spaces; collapsing them first keeps Word's wrapped lines one paragraph.
+    """
+    return html_to_text(" ".join(fragment.split()))
+
+
 def one_line(text: str) -> str:
     """``text`` with every run of whitespace, line breaks included, as one space: for titles."""
     return " ".join(text.split())

@@ -12,7 +12,6 @@ their own (``mode``, ``decision:<id>``...).
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import json
 import re
@@ -25,8 +24,8 @@ from zoneinfo import ZoneInfo
 from pydantic import model_validator
 
 from monitor.durations import format_duration
-from monitor.extract import html_to_text, one_line
-from monitor.extract.pdf import PAGES_CONTEXT, PdfError, extract_pdf, looks_like_pdf
+from monitor.extract import one_line
+from monitor.extract.documents import DOCUMENT_MAX_BYTES, UNREAD, DocumentText, content_hash, document_text
 from monitor.fetch import FetchError, LinkRefused
 from monitor.items import Item
 from monitor.settings import Duration, StrictModel
@@ -37,14 +36,12 @@ if TYPE_CHECKING:
 
 LONDON = ZoneInfo("Europe/London")
 
-DOCUMENT_MAX_BYTES = 30_000_000
 DOCUMENT_TIMEOUT = 120.0  # seconds; self-hosted council sites are slow to send a large report
 DOCUMENT_TRIES = 3  # polls that may fail to fetch a document before it is reported without text
 _GONE = (404, 410)  # a document or meeting that answers this will not come back
 
 _SUMMARY_LENGTH = 300
 _TIME = re.compile(r"\b(\d{1,2})(?:[.:](\d{2}))?\s*([ap])\.?m\b|\b(\d{1,2}):(\d{2})\b|\bnoon\b", re.IGNORECASE)
-_WORDS = re.compile(r"\w+")
 _DAY_MONTH_YEAR = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]{3,9})\.?,?(?:\s+(\d{4}))?\b")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
@@ -185,20 +182,6 @@ def _time_or_none(hour: int, minute: int) -> time | None:
     return time(hour, minute) if hour < 24 and minute < 60 else None
 
 
-def fragment_text(fragment: str) -> str:
-    """Plain text of an HTML fragment from a council system (Word markup, hard-wrapped mid-sentence).
-
-    Line breaks inside HTML text are spaces; collapsing them first keeps Word's wrapped lines one paragraph.
-    """
-    return html_to_text(" ".join(fragment.split()))
-
-
-def content_hash(text: str) -> str:
-    """8 hex digits that change when the words of ``text`` change, and not when only spacing or markup does."""
-    words = " ".join(_WORDS.findall(text.lower()))
-    return hashlib.sha256(words.encode()).hexdigest()[:8]
-
-
 def london_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), LONDON).astimezone(UTC)
 
@@ -208,56 +191,6 @@ def short_summary(text: str) -> str:
     if len(flat) <= _SUMMARY_LENGTH:
         return flat
     return flat[:_SUMMARY_LENGTH].rsplit(" ", 1)[0] + "…"
-
-
-# --- documents ------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DocumentText:
-    """The text of a downloaded document, or why there is none; ``paged``: body holds PDF pages split by form feeds."""
-
-    body: str | None
-    note: str
-    paged: bool
-    hash: str
-
-
-def document_text(data: bytes, content_type: str, url: str) -> DocumentText:
-    """Text of a document by what its bytes are (handler URLs have no extension): PDF, HTML, Word, or anything else."""
-    media_type = content_type.split(";")[0].strip().lower()
-    if looks_like_pdf(data):
-        try:
-            pdf = extract_pdf(data, max_bytes=DOCUMENT_MAX_BYTES)
-        except PdfError as error:
-            return DocumentText(None, error.reason, False, _bytes_hash(data))
-        return DocumentText(pdf.body, pdf.note, True, content_hash(pdf.body))
-    if media_type in ("text/html", "application/xhtml+xml") or data.lstrip()[:1] == b"<":
-        text = fragment_text(data.decode(_charset(content_type), errors="replace"))
-        return DocumentText(text, "", False, content_hash(text))
-    if _is_word(data, media_type, url):
-        return DocumentText(None, "Word document not extracted", False, _bytes_hash(data))
-    note = f"not extracted: {media_type or 'unknown type'} is not PDF or HTML"
-    return DocumentText(None, note, False, _bytes_hash(data))
-
-
-def _is_word(data: bytes, media_type: str, url: str) -> bool:
-    word_types = ("application/msword", "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-    path = url.split("?")[0].lower()
-    return media_type in word_types or path.endswith((".doc", ".docx")) or data.startswith(b"\xd0\xcf\x11\xe0")
-
-
-def _charset(content_type: str) -> str:
-    """The charset a Content-Type names, when Python knows it; UTF-8 otherwise."""
-    found = re.search(r"charset=[\"']?([\w-]+)", content_type, re.IGNORECASE)
-    try:
-        return codecs.lookup(found.group(1)).name if found else "utf-8"
-    except LookupError:
-        return "utf-8"
-
-
-def _bytes_hash(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:8]
 
 
 # --- memory (the checkpoint) ----------------------------------------------------------------------------------------
@@ -478,8 +411,8 @@ class CouncilPoll:
             self.notes.append(f"document {document.doc_id} not fetched ({error.reason}); will try again next poll")
             return
         # Given up: the title alone may still match, so the document is reported without text.
-        self._remember_document(document, "unread")
-        unread = DocumentText(None, f"document not fetched: {error.reason}", False, "unread")
+        self._remember_document(document, UNREAD)
+        unread = DocumentText.unread(error.reason)
         event = "minutes_published" if document.is_minutes else "document_added"
         self.items.append(self._document(meeting, document, unread, f"doc:{document.doc_id}", event))
 
@@ -521,7 +454,6 @@ class CouncilPoll:
             *meeting_context(meeting, event),
             *_item_context(document.item_number, document.item_title),
             ("document_url", document.url),
-            *((PAGES_CONTEXT,) if read.paged else ()),
         )
         return self.item(
             key=key,

@@ -24,6 +24,7 @@ from lxml import etree
 
 from monitor.clock import Clock, utc_now
 from monitor.extract import one_line
+from monitor.extract.html import fragment_text
 from monitor.fetch import FetchError
 from monitor.sources.base import Discovery, Source, SourceError
 from monitor.sources.council import (
@@ -33,7 +34,6 @@ from monitor.sources.council import (
     DocumentRef,
     Meeting,
     MeetingRef,
-    fragment_text,
     london_midnight,
     parse_long_date,
     short_summary,
