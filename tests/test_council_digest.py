@@ -11,6 +11,7 @@ from monitor.deliver.render import render_html, render_markdown
 from monitor.store import Store
 from tests.test_moderngov import NOW, ModernGovSite
 from tests.test_pdf import make_pdf
+from tests.test_store import database_made_by
 
 KEYWORDS = """topics:
   - id: police-numbers
@@ -72,7 +73,8 @@ def test_every_kind_of_council_entry_reads_exactly_as_before(tmp_path, site):
         if change == "after":
             council.after = True
         elif change == "document changed":
-            council.documents["60003"] = (200, "application/pdf", make_pdf(["Crime figures, revised.", "Knife crime fell."]))
+            revised = make_pdf(["Crime figures, revised.", "Knife crime fell."])
+            council.documents["60003"] = (200, "application/pdf", revised)
             council.replacements["<publicationdate>16/11/2026</publicationdate>"] = (
                 "<publicationdate>18/11/2026</publicationdate>"
             )
@@ -85,3 +87,19 @@ def test_every_kind_of_council_entry_reads_exactly_as_before(tmp_path, site):
 
     names = ("first.md", "first.html", "after.md", "after.html", "changed.md", "changed.html")
     assert texts == [(EXPECTED / name).read_text() for name in names]
+
+
+def test_a_database_of_the_version_before_typed_references_reads_and_polls_on_as_before(tmp_path, site):
+    """schema-v4.sql is the first poll of this council by that version: items with (name, value) pairs, and the
+    source's checkpoint as a flat map of JSON strings."""
+    council = ModernGovSite(site)
+    database_made_by("schema-v4.sql", tmp_path / "data", base_url=site.base_url)
+    app = council_app(tmp_path, site, keywords=EVERY_ENTRY_KEYWORDS)
+
+    digest = render_markdown(app.pending_digest()).replace(site.base_url, "{{BASE}}")
+    assert digest == (EXPECTED / "first.md").read_text()
+
+    downloads = len(council.requested("/mgConvert2PDF.aspx"))
+    [again] = app.poll()
+    assert (again.error, again.new_items, list(again.notes)) == (None, 0, [])
+    assert len(council.requested("/mgConvert2PDF.aspx")) == downloads  # the checkpoint was read

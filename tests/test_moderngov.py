@@ -3,7 +3,7 @@ checkpoint of the poll before, as the app does. Each poll must report exactly wh
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from monitor.match.snippets import page_at as page_of
 from monitor.sources import SOURCE_TYPES, build_source
 from monitor.extract.documents import content_hash
+from monitor.items import CouncilEvent, CouncilReference
 from monitor.sources.council import MeetingRef
 from monitor.sources.moderngov import (
     Committee,
@@ -149,29 +150,35 @@ def test_web_service_reports_agenda_items_documents_and_decisions_once(council, 
     assert report_item.url == site.url("mgConvert2PDF.aspx?ID=60001")
     assert page_of(report_item.body, report_item.body.index("more police officers in the town centre")) == 4
     meeting_url = site.url("ieListDocuments.aspx?CId=140&MId=4800")
-    assert set(report_item.context) >= {
-        ("committee", "Cabinet"),
-        ("meeting_date", "2026-11-12"),
-        ("meeting_url", meeting_url),
-        ("event", "document_added"),
-        ("item_number", "7"),
-        ("item_title", "Community Safety Partnership update"),
-        ("document_url", report_item.url),
-    }
+    assert report_item.council == CouncilReference(
+        event=CouncilEvent.DOCUMENT_ADDED,
+        committee="Cabinet",
+        meeting_date=date(2026, 11, 12),
+        meeting_url=meeting_url,
+        item_number="7",
+        item_title="Community Safety Partnership update",
+        document_url=report_item.url,
+    )
     agenda = found["agenda:4800:40107"]
     assert (agenda.title, agenda.kind, agenda.url) == ("Item 7 Community Safety Partnership update", "agenda_item", meeting_url)
     assert agenda.body == "Report of the Executive Director (Neighbourhoods and Environment) on the Community Safety Partnership."
     assert agenda.published == datetime(2026, 11, 12, 19, 0, tzinfo=UTC)  # 7.00 pm in London, GMT in November
-    assert ("event", "agenda_published") in agenda.context
+    assert agenda.council.event == CouncilEvent.AGENDA_PUBLISHED
+    assert (agenda.council.item_number, agenda.council.document_url) == ("7", "")
     word = found["doc:60010"]
     assert (word.title, word.body, word.body_note) == ("PSPO consultation responses", None, "Word document not extracted")
     assert found["doc:60011"].body == "The order bans street drinking."
     decision = found["decision:5001"]
     assert decision.title == "Town centre CCTV upgrade"
     assert "anti-social behaviour and shoplifting" in decision.body
-    assert ("decision_maker", "Cabinet Member for Community Safety") in decision.context
+    assert decision.council == CouncilReference(
+        event=CouncilEvent.DECISION_PUBLISHED, decision_maker="Cabinet Member for Community Safety",
+        decision_date=date(2026, 11, 4),
+    )  # a delegated decision: no committee, no meeting
     assert decision.published == datetime(2026, 11, 5, tzinfo=UTC)
-    assert ("committee", "Cabinet") in found["decision:5002"].context
+    at_meeting = found["decision:5002"].council
+    assert (at_meeting.committee, at_meeting.decision_maker) == ("Cabinet", "Cabinet")
+    assert at_meeting.meeting_url == site.url("ieListDocuments.aspx?CId=140&MID=4800")
 
 
 def test_web_service_is_asked_with_every_parameter_and_dd_mm_yyyy_dates(council, site, fetcher):
@@ -223,14 +230,16 @@ def test_publishing_minutes_adding_a_document_and_cancelling_yield_exactly_those
     assert minutes.kind == "minutes"
     assert "asked for more police officers in the town centre during the evening economy." in minutes.body
     assert "\xa0" not in minutes.body and "&nbsp;" not in minutes.body
-    assert {("event", "minutes_published"), ("item_number", "7"), ("committee", "Cabinet")} <= set(minutes.context)
+    assert (minutes.council.event, minutes.council.item_number, minutes.council.committee) == (
+        CouncilEvent.MINUTES_PUBLISHED, "7", "Cabinet"
+    )
     added = found["doc:60003"]
-    assert ("event", "document_added") in added.context
+    assert added.council.event == CouncilEvent.DOCUMENT_ADDED
     assert page_of(added.body, added.body.index("Knife crime")) == 2
     assert added.published == datetime(2026, 11, 16, tzinfo=UTC)  # its publication date
     cancelled = found["event:cancelled:4801"]
     assert (cancelled.kind, cancelled.title) == ("event", "Cabinet meeting of 10 Dec 2026 cancelled")
-    assert ("event", "meeting_cancelled") in cancelled.context
+    assert cancelled.council.event == CouncilEvent.MEETING_CANCELLED
     assert cancelled.body == "Item 3 Knife crime action plan"  # so a cancelled meeting about knife crime still matches
 
     third = moderngov(site, NOW + timedelta(hours=4)).discover(fetcher, second.checkpoint)
@@ -246,7 +255,7 @@ def test_a_changed_document_is_reported_again_under_a_new_key_only_when_its_text
 
     [(key, changed)] = by_key(second).items()
     assert key.startswith("doc:60001:") and len(key) == len("doc:60001:") + 8
-    assert ("event", "document_changed") in changed.context
+    assert changed.council.event == CouncilEvent.DOCUMENT_CHANGED
     assert page_of(changed.body, changed.body.index("more police officers")) == 2
 
     # Republished with the same text: downloaded again (its date moved) but not reported.
@@ -294,7 +303,7 @@ def test_encrypted_and_unfetchable_documents_are_reported_or_retried_without_fai
     council.documents["60001"] = (200, PDF, report(keyword_page=4))
     second = by_key(moderngov(site, NOW + timedelta(hours=2)).discover(fetcher, first.checkpoint))
     assert set(second) == {"doc:60001"}
-    assert ("event", "document_added") in second["doc:60001"].context
+    assert second["doc:60001"].council.event == CouncilEvent.DOCUMENT_ADDED
 
 
 # --- acceptance 2: the HTML pages when the web service is blocked ---------------------------------------------------

@@ -27,7 +27,7 @@ from monitor.durations import format_duration
 from monitor.extract import one_line
 from monitor.extract.documents import DOCUMENT_MAX_BYTES, UNREAD, DocumentText, content_hash, document_text
 from monitor.fetch import FetchError, LinkRefused
-from monitor.items import Item
+from monitor.items import CouncilEvent, CouncilReference, Item
 from monitor.settings import Duration, StrictModel
 from monitor.sources.base import Discovery, SourceConfig, SourceError
 
@@ -348,7 +348,8 @@ class CouncilPoll:
                 self.items.append(self._agenda_item(meeting, item))
             if item.minutes and known_minutes.get(item.item_id) != content_hash(item.minutes):
                 changed = item.item_id in known_minutes
-                self.items.append(self._minutes(meeting, item, "minutes_changed" if changed else "minutes_published"))
+                event = CouncilEvent.MINUTES_CHANGED if changed else CouncilEvent.MINUTES_PUBLISHED
+                self.items.append(self._minutes(meeting, item, event))
         for document in meeting.documents:
             self._look_at_document(document, meeting)
 
@@ -393,11 +394,10 @@ class CouncilPoll:
         read = document_text(response.content, response.headers.get("content-type", ""), response.url)
         self._remember_document(document, read.hash)
         if memory is None or not memory.hash:
-            event = "minutes_published" if document.is_minutes else "document_added"
-            self.items.append(self._document(meeting, document, read, f"doc:{document.doc_id}", event))
+            self.items.append(self._document(meeting, document, read, f"doc:{document.doc_id}", _added(document)))
         elif read.hash != memory.hash:
             key = f"doc:{document.doc_id}:{read.hash}"
-            self.items.append(self._document(meeting, document, read, key, "document_changed"))
+            self.items.append(self._document(meeting, document, read, key, CouncilEvent.DOCUMENT_CHANGED))
 
     def _document_failed(
         self, document: DocumentRef, meeting: Meeting, memory: DocumentMemory | None, error: FetchError
@@ -413,8 +413,7 @@ class CouncilPoll:
         # Given up: the title alone may still match, so the document is reported without text.
         self._remember_document(document, UNREAD)
         unread = DocumentText.unread(error.reason)
-        event = "minutes_published" if document.is_minutes else "document_added"
-        self.items.append(self._document(meeting, document, unread, f"doc:{document.doc_id}", event))
+        self.items.append(self._document(meeting, document, unread, f"doc:{document.doc_id}", _added(document)))
 
     def _remember_document(self, document: DocumentRef, content: str) -> None:
         self.entries[f"doc:{document.doc_id}"] = DocumentMemory(document.version, content).to_json()
@@ -434,10 +433,12 @@ class CouncilPoll:
             summary=short_summary(item.text),
             published=meeting.starts_at,
             body=item.text or None,
-            context=(*meeting_context(meeting, "agenda_published"), *_item_context(item.number, item.title)),
+            council=meeting_reference(
+                meeting, CouncilEvent.AGENDA_PUBLISHED, item_number=item.number, item_title=item.title
+            ),
         )
 
-    def _minutes(self, meeting: Meeting, item: AgendaItem, event: str) -> Item:
+    def _minutes(self, meeting: Meeting, item: AgendaItem, event: CouncilEvent) -> Item:
         return self.item(
             key=f"minutes:{meeting.meeting_id}:{item.item_id}:{content_hash(item.minutes)}",
             url=meeting.url,
@@ -446,15 +447,12 @@ class CouncilPoll:
             summary=short_summary(item.minutes),
             published=meeting.starts_at,
             body=item.minutes,
-            context=(*meeting_context(meeting, event), *_item_context(item.number, item.title)),
+            council=meeting_reference(meeting, event, item_number=item.number, item_title=item.title),
         )
 
-    def _document(self, meeting: Meeting, document: DocumentRef, read: DocumentText, key: str, event: str) -> Item:
-        context = (
-            *meeting_context(meeting, event),
-            *_item_context(document.item_number, document.item_title),
-            ("document_url", document.url),
-        )
+    def _document(
+        self, meeting: Meeting, document: DocumentRef, read: DocumentText, key: str, event: CouncilEvent
+    ) -> Item:
         return self.item(
             key=key,
             url=document.url,
@@ -464,7 +462,13 @@ class CouncilPoll:
             published=london_midnight(document.published) if document.published else meeting.starts_at,
             body=read.body,
             body_note=read.note,
-            context=context,
+            council=meeting_reference(
+                meeting,
+                event,
+                item_number=document.item_number,
+                item_title=document.item_title,
+                document_url=document.url,
+            ),
         )
 
     def _cancellation(self, meeting: Meeting) -> Item:
@@ -479,21 +483,27 @@ class CouncilPoll:
             summary=f"{meeting.committee}: the meeting of {day} is cancelled.",
             published=meeting.starts_at,
             body=agenda or None,
-            context=meeting_context(meeting, "meeting_cancelled"),
+            council=meeting_reference(meeting, CouncilEvent.MEETING_CANCELLED),
         )
 
 
-def meeting_context(meeting: Meeting, event: str) -> tuple[tuple[str, str], ...]:
-    return (
-        ("committee", meeting.committee),
-        ("meeting_date", meeting.day.isoformat()),
-        ("meeting_url", meeting.url),
-        ("event", event),
+def meeting_reference(
+    meeting: Meeting, event: CouncilEvent, *, item_number: str = "", item_title: str = "", document_url: str = ""
+) -> CouncilReference:
+    """The reference of something that happened at ``meeting``, under an agenda item or in a document."""
+    return CouncilReference(
+        event=event,
+        committee=meeting.committee,
+        meeting_date=meeting.day,
+        meeting_url=meeting.url,
+        item_number=item_number,
+        item_title=item_title,
+        document_url=document_url,
     )
 
 
-def _item_context(number: str, title: str) -> tuple[tuple[str, str], ...]:
-    return tuple((name, value) for name, value in (("item_number", number), ("item_title", title)) if value)
+def _added(document: DocumentRef) -> CouncilEvent:
+    return CouncilEvent.MINUTES_PUBLISHED if document.is_minutes else CouncilEvent.DOCUMENT_ADDED
 
 
 def months(first: date, last: date) -> list[date]:

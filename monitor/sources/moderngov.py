@@ -26,6 +26,7 @@ from monitor.clock import Clock, utc_now
 from monitor.extract import one_line
 from monitor.extract.html import fragment_text
 from monitor.fetch import FetchError
+from monitor.items import CouncilEvent, CouncilReference
 from monitor.sources.base import Discovery, Source, SourceError
 from monitor.sources.council import (
     AgendaItem,
@@ -603,11 +604,6 @@ class ModernGovSource(Source):
 
     def _decision_item(self, poll: CouncilPoll, decision: Decision):
         url = urljoin(self.base, f"ieDecisionDetails.aspx?ID={decision.decision_id}")
-        context = [("event", "decision_published"), ("decision_maker", decision.maker)]
-        if decision.decided:
-            context.append(("decision_date", decision.decided.isoformat()))
-        if decision.meeting_url:
-            context += [("committee", decision.maker), ("meeting_url", decision.meeting_url)]
         return poll.item(
             key=f"decision:{decision.decision_id}",
             url=url,
@@ -616,6 +612,13 @@ class ModernGovSource(Source):
             summary=short_summary(decision.text),
             published=london_midnight(decision.published) if decision.published else None,
             body=decision.text,
-            context=tuple((name, value) for name, value in context if value),
+            council=CouncilReference(
+                event=CouncilEvent.DECISION_PUBLISHED,
+                # A decision taken at a meeting has the committee for its maker, and the meeting's page.
+                committee=decision.maker if decision.meeting_url else "",
+                meeting_url=decision.meeting_url,
+                decision_maker=decision.maker,
+                decision_date=decision.decided,
+            ),
         )
 
