@@ -119,7 +119,7 @@ def test_minutes_and_cancellation_between_polls_are_the_only_new_events(essex, s
     first = cmis(site).discover(fetcher, {})
     essex.after = True
 
-    second = cmis(site, NOW + timedelta(hours=6)).discover(fetcher, first.checkpoint)
+    second = cmis(site, NOW + timedelta(hours=6)).discover(fetcher, first.checkpoint.document())
     found = by_key(second)
 
     assert set(found) == {"doc:m3701", "event:cancelled:3702"}
@@ -131,7 +131,7 @@ def test_minutes_and_cancellation_between_polls_are_the_only_new_events(essex, s
     assert cancelled.council.event == CouncilEvent.MEETING_CANCELLED
 
     downloads = sum("Document.ashx" in path for path in essex.requested())
-    third = cmis(site, NOW + timedelta(hours=12)).discover(fetcher, second.checkpoint)
+    third = cmis(site, NOW + timedelta(hours=12)).discover(fetcher, second.checkpoint.document())
     assert third.items == ()
     assert sum("Document.ashx" in path for path in essex.requested()) == downloads
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC
 from pathlib import Path
 
 from monitor.app import App, rules_check
 from monitor.config import load_config
 from monitor.deliver.render import render_html, render_markdown
+from monitor.sources import describe_state
 from monitor.store import Store
 from tests.test_moderngov import NOW, ModernGovSite
 from tests.test_pdf import make_pdf
@@ -102,4 +104,6 @@ def test_a_database_of_the_version_before_typed_references_reads_and_polls_on_as
     downloads = len(council.requested("/mgConvert2PDF.aspx"))
     [again] = app.poll()
     assert (again.error, again.new_items, list(again.notes)) == (None, 0, [])
-    assert len(council.requested("/mgConvert2PDF.aspx")) == downloads  # the checkpoint was read
+    assert len(council.requested("/mgConvert2PDF.aspx")) == downloads  # the old checkpoint was read, not set aside
+    state = app.store.source_state("council")
+    assert describe_state(app.config.sources.sources[0], state, zone=UTC) == "web service"

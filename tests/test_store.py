@@ -17,11 +17,24 @@ from monitor.items import CouncilEvent, CouncilReference, Item
 from monitor.match.types import Hit, Match, Snippet
 from monitor.store import FAILED, PENDING, SENT, OutboxConflict, Store, StoreError
 from monitor.store import schema
+from monitor.sources.council.memory import CouncilMemory, DocumentMemory, MeetingMemory
+from monitor.sources.feed import FeedCheckpoint
+from monitor.sources.moderngov.checkpoint import ModernGovCheckpoint, ReadBy, Reading
 
 T0 = datetime(2026, 11, 12, 8, 0, tzinfo=timezone.utc)
 EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 POSTGRES_URL = os.environ.get("BEATWATCH_TEST_POSTGRES_URL")
 FIXTURES = Path(__file__).parent / "fixtures" / "store"
+# A checkpoint with nested memories, dates and times: it comes back from the store as it went in.
+COUNCIL_CHECKPOINT = ModernGovCheckpoint(
+    council=CouncilMemory(
+        meetings={"4800": MeetingMemory("140", date(2026, 11, 12), "https://council.test/m/4800", "f1", False, True,
+                                        items=("40107",), minutes={"40107": "a1b2c3d4"}, documents=("60001",))},
+        documents={"60001": DocumentMemory("04/11/2026", "", tries=1)},
+    ),
+    reading=Reading(ReadBy.PAGES, "web service blocked (403)", since=T0, service_failed=T0),
+    decisions={"5001": date(2026, 11, 5)},
+)  # fmt: skip
 
 
 @pytest.fixture(params=["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"])
@@ -180,9 +193,8 @@ def test_finish_poll_saves_the_checkpoint_on_success_and_counts_failures(store: 
     assert (store.has_polled("echo"), store.source_state("echo")) == (False, {})
 
     later = T0 + timedelta(minutes=15)
-    store.finish_poll(
-        "echo", at=later, checkpoint={"etag:u": '"v1"'}, error=None, new_items=3, new_matches=1, seconds=1.5
-    )
+    saved = FeedCheckpoint(etag='"v1"', body_hash="abc")
+    store.finish_poll("echo", at=later, checkpoint=saved, error=None, new_items=3, new_matches=1, seconds=1.5)
     [health] = store.source_health()
     assert (health.polled_once, health.last_success_at, health.last_error, health.consecutive_failures) == (
         True,
@@ -191,20 +203,20 @@ def test_finish_poll_saves_the_checkpoint_on_success_and_counts_failures(store: 
         0,
     )
     assert (health.last_new_items, health.last_new_matches, health.last_seconds) == (3, 1, 1.5)
-    assert store.source_state("echo") == {"etag:u": '"v1"'}
+    assert store.source_state("echo") == {"etag": '"v1"', "last_modified": None, "body_hash": "abc"}
 
     store.finish_poll("echo", at=later, checkpoint=None, error=None, new_items=0, new_matches=0, seconds=0.2)
-    assert store.source_state("echo") == {"etag:u": '"v1"'}
+    assert FeedCheckpoint.restore(store.source_state("echo")) == saved
 
     for minutes in (30, 45):
         store.finish_poll(
-            "echo", at=T0 + timedelta(minutes=minutes), checkpoint={"etag:u": "lost"}, error="HTTP 503",
+            "echo", at=T0 + timedelta(minutes=minutes), checkpoint=FeedCheckpoint(etag="lost"), error="HTTP 503",
             new_items=0, new_matches=0, seconds=0.1,
         )
     [health] = store.source_health()
     assert (health.consecutive_failures, health.last_error, health.last_success_at) == (2, "HTTP 503", later)
     assert health.last_polled_at == T0 + timedelta(minutes=45)
-    assert store.source_state("echo") == {"etag:u": '"v1"'}
+    assert FeedCheckpoint.restore(store.source_state("echo")) == saved
     assert store.has_polled("echo")
 
 
@@ -263,13 +275,15 @@ def test_matches_queued_for_a_destination_are_not_offered_again(store: Store) ->
 def test_reopening_the_same_database_keeps_everything(url: str) -> None:
     with Store(url) as store:
         add(store, make_item(1))
-        store.finish_poll("echo", at=T0, checkpoint={"hash": "abc"}, error=None, new_items=1, new_matches=1, seconds=1)
+        store.finish_poll("council", at=T0, checkpoint=COUNCIL_CHECKPOINT, error=None, new_items=1, new_matches=1,
+                          seconds=1)  # fmt: skip
         [match] = store.matches()
         deliver(store, [match.id], "console", "-")
 
     with Store(url) as store:
         assert add(store, make_item(1)) is None
-        assert store.source_state("echo") == {"hash": "abc"} and store.has_polled("echo")
+        assert ModernGovCheckpoint.restore(store.source_state("council")) == COUNCIL_CHECKPOINT
+        assert store.has_polled("council")
         assert store.matches()[0].delivered_to == (("console", "-"),)
         assert add(store, make_item(2)) == 2
 
@@ -690,7 +704,7 @@ def _race_to_add(stores: list[Store], threads: int = 8, items_per_thread: int = 
                 store.known_keys("echo", [f"id:{thread * 1000 + i}"])
                 store.matches(topic="knife-crime", undelivered_to=("console", "-"))
             store.finish_poll(
-                f"source-{thread}", at=T0, checkpoint={"n": str(thread)}, error=None,
+                f"source-{thread}", at=T0, checkpoint=FeedCheckpoint(etag=str(thread)), error=None,
                 new_items=items_per_thread, new_matches=0, seconds=0.1,
             )
         except BaseException as error:  # noqa: BLE001 - reported by the assertion below
