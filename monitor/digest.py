@@ -12,7 +12,7 @@ from datetime import date, datetime, timezone
 from difflib import SequenceMatcher
 from zoneinfo import ZoneInfo
 
-from monitor.items import normalise_url
+from monitor.items import CouncilReference, normalise_url
 from monitor.match.settings import TopicConfig
 from monitor.match.types import Snippet
 from monitor.store.records import MatchRecord, SourceHealth
@@ -29,7 +29,7 @@ class DigestEntry:
     terms: tuple[str, ...]
     snippet: Snippet
     kind: str = "article"
-    context: tuple[tuple[str, str], ...] = ()
+    council: CouncilReference | None = None  # where council material belongs
     alerted: bool = False  # already sent as an urgent alert
     also_in: tuple[tuple[str, str], ...] = ()  # (source name, url) of the same story elsewhere
 
@@ -146,7 +146,7 @@ def _entry(record: MatchRecord, source_names: Mapping[str, str], zone: ZoneInfo)
         terms=tuple(record.terms),
         snippet=record.snippet,
         kind=record.kind,
-        context=tuple((str(name), str(value)) for name, value in record.context),
+        council=record.council,
         alerted=record.alerted,
     )
 

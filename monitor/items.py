@@ -1,14 +1,44 @@
-"""Items: the unit every source produces and every later stage consumes, and how an item is recognised again."""
+"""Items: the unit every source produces and every later stage consumes, how an item is recognised again, and what a
+piece of council material says about where it belongs."""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from enum import StrEnum
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Query parameters that only track where a click came from; two links that differ by them are the same story.
 _TRACKING_PARAMS = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "ref", "cmpid", "icid", "at_medium", "at_campaign")
+
+
+class CouncilEvent(StrEnum):
+    """What happened to a piece of council material, which is what the digest says about it first."""
+
+    AGENDA_PUBLISHED = "agenda_published"
+    MINUTES_PUBLISHED = "minutes_published"
+    MINUTES_CHANGED = "minutes_changed"
+    DOCUMENT_ADDED = "document_added"
+    DOCUMENT_CHANGED = "document_changed"
+    MEETING_CANCELLED = "meeting_cancelled"
+    DECISION_PUBLISHED = "decision_published"
+
+
+@dataclass(frozen=True)
+class CouncilReference:
+    """Where a piece of council material belongs: its meeting (committee, date, page), its agenda item, its document,
+    or the decision and who made it; "" and None where the council system does not say."""
+
+    event: CouncilEvent
+    committee: str = ""
+    meeting_date: date | None = None
+    meeting_url: str = ""
+    item_number: str = ""  # as displayed: "7", "7a"
+    item_title: str = ""
+    document_url: str = ""
+    decision_maker: str = ""
+    decision_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -18,7 +48,7 @@ class Item:
     ``key`` identifies the item within its source. ``aliases`` are other keys under which the same item could come back
     (its normalised link, a hash of title and date) so that a feed that changes GUIDs or republishes is not reported twice.
     ``body`` is the full text (filled by the extract stage for articles, by the source for council material); ``body_note``
-    says why it is missing when it is.
+    says why it is missing when it is. ``council`` says where council material belongs; None for articles.
     """
 
     source_id: str
@@ -31,7 +61,7 @@ class Item:
     body_note: str = ""
     aliases: tuple[str, ...] = ()
     kind: str = "article"
-    context: tuple[tuple[str, str], ...] = field(default=())
+    council: CouncilReference | None = None
 
     @property
     def keys(self) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from monitor.deliver.outputs import OUTPUT_TYPES
 from monitor.deliver.outputs.console import ConsoleOutput
 from monitor.deliver.render import render_html, render_markdown
 from monitor.digest import build_digest
+from monitor.items import CouncilEvent, CouncilReference
 from monitor.match.settings import TopicConfig
 from monitor.match.types import Snippet
 from monitor.store.records import MatchRecord, SourceHealth
@@ -47,7 +48,7 @@ def record(
     published: datetime | None = NOW - timedelta(hours=1),
     snippet: Snippet = snippet_marking("Officers said the stabbing happened near the pier.", "stabbing"),
     kind: str = "article",
-    context: tuple[tuple[str, str], ...] = (),
+    council: CouncilReference | None = None,
     alerted: bool = False,
 ) -> MatchRecord:
     return MatchRecord(
@@ -65,7 +66,7 @@ def record(
         hits=(),
         snippet=snippet,
         urgent=False,
-        context=context,
+        council=council,
         delivered_to=(),
         alerted=alerted,
     )
@@ -99,13 +100,13 @@ def full_digest():
                 source="sbc",
                 kind="minutes",
                 published=None,
-                context=(
-                    ("committee", "Cabinet"),
-                    ("meeting_date", "2026-11-12"),
-                    ("event", "minutes_published"),
-                    ("item_number", "7"),
-                    ("item_title", "Community Safety Partnership update"),
-                    ("meeting_url", "https://sbc.example.test/meeting/77"),
+                council=CouncilReference(
+                    event=CouncilEvent.MINUTES_PUBLISHED,
+                    committee="Cabinet",
+                    meeting_date=date(2026, 11, 12),
+                    item_number="7",
+                    item_title="Community Safety Partnership update",
+                    meeting_url="https://sbc.example.test/meeting/77",
                 ),
             ),
         ],

@@ -12,15 +12,10 @@ from pathlib import Path
 import pytest
 
 from monitor.sources.cmis import parse_calendar_ids, parse_documents, parse_meeting_links, parse_meeting_page, parse_summary
-from monitor.sources.council import MeetingRef
-from monitor.sources.moderngov import (
-    Committee,
-    parse_committees,
-    parse_decision,
-    parse_decision_list,
-    parse_meeting,
-    parse_meetings,
-)
+from monitor.sources.council.model import MeetingRef
+from monitor.sources.moderngov.decisions import parse_decision, parse_decision_list
+from monitor.sources.moderngov.model import Committee
+from monitor.sources.moderngov.web_service import parse_committees, parse_meeting, parse_meetings
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no corpus at {CORPUS}")

@@ -56,7 +56,7 @@ def record(
         hits=(),
         snippet=Snippet("A stabbing was reported.", ((2, 10),)),
         urgent=False,
-        context=(),
+        council=None,
         delivered_to=(),
         alerted=alerted,
     )

@@ -13,7 +13,7 @@ from monitor.demo.stories import STORIES
 from monitor.fetch import FetchError
 from monitor.sources import SOURCE_TYPES, build_source
 from monitor.sources.base import SourceError
-from monitor.sources.feed import FeedConfig, FeedSource, parse_feed
+from monitor.sources.feed import FeedCheckpoint, FeedConfig, FeedSource, parse_feed
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 PAGES = Path(__file__).parent / "fixtures" / "pages"
@@ -198,13 +198,13 @@ def test_second_look_sends_validators_and_a_304_is_unchanged(site, fetcher):
 
     first = source.discover(fetcher, {})
     assert len(first.items) == 3 and not first.unchanged
-    assert set(first.checkpoint) == {"etag", "last_modified", "body_hash"}
+    assert first.checkpoint.etag and first.checkpoint.last_modified and first.checkpoint.body_hash
 
-    second = source.discover(fetcher, first.checkpoint)
+    second = source.discover(fetcher, first.checkpoint.document())
     sent = site.requests[-1].headers
-    assert sent["if-none-match"] == first.checkpoint["etag"]
-    assert sent["if-modified-since"] == first.checkpoint["last_modified"]
-    assert second.unchanged and second.items == () and dict(second.checkpoint) == dict(first.checkpoint)
+    assert sent["if-none-match"] == first.checkpoint.etag
+    assert sent["if-modified-since"] == first.checkpoint.last_modified
+    assert second.unchanged and second.items == () and second.checkpoint == first.checkpoint
 
 
 def test_changed_feed_is_parsed_again_with_new_validators(site, fetcher):
@@ -213,14 +213,14 @@ def test_changed_feed_is_parsed_again_with_new_validators(site, fetcher):
     first = source.discover(fetcher, {})
 
     site.add("/feed.xml", (FEEDS / "rss1.xml").read_bytes(), content_type="application/rss+xml")
-    second = source.discover(fetcher, first.checkpoint)
+    second = source.discover(fetcher, first.checkpoint.document())
 
     assert not second.unchanged
     assert {item.title for item in second.items} == {
         "Speedwatch volunteers wanted in Eastwood",
         "PCSO surgery moves to the library",
     }
-    assert second.checkpoint["etag"] != first.checkpoint["etag"]
+    assert second.checkpoint.etag != first.checkpoint.etag
 
 
 def test_feed_served_without_validators_is_read_and_an_unchanged_body_costs_no_parsing(site, fetcher):
@@ -229,16 +229,16 @@ def test_feed_served_without_validators_is_read_and_an_unchanged_body_costs_no_p
     source = feed_source(site.url("/feed.xml"))
 
     first = source.discover(fetcher, {})
-    second = source.discover(fetcher, first.checkpoint)
+    second = source.discover(fetcher, first.checkpoint.document())
     site.add("/feed.xml", (FEEDS / "rss1.xml").read_bytes(), content_type="application/rss+xml", etag=None,
              last_modified=None)  # fmt: skip
-    changed = source.discover(fetcher, second.checkpoint)
+    changed = source.discover(fetcher, second.checkpoint.document())
 
-    assert len(first.items) == 3 and set(first.checkpoint) == {"body_hash"}
+    assert len(first.items) == 3 and first.checkpoint == FeedCheckpoint(body_hash=first.checkpoint.body_hash)
     assert not {"if-none-match", "if-modified-since"} & set(site.requests[-2].headers)  # a plain GET each time
-    assert second.unchanged and second.items == () and dict(second.checkpoint) == dict(first.checkpoint)
+    assert second.unchanged and second.items == () and second.checkpoint == first.checkpoint
     assert not changed.unchanged and len(changed.items) == 2
-    assert changed.checkpoint["body_hash"] != first.checkpoint["body_hash"]
+    assert changed.checkpoint.body_hash != first.checkpoint.body_hash
 
 
 def test_new_etag_for_the_same_body_is_unchanged_and_kept(site, fetcher):
@@ -246,12 +246,12 @@ def test_new_etag_for_the_same_body_is_unchanged_and_kept(site, fetcher):
     source = feed_source(site.url("/feed.xml"))
 
     first = source.discover(fetcher, {})
-    second = source.discover(fetcher, first.checkpoint)
+    second = source.discover(fetcher, first.checkpoint.document())
 
-    assert site.requests[-1].headers["if-none-match"] == first.checkpoint["etag"]
+    assert site.requests[-1].headers["if-none-match"] == first.checkpoint.etag
     assert second.unchanged and second.items == ()
-    assert second.checkpoint["etag"] != first.checkpoint["etag"]
-    assert second.checkpoint["body_hash"] == first.checkpoint["body_hash"]
+    assert second.checkpoint.etag != first.checkpoint.etag
+    assert second.checkpoint.body_hash == first.checkpoint.body_hash
 
 
 def test_relative_links_resolve_against_the_address_after_redirects(site, fetcher):

@@ -3,7 +3,7 @@ checkpoint of the poll before, as the app does. Each poll must report exactly wh
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -12,15 +12,14 @@ from pydantic import ValidationError
 
 from monitor.match.snippets import page_at as page_of
 from monitor.sources import SOURCE_TYPES, build_source
-from monitor.sources.council import MeetingRef, content_hash
-from monitor.sources.moderngov import (
-    Committee,
-    ModernGovConfig,
-    ModernGovSource,
-    parse_meeting,
-    parse_meeting_page,
-    parse_meetings,
-)
+from monitor.extract.documents import content_hash
+from monitor.items import CouncilEvent, CouncilReference
+from monitor.sources.council.model import MeetingRef
+from monitor.sources.moderngov import ModernGovConfig, ModernGovSource
+from monitor.sources.moderngov.checkpoint import ReadBy
+from monitor.sources.moderngov.model import Committee
+from monitor.sources.moderngov.pages import parse_meeting_page
+from monitor.sources.moderngov.web_service import parse_meeting, parse_meetings
 from tests.test_pdf import make_pdf, report
 
 FIXTURES = Path(__file__).parent / "fixtures" / "moderngov"
@@ -148,30 +147,35 @@ def test_web_service_reports_agenda_items_documents_and_decisions_once(council, 
     assert report_item.url == site.url("mgConvert2PDF.aspx?ID=60001")
     assert page_of(report_item.body, report_item.body.index("more police officers in the town centre")) == 4
     meeting_url = site.url("ieListDocuments.aspx?CId=140&MId=4800")
-    assert set(report_item.context) >= {
-        ("committee", "Cabinet"),
-        ("meeting_date", "2026-11-12"),
-        ("meeting_url", meeting_url),
-        ("event", "document_added"),
-        ("item_number", "7"),
-        ("item_title", "Community Safety Partnership update"),
-        ("document_url", report_item.url),
-        ("pages", "form-feed"),
-    }
+    assert report_item.council == CouncilReference(
+        event=CouncilEvent.DOCUMENT_ADDED,
+        committee="Cabinet",
+        meeting_date=date(2026, 11, 12),
+        meeting_url=meeting_url,
+        item_number="7",
+        item_title="Community Safety Partnership update",
+        document_url=report_item.url,
+    )
     agenda = found["agenda:4800:40107"]
     assert (agenda.title, agenda.kind, agenda.url) == ("Item 7 Community Safety Partnership update", "agenda_item", meeting_url)
     assert agenda.body == "Report of the Executive Director (Neighbourhoods and Environment) on the Community Safety Partnership."
     assert agenda.published == datetime(2026, 11, 12, 19, 0, tzinfo=UTC)  # 7.00 pm in London, GMT in November
-    assert ("event", "agenda_published") in agenda.context
+    assert agenda.council.event == CouncilEvent.AGENDA_PUBLISHED
+    assert (agenda.council.item_number, agenda.council.document_url) == ("7", "")
     word = found["doc:60010"]
     assert (word.title, word.body, word.body_note) == ("PSPO consultation responses", None, "Word document not extracted")
     assert found["doc:60011"].body == "The order bans street drinking."
     decision = found["decision:5001"]
     assert decision.title == "Town centre CCTV upgrade"
     assert "anti-social behaviour and shoplifting" in decision.body
-    assert ("decision_maker", "Cabinet Member for Community Safety") in decision.context
+    assert decision.council == CouncilReference(
+        event=CouncilEvent.DECISION_PUBLISHED, decision_maker="Cabinet Member for Community Safety",
+        decision_date=date(2026, 11, 4),
+    )  # a delegated decision: no committee, no meeting
     assert decision.published == datetime(2026, 11, 5, tzinfo=UTC)
-    assert ("committee", "Cabinet") in found["decision:5002"].context
+    at_meeting = found["decision:5002"].council
+    assert (at_meeting.committee, at_meeting.decision_maker) == ("Cabinet", "Cabinet")
+    assert at_meeting.meeting_url == site.url("ieListDocuments.aspx?CId=140&MID=4800")
 
 
 def test_web_service_is_asked_with_every_parameter_and_dd_mm_yyyy_dates(council, site, fetcher):
@@ -194,7 +198,7 @@ def test_second_poll_of_an_unchanged_council_reports_nothing_and_downloads_no_do
     documents_fetched = len(council.requested("/mgConvert2PDF.aspx"))
     decisions_read = len(council.requested("/ieDecisionDetails.aspx"))
 
-    second = moderngov(site, NOW + timedelta(hours=2)).discover(fetcher, first.checkpoint)
+    second = moderngov(site, NOW + timedelta(hours=2)).discover(fetcher, first.checkpoint.document())
 
     assert second.items == ()
     assert len(council.requested("/mgConvert2PDF.aspx")) == documents_fetched
@@ -209,7 +213,7 @@ def test_publishing_minutes_adding_a_document_and_cancelling_yield_exactly_those
     first = moderngov(site).discover(fetcher, {})
     council.after = True
 
-    second = moderngov(site, NOW + timedelta(hours=2)).discover(fetcher, first.checkpoint)
+    second = moderngov(site, NOW + timedelta(hours=2)).discover(fetcher, first.checkpoint.document())
     found = by_key(second)
 
     minutes_hash = content_hash(
@@ -223,17 +227,19 @@ def test_publishing_minutes_adding_a_document_and_cancelling_yield_exactly_those
     assert minutes.kind == "minutes"
     assert "asked for more police officers in the town centre during the evening economy." in minutes.body
     assert "\xa0" not in minutes.body and "&nbsp;" not in minutes.body
-    assert {("event", "minutes_published"), ("item_number", "7"), ("committee", "Cabinet")} <= set(minutes.context)
+    assert (minutes.council.event, minutes.council.item_number, minutes.council.committee) == (
+        CouncilEvent.MINUTES_PUBLISHED, "7", "Cabinet"
+    )
     added = found["doc:60003"]
-    assert ("event", "document_added") in added.context
+    assert added.council.event == CouncilEvent.DOCUMENT_ADDED
     assert page_of(added.body, added.body.index("Knife crime")) == 2
     assert added.published == datetime(2026, 11, 16, tzinfo=UTC)  # its publication date
     cancelled = found["event:cancelled:4801"]
     assert (cancelled.kind, cancelled.title) == ("event", "Cabinet meeting of 10 Dec 2026 cancelled")
-    assert ("event", "meeting_cancelled") in cancelled.context
+    assert cancelled.council.event == CouncilEvent.MEETING_CANCELLED
     assert cancelled.body == "Item 3 Knife crime action plan"  # so a cancelled meeting about knife crime still matches
 
-    third = moderngov(site, NOW + timedelta(hours=4)).discover(fetcher, second.checkpoint)
+    third = moderngov(site, NOW + timedelta(hours=4)).discover(fetcher, second.checkpoint.document())
     assert third.items == ()
 
 
@@ -242,17 +248,17 @@ def test_a_changed_document_is_reported_again_under_a_new_key_only_when_its_text
     council.documents["60001"] = (200, PDF, report(keyword_page=2))
     council.replacements["<publicationdate>04/11/2026</publicationdate>"] = "<publicationdate>17/11/2026</publicationdate>"
 
-    second = moderngov(site, NOW + timedelta(hours=2)).discover(fetcher, first.checkpoint)
+    second = moderngov(site, NOW + timedelta(hours=2)).discover(fetcher, first.checkpoint.document())
 
     [(key, changed)] = by_key(second).items()
     assert key.startswith("doc:60001:") and len(key) == len("doc:60001:") + 8
-    assert ("event", "document_changed") in changed.context
+    assert changed.council.event == CouncilEvent.DOCUMENT_CHANGED
     assert page_of(changed.body, changed.body.index("more police officers")) == 2
 
     # Republished with the same text: downloaded again (its date moved) but not reported.
     council.replacements["<publicationdate>04/11/2026</publicationdate>"] = "<publicationdate>18/11/2026</publicationdate>"
     downloads = len(council.requested("/mgConvert2PDF.aspx"))
-    third = moderngov(site, NOW + timedelta(hours=4)).discover(fetcher, second.checkpoint)
+    third = moderngov(site, NOW + timedelta(hours=4)).discover(fetcher, second.checkpoint.document())
     assert third.items == ()
     assert len(council.requested("/mgConvert2PDF.aspx")) == downloads + 1
 
@@ -260,16 +266,16 @@ def test_a_changed_document_is_reported_again_under_a_new_key_only_when_its_text
 def test_a_meeting_settles_after_its_minutes_and_is_no_longer_read(council, site, fetcher):
     council.after = True
     first = moderngov(site).discover(fetcher, {})
-    assert "meeting:4800" in first.checkpoint and "doc:60001" in first.checkpoint
+    assert "4800" in first.checkpoint.council.meetings and "60001" in first.checkpoint.council.documents
 
     later = NOW + timedelta(weeks=13)  # meeting 4800 (12 Nov, minutes out) is now 13 weeks old
     before = len(council.requested("/mgWebService.asmx/GetMeeting"))
-    settled = moderngov(site, later).discover(fetcher, first.checkpoint)
+    settled = moderngov(site, later).discover(fetcher, first.checkpoint.document())
 
     asked = [q["lMeetingId"] for q in council.requested("/mgWebService.asmx/GetMeeting")[before:]]
     assert "4800" not in asked
     assert "4810" in asked  # older than the window but without minutes: still watched for them
-    assert "meeting:4800" not in settled.checkpoint and "doc:60001" not in settled.checkpoint
+    assert "4800" not in settled.checkpoint.council.meetings and "60001" not in settled.checkpoint.council.documents
     assert settled.items == ()
 
 
@@ -292,9 +298,9 @@ def test_encrypted_and_unfetchable_documents_are_reported_or_retried_without_fai
     assert gone.body is None and gone.body_note.startswith("document not fetched: answered 404")
 
     council.documents["60001"] = (200, PDF, report(keyword_page=4))
-    second = by_key(moderngov(site, NOW + timedelta(hours=2)).discover(fetcher, first.checkpoint))
+    second = by_key(moderngov(site, NOW + timedelta(hours=2)).discover(fetcher, first.checkpoint.document()))
     assert set(second) == {"doc:60001"}
-    assert ("event", "document_added") in second["doc:60001"].context
+    assert second["doc:60001"].council.event == CouncilEvent.DOCUMENT_ADDED
 
 
 # --- acceptance 2: the HTML pages when the web service is blocked ---------------------------------------------------
@@ -308,7 +314,7 @@ def test_blocked_web_service_falls_back_to_html_with_the_same_keys(council, site
 
     assert set(found) == FIRST_POLL_KEYS
     assert discovery.notes == ("web service blocked (403); read the HTML pages instead",)
-    assert discovery.checkpoint["mode"] == "html"
+    assert discovery.checkpoint.reading.by == ReadBy.PAGES
     report_item = found["doc:60001"]
     assert page_of(report_item.body, report_item.body.index("more police officers in the town centre")) == 4
     assert report_item.title == "Community Safety Partnership update report"  # without the "PDF 312 KB" size
@@ -319,12 +325,12 @@ def test_blocked_web_service_falls_back_to_html_with_the_same_keys(council, site
 def test_both_ways_of_reading_report_the_same_events(council, site, fetcher):
     web_service_first = moderngov(site).discover(fetcher, {})
     council.after = True
-    web_service_second = moderngov(site, NOW + timedelta(hours=2)).discover(fetcher, web_service_first.checkpoint)
+    web_service_second = moderngov(site, NOW + timedelta(hours=2)).discover(fetcher, web_service_first.checkpoint.document())
 
     council.after, council.web_service_status = False, 403
     html_first = moderngov(site).discover(fetcher, {})
     council.after = True
-    html_second = moderngov(site, NOW + timedelta(hours=2)).discover(fetcher, html_first.checkpoint)
+    html_second = moderngov(site, NOW + timedelta(hours=2)).discover(fetcher, html_first.checkpoint.document())
 
     assert set(by_key(html_first)) == set(by_key(web_service_first))
     assert set(by_key(html_second)) == set(by_key(web_service_second))
@@ -333,20 +339,20 @@ def test_both_ways_of_reading_report_the_same_events(council, site, fetcher):
 def test_switching_between_web_service_and_html_reports_nothing_twice(council, site, fetcher):
     first = moderngov(site).discover(fetcher, {})
     council.after, council.web_service_status = True, 403
-    second = moderngov(site, NOW + timedelta(hours=2)).discover(fetcher, first.checkpoint)
+    second = moderngov(site, NOW + timedelta(hours=2)).discover(fetcher, first.checkpoint.document())
     assert {item.key.split(":")[0] for item in second.items} == {"minutes", "doc", "event"}
 
     # Still blocked, and within the day: the web service is not asked again.
     probes = len(council.requested("/mgWebService.asmx/GetCommittees"))
-    third = moderngov(site, NOW + timedelta(hours=4)).discover(fetcher, second.checkpoint)
+    third = moderngov(site, NOW + timedelta(hours=4)).discover(fetcher, second.checkpoint.document())
     assert len(council.requested("/mgWebService.asmx/GetCommittees")) == probes
     assert third.items == () and third.notes == ("web service blocked (403); read the HTML pages instead",)
 
     # A day later the web service answers again: back to it, and nothing is new.
     council.web_service_status = 200
-    fourth = moderngov(site, NOW + timedelta(hours=30)).discover(fetcher, third.checkpoint)
+    fourth = moderngov(site, NOW + timedelta(hours=30)).discover(fetcher, third.checkpoint.document())
     assert fourth.items == () and fourth.notes == ()
-    assert fourth.checkpoint["mode"] == "webservice"
+    assert fourth.checkpoint.reading.by == ReadBy.WEB_SERVICE
 
 
 def test_a_web_service_answering_html_counts_as_switched_off(council, site, fetcher):

@@ -2,25 +2,39 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, create_engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
-from monitor.items import Item
+from monitor.items import CouncilEvent, CouncilReference, Item
 from monitor.match.types import Hit, Match, Snippet
 from monitor.store import FAILED, PENDING, SENT, OutboxConflict, Store, StoreError
 from monitor.store import schema
+from monitor.sources.council.memory import CouncilMemory, DocumentMemory, MeetingMemory
+from monitor.sources.feed import FeedCheckpoint
+from monitor.sources.moderngov.checkpoint import ModernGovCheckpoint, ReadBy, Reading
 
 T0 = datetime(2026, 11, 12, 8, 0, tzinfo=timezone.utc)
 EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 POSTGRES_URL = os.environ.get("BEATWATCH_TEST_POSTGRES_URL")
 FIXTURES = Path(__file__).parent / "fixtures" / "store"
+# A checkpoint with nested memories, dates and times: it comes back from the store as it went in.
+COUNCIL_CHECKPOINT = ModernGovCheckpoint(
+    council=CouncilMemory(
+        meetings={"4800": MeetingMemory("140", date(2026, 11, 12), "https://council.test/m/4800", "f1", False, True,
+                                        items=("40107",), minutes={"40107": "a1b2c3d4"}, documents=("60001",))},
+        documents={"60001": DocumentMemory("04/11/2026", "", tries=1)},
+    ),
+    reading=Reading(ReadBy.PAGES, "web service blocked (403)", since=T0, service_failed=T0),
+    decisions={"5001": date(2026, 11, 5)},
+)  # fmt: skip
 
 
 @pytest.fixture(params=["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"])
@@ -132,19 +146,20 @@ def test_backfill_records_the_item_but_not_its_matches(store: Store) -> None:
 
 def test_every_item_field_comes_back_and_times_come_back_in_utc(store: Store) -> None:
     published = datetime(2026, 11, 12, 9, 30, tzinfo=timezone(timedelta(hours=1)))
-    context = (("committee", "Cabinet"), ("page", "4"))
+    council = CouncilReference(CouncilEvent.MINUTES_PUBLISHED, committee="Cabinet", meeting_date=date(2026, 11, 12),
+                               item_number="7", item_title="Community safety")  # fmt: skip
     item = make_item(
-        1, summary="Feed summary", published=published, body="Full text", body_note="", kind="minutes", context=context
+        1, summary="Feed summary", published=published, body="Full text", body_note="", kind="minutes", council=council
     )
     add(store, item, make_match("knife-crime"), make_match("council", urgent=True))
 
     [record] = store.items(since=EPOCH)
-    assert (record.title, record.summary, record.body, record.kind, record.context) == (
+    assert (record.title, record.summary, record.body, record.kind, record.council) == (
         item.title,
         "Feed summary",
         "Full text",
         "minutes",
-        context,
+        council,
     )
     assert record.published == published and record.published.tzinfo == timezone.utc
     assert record.found_at == T0 and record.found_at.tzinfo == timezone.utc
@@ -154,7 +169,13 @@ def test_every_item_field_comes_back_and_times_come_back_in_utc(store: Store) ->
     assert by_topic["knife-crime"].snippet == make_match().snippet
     assert by_topic["knife-crime"].terms == ("stabbed", "Westcliff")
     assert (by_topic["council"].urgent, by_topic["knife-crime"].urgent) == (True, False)
-    assert by_topic["council"].context == context
+    assert by_topic["council"].council == council
+
+
+def test_an_item_without_a_council_reference_comes_back_without_one(store: Store) -> None:
+    add(store, make_item(1), make_match())
+    [record] = store.items(since=EPOCH)
+    assert record.council is None and store.matches()[0].council is None
 
 
 def test_a_naive_datetime_is_refused(store: Store) -> None:
@@ -172,9 +193,8 @@ def test_finish_poll_saves_the_checkpoint_on_success_and_counts_failures(store: 
     assert (store.has_polled("echo"), store.source_state("echo")) == (False, {})
 
     later = T0 + timedelta(minutes=15)
-    store.finish_poll(
-        "echo", at=later, checkpoint={"etag:u": '"v1"'}, error=None, new_items=3, new_matches=1, seconds=1.5
-    )
+    saved = FeedCheckpoint(etag='"v1"', body_hash="abc")
+    store.finish_poll("echo", at=later, checkpoint=saved, error=None, new_items=3, new_matches=1, seconds=1.5)
     [health] = store.source_health()
     assert (health.polled_once, health.last_success_at, health.last_error, health.consecutive_failures) == (
         True,
@@ -183,20 +203,20 @@ def test_finish_poll_saves_the_checkpoint_on_success_and_counts_failures(store: 
         0,
     )
     assert (health.last_new_items, health.last_new_matches, health.last_seconds) == (3, 1, 1.5)
-    assert store.source_state("echo") == {"etag:u": '"v1"'}
+    assert store.source_state("echo") == {"etag": '"v1"', "last_modified": None, "body_hash": "abc"}
 
     store.finish_poll("echo", at=later, checkpoint=None, error=None, new_items=0, new_matches=0, seconds=0.2)
-    assert store.source_state("echo") == {"etag:u": '"v1"'}
+    assert FeedCheckpoint.restore(store.source_state("echo")) == saved
 
     for minutes in (30, 45):
         store.finish_poll(
-            "echo", at=T0 + timedelta(minutes=minutes), checkpoint={"etag:u": "lost"}, error="HTTP 503",
+            "echo", at=T0 + timedelta(minutes=minutes), checkpoint=FeedCheckpoint(etag="lost"), error="HTTP 503",
             new_items=0, new_matches=0, seconds=0.1,
         )
     [health] = store.source_health()
     assert (health.consecutive_failures, health.last_error, health.last_success_at) == (2, "HTTP 503", later)
     assert health.last_polled_at == T0 + timedelta(minutes=45)
-    assert store.source_state("echo") == {"etag:u": '"v1"'}
+    assert FeedCheckpoint.restore(store.source_state("echo")) == saved
     assert store.has_polled("echo")
 
 
@@ -255,13 +275,15 @@ def test_matches_queued_for_a_destination_are_not_offered_again(store: Store) ->
 def test_reopening_the_same_database_keeps_everything(url: str) -> None:
     with Store(url) as store:
         add(store, make_item(1))
-        store.finish_poll("echo", at=T0, checkpoint={"hash": "abc"}, error=None, new_items=1, new_matches=1, seconds=1)
+        store.finish_poll("council", at=T0, checkpoint=COUNCIL_CHECKPOINT, error=None, new_items=1, new_matches=1,
+                          seconds=1)  # fmt: skip
         [match] = store.matches()
         deliver(store, [match.id], "console", "-")
 
     with Store(url) as store:
         assert add(store, make_item(1)) is None
-        assert store.source_state("echo") == {"hash": "abc"} and store.has_polled("echo")
+        assert ModernGovCheckpoint.restore(store.source_state("council")) == COUNCIL_CHECKPOINT
+        assert store.has_polled("council")
         assert store.matches()[0].delivered_to == (("console", "-"),)
         assert add(store, make_item(2)) == 2
 
@@ -321,17 +343,18 @@ def _schema_versions(url: str) -> list[int]:
     return versions
 
 
-def _database_made_by(fixture: str, data_dir: Path) -> str:
-    """The URL of a SQLite database made from ``fixture``, a database an older Beatwatch wrote, dumped."""
+def database_made_by(fixture: str, data_dir: Path, *, base_url: str = "{{BASE}}") -> str:
+    """The URL of a SQLite database made from ``fixture``, a database an older Beatwatch wrote, dumped; ``base_url``
+    takes the place of ``{{BASE}}``, the address of the site it was polled from."""
     url = Store.default_url(data_dir)
     connection = sqlite3.connect(data_dir / "beatwatch.sqlite3")
-    connection.executescript((FIXTURES / fixture).read_text())
+    connection.executescript((FIXTURES / fixture).read_text().replace("{{BASE}}", base_url))
     connection.close()
     return url
 
 
 def test_a_database_made_by_schema_version_1_is_upgraded_and_keeps_everything(tmp_path: Path) -> None:
-    url = _database_made_by("schema-v1.sql", tmp_path / "old")
+    url = database_made_by("schema-v1.sql", tmp_path / "old")
 
     with Store(url) as store:
         [old] = store.items(since=EPOCH)
@@ -354,7 +377,7 @@ def test_a_database_made_by_schema_version_1_is_upgraded_and_keeps_everything(tm
 def test_a_database_made_by_schema_version_3_keeps_its_outbox_with_one_record_of_what_each_delivery_carries(
     tmp_path: Path,
 ) -> None:
-    url = _database_made_by("schema-v3.sql", tmp_path / "old")
+    url = database_made_by("schema-v3.sql", tmp_path / "old")
 
     with Store(url) as store:
         sent, half_sent, given_up, notice = store.deliveries()
@@ -374,7 +397,7 @@ def test_a_database_made_by_schema_version_3_keeps_its_outbox_with_one_record_of
         assert store.matches(undelivered_to=("slack", "#crime")) == []
         assert {m.id: m.delivered_to for m in store.matches()}[1] == (("console", "-"), ("slack", "#crime"))
 
-    assert _schema_versions(url) == [3, len(schema.MIGRATIONS)]
+    assert _schema_versions(url) == list(range(3, len(schema.MIGRATIONS) + 1))
     assert "match_ids" not in _tables(url)["deliveries"][0]
     connection = sqlite3.connect(tmp_path / "old" / "beatwatch.sqlite3")
     assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
@@ -382,6 +405,68 @@ def test_a_database_made_by_schema_version_3_keeps_its_outbox_with_one_record_of
     new_url = Store.default_url(tmp_path / "new")
     Store(new_url).close()
     assert _tables(url) == _tables(new_url)
+
+
+def test_a_database_made_by_schema_version_4_keeps_the_council_meaning_of_its_items_as_references(
+    tmp_path: Path,
+) -> None:
+    url = database_made_by("schema-v4.sql", tmp_path / "old")
+
+    with Store(url) as store:
+        items = {item.key: item for item in store.items(since=EPOCH)}
+        assert items["doc:60001"].council == CouncilReference(
+            event=CouncilEvent.DOCUMENT_ADDED,
+            committee="Cabinet",
+            meeting_date=date(2026, 11, 12),
+            meeting_url="{{BASE}}/ieListDocuments.aspx?CId=140&MId=4800",
+            item_number="7",
+            item_title="Community Safety Partnership update",
+            document_url="{{BASE}}/mgConvert2PDF.aspx?ID=60001",
+        )  # and the "pages" pair, which nothing read, is gone
+        assert items["decision:5001"].council == CouncilReference(
+            event=CouncilEvent.DECISION_PUBLISHED,
+            decision_maker="Cabinet Member for Community Safety",
+            decision_date=date(2026, 11, 4),
+        )
+        assert items["decision:5002"].council.meeting_url == "{{BASE}}/ieListDocuments.aspx?CId=140&MID=4800"
+        assert {item.council.event for item in items.values() if item.council} == {
+            CouncilEvent.AGENDA_PUBLISHED, CouncilEvent.DOCUMENT_ADDED, CouncilEvent.DECISION_PUBLISHED,
+        }
+        assert len(items) == 10 and all(item.council for item in items.values())
+        by_id = {item.id: item for item in items.values()}
+        assert all(match.council == by_id[match.item_id].council for match in store.matches())
+        add(store, make_item(1))  # an article stored after the upgrade has no reference
+        assert [item.council for item in store.items(since=EPOCH) if item.key == "id:1"] == [None]
+
+    assert _schema_versions(url) == [4, len(schema.MIGRATIONS)]
+    assert "context" not in _tables(url)["items"][0]
+    new_url = Store.default_url(tmp_path / "new")
+    Store(new_url).close()
+    assert _tables(url) == _tables(new_url)
+
+
+def test_the_council_reference_step_turns_articles_pairs_into_no_reference_on_every_backend(url: str) -> None:
+    step = schema.MIGRATIONS.index(schema._council_reference_in_one_object) + 1  # the version it brings a database to
+    with Store(url) as store:
+        add(store, make_item(1))
+        add(store, make_item(2))
+    engine = create_engine(url)
+    pairs = [["committee", "Cabinet"], ["meeting_date", "2026-11-12"], ["event", "minutes_published"],
+             ["pages", "form-feed"]]  # fmt: skip
+    with engine.begin() as connection:  # as the version before made it
+        connection.execute(text("ALTER TABLE items RENAME COLUMN council TO context"))
+        connection.execute(text("UPDATE items SET context = '[]' WHERE id = 1"))
+        connection.execute(text("UPDATE items SET context = :pairs WHERE id = 2"), {"pairs": json.dumps(pairs)})
+        connection.execute(text("DELETE FROM schema_version"))
+        connection.execute(schema.schema_version_table.insert().values(version=step - 1, applied_at=T0))
+    engine.dispose()
+
+    with Store(url) as store:
+        article, minutes = store.items(since=EPOCH)
+    assert article.council is None
+    assert minutes.council == CouncilReference(
+        CouncilEvent.MINUTES_PUBLISHED, committee="Cabinet", meeting_date=date(2026, 11, 12)
+    )
 
 
 def test_the_one_record_step_drops_the_json_copy_of_what_a_delivery_carries_on_every_backend(url: str) -> None:
@@ -394,10 +479,12 @@ def test_the_one_record_step_drops_the_json_copy_of_what_a_delivery_carries_on_e
         connection.execute(text("ALTER TABLE deliveries ADD COLUMN match_ids TEXT NOT NULL DEFAULT '[]'"))
         connection.execute(text("DELETE FROM schema_version"))
         connection.execute(schema.schema_version_table.insert().values(version=step - 1, applied_at=T0))
+    with engine.begin() as connection:  # up to this step only: later steps expect the tables of their own time
+        assert schema.upgrade(connection, at=T0, migrations=schema.MIGRATIONS[:step]) == step
+        carried = connection.scalars(select(schema.delivery_matches_table.c.match_id).order_by("match_id")).all()
     engine.dispose()
 
-    with Store(url) as store:
-        assert store.deliveries() == [queued] and queued.match_ids == (1, 2)
+    assert carried == [1, 2] and queued.match_ids == (1, 2)
     assert "match_ids" not in _tables(url)["deliveries"][0]
 
 
@@ -617,7 +704,7 @@ def _race_to_add(stores: list[Store], threads: int = 8, items_per_thread: int = 
                 store.known_keys("echo", [f"id:{thread * 1000 + i}"])
                 store.matches(topic="knife-crime", undelivered_to=("console", "-"))
             store.finish_poll(
-                f"source-{thread}", at=T0, checkpoint={"n": str(thread)}, error=None,
+                f"source-{thread}", at=T0, checkpoint=FeedCheckpoint(etag=str(thread)), error=None,
                 new_items=items_per_thread, new_matches=0, seconds=0.1,
             )
         except BaseException as error:  # noqa: BLE001 - reported by the assertion below

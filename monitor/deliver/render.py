@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date
 from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
 from monitor.digest import Digest, DigestEntry, DigestSection, format_date, format_datetime
+from monitor.items import CouncilEvent
 from monitor.match.types import Snippet
 
 # Characters that would turn outside text (titles, snippets) into markdown formatting or links.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>])")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Kept as they are in a markdown link target; spaces, quotes, parentheses and angle brackets get percent-encoded.
 _URL_SAFE = ":/?#[]@!$&*+,;=%~"
 
@@ -55,46 +54,40 @@ def safe_link(url: str) -> str | None:
 
 
 EVENT_LABELS = {
-    "agenda_published": "Agenda published",
-    "minutes_published": "Minutes published",
-    "minutes_changed": "Minutes changed",
-    "document_added": "Document added",
-    "document_changed": "Document changed",
-    "meeting_cancelled": "Meeting cancelled",
-    "decision_published": "Decision published",
+    CouncilEvent.AGENDA_PUBLISHED: "Agenda published",
+    CouncilEvent.MINUTES_PUBLISHED: "Minutes published",
+    CouncilEvent.MINUTES_CHANGED: "Minutes changed",
+    CouncilEvent.DOCUMENT_ADDED: "Document added",
+    CouncilEvent.DOCUMENT_CHANGED: "Document changed",
+    CouncilEvent.MEETING_CANCELLED: "Meeting cancelled",
+    CouncilEvent.DECISION_PUBLISHED: "Decision published",
 }
-_LINKS = (("meeting_url", "Meeting"), ("document_url", "Document"), ("decision_url", "Decision"))
 
 
 def council_line(entry: DigestEntry) -> str:
     """Where council material comes from, in one line: "Cabinet, Thu 12 Nov 2026 — Minutes published — item 7
     'Community Safety Partnership update' — p. 4"; empty for articles."""
-    if entry.kind == "article":
+    council = entry.council
+    if council is None:
         return ""
-    context = dict(entry.context)
-    meeting = ", ".join(filter(None, (context.get("committee"), _readable_date(context.get("meeting_date")))))
-    event = EVENT_LABELS.get(context.get("event", ""), context.get("event", "").replace("_", " ").capitalize())
-    item = " ".join(filter(None, (
-        f"item {context['item_number']}" if context.get("item_number") else "",
-        f"'{context['item_title']}'" if context.get("item_title") else "",
-    )))
+    meeting_date = format_date(council.meeting_date) if council.meeting_date else ""
+    meeting = ", ".join(part for part in (council.committee, meeting_date) if part)
+    item = " ".join(part for part in (
+        f"item {council.item_number}" if council.item_number else "",
+        f"'{council.item_title}'" if council.item_title else "",
+    ) if part)  # fmt: skip
     page = f"p. {entry.snippet.page}" if entry.snippet.page is not None else ""
-    return " — ".join(part for part in (meeting, event, item, page) if part)
+    return " — ".join(part for part in (meeting, EVENT_LABELS[council.event], item, page) if part)
 
 
 def context_items(entry: DigestEntry) -> list[tuple[str, str | None]]:
     """Council material's line and links as (text, link) pairs: the line first (no link), then "Meeting" and
     "Document" links when the source recorded them and they are safe http(s) addresses; nothing for articles."""
-    line = council_line(entry)
-    if not line:
+    council = entry.council
+    if council is None:
         return []
-    context = dict(entry.context)
-    links = [(label, safe_link(context[name])) for name, label in _LINKS if context.get(name)]
-    return [(line, None), *((label, link) for label, link in links if link)]
-
-
-def _readable_date(value: str | None) -> str:
-    return format_date(date.fromisoformat(value)) if value and _ISO_DATE.fullmatch(value) else (value or "")
+    links = (("Meeting", safe_link(council.meeting_url)), ("Document", safe_link(council.document_url)))
+    return [(council_line(entry), None), *((label, link) for label, link in links if link)]
 
 
 # --- markdown -----------------------------------------------------------------------------------------------------
@@ -161,7 +154,7 @@ _TEMPLATES.globals.update(
 )
 
 
-def render_template(name: str, **values) -> str:
+def render_template(name: str, **values: object) -> str:
     """Render one of monitor/templates with the shared helpers; only ``*.html.j2`` templates are HTML-escaped."""
     return _TEMPLATES.get_template(name).render(**values)
 

@@ -12,7 +12,7 @@ import re
 
 import trafilatura
 import trafilatura.meta
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 from trafilatura.metadata import Document
 
 # Elements whose content is a separate line of text. <br> is handled on its own: it is a break, not a box.
@@ -77,6 +77,20 @@ def html_to_text(fragment: str) -> str:
     for element in soup.find_all(_CELL_ELEMENTS):
         element.insert_after(" ")
     return _tidy_lines(soup.get_text())
+
+
+def fragment_text(fragment: str) -> str:
+    """Plain text of HTML from a council system: Word markup, hard-wrapped mid-sentence.
+
+    Line breaks inside HTML text are spaces; collapsing them first keeps Word's wrapped lines one paragraph.
+    """
+    return html_to_text(" ".join(fragment.split()))
+
+
+def attribute(tag: Tag, name: str) -> str:
+    """The value of an attribute as written, "" when absent; bs4 gives multi-valued ones (``class``) as space-joined."""
+    value = tag.get(name)
+    return value if isinstance(value, str) else " ".join(value or ())
 
 
 def one_line(text: str) -> str:

@@ -16,8 +16,6 @@ import pypdf
 import pypdfium2
 
 PAGE_BREAK = "\f"
-# Item.context pair saying that ``body`` holds pages separated by PAGE_BREAK.
-PAGES_CONTEXT = ("pages", "form-feed")
 
 MAX_PAGES = 300
 MAX_BYTES = 30_000_000

@@ -20,16 +20,12 @@ from pydantic import Field
 
 from monitor.clock import Clock, utc_now
 from monitor.extract import one_line
+from monitor.extract.html import attribute
 from monitor.sources.base import Discovery, Source, SourceError
-from monitor.sources.council import (
-    CouncilPoll,
-    CouncilSourceConfig,
-    DocumentRef,
-    Meeting,
-    MeetingRef,
-    months,
-    parse_long_date,
-)
+from monitor.sources.council.dates import london_today, months, parse_long_date
+from monitor.sources.council.memory import CouncilMemory
+from monitor.sources.council.model import CouncilSourceConfig, DocumentRef, Meeting, MeetingRef
+from monitor.sources.council.poll import CouncilPoll
 
 if TYPE_CHECKING:
     from monitor.fetch import Fetcher
@@ -81,10 +77,12 @@ def parse_meeting_links(html: str | bytes, *, page_url: str, year: int | None = 
     view (link text "9 Jul 2026 11:00 - Planning Committee")."""
     refs = []
     for link in BeautifulSoup(html, "lxml").find_all("a", href=_MEETING_LINK):
-        meeting_id, committee_id = _MEETING_LINK.search(link["href"]).groups()
+        href = attribute(link, "href")
+        ids = _MEETING_LINK.search(href)
         day = parse_long_date(one_line(link.get_text(" "))) or parse_long_date(_day_cell_text(link), year)
-        if day is not None:
-            refs.append(MeetingRef(meeting_id, committee_id, day, urljoin(page_url, link["href"].strip())))
+        if ids is not None and day is not None:
+            meeting_id, committee_id = ids.groups()
+            refs.append(MeetingRef(meeting_id, committee_id, day, urljoin(page_url, href.strip())))
     return refs
 
 
@@ -111,9 +109,9 @@ def parse_documents(html: str | bytes, *, page_url: str) -> tuple[DocumentRef, .
     documents: dict[str, DocumentRef] = {}
     for item in BeautifulSoup(html, "lxml").find_all("li", class_="DocumentListItem"):
         link = item.find("a", class_="TitleLink") or item.find("a", href=True)
-        if link is None or not link.get("href"):
+        if link is None or not attribute(link, "href"):
             continue
-        url = urljoin(page_url, link["href"].strip())
+        url = urljoin(page_url, attribute(link, "href").strip())
         title = one_line(link.get_text(" "))
         doc_id = _document_id(url)
         documents.setdefault(doc_id, DocumentRef(doc_id, title, url, is_minutes=bool(_MINUTES_TITLE.search(title))))
@@ -146,27 +144,32 @@ def parse_meeting_page(html: str | bytes, *, ref: MeetingRef) -> Meeting:
     )
 
 
-class CmisSource(Source):
+class CmisSource(Source[CouncilMemory]):
+    """Its checkpoint is the council memory alone: what it reported of each meeting still watched."""
+
     config_model = CmisConfig
+    checkpoint_model = CouncilMemory
     config: CmisConfig
 
     def __init__(self, config: CmisConfig, *, clock: Clock = utc_now) -> None:
         super().__init__(config, clock=clock)
         self.base = config.url.rstrip("/") + "/"
 
-    def discover(self, fetcher: Fetcher, state: Mapping[str, str]) -> Discovery:
-        poll = CouncilPoll(self.config, fetcher, state, now=self.clock())
+    def look(self, fetcher: Fetcher, checkpoint: CouncilMemory) -> Discovery:
+        now = self.clock()
         ids = self._calendar_ids(fetcher)
         wanted = {str(committee) for committee in self.config.committees}
-        first, last = poll.window
+        first, last = self.config.window.dates(london_today(now))
         listed = [
             ref
             for month in months(first, last)
             for ref in self._month(fetcher, ids, month)
-            if ref.committee_id in wanted and poll.in_window(ref.day)
+            if ref.committee_id in wanted and first <= ref.day <= last
         ]
-        poll.watch(listed, lambda ref: parse_meeting_page(self._page(fetcher, ref.url), ref=ref), wanted)
-        return poll.discovery()
+        found = CouncilPoll(self.config, fetcher, checkpoint, now).watch(
+            listed, lambda ref: parse_meeting_page(self._page(fetcher, ref.url), ref=ref), wanted
+        )
+        return Discovery(items=found.items, notes=found.notes, checkpoint=found.memory)
 
     def _calendar_ids(self, fetcher: Fetcher) -> CalendarIds:
         url = urljoin(self.base, f"{self.config.calendar_page}.aspx")

@@ -26,7 +26,7 @@ from monitor.clock import utc_from_iso
 from monitor.extract import html_to_text, one_line
 from monitor.fetch import Validators
 from monitor.items import Item, identity_keys
-from monitor.sources.base import Discovery, Source, SourceConfig, SourceError
+from monitor.sources.base import Checkpoint, Discovery, Source, SourceConfig, SourceError
 
 if TYPE_CHECKING:
     from monitor.fetch import Fetcher
@@ -51,18 +51,33 @@ class ParsedFeed:
     notes: tuple[str, ...] = ()
 
 
-class FeedSource(Source):
-    config_model = FeedConfig
+@dataclass(frozen=True)
+class FeedCheckpoint(Checkpoint):
+    """The validators of the feed's last answer (ETag, Last-Modified, either or none) and the hash of the body last
+    read: the keys checkpoints had before they were typed (strings, or absent), so those load as they are."""
 
-    def discover(self, fetcher: Fetcher, state: Mapping[str, str]) -> Discovery:
-        response = fetcher.get(self.config.url, validators=_validators(state))
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+
+    @property
+    def validators(self) -> Validators:
+        return Validators(etag=self.etag, last_modified=self.last_modified)
+
+
+class FeedSource(Source[FeedCheckpoint]):
+    config_model = FeedConfig
+    checkpoint_model = FeedCheckpoint
+
+    def look(self, fetcher: Fetcher, checkpoint: FeedCheckpoint) -> Discovery:
+        response = fetcher.get(self.config.url, validators=checkpoint.validators)
         if response.not_modified:
-            return Discovery(unchanged=True, checkpoint=_checkpoint(response.validators, state.get("body_hash")))
-        checkpoint = _checkpoint(response.validators, hashlib.sha256(response.content).hexdigest())
-        if checkpoint["body_hash"] == state.get("body_hash"):
-            return Discovery(unchanged=True, checkpoint=checkpoint)
+            return Discovery(unchanged=True, checkpoint=_checkpoint(response.validators, checkpoint.body_hash))
+        answered = _checkpoint(response.validators, hashlib.sha256(response.content).hexdigest())
+        if answered.body_hash == checkpoint.body_hash:
+            return Discovery(unchanged=True, checkpoint=answered)
         parsed = parse_feed(self.config.id, response.content, url=response.url, headers=response.headers)
-        return Discovery(items=parsed.items, checkpoint=checkpoint, notes=parsed.notes)
+        return Discovery(items=parsed.items, checkpoint=answered, notes=parsed.notes)
 
 
 def parse_feed(source_id: str, content: bytes, *, url: str, headers: Mapping[str, str] | None = None) -> ParsedFeed:
@@ -214,14 +229,9 @@ def _json_feed_entry(item: Mapping[str, Any], url: str) -> _Entry:
 # --- shared ------------------------------------------------------------------------------------------------------
 
 
-def _validators(state: Mapping[str, str]) -> Validators:
-    return Validators(etag=state.get("etag"), last_modified=state.get("last_modified"))
-
-
-def _checkpoint(validators: Validators, body_hash: str | None) -> dict[str, str]:
+def _checkpoint(validators: Validators, body_hash: str | None) -> FeedCheckpoint:
     """What there is of the answer's validators, and the hash of the body last read."""
-    saved = {"etag": validators.etag, "last_modified": validators.last_modified, "body_hash": body_hash}
-    return {name: value for name, value in saved.items() if value}
+    return FeedCheckpoint(validators.etag or None, validators.last_modified or None, body_hash or None)
 
 
 def _absolute(base: str, link: Any) -> str | None:

@@ -50,7 +50,7 @@ class MatchesStore(StoreBase):
             items_table.c.summary,
             items_table.c.published,
             items_table.c.found_at,
-            items_table.c.context,
+            items_table.c.council,
         ).join(items_table, items_table.c.id == matches_table.c.item_id)
         if since is not None:
             query = query.where(items_table.c.found_at >= since)
@@ -145,7 +145,7 @@ def _match_record(row: Row[Any], deliveries: Sequence[Row[Any]]) -> MatchRecord:
             page=row.snippet_page,
         ),
         urgent=row.urgent,
-        context=row.context,
+        council=row.council,
         delivered_to=tuple((delivery.output, delivery.destination) for delivery in deliveries if not delivery.alert),
         alerted=any(delivery.alert for delivery in deliveries),
     )

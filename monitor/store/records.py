@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from monitor.items import CouncilReference
 from monitor.match.types import Hit, Snippet
 
 # The states of an outbox delivery.
@@ -32,7 +33,7 @@ class MatchRecord:
     hits: tuple[Hit, ...]
     snippet: Snippet
     urgent: bool
-    context: tuple[tuple[str, str], ...]
+    council: CouncilReference | None  # where council material belongs; None for articles
     delivered_to: tuple[tuple[str, str], ...]  # (output, destination), first delivery first
     alerted: bool  # sent as an urgent alert to at least one destination
 
@@ -56,7 +57,7 @@ class ItemRecord:
     found_at: datetime
     body: str | None
     body_note: str
-    context: tuple[tuple[str, str], ...]
+    council: CouncilReference | None
     topics: tuple[str, ...]
     reported: bool  # False for first-run backfill: stored so it is never reported, but its matches were not kept
     page_tries: int = 0  # fetches of its page that failed

@@ -26,10 +26,12 @@ from sqlalchemy import (
     select,
     text,
 )
+from pydantic import TypeAdapter
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.schema import CreateColumn
 from sqlalchemy.types import TypeDecorator
 
+from monitor.items import CouncilReference
 from monitor.store.errors import StoreError
 
 
@@ -63,14 +65,22 @@ class JSONText(TypeDecorator[Any]):
         return None if value is None else json.loads(value)
 
 
-class JSONPairs(JSONText):
-    """(name, value) pairs, such as an item's context: a JSON list of two-item lists, read back as tuples."""
+_COUNCIL_REFERENCE: TypeAdapter[CouncilReference | None] = TypeAdapter(CouncilReference | None)
 
+
+class CouncilJSON(TypeDecorator[CouncilReference]):
+    """An item's council reference as a JSON object of the fields it has, and JSON ``null`` for an item without one (an
+    article): the column is never SQL NULL, so "no reference" reads the same on every backend."""
+
+    impl = Text
     cache_ok = True
 
-    def process_result_value(self, value: str | None, dialect: Dialect) -> tuple[tuple[str, str], ...] | None:
-        pairs = super().process_result_value(value, dialect)
-        return None if pairs is None else tuple((first, second) for first, second in pairs)
+    def process_bind_param(self, value: CouncilReference | None, dialect: Dialect) -> str:
+        document = _COUNCIL_REFERENCE.dump_python(value, mode="json", exclude_defaults=True)
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> CouncilReference | None:
+        return None if value is None else _COUNCIL_REFERENCE.validate_json(value)
 
 
 metadata = MetaData()
@@ -115,7 +125,7 @@ items_table = Table(
     Column("found_at", UTCDateTime, nullable=False),
     Column("body", Text),
     Column("body_note", Text, nullable=False),
-    Column("context", JSONPairs, nullable=False),
+    Column("council", CouncilJSON, nullable=False),  # where council material belongs (a CouncilReference)
     Column("reported", Boolean, nullable=False),
     Index("ix_items_found_at", "found_at"),
     # A page that failed for a reason that may pass waits to be fetched again: the failed fetches so far, and when the
@@ -275,6 +285,34 @@ def _rebuild_sqlite_table(connection: Connection, rebuilt: Table, children: Sequ
         run(f"DROP TABLE {copy_of(name)}")
 
 
+# The (name, value) pairs that items.context held before schema version 5, whose names the reference's fields took.
+_REFERENCE_PAIRS = (
+    "event", "committee", "meeting_date", "meeting_url", "item_number", "item_title", "document_url", "decision_maker",
+    "decision_date",
+)  # fmt: skip
+
+
+def _council_reference_in_one_object(connection: Connection) -> None:
+    """An item's council meaning becomes one JSON object (null for articles) instead of a list of (name, value) pairs,
+    in a column named for it: items.context becomes items.council. The "pages" pair goes: nothing read it, and the form
+    feeds in the text say where pages break."""
+    rows = connection.execute(text("SELECT id, context FROM items")).all()
+    rewritten = [
+        {"item_id": item_id, "context": json.dumps(_reference_of_pairs(json.loads(pairs)), separators=(",", ":"))}
+        for item_id, pairs in rows
+    ]
+    if rewritten:
+        connection.execute(text("UPDATE items SET context = :context WHERE id = :item_id"), rewritten)
+    connection.execute(text("ALTER TABLE items RENAME COLUMN context TO council"))
+
+
+def _reference_of_pairs(pairs: list[list[str]]) -> dict[str, str] | None:
+    named = dict(pairs)
+    if not named.get("event"):
+        return None
+    return {name: named[name] for name in _REFERENCE_PAIRS if named.get(name)}
+
+
 # Step n takes a database from version n-1 to version n. Step 1 creates every table as defined above, i.e. as the code
 # has them today, so a new database runs only step 1 and is stamped with the latest version; later steps (ALTER TABLE,
 # new tables) only ever run on databases made by older code. Never edit a released step: append a new one.
@@ -283,6 +321,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _retry_failed_pages,
     _add_part_in_flight_since,
     _one_record_of_delivery_matches,
+    _council_reference_in_one_object,
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Row, func, insert, select, update
 
@@ -13,9 +13,16 @@ from monitor.store.records import SourceHealth
 from monitor.store.schema import items_table, sources_table
 
 
+class Checkpoint(Protocol):
+    """What a source goes on from at its next look, as it writes itself down: one JSON document. The store keeps the
+    document and hands it back as it is; reading it is the source's business."""
+
+    def document(self) -> Mapping[str, Any]: ...
+
+
 class SourcesStore(StoreBase):
-    def source_state(self, source_id: str) -> dict[str, str]:
-        """The checkpoint saved by the last successful poll of ``source_id`` (empty before the first)."""
+    def source_state(self, source_id: str) -> dict[str, Any]:
+        """The document of the checkpoint the last successful poll of ``source_id`` saved (empty before the first)."""
         with self._reading() as connection:
             state = connection.scalar(select(sources_table.c.state).where(sources_table.c.source_id == source_id))
         return dict(state or {})
@@ -33,7 +40,7 @@ class SourcesStore(StoreBase):
         source_id: str,
         *,
         at: datetime,
-        checkpoint: Mapping[str, str] | None,
+        checkpoint: Checkpoint | None,
         error: str | None,
         new_items: int,
         new_matches: int,
@@ -54,7 +61,7 @@ class SourcesStore(StoreBase):
         if error is None:
             values |= {"polled_once": True, "last_success_at": at, "last_error": None, "consecutive_failures": 0}
             if checkpoint is not None:
-                values["state"] = dict(checkpoint)
+                values["state"] = dict(checkpoint.document())
         else:
             values["last_error"] = error
         with self._writing() as connection:
