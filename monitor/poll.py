@@ -330,7 +330,8 @@ class Poller:
 
 
 def _unexpected(error: Exception) -> str:
-    return f"unexpected error ({type(error).__name__}: {error}); this is a bug in Beatwatch, please report it with the log"
+    return (f"unexpected error ({type(error).__name__}: {error}); this is a bug in Beatwatch, please report it with "
+            "the log")
 
 
 __all__ = ["PageText", "PollReport", "PollSetup", "Poller"]

@@ -62,5 +62,5 @@ class Story(Protocol):
 
 
 def story_fields(story: Story) -> dict[str, str]:
-    """The fields ``Matcher.match`` reads of a story: its title, its feed summary and its full text ("" when missing)."""
+    """The fields ``Matcher.match`` reads of a story: its title, feed summary and full text ("" when missing)."""
     return {"title": story.title, "summary": story.summary, "body": story.body or ""}
