@@ -1,4 +1,5 @@
-"""The ``monitor`` command: argument parsing, terminal rendering and exit codes. The work happens in ``monitor.app``."""
+"""The ``monitor`` command: argument parsing, terminal rendering and exit codes. The work happens in the parts
+``monitor.app`` puts together; what is shown comes from ``monitor.views``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from monitor import terminal
 from monitor.durations import format_duration, parse_duration
 
 EXIT_CONFIG = 2
@@ -86,7 +88,7 @@ def cli(ctx: click.Context, config_dir: Path, verbose: bool, quiet: bool) -> Non
 @click.pass_obj
 def check(obj: Context) -> None:
     """Validate the three configuration files and print a summary."""
-    from monitor.app import next_digest_time
+    from monitor.views import next_digest_time
 
     config = obj.load()
     click.echo(f"Configuration in {obj.config_dir} is valid.")
@@ -101,22 +103,13 @@ def check(obj: Context) -> None:
 
 def _echo_deliveries(config, data_dir: Path) -> None:
     """Where digests go: each (output, destination) with its topics, and the admin destination."""
-    from monitor.deliver.outputs import build_outputs
-    from monitor.deliver.routes import plan_routes
+    from monitor.views import admin_destinations, digest_plan
 
-    outputs = build_outputs(config.monitor.outputs, zone=config.monitor.zone, data_dir=data_dir, stream=sys.stdout)
-    click.echo("Digests go to:" if outputs else "Digests go nowhere: enable an output in monitor.yaml.")
-    everything = [topic.id for topic in config.keywords.topics]
-    for (output, destination), topics in plan_routes(config.monitor.routes, config.keywords, outputs).items():
-        which = "all topics" if topics == everything else ", ".join(topics)
-        where = output if destination == "-" else f"{output} {destination}"
-        click.echo(f"  {where}: {which}")
-    admin = config.monitor.admin
-    places = []
-    if admin.slack_channel:
-        places.append(f"slack {admin.slack_channel}")
-    if admin.email_to:
-        places.append("email " + ", ".join(admin.email_to))
+    plan = digest_plan(config, data_dir)
+    click.echo("Digests go to:" if plan.outputs else "Digests go nowhere: enable an output in monitor.yaml.")
+    for route in plan.routes:
+        click.echo(f"  {route.where}: {route.topics}")
+    places = admin_destinations(config)
     click.echo(f"Admin notices: {', '.join(places) if places else 'the log only'}")
 
 
@@ -124,15 +117,17 @@ def _echo_deliveries(config, data_dir: Path) -> None:
 @click.option("--source", "source_ids", multiple=True, metavar="ID", help="Poll only this source (repeatable).")
 @click.pass_obj
 def poll(obj: Context, source_ids: tuple[str, ...]) -> None:
-    """Poll sources once now, store new items and matches, and print a table per source."""
+    """Poll sources once now, store new items and matches, and print a table per source; then send the urgent
+    alerts and admin notices the poll calls for."""
     app = obj.app()
     try:
-        sources = app.select_sources(source_ids)
+        sources = app.poller.select_sources(source_ids)
     except KeyError as error:
         raise click.UsageError(error.args[0]) from None
     reports = _poll_with_progress(app, [source.id for source in sources])
+    app.delivery.after_poll(reports)
     app.close()
-    _print_poll_table(reports)
+    _print_wide(terminal.poll_table(reports), 120)
 
 
 def _poll_with_progress(app, source_ids):
@@ -145,61 +140,26 @@ def _poll_with_progress(app, source_ids):
         return app.poll(source_ids, on_done=lambda report: progress.advance(task))
 
 
-def _print_poll_table(reports) -> None:
-    table = Table(title="Poll")
-    counts = ("new items", "matches", "pages failed", "time")
-    for column in ("source", "new items", "matches", "pages failed", "errors", "time"):
-        table.add_column(column, justify="right" if column in counts else "left")
-    for report in reports:
-        table.add_row(report.source_id, str(report.new_items), str(report.new_matches), str(report.pages_failed),
-                      _poll_remarks(report), f"{report.seconds:.1f}s")
-    Console(width=max(console.width, 120)).print(table)
-
-
-def _poll_remarks(report) -> str:
-    """The errors column: the source's error, else what is worth knowing about this poll, else "-"."""
-    if report.error:
-        return report.error
-    remarks = ["not modified"] if report.unchanged else list(report.notes)
-    if report.pages_read_late:
-        remarks.append(f"{report.pages_read_late} page(s) that had failed were read")
-    if report.page_error:
-        remarks.append(report.page_error)
-    return "; ".join(remarks) or "-"
-
-
 @cli.command()
 @click.option("--dry-run", is_flag=True, help="Print the digest; send and record nothing.")
 @click.pass_obj
 def digest(obj: Context, dry_run: bool) -> None:
     """Build the digest of every match not yet delivered and send it to the configured outputs."""
     app = obj.app()
-    run = app.digest(dry_run=dry_run)
-    app.close()
     if dry_run:
-        click.echo(run.preview)
+        from monitor.deliver.render import render_markdown
+
+        click.echo(render_markdown(app.delivery.pending_digest()))
+        app.close()
         return
-    _report_sending(run)
-    if not run.queued and not run.results and not run.waiting and "console" not in app.outputs:
+    run = app.delivery.digest()
+    app.close()
+    _echo_lines(terminal.sending_lines(run), err=True)
+    if not run.queued and not run.results and not run.waiting and "console" not in app.delivery.outputs:
         click.echo("Nothing new to send.", err=True)  # the console says so itself
     if run.failures:
         click.echo("Failed deliveries stay in the outbox: see `monitor outbox`.", err=True)
         sys.exit(1)
-
-
-def _report_sending(run) -> None:
-    """What a round of sending did (moved, sent, not delivered) and every delivery still waiting, with why."""
-    for move in run.moves:
-        click.echo(f"moved: {move.explain()}", err=True)
-    for result in run.results:
-        if result.sent and result.output != "console":
-            click.echo(f"sent {result.kind} #{result.delivery_id} to {result.output} {result.destination}", err=True)
-    for failure in run.failures:
-        click.echo(f"not delivered to {failure.output} {failure.destination}: {failure.error}", err=True)
-    for waiting in run.waiting:
-        delivery = waiting.delivery
-        click.echo(f"waiting: {delivery.kind} #{delivery.id} to {delivery.output} {delivery.destination}: "
-                   f"{waiting.reason}", err=True)
 
 
 @cli.command()
@@ -234,18 +194,12 @@ def matches(obj: Context, since, topic: str | None, as_json: bool) -> None:
     config = obj.load()
     _require_topic(config, topic)
     app = obj.app(config)
-    rows = [app.match_summary(record) for record in app.matches(since=since, topic=topic)]
+    rows = app.views.match_summaries(since=since, topic=topic)
     app.close()
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    table = Table()
-    for column in ("found", "topic", "source", "title", "terms", "delivered"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(row["found"][:16], row["topic"], row["source"], row["title"], ", ".join(row["terms"]),
-                      "yes" if row["delivered"] else "no")
-    console.print(table)
+    console.print(terminal.matches_table(rows))
 
 
 @cli.command()
@@ -253,39 +207,12 @@ def matches(obj: Context, since, topic: str | None, as_json: bool) -> None:
 def status(obj: Context) -> None:
     """Each source's health: last poll, last success, failures in a row, last error; and the outbox."""
     app = obj.app()
-    rows, open_deliveries = app.status(), app.store.deliveries(states=["pending", "failed"])
+    rows, outbox_counts = app.views.status(), app.views.outbox_counts()
     app.close()
-    table = Table(title="Sources")
-    for column in ("source", "type", "last poll", "last success", "failures", "new items", "mode", "last error"):
-        table.add_column(column)
     zone = app.config.monitor.zone
-
-    def when(moment) -> str:
-        return moment.astimezone(zone).strftime("%d %b %H:%M") if moment else "-"
-
-    for row in rows:
-        health = row.health
-        table.add_row(
-            row.source.id, row.source.type,
-            when(health.last_polled_at) if health else "never", when(health.last_success_at) if health else "-",
-            str(health.consecutive_failures) if health else "-", str(health.last_new_items) if health else "-",
-            row.mode or "-", (health.last_error or "") if health else "",
-        )
-    Console(width=max(console.width, 140)).print(table)
-    _echo_page_failures([row.health for row in rows if row.health], when)
-    failed = sum(delivery.state == "failed" for delivery in open_deliveries)
-    click.echo(f"Outbox: {len(open_deliveries) - failed} pending, {failed} failed (see `monitor outbox`).")
-
-
-def _echo_page_failures(healths, when) -> None:
-    """Per source, the story pages waiting to be fetched again and the last page that could not be fetched."""
-    failing = [health for health in healths if health.pages_waiting or health.last_page_error]
-    if not failing:
-        return
-    click.echo("Story pages not fetched:")
-    for health in failing:
-        last = f"; last ({when(health.last_page_error_at)}): {health.last_page_error}" if health.last_page_error else ""
-        click.echo(f"  {health.source_id}: {health.pages_waiting} waiting to be fetched again{last}")
+    _print_wide(terminal.status_table(rows, zone), 140)
+    _echo_lines(terminal.page_failure_lines([row.health for row in rows if row.health], zone))
+    click.echo(f"Outbox: {outbox_counts.pending} pending, {outbox_counts.failed} failed (see `monitor outbox`).")
 
 
 @cli.command("test-rules")
@@ -306,11 +233,11 @@ def test_rules(obj: Context, text: str | None, topic: str | None, url: str | Non
     app = obj.app()
     try:
         if replay is not None:
-            _print_replay(app, app.replay(replay), replay)
+            _echo_lines(terminal.replay_lines(app.config.keywords.topics, app.rules.replay(replay), replay))
             return
         _require_topic(app.config, topic)
         fields = _test_fields(app, text, url, path)
-        for report in app.test_rules(fields, topic):
+        for report in app.rules.test_rules(fields, topic):
             for line in report.lines():
                 click.echo(line)
             click.echo("")
@@ -327,30 +254,15 @@ def _require_topic(config, topic: str | None) -> None:
 def _test_fields(app, text: str | None, url: str | None, path: Path | None) -> dict[str, str]:
     if url:
         from monitor.fetch import FetchError
+        from monitor.match.types import story_fields
 
         try:
-            item = app.fetch_for_test(url)
+            item = app.poller.page_item(url)
         except FetchError as error:
             raise click.ClickException(f"could not test {url}: {error.reason}") from None
-        return {"title": item.title, "summary": "", "body": item.body or ""}
+        return story_fields(item)
     body = path.read_text(encoding="utf-8", errors="replace") if path else text
     return {"title": "", "summary": "", "body": body or ""}
-
-
-def _print_replay(app, changes, period) -> None:
-    from monitor.durations import format_duration
-
-    click.echo(f"Rules on disk against stored items of the last {format_duration(period)}:")
-    for topic in app.config.keywords.topics:
-        gained = [c for c in changes if c.topic_id == topic.id and c.gained]
-        lost = [c for c in changes if c.topic_id == topic.id and not c.gained]
-        click.echo(f"{topic.id}: {len(gained)} new match(es), {len(lost)} lost match(es)")
-        for change in gained:
-            click.echo(f"  + {change.item.title}  <{change.item.url}>")
-        for change in lost:
-            click.echo(f"  - {change.item.title}  <{change.item.url}>")
-    if not changes:
-        click.echo("No difference: the edited rules match exactly what the old ones did.")
 
 
 @cli.command()
@@ -359,15 +271,10 @@ def _print_replay(app, changes, period) -> None:
 def stats(obj: Context, since) -> None:
     """Per topic and per term, how many stored items matched; terms that never matched, to prune."""
     app = obj.app()
-    rows = app.stats(since)
+    rows = app.rules.stats(since)
     app.close()
     for topic in rows:
-        table = Table(title=f"{topic.topic_id}: {topic.items} item(s)")
-        table.add_column("term")
-        table.add_column("items", justify="right")
-        for term, count in topic.per_term:
-            table.add_row(term, str(count))
-        console.print(table)
+        console.print(terminal.stats_table(topic))
         if topic.never:
             click.echo(f"never matched in {topic.topic_id}: " + ", ".join(topic.never))
 
@@ -381,33 +288,12 @@ def outbox(ctx: click.Context, as_json: bool, since) -> None:
     if ctx.invoked_subcommand:
         return
     app = ctx.obj.app()
-    rows = [_delivery_summary(d) for d in app.deliveries(since)]
+    rows = app.views.delivery_summaries(since)
     app.close()
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    table = Table()
-    for column in ("id", "state", "kind", "output", "destination", "matches", "parts", "attempts", "next try", "error"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(str(row["id"]), row["state"], row["kind"], row["output"], row["destination"], str(row["matches"]),
-                      f"{row['parts_sent']}/{row['parts']}", str(row["attempts"]), (row["next_attempt_at"] or "-")[:16],
-                      row["last_error"] or "")
-    Console(width=max(console.width, 140)).print(table)
-
-
-def _delivery_summary(delivery) -> dict:
-    def iso(moment):
-        return moment.isoformat() if moment else None
-
-    return {
-        "id": delivery.id, "state": delivery.state, "kind": delivery.kind, "output": delivery.output,
-        "destination": delivery.destination, "matches": len(delivery.match_ids), "parts": len(delivery.parts),
-        "parts_sent": delivery.parts_sent, "attempts": delivery.attempts, "created_at": iso(delivery.created_at),
-        "next_attempt_at": iso(delivery.next_attempt_at), "sent_at": iso(delivery.sent_at),
-        "last_error": delivery.last_error, "receipts": list(delivery.receipts),
-        "part_in_flight_since": iso(delivery.part_in_flight_since), "claimed_by": delivery.claimed_by,
-    }
+    _print_wide(terminal.outbox_table(rows), 140)
 
 
 @outbox.command("retry")
@@ -417,12 +303,12 @@ def outbox_retry(obj: Context, delivery_id: int | None) -> None:
     """Send waiting deliveries now (one by ID, or all): failed ones with a fresh round of attempts, pending ones
     without waiting for their next try; each goes where monitor.yaml sends it now."""
     app = obj.app()
-    run = app.retry_deliveries(delivery_id)
+    run = app.delivery.retry(delivery_id)
     app.close()
     if not run.failed and not run.pending:
         which = f" with id {delivery_id}" if delivery_id else ""
         raise click.ClickException(f"no failed or pending delivery{which}; `monitor outbox` lists them")
-    _report_sending(run)
+    _echo_lines(terminal.sending_lines(run), err=True)
     counts = " and ".join(f"{count} {state}" for count, state in ((run.failed, "failed"), (run.pending, "pending"))
                           if count)
     sent = sum(result.sent for result in run.results)
@@ -435,6 +321,16 @@ def demo() -> None:
     from monitor.demo.run import run_demo
 
     run_demo(click.echo)
+
+
+def _print_wide(table: Table, width: int) -> None:
+    """Print a table at least ``width`` columns wide, so long errors wrap rather than squeeze the other columns."""
+    Console(width=max(console.width, width)).print(table)
+
+
+def _echo_lines(lines: list[str], *, err: bool = False) -> None:
+    for line in lines:
+        click.echo(line, err=err)
 
 
 def main() -> None:

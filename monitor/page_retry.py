@@ -10,8 +10,8 @@ from monitor.fetch import FetchError
 
 PAGE_TRIES = 8  # fetches of one page in all, the first included
 FIRST_PAGE_RETRY = timedelta(minutes=5)  # the wait after the first failure, doubling after each one after it
-# No retry later than this after the story was found. Within ALERT_WINDOW, so a match a late page adds to an urgent
-# topic is still alerted.
+# No retry later than this after the story was found. Within the delivery service's ALERT_WINDOW, so a match a late
+# page adds to an urgent topic is still alerted.
 PAGE_RETRY_AGE = timedelta(days=1)
 
 

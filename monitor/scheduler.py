@@ -2,25 +2,37 @@
 
 Jobs live in memory and are rebuilt from the YAML at start (the store keeps everything that must survive a restart).
 SIGTERM and SIGINT let the job in flight finish its current item and exit; SIGHUP re-reads the configuration at once.
+
+Polls run in one pool and send nothing; everything that sends (digests, retries, the alerts and notices a poll calls
+for, the notice about a broken configuration) runs in the "deliver" pool, through the delivery service. The daemon
+also decides when the extractor's caches are emptied: when no poll is reading pages.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import signal
 import threading
-from functools import partial
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
+from functools import partial
+from types import FrameType
+from typing import Any
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.app import App
-from monitor.config import Config, ConfigWatcher
+from monitor.config import Config, ConfigErrors, ConfigWatcher
 from monitor.cron import cron_trigger
+from monitor.deliver.service import Notice
+from monitor.extract import reset_caches
+from monitor.poll import PollReport
 
 log = logging.getLogger("monitor.daemon")
 
@@ -29,14 +41,40 @@ STOP_GRACE_SECONDS = 8.0
 OUTBOX_EVERY = timedelta(minutes=1)
 DIGEST_GRACE_SECONDS = 3600  # a digest that could not start on time still goes out within the hour
 TIDY_EVERY = timedelta(hours=6)
+ONCE = "once:"  # the id prefix of one-off jobs (the sending after a poll), which a reload leaves alone
+
+
+class ExtractionCaches:
+    """The extractor's caches (trafilatura's) only grow; they are emptied when the last poll running ends, never while
+    a poll reads pages with them. A poll starting meanwhile waits the moment the emptying takes."""
+
+    def __init__(self, reset: Callable[[], None] = reset_caches) -> None:
+        self._reset = reset
+        self._polls = 0
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def in_use(self) -> Iterator[None]:
+        """Around a poll: the caches are not emptied until it, and every other poll, has ended."""
+        with self._lock:
+            self._polls += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._polls -= 1
+                if self._polls == 0:
+                    self._reset()
 
 
 class Daemon:
-    def __init__(self, watcher: ConfigWatcher, app: App) -> None:
+    def __init__(self, watcher: ConfigWatcher, app: App, caches: ExtractionCaches | None = None) -> None:
         self.watcher, self.app = watcher, app
+        self.caches = caches or ExtractionCaches()
         watcher.on_error = self._report_config_errors
         self.stop = app.stop
         self._reload_now = threading.Event()
+        self._once = itertools.count(1)
         self._running = 0
         self._idle = threading.Condition()
         # Polls share a pool sized by `fetch.concurrency`; digests and retries have their own, so slow council
@@ -73,9 +111,12 @@ class Daemon:
             self._schedule(self.watcher.current)
             log.info("configuration reloaded (%s)", self.watcher.current.fingerprint[:12])
 
-    def _report_config_errors(self, errors) -> None:
+    def _report_config_errors(self, errors: ConfigErrors) -> None:
         lines = "\n".join(str(error) for error in errors.errors)
-        self.app.notify_admin("Configuration not reloaded", f"{lines}\nStill running on the last good configuration.")
+        self.app.delivery.notify_admin(
+            Notice("Configuration not reloaded", f"{lines}\nStill running on the last good configuration.")
+        )
+        self._deliver_soon("deliver:notice", self._send_notices)
 
     # --- jobs ------------------------------------------------------------------------------------------------------
 
@@ -93,20 +134,21 @@ class Daemon:
             wanted.add(job_id)
         for index, expression in enumerate(config.monitor.digest.schedule):
             job_id = f"digest:{index}"
-            self._add(job_id, cron_trigger(expression, zone), self._job(self.app.digest), executor="deliver",
+            self._add(job_id, cron_trigger(expression, zone), self._job(self._digest), executor="deliver",
                       misfire_grace_time=DIGEST_GRACE_SECONDS)
             wanted.add(job_id)
-        self._add("deliver:retry", IntervalTrigger(seconds=OUTBOX_EVERY.total_seconds()), self._job(self.app.flush_outbox),
+        self._add("deliver:retry", IntervalTrigger(seconds=OUTBOX_EVERY.total_seconds()), self._job(self._send_due),
                   executor="deliver")
         wanted.add("deliver:retry")
-        self._add("tidy", IntervalTrigger(seconds=TIDY_EVERY.total_seconds()), self._job(self.app.tidy),
+        self._add("tidy", IntervalTrigger(seconds=TIDY_EVERY.total_seconds()), self._job(self._tidy),
                   executor="deliver")
         wanted.add("tidy")
         for job in self.scheduler.get_jobs():
-            if job.id not in wanted:
+            if job.id not in wanted and not job.id.startswith(ONCE):
                 job.remove()
 
-    def _add(self, job_id: str, trigger, func: Callable[[], object], first_run_now: bool = False, **options) -> None:
+    def _add(self, job_id: str, trigger: BaseTrigger, func: Callable[[], object], first_run_now: bool = False,
+             **options: Any) -> None:
         """Add or replace a job; an unchanged schedule keeps its job, so a reload does not push its next run back."""
         existing = self.scheduler.get_job(job_id)
         if existing is not None and _schedule_of(existing.trigger) == _schedule_of(trigger):
@@ -115,9 +157,33 @@ class Daemon:
             options["next_run_time"] = self.app.clock()
         self.scheduler.add_job(func, trigger, id=job_id, name=job_id, replace_existing=True, **options)
 
+    def _deliver_soon(self, name: str, work: Callable[[], object]) -> None:
+        """Run ``work`` once, now, in the delivery pool."""
+        self.scheduler.add_job(self._job(work), id=f"{ONCE}{name}:{next(self._once)}", name=name, executor="deliver")
+
+    # The jobs' work: each looks up the App's parts when it runs, so a reload in between is taken up.
+
     def _poll(self, source_id: str) -> None:
-        if any(source.id == source_id for source in self.app.config.sources.sources):  # not removed by a reload
-            self.app.poll([source_id])
+        if not any(source.id == source_id for source in self.app.config.sources.sources):  # removed by a reload
+            return
+        with self.caches.in_use():
+            reports = self.app.poll([source_id])
+        self._deliver_soon("deliver:after-poll", partial(self._after_poll, reports))
+
+    def _after_poll(self, reports: Sequence[PollReport]) -> None:
+        self.app.delivery.after_poll(reports)
+
+    def _digest(self) -> None:
+        self.app.delivery.digest()
+
+    def _send_due(self) -> None:
+        self.app.delivery.send_due()
+
+    def _send_notices(self) -> None:
+        self.app.delivery.send_due(kinds={"notice"})
+
+    def _tidy(self) -> None:
+        self.app.poller.forget_old_text()
 
     def _job(self, use_case: Callable[[], object]) -> Callable[[], None]:
         def run() -> None:
@@ -135,7 +201,7 @@ class Daemon:
 
         return run
 
-    def _on_job_trouble(self, event) -> None:
+    def _on_job_trouble(self, event: JobEvent) -> None:
         if getattr(event, "exception", None) is not None:
             log.error("job %s failed: %s", event.job_id, event.exception, exc_info=event.exception)
         else:
@@ -149,7 +215,7 @@ class Daemon:
         if hasattr(signal, "SIGHUP"):
             signal.signal(signal.SIGHUP, lambda *_: self._reload_now.set())
 
-    def _request_stop(self, signum, _frame) -> None:
+    def _request_stop(self, signum: int, _frame: FrameType | None) -> None:
         log.info("received %s: finishing the job in flight, then stopping", signal.Signals(signum).name)
         self.stop.set()
 
@@ -165,6 +231,6 @@ class Daemon:
         return 0
 
 
-def _schedule_of(trigger) -> tuple:
+def _schedule_of(trigger: BaseTrigger) -> tuple[str, str, str, object]:
     """What makes two triggers the same schedule (``str()`` alone leaves out the time zone and the jitter)."""
     return type(trigger).__name__, str(trigger), str(trigger.timezone), trigger.jitter

@@ -42,14 +42,14 @@ def test_council_minutes_reach_the_digest_with_meeting_event_item_and_page(tmp_p
     app = council_app(tmp_path, site)
     [first] = app.poll()
     assert first.error is None and first.new_matches >= 1
-    report = render_markdown(app.pending_digest())
+    report = render_markdown(app.delivery.pending_digest())
     assert "p. 4" in report and "**police officers**" in report  # the PDF report, cited by page
 
-    app.digest()
+    app.delivery.digest()
     council.after = True  # minutes published, a document added, a meeting cancelled
     [second] = app.poll()
     assert second.error is None
-    digest = render_markdown(app.pending_digest())
+    digest = render_markdown(app.delivery.pending_digest())
     assert "Minutes published — item" in digest
     assert "p. 4" not in digest  # what was already delivered is not repeated
     [third] = app.poll()

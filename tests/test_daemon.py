@@ -125,3 +125,39 @@ def test_edited_rules_take_effect_without_restart_and_a_broken_edit_keeps_the_ol
     finally:
         daemon.process.send_signal(signal.SIGTERM)
         daemon.process.wait(STOP_LIMIT)
+
+
+def test_run_sends_an_urgent_alert_through_the_delivery_pool_after_the_poll_that_found_it(news_site, tmp_path,
+                                                                                          monkeypatch):
+    from tests.slack_server import SlackServer
+
+    with SlackServer(channels={"#crime-digest"}) as slack:
+        monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
+        outputs = {"console": False, "slack": {"token": "${SLACK_BOT_TOKEN}", "api_url": slack.api_url,
+                                               "channel": "#crime-digest", "timeout": 5}}
+        config_dir = write_config(tmp_path / "config", news_site, urgent=True, monitor_extra={"outputs": outputs})
+        daemon = Daemon(config_dir, tmp_path / "data")
+        try:
+            assert "1 new matches" in daemon.wait_for("source local-news:")
+            assert "slack #crime-digest" in daemon.wait_for("delivered alert #1")
+        finally:
+            daemon.process.send_signal(signal.SIGTERM)
+            daemon.process.wait(STOP_LIMIT)
+        [alert] = slack.messages
+        assert alert.blocks[0]["text"]["text"] == "Urgent: Knife crime — 1 new item"
+
+
+def test_the_extraction_caches_are_emptied_when_the_last_poll_running_ends_and_never_under_one():
+    from monitor.scheduler import ExtractionCaches
+
+    resets = []
+    caches = ExtractionCaches(reset=lambda: resets.append("reset"))
+
+    with caches.in_use():  # a poll of one source
+        with caches.in_use():  # another source's poll starts, and ends first
+            pass
+        assert resets == []  # the first poll still reads pages with them
+    assert resets == ["reset"]
+    with caches.in_use():
+        assert resets == ["reset"]
+    assert resets == ["reset", "reset"]

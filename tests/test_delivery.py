@@ -456,10 +456,10 @@ def test_two_flushes_at_once_in_the_daemon_send_a_delivery_once(tmp_path, news_s
         with Store(Store.default_url(data)) as store:
             app = App(load_config(config, checks=[rules_check]), store, data_dir=data)
             app.poll()
-            digest_job = threading.Thread(target=app.digest)
+            digest_job = threading.Thread(target=app.delivery.digest)
             digest_job.start()
             assert slack.first_arrived.wait(10)
-            retry_job = threading.Thread(target=app.flush_outbox)
+            retry_job = threading.Thread(target=app.delivery.send_due)
             retry_job.start()
 
             slack.go.wait(0.5)  # set at once if the retry job posts too; otherwise let the slow answer through now

@@ -59,9 +59,9 @@ def polled(tmp_path, site, caplog):
 def test_each_story_is_stored_once_whatever_validators_the_server_sends(polled, site, caplog, validators):
     serve_feed(site, STORIES, validators)
     [source] = polled.config.sources.sources
-    reports = [polled.poll_source(source) for _ in range(3)]
+    reports = [polled.poller.poll_source(source) for _ in range(3)]
     serve_feed(site, (*STORIES, LATER), validators)
-    reports.append(polled.poll_source(source))
+    reports.append(polled.poller.poll_source(source))
 
     assert [report.error for report in reports] == [None] * 4
     assert [report.new_items for report in reports] == [len(STORIES), 0, 0, 1]

@@ -79,25 +79,27 @@ def test_a_page_that_fails_then_recovers_gives_its_body_only_match_on_a_later_po
     [first] = app.poll()
     assert (first.new_items, first.new_matches, first.pages_failed) == (3, 0, 1)
     assert "answered 503 Service Unavailable (will try again)" in first.page_error
-    assert app.matches() == [] and waiting(app) == 1
+    assert app.views.matches() == [] and waiting(app) == 1
 
     clock.advance(FIRST_PAGE_RETRY)
     news_site.add(ATTACK_PAGE, article_page(ATTACK))
     [second] = app.poll()
     assert (second.new_items, second.new_matches, second.pages_failed, second.pages_read_late) == (0, 1, 0, 1)
-    [match] = app.matches()
+    [match] = app.views.matches()
     assert match.title == ATTACK.title and {"stabbed", "machete"} <= set(match.terms)
     assert {hit.field for hit in match.hits} == {"body"}
     assert waiting(app) == 0
     item = attack_item(app)
     assert "was stabbed in the leg" in item.body and item.body_note == ""
 
-    # Reported as new: an urgent alert at once, and the next digest.
+    # Reported as new: an urgent alert as soon as the poll is over, and the next digest.
+    app.delivery.after_poll([second])
     assert ATTACK.title in app.stream.getvalue()
-    assert ATTACK.title in render_markdown(app.pending_digest())
+    assert ATTACK.title in render_markdown(app.delivery.pending_digest())
 
     clock.advance(timedelta(hours=1))
     [third] = app.poll()
+    app.delivery.after_poll([third])
     assert (third.new_matches, third.pages_read_late) == (0, 0)
     assert page_requests(news_site) == 2
     assert app.stream.getvalue().count(f"[{ATTACK.title}]") == 1  # alerted once
@@ -122,7 +124,7 @@ def test_feed_text_matches_are_reported_at_once_and_the_page_adds_only_new_topic
 
         [first] = app.poll()
         assert (first.new_matches, first.pages_failed) == (1, 1)
-        [knife] = app.matches()
+        [knife] = app.views.matches()
         assert knife.topic_id == "knife-crime" and {hit.field for hit in knife.hits} == {"title", "summary"}
 
         clock.advance(FIRST_PAGE_RETRY)
@@ -130,7 +132,7 @@ def test_feed_text_matches_are_reported_at_once_and_the_page_adds_only_new_topic
         [second] = app.poll()
 
     assert second.new_matches == 1
-    by_topic = {match.topic_id: match for match in app.matches()}
+    by_topic = {match.topic_id: match for match in app.views.matches()}
     assert sorted(by_topic) == ["drugs", "knife-crime"]
     assert by_topic["knife-crime"] == knife  # the match made on the feed text stays as it was reported
     assert "**cannabis**" in by_topic["drugs"].snippet.marked("**", "**")
@@ -315,7 +317,7 @@ def test_a_page_read_by_two_processes_at_once_is_stored_once(tmp_path, news_site
 
     assert page_requests(news_site) == 3  # the first try, then both processes at once
     assert sorted((report.pages_read_late, report.new_matches) for [report] in reports.values()) == [(0, 0), (1, 1)]
-    assert len(second.matches()) == 1 and waiting(second) == 0
+    assert len(second.views.matches()) == 1 and waiting(second) == 0
 
 
 def test_a_poll_stopped_during_a_retry_leaves_the_page_waiting(tmp_path, news_site, clock):
@@ -335,7 +337,7 @@ def test_a_poll_stopped_during_a_retry_leaves_the_page_waiting(tmp_path, news_si
     app.stop.clear()
     news_site.add(ATTACK_PAGE, article_page(ATTACK))
     [resumed] = app.poll()
-    assert resumed.new_matches == 1 and len(app.matches()) == 1
+    assert resumed.new_matches == 1 and len(app.views.matches()) == 1
 
 
 def test_a_poll_killed_during_a_retry_loses_nothing_and_repeats_nothing(tmp_path, news_site):

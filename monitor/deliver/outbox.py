@@ -26,13 +26,14 @@ from datetime import datetime, timedelta
 
 from monitor.clock import Clock, utc_now
 from monitor.deliver.base import DeliveryError, Output, Part
-from monitor.store import OutboxConflict
+from monitor.store import OutboxConflict, Store
 from monitor.store.records import PENDING, SENT, DeliveryRecord
 
 log = logging.getLogger("monitor.deliver")
 
 # The daemon flushes from several jobs (digest, urgent alerts after a poll, the retry timer); two flushes at once would
-# both send a delivery that is due. Re-entrant, so a flush that triggers another in its own thread does not deadlock.
+# both send a delivery that is due. Re-entrant: the tests play two processes in one thread, one outbox flushing from
+# inside the other's send.
 _ONE_FLUSH_AT_A_TIME = threading.RLock()
 
 
@@ -63,6 +64,7 @@ class SendResult:
     config_problem: bool = False
     kind: str = "digest"
     elsewhere: bool = False  # another Beatwatch process was sending it: not a failure, nothing to do here
+    gave_up: bool = False  # no attempt is left: the delivery is marked failed until `monitor outbox retry`
 
 
 # How long a process may hold a delivery between parts before another may take it over (a killed process on another
@@ -102,20 +104,18 @@ def part_key(key: str, index: int) -> str:
 class Outbox:
     def __init__(
         self,
-        store,
+        store: Store,
         outputs: Mapping[str, Output],
         *,
         clock: Clock = utc_now,
         policy: RetryPolicy = RetryPolicy(),
-        on_give_up: Callable[[SendResult], None] | None = None,
     ) -> None:
         self.store, self.outputs, self.clock, self.policy = store, outputs, clock, policy
-        self.on_give_up = on_give_up
         self.owner = process_owner()
 
     def enqueue(
         self, output: str, destination: str, kind: str, parts: Sequence[Part], match_ids: Sequence[int], window: str = ""
-    ):
+    ) -> DeliveryRecord:
         key = delivery_key(output, destination, kind, match_ids, window)
         return self.store.enqueue(
             key=key,
@@ -132,9 +132,9 @@ class Outbox:
 
         Deliveries of one kind to one (output, destination) go in the order they were queued: one that failed, or waits
         for its retry, holds back the later ones, so a digest never overtakes an earlier one that Slack has not shown
-        yet. Deliveries queued while flushing (the admin notice that another delivery was given up) go out too; each
-        delivery is tried at most once per flush, so a zero retry delay cannot loop. One flush at a time per process.
-        ``kinds`` limits the flush to deliveries of those kinds ("digest", "alert", "notice").
+        yet. Each delivery is tried at most once per flush, so a zero retry delay cannot loop. One flush at a time per
+        process. ``kinds`` limits the flush to deliveries of those kinds ("digest", "alert", "notice"). A delivery
+        given up is in the results (``gave_up``), for the caller to tell someone.
         """
         results: list[SendResult] = []
         tried: set[int] = set()
@@ -147,11 +147,11 @@ class Outbox:
                         break  # its lane now waits behind it: look again
         return results
 
-    def _next_in_order(self, tried: set[int], kinds: Collection[str] | None) -> list:
+    def _next_in_order(self, tried: set[int], kinds: Collection[str] | None) -> list[DeliveryRecord]:
         """Per lane (output, destination, kind) the due deliveries at its head that this flush has not tried yet, up to
         the first one that is not due (or was tried and is still pending); lanes one after the other."""
         due = {delivery.id for delivery in self.store.due_deliveries(now=self.clock())} - tried
-        lanes: dict[tuple[str, str, str], list] = {}
+        lanes: dict[tuple[str, str, str], list[DeliveryRecord]] = {}
         for delivery in self.store.deliveries(states=[PENDING]):
             if kinds is not None and delivery.kind not in kinds:
                 continue
@@ -175,8 +175,9 @@ class Outbox:
                 raise DeliveryError(delivery.output, delivery.destination, f"output {delivery.output!r} is no longer "
                                     "configured", retryable=True, config_problem=True)
             while (delivery := self._send_next_part(output, delivery)).state != SENT:
-                if (delivery := self._claim(delivery.id)) is None:
+                if (claimed := self._claim(delivery.id)) is None:
                     return self._elsewhere(queued)
+                delivery = claimed
         except OutboxConflict as conflict:
             log.info("%s #%d was taken over by another Beatwatch process: %s", queued.kind, queued.id, conflict)
             return self._elsewhere(queued)
@@ -233,14 +234,12 @@ class Outbox:
         except OutboxConflict:
             return self._elsewhere(delivery)
         result = SendResult(delivery.id, delivery.output, delivery.destination, False, error.reason,
-                            error.config_problem, delivery.kind)
+                            error.config_problem, delivery.kind, gave_up=next_attempt is None)
         if next_attempt is None:
             log.error(
                 "gave up on %s #%d to %s %s after %d attempt(s): %s; fix the cause, then run `monitor outbox retry %d`",
                 delivery.kind, delivery.id, delivery.output, delivery.destination, attempts, error.reason, delivery.id,
             )
-            if self.on_give_up:
-                self.on_give_up(result)
         else:
             log.warning(
                 "could not deliver %s #%d to %s %s (attempt %d): %s; next try at %s",

@@ -31,7 +31,7 @@ def run_demo(echo: Callable[[str], None], workdir: Path | None = None) -> Path:
         for report in app.poll():
             echo(f"  {report.source_id}: {report.new_items} new items, {report.new_matches} matches"
                  + (f", error: {report.error}" if report.error else ""))
-        digest = app.pending_digest()
+        digest = app.delivery.pending_digest()
         app.close()
     echo("")
     echo(render_markdown(digest))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -45,3 +46,21 @@ class Match:
     @property
     def fields(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(hit.field for hit in self.hits))
+
+
+class Story(Protocol):
+    """What the matcher reads of a story, new (``Item``) or stored (``ItemRecord``)."""
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def summary(self) -> str: ...
+
+    @property
+    def body(self) -> str | None: ...
+
+
+def story_fields(story: Story) -> dict[str, str]:
+    """The fields ``Matcher.match`` reads of a story: its title, feed summary and full text ("" when missing)."""
+    return {"title": story.title, "summary": story.summary, "body": story.body or ""}

@@ -1,0 +1,337 @@
+"""The poll: sources -> items -> store, story pages fetched again included.
+
+A poll looks at sources, stores what is new with its matches, and returns one ``PollReport`` per source. It sends
+nothing and decides nothing about delivery: what a poll found goes out later, through the delivery service
+(``monitor.deliver.service``), when the command line or the daemon asks for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+from dataclasses import dataclass, field, replace
+from functools import partial
+from threading import Event
+from typing import TypeVar
+
+from monitor.clock import Clock
+from monitor.config import Config
+from monitor.extract import extract_article
+from monitor.fetch import Fetcher, FetchError
+from monitor.items import Item
+from monitor.match import Match, Matcher
+from monitor.match.types import story_fields
+from monitor.page_retry import after_failure, expired_note, too_old_to_retry
+from monitor.sources import SourceConfig, SourceError, build_source
+from monitor.store import ItemRecord, Store
+
+log = logging.getLogger("monitor.poll")
+
+_In = TypeVar("_In")
+_Out = TypeVar("_Out")
+
+
+@dataclass(frozen=True)
+class PollReport:
+    """What one poll of one source did, for the poll table, the log and the delivery service's notices."""
+
+    source_id: str
+    new_items: int = 0
+    new_matches: int = 0
+    error: str | None = None
+    seconds: float = 0.0
+    unchanged: bool = False
+    notes: tuple[str, ...] = ()
+    pages_failed: int = 0  # story pages this poll could not fetch, at a first try or a later one
+    pages_read_late: int = 0  # pages that had failed before and were read this time
+    page_error: str | None = None  # the last page this poll could not fetch: "URL: note"
+
+
+@dataclass(frozen=True)
+class PollSetup:
+    """What a poll reads of the configuration. Swapped in as one value, so an item never meets new rules with old
+    settings; each item reads the setup current when it is prepared, so an edit takes effect from the next story."""
+
+    config: Config
+    matcher: Matcher
+    fetcher: Fetcher
+
+
+@dataclass(frozen=True)
+class PageText:
+    """What reading a story's page gave: its main text, or None and why; ``failure`` when it was not fetched."""
+
+    body: str | None
+    note: str = ""
+    failure: FetchError | None = None
+
+
+@dataclass
+class _PollCounts:
+    items: int = 0
+    matches: int = 0
+    notes: list[str] = field(default_factory=list)
+    pages_failed: int = 0
+    pages_read_late: int = 0
+    page_error: str | None = None
+
+    def page_failed(self, url: str, note: str) -> None:
+        self.pages_failed += 1
+        self.page_error = f"{url}: {note}"
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A new item ready to store: with its page's text when that was read, and its matches."""
+
+    item: Item
+    matches: list[Match]
+    reported: bool
+    page_failure: FetchError | None = None
+
+
+@dataclass(frozen=True)
+class _PageRetry:
+    """A waiting page fetched again (``page``), or given up unfetched because its time ran out (``page`` None)."""
+
+    record: ItemRecord
+    page: PageText | None = None
+    matches: list[Match] = field(default_factory=list)
+
+
+class Poller:
+    """Polls sources into the store; safe to use from several threads at once."""
+
+    def __init__(self, store: Store, setup: PollSetup, *, clock: Clock, stop: Event) -> None:
+        self.store, self.setup, self.clock, self.stop = store, setup, clock, stop
+
+    def use(self, setup: PollSetup) -> None:
+        """Poll with a new configuration from the next item on; a poll in flight carries on with it."""
+        self.setup = setup
+
+    def poll(
+        self, source_ids: Sequence[str] = (), on_done: Callable[[PollReport], None] | None = None
+    ) -> list[PollReport]:
+        """Poll the named sources (all when none are named) concurrently, one report per source in config order."""
+        sources = self.select_sources(source_ids)
+        workers = max(1, min(self.setup.config.monitor.fetch.concurrency, len(sources)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
+            futures = [pool.submit(self.poll_source, source) for source in sources]
+            reports = []
+            for future in futures:
+                reports.append(future.result())
+                if on_done:
+                    on_done(reports[-1])
+        return reports
+
+    def select_sources(self, source_ids: Sequence[str]) -> list[SourceConfig]:
+        configured = {source.id: source for source in self.setup.config.sources.sources}
+        unknown = [source_id for source_id in source_ids if source_id not in configured]
+        if unknown:
+            raise KeyError(
+                f"no source with id {', '.join(unknown)} in sources.yaml; known ids: {', '.join(configured) or 'none'}"
+            )
+        return [configured[source_id] for source_id in source_ids] if source_ids else list(configured.values())
+
+    def poll_source(self, source: SourceConfig) -> PollReport:
+        """Look at one source, store what is new with its matches, and save the source's checkpoint last."""
+        started = time.monotonic()
+        fetcher = self.setup.fetcher
+        try:
+            discovery = build_source(source, clock=self.clock).discover(fetcher, self.store.source_state(source.id))
+        except (FetchError, SourceError) as error:
+            return self._finish(source, started, _PollCounts(), error=str(error))
+        except Exception as error:  # a bug or a surprise in one source must not stop the others or hide the failure
+            log.exception("source %s: unexpected error", source.id)
+            return self._finish(source, started, _PollCounts(), error=_unexpected(error))
+        counts = _PollCounts(notes=list(discovery.notes))
+        try:
+            if not discovery.unchanged:
+                self._take_new_items(source, discovery.items, counts)
+            self._retry_pages(source, counts)
+        except Exception as error:  # the items stored so far stay; the checkpoint is not saved, so none is lost
+            log.exception("source %s: unexpected error while storing items", source.id)
+            return self._finish(source, started, counts, error=_unexpected(error))
+        if self.stop.is_set():
+            # Stopped part-way: the checkpoint is not saved, so the next poll looks at the rest again.
+            return self._finish(source, started, counts, checkpoint=None, interrupted=True)
+        return self._finish(source, started, counts, checkpoint=discovery.checkpoint, unchanged=discovery.unchanged)
+
+    def read_page(self, url: str, *, found_on: str | None = None) -> PageText:
+        """The main text of a story's page; when the page cannot be had, the feed's text is matched and we say why.
+
+        ``found_on``: the configured address of the source that listed the page (None: the operator typed its URL)."""
+        try:
+            page = self.setup.fetcher.get(url, found_on=found_on)
+        except FetchError as error:
+            return PageText(None, f"page not fetched: {error.reason}", error)
+        try:
+            text = extract_article(page.content, page.url)
+        except Exception as error:  # a page that trips the extractor is matched on its feed text, like one not fetched
+            log.exception("could not extract %s", url)
+            return PageText(None, f"text not extracted: {_unexpected(error)}")
+        if text is None:
+            return PageText(None, "no article text found on the page")
+        return PageText(text)
+
+    def page_item(self, url: str) -> Item:
+        """A page fetched and extracted exactly as a poll reads a story's page, as an item (`monitor test-rules
+        --url`); raises ``FetchError`` when it has no text to test."""
+        page = self.read_page(url)
+        if page.body is None:
+            raise FetchError(url, page.note)
+        return Item(source_id="test-rules", key=url, url=url, title="", body=page.body)
+
+    def forget_old_text(self) -> int:
+        """Drop stored article text older than `retention`; the items and their matches stay."""
+        return self.store.forget_bodies(before=self.clock() - self.setup.config.monitor.retention)
+
+    # --- new items -------------------------------------------------------------------------------------------------
+
+    def _take_new_items(self, source: SourceConfig, items: Iterable[Item], counts: _PollCounts) -> None:
+        """Store every item not seen before, with its matches, in the source's order.
+
+        Pages are fetched and matched a few at a time; each item is stored as soon as it and those before it are
+        ready, so a stop or a crash leaves a clean cut. An item whose page failed for a reason that may pass is
+        stored with the matches of its feed text and waits for its page (see ``_retry_pages``)."""
+        first_poll = not self.store.has_polled(source.id)
+        fresh = [item for item in items if not self.store.known_keys(source.id, item.keys)]
+        with closing(self._in_order(partial(self._prepare, source, first_poll=first_poll), fresh)) as prepared:
+            for ready in prepared:
+                if ready is None or self.stop.is_set():
+                    return
+                self._store_new_item(ready, counts)
+
+    def _store_new_item(self, ready: _Prepared, counts: _PollCounts) -> None:
+        item, found_at, tries, retry_at = ready.item, self.clock(), 0, None
+        if ready.page_failure is not None:
+            note, retry_at = after_failure(ready.page_failure, tries=1, found_at=found_at, now=found_at)
+            item, tries = item.with_body(None, note), 1
+        stored = self.store.add_item(item, ready.matches, found_at=found_at, reported=ready.reported,
+                                     page_tries=tries, page_retry_at=retry_at)
+        if stored is None:
+            return
+        counts.items += 1
+        counts.matches += len(ready.matches)
+        if ready.page_failure is not None:
+            counts.page_failed(item.url, item.body_note)
+
+    def _prepare(self, source: SourceConfig, item: Item, *, first_poll: bool) -> _Prepared | None:
+        """The item with its full text and matches; a first poll's old items are recorded only (no fetch, no match).
+        None when the daemon is stopping: the item is left for the next poll."""
+        setup = self.setup
+        reported = not first_poll or self._within_backfill(setup, item)
+        if self.stop.is_set():
+            return None
+        failure = None
+        if reported and item.body is None and setup.config.sources.full_text(source):
+            page = self.read_page(item.url, found_on=source.url)
+            item, failure = item.with_body(page.body, page.note), page.failure
+        return _Prepared(item, setup.matcher.match(story_fields(item)) if reported else [], reported, failure)
+
+    def _within_backfill(self, setup: PollSetup, item: Item) -> bool:
+        backfill = setup.config.monitor.first_run_backfill
+        return bool(backfill) and item.published is not None and item.published >= self.clock() - backfill
+
+    # --- pages fetched again ---------------------------------------------------------------------------------------
+
+    def _retry_pages(self, source: SourceConfig, counts: _PollCounts) -> None:
+        """Fetch again the pages of this source that failed before and are due; a page read at last is matched, and
+        the topics its text adds are stored as new matches (a topic the item matched already is not matched twice).
+        Each outcome is stored in one transaction, so a stop or a crash loses no page and repeats no match."""
+        due = self.store.pages_due(source.id, now=self.clock())
+        with closing(self._in_order(partial(self._fetch_again, found_on=source.url), due)) as fetched:
+            for retry in fetched:
+                if retry is None or self.stop.is_set():
+                    return
+                self._store_page_retry(retry, counts)
+
+    def _fetch_again(self, record: ItemRecord, *, found_on: str) -> _PageRetry | None:
+        if self.stop.is_set():
+            return None
+        if too_old_to_retry(record.found_at, self.clock()):
+            return _PageRetry(record)
+        matcher = self.setup.matcher
+        page = self.read_page(record.url, found_on=found_on)
+        matches = [] if page.failure else matcher.match(story_fields(replace(record, body=page.body)))
+        return _PageRetry(record, page, matches)
+
+    def _store_page_retry(self, retry: _PageRetry, counts: _PollCounts) -> None:
+        record, page = retry.record, retry.page
+        if page is None:
+            self.store.record_page_failure(
+                record.id, tries=record.page_tries, note=expired_note(record.body_note), retry_at=None
+            )
+        elif page.failure is not None:
+            tries = record.page_tries + 1
+            note, retry_at = after_failure(page.failure, tries=tries, found_at=record.found_at, now=self.clock())
+            if self.store.record_page_failure(record.id, tries=record.page_tries, note=note, retry_at=retry_at):
+                counts.page_failed(record.url, note)
+        else:
+            added = self.store.record_page_text(
+                record.id, tries=record.page_tries, body=page.body, note=page.note, matches=retry.matches
+            )
+            if added is not None:
+                counts.pages_read_late += 1
+                counts.matches += added
+
+    def _in_order(self, work: Callable[[_In], _Out], inputs: Sequence[_In]) -> Generator[_Out, None, None]:
+        """``work`` on each input, a few at once (as many requests as one site allows at a time), yielded in input
+        order; work not yet started when the caller stops reading is cancelled."""
+        per_host = self.setup.config.monitor.fetch.per_host
+        pool = ThreadPoolExecutor(max_workers=per_host, thread_name_prefix="page")
+        try:
+            for future in [pool.submit(work, each) for each in inputs]:
+                yield future.result()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    # --- the end of a source's poll --------------------------------------------------------------------------------
+
+    def _finish(
+        self,
+        source: SourceConfig,
+        started: float,
+        counts: _PollCounts,
+        *,
+        error: str | None = None,
+        checkpoint: Mapping[str, str] | None = None,
+        unchanged: bool = False,
+        interrupted: bool = False,
+    ) -> PollReport:
+        seconds = time.monotonic() - started
+        if error:
+            log.warning("source %s failed after %.1f s: %s", source.id, seconds, error)
+        if not interrupted:
+            self.store.finish_poll(
+                source.id,
+                at=self.clock(),
+                checkpoint=checkpoint,
+                error=error,
+                new_items=counts.items,
+                new_matches=counts.matches,
+                seconds=seconds,
+                page_error=counts.page_error,
+            )
+        if not error:
+            note = " (not modified)" if unchanged else ""
+            log.info("source %s: %d new items, %d new matches%s, %d pages read on a later try in %.1f s",
+                     source.id, counts.items, counts.matches, note, counts.pages_read_late, seconds)
+        if counts.page_error:
+            log.warning("source %s: story pages not fetched: %d; last: %s",
+                        source.id, counts.pages_failed, counts.page_error)
+        return PollReport(
+            source.id, counts.items, counts.matches, error, seconds, unchanged, tuple(counts.notes),
+            pages_failed=counts.pages_failed, pages_read_late=counts.pages_read_late, page_error=counts.page_error,
+        )
+
+
+def _unexpected(error: Exception) -> str:
+    return (f"unexpected error ({type(error).__name__}: {error}); this is a bug in Beatwatch, please report it with "
+            "the log")
+
+
+__all__ = ["PageText", "PollReport", "PollSetup", "Poller"]

@@ -1,0 +1,159 @@
+"""Read models for the command line: what `monitor matches`, `outbox`, `status` and `check` show, as plain values and
+as the documented JSON shapes. Reading only: nothing here writes to the store or sends."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from monitor.clock import Clock, utc_now
+from monitor.config import Config
+from monitor.cron import cron_trigger
+from monitor.deliver.outputs import build_outputs
+from monitor.deliver.routes import plan_routes
+from monitor.sources import SourceConfig
+from monitor.store import FAILED, PENDING, SENT, DeliveryRecord, MatchRecord, SourceHealth, Store
+
+JSON = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    source: SourceConfig
+    health: SourceHealth | None  # None before the first poll
+    mode: str  # how a council source is read now ("webservice" or "html"); empty for others
+
+
+@dataclass(frozen=True)
+class OutboxCounts:
+    pending: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class DigestRoute:
+    """One place digests go, and which topics go there."""
+
+    where: str  # "slack #channel", "email a@b", "console"
+    topics: str  # "all topics" or their ids
+
+
+@dataclass(frozen=True)
+class DigestPlan:
+    outputs: tuple[str, ...]  # the outputs configured; none means digests go nowhere
+    routes: tuple[DigestRoute, ...]
+
+
+class Views:
+    """What the store holds, read for people, over one configuration."""
+
+    def __init__(self, config: Config, store: Store, *, clock: Clock = utc_now) -> None:
+        self.config, self.store, self.clock = config, store, clock
+        self.source_names = source_names(config)
+
+    def matches(self, *, since: timedelta | None = None, topic: str | None = None) -> list[MatchRecord]:
+        """Stored matches, newest first; ``since`` a period back from now."""
+        start = self.clock() - since if since else None
+        return self.store.matches(since=start, topic=topic)
+
+    def match_summaries(self, *, since: timedelta | None = None, topic: str | None = None) -> list[JSON]:
+        """`monitor matches --json`."""
+        return [match_summary(record, self.source_names) for record in self.matches(since=since, topic=topic)]
+
+    def deliveries(self, sent_since: timedelta) -> list[DeliveryRecord]:
+        """Pending and failed deliveries, and those sent in the last ``sent_since``, oldest first."""
+        open_ones = self.store.deliveries(states=[PENDING, FAILED])
+        sent = self.store.deliveries(states=[SENT], since=self.clock() - sent_since)
+        return sorted([*open_ones, *sent], key=lambda delivery: delivery.id)
+
+    def delivery_summaries(self, sent_since: timedelta) -> list[JSON]:
+        """`monitor outbox --json`."""
+        return [delivery_summary(delivery) for delivery in self.deliveries(sent_since)]
+
+    def outbox_counts(self) -> OutboxCounts:
+        waiting = self.store.deliveries(states=[PENDING, FAILED])
+        failed = sum(delivery.state == FAILED for delivery in waiting)
+        return OutboxCounts(pending=len(waiting) - failed, failed=failed)
+
+    def status(self) -> list[SourceStatus]:
+        """Each configured source's health from the store, in config order."""
+        health = {row.source_id: row for row in self.store.source_health()}
+        return [
+            SourceStatus(source, health.get(source.id), self.store.source_state(source.id).get("mode", ""))
+            for source in self.config.sources.sources
+        ]
+
+
+def source_names(config: Config) -> dict[str, str]:
+    """Each source's name as digests and `matches --json` show it, by id."""
+    return {source.id: source.name for source in config.sources.sources}
+
+
+def match_summary(record: MatchRecord, source_names: dict[str, str]) -> JSON:
+    """One stored match in the documented JSON shape of `monitor matches --json`."""
+    return {
+        "topic": record.topic_id,
+        "source": record.source_id,
+        "source_name": source_names.get(record.source_id, record.source_id),
+        "title": record.title,
+        "url": record.url,
+        "published": record.published.isoformat() if record.published else None,
+        "found": record.found_at.isoformat(),
+        "terms": list(record.terms),
+        "fields": list(dict.fromkeys(hit.field for hit in record.hits)),
+        "snippet": record.snippet.marked("**", "**"),
+        "page": record.snippet.page,
+        "kind": record.kind,
+        "urgent": record.urgent,
+        "delivered": record.delivered,
+        "alerted": record.alerted,
+    }
+
+
+def delivery_summary(delivery: DeliveryRecord) -> JSON:
+    """One delivery as `monitor outbox --json` shows it."""
+    return {
+        "id": delivery.id, "state": delivery.state, "kind": delivery.kind, "output": delivery.output,
+        "destination": delivery.destination, "matches": len(delivery.match_ids), "parts": len(delivery.parts),
+        "parts_sent": delivery.parts_sent, "attempts": delivery.attempts, "created_at": _iso(delivery.created_at),
+        "next_attempt_at": _iso(delivery.next_attempt_at), "sent_at": _iso(delivery.sent_at),
+        "last_error": delivery.last_error, "receipts": list(delivery.receipts),
+        "part_in_flight_since": _iso(delivery.part_in_flight_since), "claimed_by": delivery.claimed_by,
+    }
+
+
+def digest_plan(config: Config, data_dir: Path) -> DigestPlan:
+    """Where digests go (`monitor check`): the outputs, and each (output, destination) with its topics."""
+    outputs = build_outputs(config.monitor.outputs, zone=config.monitor.zone, data_dir=data_dir, stream=sys.stdout)
+    everything = [topic.id for topic in config.keywords.topics]
+    routes = tuple(
+        DigestRoute(output if destination == "-" else f"{output} {destination}",
+                    "all topics" if topics == everything else ", ".join(topics))
+        for (output, destination), topics in plan_routes(config.monitor.routes, config.keywords, outputs).items()
+    )
+    return DigestPlan(tuple(outputs), routes)
+
+
+def admin_destinations(config: Config) -> list[str]:
+    """Where admin notices go, as `monitor check` names them; empty when only the log has them."""
+    admin, places = config.monitor.admin, []
+    if admin.slack_channel:
+        places.append(f"slack {admin.slack_channel}")
+    if admin.email_to:
+        places.append("email " + ", ".join(admin.email_to))
+    return places
+
+
+def next_digest_time(config: Config, now: datetime | None = None) -> str:
+    zone = config.monitor.zone
+    moment = (now or utc_now()).astimezone(zone)
+    times = [cron_trigger(e, zone).get_next_fire_time(None, moment) for e in config.monitor.digest.schedule]
+    found = [t for t in times if t is not None]
+    return min(found).strftime("%a %d %b %Y %H:%M %Z") if found else "never (digest.schedule is empty)"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
