@@ -25,7 +25,7 @@ from monitor.items import Item
 from monitor.match import Match, Matcher
 from monitor.match.types import story_fields
 from monitor.page_retry import after_failure, expired_note, too_old_to_retry
-from monitor.sources import SourceConfig, SourceError, build_source
+from monitor.sources import Checkpoint, SourceConfig, SourceError, build_source
 from monitor.store import ItemRecord, Store
 
 log = logging.getLogger("monitor.poll")
@@ -298,7 +298,7 @@ class Poller:
         counts: _PollCounts,
         *,
         error: str | None = None,
-        checkpoint: Mapping[str, str] | None = None,
+        checkpoint: Checkpoint | None = None,
         unchanged: bool = False,
         interrupted: bool = False,
     ) -> PollReport:

@@ -69,7 +69,7 @@ def matches_table(rows: Sequence[dict[str, Any]]) -> Table:
 
 def status_table(rows: Sequence[SourceStatus], zone: ZoneInfo) -> Table:
     table = Table(title="Sources")
-    for column in ("source", "type", "last poll", "last success", "failures", "new items", "mode", "last error"):
+    for column in ("source", "type", "last poll", "last success", "failures", "new items", "read by", "last error"):
         table.add_column(column)
     for row in rows:
         health = row.health
@@ -78,7 +78,7 @@ def status_table(rows: Sequence[SourceStatus], zone: ZoneInfo) -> Table:
             _when(health.last_polled_at, zone) if health else "never",
             _when(health.last_success_at, zone) if health else "-",
             str(health.consecutive_failures) if health else "-", str(health.last_new_items) if health else "-",
-            row.mode or "-", (health.last_error or "") if health else "",
+            row.read_by or "-", (health.last_error or "") if health else "",
         )
     return table
 

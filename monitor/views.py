@@ -14,7 +14,7 @@ from monitor.config import Config
 from monitor.cron import cron_trigger
 from monitor.deliver.outputs import build_outputs
 from monitor.deliver.routes import plan_routes
-from monitor.sources import SourceConfig
+from monitor.sources import SourceConfig, describe_state
 from monitor.store import FAILED, PENDING, SENT, DeliveryRecord, MatchRecord, SourceHealth, Store
 
 JSON = dict[str, Any]
@@ -24,7 +24,7 @@ JSON = dict[str, Any]
 class SourceStatus:
     source: SourceConfig
     health: SourceHealth | None  # None before the first poll
-    mode: str  # how a council source is read now ("webservice" or "html"); empty for others
+    read_by: str  # how the source is being read now, in words ("web service" for ModernGov); empty for most kinds
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,9 @@ class Views:
     def status(self) -> list[SourceStatus]:
         """Each configured source's health from the store, in config order."""
         health = {row.source_id: row for row in self.store.source_health()}
+        zone = self.config.monitor.zone
         return [
-            SourceStatus(source, health.get(source.id), self.store.source_state(source.id).get("mode", ""))
+            SourceStatus(source, health.get(source.id), describe_state(source, self.store.source_state(source.id), zone=zone))
             for source in self.config.sources.sources
         ]
 

@@ -322,6 +322,21 @@ def test_blocked_web_service_falls_back_to_html_with_the_same_keys(council, site
     assert council.requested("/ieListMeetings.aspx") == [{"CId": "140", "Year": "2026"}, {"CId": "315", "Year": "2026"}]
 
 
+def test_status_says_how_the_council_is_being_read(council, site, monitor, tmp_path):
+    council.web_service_status = 403
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "sources.yaml").write_text(
+        f"sources:\n  - {{id: southend-council, name: Southend council, type: moderngov, url: '{site.url('')}'}}\n"
+    )
+    (config / "keywords.yaml").write_text("topics:\n  - {id: knife-crime, name: Knife crime, any: [knife crime]}\n")
+
+    assert monitor("poll", config=config).exit_code == 0
+    status = monitor("status", config=config).output
+
+    assert "read by" in status and "HTML pages since" in status and "blocked (403)" in status, status  # rich wraps the cell
+
+
 def test_both_ways_of_reading_report_the_same_events(council, site, fetcher):
     web_service_first = moderngov(site).discover(fetcher, {})
     council.after = True
