@@ -31,8 +31,8 @@ class Context:
 
     def load(self):
         """The validated configuration, or exit 2 after printing every problem as FILE:LINE:COL."""
-        from monitor.config import ConfigErrors, load_config
         from monitor.app import rules_check
+        from monitor.config import ConfigErrors, load_config
 
         try:
             return load_config(self.config_dir, checks=[rules_check])
@@ -166,8 +166,8 @@ def digest(obj: Context, dry_run: bool) -> None:
 @click.pass_obj
 def run(obj: Context) -> None:
     """Run the daemon: poll each source on its schedule and send digests at the configured times."""
-    from monitor.config import ConfigErrors, ConfigWatcher
     from monitor.app import rules_check
+    from monitor.config import ConfigErrors, ConfigWatcher
     from monitor.scheduler import Daemon
 
     try:

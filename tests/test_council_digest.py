@@ -82,10 +82,10 @@ def test_every_kind_of_council_entry_reads_exactly_as_before(tmp_path, site):
             )
         [report] = app.poll()
         assert report.error is None
-        digest = app.pending_digest()
+        digest = app.delivery.pending_digest()
         texts.append(render_markdown(digest).replace(site.base_url, "{{BASE}}"))
         texts.append(render_html(digest).replace(site.base_url, "{{BASE}}"))
-        app.digest()
+        app.delivery.digest()
 
     names = ("first.md", "first.html", "after.md", "after.html", "changed.md", "changed.html")
     assert texts == [(EXPECTED / name).read_text() for name in names]
@@ -98,7 +98,7 @@ def test_a_database_of_the_version_before_typed_references_reads_and_polls_on_as
     database_made_by("schema-v4.sql", tmp_path / "data", base_url=site.base_url)
     app = council_app(tmp_path, site, keywords=EVERY_ENTRY_KEYWORDS)
 
-    digest = render_markdown(app.pending_digest()).replace(site.base_url, "{{BASE}}")
+    digest = render_markdown(app.delivery.pending_digest()).replace(site.base_url, "{{BASE}}")
     assert digest == (EXPECTED / "first.md").read_text()
 
     downloads = len(council.requested("/mgConvert2PDF.aspx"))

@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from fpdf import FPDF
 
-from monitor.extract.pdf import PAGE_BREAK, PdfError, extract_pdf, looks_like_pdf
+from monitor.extract.pdf import PdfError, extract_pdf, looks_like_pdf
+from monitor.text import PAGE_BREAK
 from monitor.match.snippets import page_at as page_of
 
 
@@ -87,7 +88,7 @@ def test_a_broken_pdf_is_reported_with_both_readers_reasons():
 
 
 def test_an_oversized_pdf_is_not_opened():
-    with pytest.raises(PdfError, match=r"the PDF is \d+ KB, over the 1 KB limit; not read"):
+    with pytest.raises(PdfError, match=r"the PDF is \d+ kB, over the 1 kB limit; not read"):
         extract_pdf(report(keyword_page=1), max_bytes=1000)
 
 

@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 from monitor.digest import Digest, DigestEntry, DigestSection, format_date, format_datetime
 from monitor.items import CouncilEvent
 from monitor.match.types import Snippet
+from monitor.text import one_line
 
 # Characters that would turn outside text (titles, snippets) into markdown formatting or links.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>])")
@@ -91,11 +92,6 @@ def context_items(entry: DigestEntry) -> list[tuple[str, str | None]]:
 
 
 # --- markdown -----------------------------------------------------------------------------------------------------
-
-
-def one_line(text: str) -> str:
-    """Outside text on one line: every run of whitespace, line breaks included, becomes one space."""
-    return " ".join(text.split())
 
 
 def markdown_text(text: str) -> str:

@@ -15,6 +15,8 @@ import trafilatura.meta
 from bs4 import BeautifulSoup, Tag
 from trafilatura.metadata import Document
 
+from monitor.text import one_line
+
 # Elements whose content is a separate line of text. <br> is handled on its own: it is a break, not a box.
 _BLOCK_ELEMENTS = (
     "address", "article", "aside", "blockquote", "caption", "dd", "div", "dl", "dt", "figcaption", "figure", "footer",
@@ -91,11 +93,6 @@ def attribute(tag: Tag, name: str) -> str:
     """The value of an attribute as written, "" when absent; bs4 gives multi-valued ones (``class``) as space-joined."""
     value = tag.get(name)
     return value if isinstance(value, str) else " ".join(value or ())
-
-
-def one_line(text: str) -> str:
-    """``text`` with every run of whitespace, line breaks included, as one space: for titles."""
-    return " ".join(text.split())
 
 
 def _tidy_lines(text: str) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pypdf
 import pypdfium2
 
-PAGE_BREAK = "\f"
+from monitor.text import PAGE_BREAK, byte_size
 
 MAX_PAGES = 300
 MAX_BYTES = 30_000_000
@@ -64,7 +64,7 @@ def extract_pdf(data: bytes, *, max_pages: int = MAX_PAGES, max_bytes: int = MAX
     Raises ``PdfError`` when the file is too big, encrypted with a password, or neither pypdfium2 nor pypdf can read it.
     """
     if len(data) > max_bytes:
-        raise PdfError(f"the PDF is {_size(len(data))}, over the {_size(max_bytes)} limit; not read")
+        raise PdfError(f"the PDF is {byte_size(len(data))}, over the {byte_size(max_bytes)} limit; not read")
     if not looks_like_pdf(data):
         raise PdfError("not a PDF (no %PDF marker in the first kilobyte)")
     try:
@@ -132,10 +132,6 @@ def _note(pages: tuple[str, ...], page_count: int) -> str:
     if page_count > len(pages):
         notes.append(f"only the first {len(pages)} of {page_count} pages read")
     return "; ".join(notes)
-
-
-def _size(count: int) -> str:
-    return f"{count / 1e6:.1f} MB" if count >= 1e6 else f"{count / 1e3:.0f} KB"
 
 
 def _ranges(numbers: list[int]) -> str:

@@ -7,8 +7,6 @@ import importlib.util
 import logging
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 import httpx2
@@ -17,6 +15,8 @@ from monitor.fetch.answers import REDIRECT_STATUSES, Answer, FetchError, LinkRef
 from monitor.fetch.guard import PrivateAddress, PublicOnlyTransport, Site, site_of
 from monitor.fetch.politeness import PolitenessGate
 from monitor.fetch.robots import ROBOTS_MAX_REDIRECTS, ROBOTS_PARSE_LIMIT, RobotsCache
+from monitor.retry_after import seconds_to_wait
+from monitor.text import byte_size
 
 if TYPE_CHECKING:
     from monitor.fetch.settings import FetchSettings
@@ -240,7 +240,7 @@ def _read_body(url: str, response: httpx2.Response, *, limit: int, deadline: flo
 
 
 def _too_large(url: str, limit: int) -> FetchError:
-    return FetchError(url, f"response is larger than the {_size(limit)} limit")
+    return FetchError(url, f"response is larger than the {byte_size(limit)} limit")
 
 
 def _status_error(url: str, answer: Answer) -> FetchError:
@@ -249,23 +249,7 @@ def _status_error(url: str, answer: Answer) -> FetchError:
         reason += " without saying where to (no Location header)"
     if answer.url != url:
         reason += f" at {answer.url}"
-    return FetchError(url, reason, status=answer.status, retry_after=_retry_after(answer.headers.get("retry-after")))
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header: either a number of seconds or an HTTP date."""
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:  # RFC 850 and asctime dates carry no zone; HTTP dates are always GMT
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    return FetchError(url, reason, status=answer.status, retry_after=seconds_to_wait(answer.headers.get("retry-after")))
 
 
 def _conditional_headers(validators: Validators | None) -> dict[str, str]:
@@ -295,9 +279,3 @@ def _seconds(value: float) -> str:
     return f"{value:g} s"
 
 
-def _size(limit: int) -> str:
-    if limit >= 1_000_000:
-        return f"{round(limit / 1_000_000, 1):g} MB"
-    if limit >= 1_000:
-        return f"{round(limit / 1_000, 1):g} kB"
-    return f"{limit} bytes"

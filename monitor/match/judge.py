@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import NamedTuple
 
-from monitor.match.settings import FIELDS
 from monitor.match.explain import TopicReport
 from monitor.match.normalise import WORD, Normalised
 from monitor.match.patterns import PatternTable, Span
 from monitor.match.rules import TopicRules
+from monitor.match.settings import FIELDS
 from monitor.match.snippets import excerpt, snippet_for
 from monitor.match.terms import Near, Regex, Term
 from monitor.match.types import Hit, Match, Snippet

@@ -8,18 +8,17 @@ in that field, marking every hit inside it.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from html import unescape
 from itertools import accumulate
 
 from monitor.match.normalise import ENTITY
 from monitor.match.types import Hit, Snippet
+from monitor.text import ELLIPSIS, PAGE_BREAK
 
 SNIPPET_LENGTH = 200
 SNIPPET_FIELDS = ("body", "summary", "title")  # the first of these with a hit gives the snippet
-ELLIPSIS = "…"
-PAGE_BREAK = "\f"
 
 _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")  # control characters that are not blanks
 _BLANK = re.compile(r"\s")

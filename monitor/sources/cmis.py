@@ -19,13 +19,13 @@ from bs4 import BeautifulSoup, Tag
 from pydantic import Field
 
 from monitor.clock import Clock, utc_now
-from monitor.extract import one_line
 from monitor.extract.html import attribute
 from monitor.sources.base import Discovery, Source, SourceError
 from monitor.sources.council.dates import london_today, months, parse_long_date
 from monitor.sources.council.memory import CouncilMemory
 from monitor.sources.council.model import CouncilSourceConfig, DocumentRef, Meeting, MeetingRef
 from monitor.sources.council.poll import CouncilPoll
+from monitor.text import one_line
 
 if TYPE_CHECKING:
     from monitor.fetch import Fetcher

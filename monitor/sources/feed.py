@@ -23,10 +23,11 @@ from urllib.parse import urljoin
 import feedparser
 
 from monitor.clock import utc_from_iso
-from monitor.extract import html_to_text, one_line
+from monitor.extract import html_to_text
 from monitor.fetch import Validators
 from monitor.items import Item, identity_keys
 from monitor.sources.base import Checkpoint, Discovery, Source, SourceConfig, SourceError
+from monitor.text import one_line, shorten, without_bom
 
 if TYPE_CHECKING:
     from monitor.fetch import Fetcher
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 _JSON_FEED_VERSION = re.compile(r"^https?://jsonfeed\.org/version/1(?:\.1)?/?$")
 _JSON_MEDIA_TYPES = ("application/feed+json", "application/json")
 _FEED_MEDIA_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/rdf+xml")
-_BYTE_ORDER_MARK_AND_SPACE = b"\xef\xbb\xbf \t\r\n"
 _HEADLINE_LENGTH = 100
 _UNTITLED = "(untitled)"
 
@@ -183,7 +183,7 @@ def _not_a_feed(url: str, content: bytes, headers: Mapping[str, str], parsed: Ma
 
 
 def _describe_body(content: bytes, content_type: str) -> str:
-    start = content.lstrip(_BYTE_ORDER_MARK_AND_SPACE)[:200].lower()
+    start = without_bom(content)[:200].lower()
     if not start:
         return "an empty body"
     if "html" in _media_type(content_type) or start.startswith((b"<!doctype html", b"<html")):
@@ -195,7 +195,7 @@ def _describe_body(content: bytes, content_type: str) -> str:
 
 
 def _is_json(content: bytes, content_type: str) -> bool:
-    start = content.lstrip(_BYTE_ORDER_MARK_AND_SPACE)[:1]
+    start = without_bom(content)[:1]
     return start == b"{" or (_media_type(content_type) in _JSON_MEDIA_TYPES and start != b"<")
 
 
@@ -244,7 +244,4 @@ def _media_type(content_type: str) -> str:
 
 def _headline(summary: str) -> str:
     """A title for an entry that has none: the start of its summary, cut at a word."""
-    first_line = summary.split("\n", 1)[0]
-    if len(first_line) <= _HEADLINE_LENGTH:
-        return first_line or _UNTITLED
-    return first_line[:_HEADLINE_LENGTH].rsplit(" ", 1)[0] + "…"
+    return shorten(summary.split("\n", 1)[0], _HEADLINE_LENGTH) or _UNTITLED

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import (
     Boolean,
     Column,
@@ -26,7 +27,6 @@ from sqlalchemy import (
     select,
     text,
 )
-from pydantic import TypeAdapter
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.schema import CreateColumn
 from sqlalchemy.types import TypeDecorator

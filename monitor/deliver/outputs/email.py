@@ -29,6 +29,7 @@ from monitor.deliver.render import count_text, render_html, render_template
 from monitor.digest import Digest, format_date
 from monitor.match.types import Snippet
 from monitor.settings import StrictModel
+from monitor.text import shorten
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +85,7 @@ class EmailSettings(StrictModel):
 
 def header_text(value: str, limit: int = SUBJECT_CHARS) -> str:
     """Text for a header: control characters (CR and LF among them) become spaces, all on one line, clipped."""
-    text = " ".join(_CONTROL.sub(" ", value).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return shorten(_CONTROL.sub(" ", value), limit)
 
 
 def _plain_snippet(snippet: Snippet) -> str:

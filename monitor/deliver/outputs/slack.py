@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from http.client import HTTPException
 from itertools import islice
@@ -37,13 +37,14 @@ from monitor.deliver.render import (
     empty_text,
     entry_time,
     headline,
-    one_line,
     safe_link,
     section_count,
     term_list,
 )
 from monitor.digest import Digest, DigestEntry, DigestSection, format_datetime
+from monitor.retry_after import retry_after_header, seconds_to_wait
 from monitor.settings import StrictModel, WebAddress
+from monitor.text import one_line
 from monitor.urls import check_web_address
 
 log = logging.getLogger(__name__)
@@ -446,13 +447,6 @@ def _part_key(message: dict) -> str | None:
     return payload.get("key") if metadata.get("event_type") == PART_EVENT else None
 
 
-def _retry_after(headers) -> float | None:
-    for name, value in (headers or {}).items():
-        if name.lower() == "retry-after":
-            value = value[0] if isinstance(value, list) else value
-            try:
-                return float(value)
-            except ValueError:
-                return None
-    return None
+def _retry_after(headers: Mapping[str, str | list[str]] | None) -> float | None:
+    return seconds_to_wait(retry_after_header(headers))
 

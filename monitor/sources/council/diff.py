@@ -13,8 +13,8 @@ from datetime import date, timedelta
 
 from monitor.extract.documents import DocumentText, content_hash
 from monitor.items import CouncilEvent
-from monitor.sources.council.model import AgendaItem, DocumentRef, Meeting, MeetingRef
 from monitor.sources.council.memory import CouncilMemory, DocumentMemory, MeetingMemory
+from monitor.sources.council.model import AgendaItem, DocumentRef, Meeting, MeetingRef
 
 DOCUMENT_TRIES = 3  # looks that may fail to download a document before it is reported without text
 

@@ -6,12 +6,12 @@ same council another way gives the same keys and a change is reported once.
 
 from __future__ import annotations
 
-from monitor.extract import one_line
 from monitor.extract.documents import content_hash
 from monitor.items import CouncilEvent, CouncilReference, Item
 from monitor.sources.council.dates import london_time
 from monitor.sources.council.diff import AgendaChange, Change, DocumentChange, MeetingCancelled
 from monitor.sources.council.model import Meeting
+from monitor.text import shorten
 
 SUMMARY_LENGTH = 300
 
@@ -26,10 +26,7 @@ def item_of(change: Change, source_id: str) -> Item:
 
 
 def short_summary(text: str) -> str:
-    flat = one_line(text)
-    if len(flat) <= SUMMARY_LENGTH:
-        return flat
-    return flat[:SUMMARY_LENGTH].rsplit(" ", 1)[0] + "…"
+    return shorten(text, SUMMARY_LENGTH)
 
 
 def _agenda_item(change: AgendaChange, source_id: str) -> Item:

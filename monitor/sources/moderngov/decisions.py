@@ -13,7 +13,6 @@ from urllib.parse import quote, urljoin
 
 from bs4 import Tag
 
-from monitor.extract import one_line
 from monitor.extract.html import attribute, fragment_text
 from monitor.fetch import FetchError
 from monitor.items import CouncilEvent, CouncilReference, Item
@@ -23,6 +22,7 @@ from monitor.sources.council.events import short_summary
 from monitor.sources.council.model import DocumentRef
 from monitor.sources.moderngov.model import DOCUMENT_ID, PAGE_TIMEOUT, document_id, uk_date, uk_date_or_none
 from monitor.sources.moderngov.pages import link_target, link_text, linked_id, page_soup
+from monitor.text import one_line
 
 if TYPE_CHECKING:
     from monitor.fetch import Fetcher

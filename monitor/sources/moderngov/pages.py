@@ -15,12 +15,12 @@ from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Tag
 
-from monitor.extract import one_line
 from monitor.extract.html import attribute, fragment_text
 from monitor.sources.base import SourceError
 from monitor.sources.council.dates import parse_long_date
 from monitor.sources.council.model import AgendaItem, DocumentRef, Meeting, MeetingRef
 from monitor.sources.moderngov.model import DOCUMENT_ID, PAGE_TIMEOUT, Committee, document_id, meeting_page
+from monitor.text import one_line
 
 if TYPE_CHECKING:
     from monitor.fetch import Fetcher

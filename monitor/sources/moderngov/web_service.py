@@ -15,7 +15,6 @@ from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
-from monitor.extract import one_line
 from monitor.extract.html import fragment_text
 from monitor.sources.base import SourceError
 from monitor.sources.council.model import AgendaItem, DocumentRef, Meeting, MeetingRef
@@ -27,6 +26,7 @@ from monitor.sources.moderngov.model import (
     uk_date,
     uk_date_or_none,
 )
+from monitor.text import one_line, without_bom
 
 if TYPE_CHECKING:
     from monitor.fetch import Fetcher
@@ -157,7 +157,7 @@ def _same_scheme(url: str, page_url: str) -> str:
 
 def _xml(data: bytes, root_tag: str) -> etree._Element:
     try:
-        root = etree.fromstring(data.lstrip(b"\xef\xbb\xbf \t\r\n"), _XML_PARSER)
+        root = etree.fromstring(without_bom(data), _XML_PARSER)
     except etree.XMLSyntaxError as error:
         raise SourceError(f"expected the web service's <{root_tag}> XML, got something else ({error})") from None
     if root.tag != root_tag:
