@@ -13,15 +13,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
 from monitor.deliver import DeliveryError
-from monitor.deliver.outputs.slack import (
-    HEADER_CHARS,
-    MESSAGE_BLOCKS,
-    MESSAGE_CHARS,
-    SECTION_CHARS,
-    SlackOutput,
-    SlackSettings,
-    block_chars,
-)
+from monitor.deliver.outputs.slack import SlackOutput, SlackSettings
+from monitor.deliver.outputs.slack_layout import HEADER_CHARS, MESSAGE_BLOCKS, MESSAGE_CHARS, SECTION_CHARS, block_chars
 from monitor.digest import Digest, DigestEntry, DigestSection, SourceProblem
 from monitor.match.types import Snippet
 from tests.slack_server import SlackServer
