@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CONFIG ?= config
 
-.PHONY: run test demo check bench clean
+.PHONY: run test lint demo check bench clean
 
 $(BIN)/monitor: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -25,8 +25,14 @@ check: $(BIN)/monitor
 demo: $(BIN)/monitor
 	$(BIN)/monitor demo
 
-test: $(VENV)/.dev-installed
+test: lint
 	$(BIN)/python -m pytest
+
+# Style and types: ruff (lint and format) on everything, mypy on the package (settings in pyproject.toml).
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check monitor tests bench
+	$(BIN)/ruff format --check monitor tests bench
+	$(BIN)/mypy
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/match.py

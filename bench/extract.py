@@ -1,8 +1,8 @@
 """Benchmark of the extract stage: milliseconds per article page for ``extract_article``.
 
-Builds synthetic news pages of about 20 to 80 KB from word lists and a fixed seed, so every run sees the same pages, in the
-shape of a local paper's site: a head full of meta tags, JSON-LD and inline scripts, a cookie banner, a large menu, a
-"most read" sidebar, the article (byline with a date, a figure, 10 to 60 paragraphs, now and then a table), share
+Builds synthetic news pages of about 20 to 80 KB from word lists and a fixed seed, so every run sees the same pages, in
+the shape of a local paper's site: a head full of meta tags, JSON-LD and inline scripts, a cookie banner, a large menu,
+a "most read" sidebar, the article (byline with a date, a figure, 10 to 60 paragraphs, now and then a table), share
 tools, reader comments and a footer of links.
 
 Each round frees trafilatura's caches first and extracts every page once; prints the median and mean milliseconds per
@@ -19,23 +19,104 @@ import random
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
 
-from monitor.extract import extract_article, reset_caches  # noqa: E402
+from monitor.extract import extract_article, reset_caches
 
 MIN_BYTES, MAX_BYTES = 20_000, 80_000
 
-WORDS = """
-the a of to and in was is for on that with as by at from police officer council councillor court arrested charged
-resident residents road street town city centre seafront station school hospital family witnesses appeal incident
-said told says added would could after before during while week night morning evening year years new old local
-southend leigh westcliff shoeburyness basildon chelmsford essex plans budget meeting cabinet report scheme funding
-community people business shop shops park pier high street victim suspect custody investigation inquiries officers
-""".split()
+WORDS = [
+    "the",
+    "a",
+    "of",
+    "to",
+    "and",
+    "in",
+    "was",
+    "is",
+    "for",
+    "on",
+    "that",
+    "with",
+    "as",
+    "by",
+    "at",
+    "from",
+    "police",
+    "officer",
+    "council",
+    "councillor",
+    "court",
+    "arrested",
+    "charged",
+    "resident",
+    "residents",
+    "road",
+    "street",
+    "town",
+    "city",
+    "centre",
+    "seafront",
+    "station",
+    "school",
+    "hospital",
+    "family",
+    "witnesses",
+    "appeal",
+    "incident",
+    "said",
+    "told",
+    "says",
+    "added",
+    "would",
+    "could",
+    "after",
+    "before",
+    "during",
+    "while",
+    "week",
+    "night",
+    "morning",
+    "evening",
+    "year",
+    "years",
+    "new",
+    "old",
+    "local",
+    "southend",
+    "leigh",
+    "westcliff",
+    "shoeburyness",
+    "basildon",
+    "chelmsford",
+    "essex",
+    "plans",
+    "budget",
+    "meeting",
+    "cabinet",
+    "report",
+    "scheme",
+    "funding",
+    "community",
+    "people",
+    "business",
+    "shop",
+    "shops",
+    "park",
+    "pier",
+    "high",
+    "street",
+    "victim",
+    "suspect",
+    "custody",
+    "investigation",
+    "inquiries",
+    "officers",
+]
 PLACES = ["Southend", "Leigh-on-Sea", "Westcliff", "Shoeburyness", "Prittlewell", "Rochford", "Basildon", "Rayleigh"]
 SECTIONS = ["News", "Crime", "Court", "Politics", "Education", "Health", "Transport", "Sport", "What's On", "Jobs"]
 
@@ -54,7 +135,9 @@ def headline(rng: random.Random) -> str:
 
 
 def links(rng: random.Random, count: int, css: str) -> str:
-    items = "".join(f'<li><a href="/news/{rng.randrange(10**8)}/">{escape(headline(rng))}</a></li>' for _ in range(count))
+    items = "".join(
+        f'<li><a href="/news/{rng.randrange(10**8)}/">{escape(headline(rng))}</a></li>' for _ in range(count)
+    )
     return f'<ul class="{css}">{items}</ul>'
 
 
@@ -70,7 +153,9 @@ def head(rng: random.Random, title: str, published: datetime) -> str:
 
 
 def article(rng: random.Random, title: str, published: datetime, size: int) -> str:
-    body = [f'<figure><img src="/img/{rng.randrange(10**6)}.jpg" alt=""><figcaption>{paragraph(rng)}</figcaption></figure>']
+    body = [
+        f'<figure><img src="/img/{rng.randrange(10**6)}.jpg" alt=""><figcaption>{paragraph(rng)}</figcaption></figure>'
+    ]
     while sum(map(len, body)) < size:
         body.append(f"<p>{escape(paragraph(rng))}</p>")
         if rng.random() < 0.03:
@@ -85,7 +170,8 @@ def article(rng: random.Random, title: str, published: datetime, size: int) -> s
 def comments(rng: random.Random) -> str:
     count = rng.randint(0, 25)
     items = "".join(
-        f'<div class="comment"><span class="author">reader{rng.randrange(999)}</span><p>{escape(paragraph(rng))}</p></div>'
+        f'<div class="comment"><span class="author">reader{rng.randrange(999)}</span>'
+        f"<p>{escape(paragraph(rng))}</p></div>"
         for _ in range(count)
     )
     return f'<section id="comments"><h3>Comments ({count})</h3>{items}</section>'
@@ -94,13 +180,16 @@ def comments(rng: random.Random) -> str:
 def page(rng: random.Random, number: int) -> bytes:
     size = rng.randint(MIN_BYTES, MAX_BYTES)
     title = headline(rng)
-    published = datetime(2026, 11, 1, tzinfo=timezone.utc) + timedelta(minutes=rng.randrange(40_000))
-    menu = "".join(f'<li><a href="/{section.lower()}/">{section}</a>{links(rng, 6, "sub")}</li>' for section in SECTIONS)
+    published = datetime(2026, 11, 1, tzinfo=UTC) + timedelta(minutes=rng.randrange(40_000))
+    menu = "".join(
+        f'<li><a href="/{section.lower()}/">{section}</a>{links(rng, 6, "sub")}</li>' for section in SECTIONS
+    )
     chrome = f"""<!DOCTYPE html><html lang="en-GB">{head(rng, title, published)}<body>
 <div class="cookie"><p>We use cookies to show personalised advertising.</p><button>Accept all</button></div>
 <header><a href="/">Echo Bench</a><nav><ul>{menu}</ul></nav></header><main>
 <aside class="sidebar"><h2>Most read</h2>{links(rng, 10, "most-read")}<div class="ad" id="ad-{number}"></div></aside>
-{{article}}{comments(rng)}</main><footer>{links(rng, 30, "footer")}<p>&copy; 2026 Echo Bench</p></footer></body></html>"""
+{{article}}{comments(rng)}</main>
+<footer>{links(rng, 30, "footer")}<p>&copy; 2026 Echo Bench</p></footer></body></html>"""
     room = max(size - len(chrome.encode()), 4_000)
     return chrome.replace("{article}", article(rng, title, published, room)).encode()
 

@@ -25,9 +25,9 @@ from pathlib import Path
 # Run from a checkout, installed or not; the checkout's root also makes the yardstick in tests/ importable.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from monitor.match import Matcher  # noqa: E402
-from monitor.match.settings import KeywordsFile  # noqa: E402
-from tests.reference_matcher import ReferenceMatcher  # noqa: E402
+from monitor.match import Matcher
+from monitor.match.settings import KeywordsFile
+from tests.reference_matcher import ReferenceMatcher
 
 TOPICS = 30
 TERMS = 500
@@ -36,36 +36,286 @@ ON_BEAT = 0.2  # share of articles about one topic
 TARGET_MB_S = 50
 
 # Words a crime and council beat uses; terms are built from these and from made-up words.
-BEAT_WORDS = """
-knife stabbing stabbed machete blade weapon police officer officers constable sergeant detective arrest arrested
-charged court crown magistrates custody bail sentence jailed prison burglary robbery theft shoplifting assault attack
-victim suspect witness murder manslaughter shooting firearm gun drugs cannabis cocaine heroin dealer dealing county
-lines gang gangs violence violent disorder riot protest council councillor cabinet budget cuts funding precept
-grant planning application housing homes flats development school pupils teachers hospital patients ambulance fire
-firefighters blaze crash collision road closure flood storm pier seafront beach harbour station railway train bus
-commissioner panel inspection report review strategy scheme youth youths parents family neighbours residents
-community businesses shop shops market festival museum library park playground cctv camera patrol dispersal order
-""".split()
+BEAT_WORDS = [
+    "knife",
+    "stabbing",
+    "stabbed",
+    "machete",
+    "blade",
+    "weapon",
+    "police",
+    "officer",
+    "officers",
+    "constable",
+    "sergeant",
+    "detective",
+    "arrest",
+    "arrested",
+    "charged",
+    "court",
+    "crown",
+    "magistrates",
+    "custody",
+    "bail",
+    "sentence",
+    "jailed",
+    "prison",
+    "burglary",
+    "robbery",
+    "theft",
+    "shoplifting",
+    "assault",
+    "attack",
+    "victim",
+    "suspect",
+    "witness",
+    "murder",
+    "manslaughter",
+    "shooting",
+    "firearm",
+    "gun",
+    "drugs",
+    "cannabis",
+    "cocaine",
+    "heroin",
+    "dealer",
+    "dealing",
+    "county",
+    "lines",
+    "gang",
+    "gangs",
+    "violence",
+    "violent",
+    "disorder",
+    "riot",
+    "protest",
+    "council",
+    "councillor",
+    "cabinet",
+    "budget",
+    "cuts",
+    "funding",
+    "precept",
+    "grant",
+    "planning",
+    "application",
+    "housing",
+    "homes",
+    "flats",
+    "development",
+    "school",
+    "pupils",
+    "teachers",
+    "hospital",
+    "patients",
+    "ambulance",
+    "fire",
+    "firefighters",
+    "blaze",
+    "crash",
+    "collision",
+    "road",
+    "closure",
+    "flood",
+    "storm",
+    "pier",
+    "seafront",
+    "beach",
+    "harbour",
+    "station",
+    "railway",
+    "train",
+    "bus",
+    "commissioner",
+    "panel",
+    "inspection",
+    "report",
+    "review",
+    "strategy",
+    "scheme",
+    "youth",
+    "youths",
+    "parents",
+    "family",
+    "neighbours",
+    "residents",
+    "community",
+    "businesses",
+    "shop",
+    "shops",
+    "market",
+    "festival",
+    "museum",
+    "library",
+    "park",
+    "playground",
+    "cctv",
+    "camera",
+    "patrol",
+    "dispersal",
+    "order",
+]
 
-COMMON_WORDS = """
-the the the the a a a of of of to to to and and and in in in was was is is for for on on that that with with as
-as by by at at from from it it he she they we his her their this this said said after before when while but but
-or not no more most some many one two three four five six first last new old local town city area people year
-years week day night morning evening told says could would should will has have had been being also about over
-""".split()
+COMMON_WORDS = [
+    "the",
+    "the",
+    "the",
+    "the",
+    "a",
+    "a",
+    "a",
+    "of",
+    "of",
+    "of",
+    "to",
+    "to",
+    "to",
+    "and",
+    "and",
+    "and",
+    "in",
+    "in",
+    "in",
+    "was",
+    "was",
+    "is",
+    "is",
+    "for",
+    "for",
+    "on",
+    "on",
+    "that",
+    "that",
+    "with",
+    "with",
+    "as",
+    "as",
+    "by",
+    "by",
+    "at",
+    "at",
+    "from",
+    "from",
+    "it",
+    "it",
+    "he",
+    "she",
+    "they",
+    "we",
+    "his",
+    "her",
+    "their",
+    "this",
+    "this",
+    "said",
+    "said",
+    "after",
+    "before",
+    "when",
+    "while",
+    "but",
+    "but",
+    "or",
+    "not",
+    "no",
+    "more",
+    "most",
+    "some",
+    "many",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "first",
+    "last",
+    "new",
+    "old",
+    "local",
+    "town",
+    "city",
+    "area",
+    "people",
+    "year",
+    "years",
+    "week",
+    "day",
+    "night",
+    "morning",
+    "evening",
+    "told",
+    "says",
+    "could",
+    "would",
+    "should",
+    "will",
+    "has",
+    "have",
+    "had",
+    "been",
+    "being",
+    "also",
+    "about",
+    "over",
+]
 
 # Words that contain a beat word without being it: the traps whole-word matching must get right.
-DECOYS = """
-establish established establishment unstable stable stables knifes knifeless police-style policed copshop
-scuttle cutsie haircuts shortcuts fireplace firework fireworks gunwale begun gunning armchair army harmony charming
-dealership ideal councils counselling budgeted parkland marketing stationery trainee busy crashing floodlight
-""".split()
+DECOYS = [
+    "establish",
+    "established",
+    "establishment",
+    "unstable",
+    "stable",
+    "stables",
+    "knifes",
+    "knifeless",
+    "police-style",
+    "policed",
+    "copshop",
+    "scuttle",
+    "cutsie",
+    "haircuts",
+    "shortcuts",
+    "fireplace",
+    "firework",
+    "fireworks",
+    "gunwale",
+    "begun",
+    "gunning",
+    "armchair",
+    "army",
+    "harmony",
+    "charming",
+    "dealership",
+    "ideal",
+    "councils",
+    "counselling",
+    "budgeted",
+    "parkland",
+    "marketing",
+    "stationery",
+    "trainee",
+    "busy",
+    "crashing",
+    "floodlight",
+]
 
 ODDITIES = ["café", "£5m", "naïve", "Zoë", "15%", "&amp;", "O’Brien", "…", "Straße"]
 
 PLACES = {
-    "southend": ["Southend", "Southend-on-Sea", "Westcliff", "Leigh-on-Sea", "Shoeburyness", "Prittlewell",
-                 "Southchurch", "Eastwood", "Thorpe Bay", "Chalkwell"],
+    "southend": [
+        "Southend",
+        "Southend-on-Sea",
+        "Westcliff",
+        "Leigh-on-Sea",
+        "Shoeburyness",
+        "Prittlewell",
+        "Southchurch",
+        "Eastwood",
+        "Thorpe Bay",
+        "Chalkwell",
+    ],
     "basildon": ["Basildon", "Pitsea", "Laindon", "Wickford", "Billericay", "Vange", "Lee Chapel", "Noak Bridge"],
     "castle-point": ["Canvey Island", "Benfleet", "Hadleigh", "Thundersley", "Daws Heath", "South Benfleet"],
 }
@@ -74,8 +324,64 @@ PLACES = {
 SEPARATORS = [" "] * 160 + [", "] * 16 + [". "] * 10 + ["\n\n"] * 4 + [" – ", " - ", ": ", "; "]
 PHRASE_GAPS = [" "] * 12 + ["-", " – ", "\n", "  ", "—"]  # what stands between the words of a phrase in copy
 QUOTES = [("‘", "’"), ("“", "”"), ('"', '"'), ("'", "'")]
-TERM_SYLLABLES = "ba be bo ca co da de di fa fe ga go ha he la le li lo ma me mi mo na ne no pa pe ra re ri ro".split()
-FILLER_SYLLABLES = "ku ki ko kay wu wi wo zu zi zo ju ji jo xu xi yu yi quo kel ky tu tim vun".split()
+TERM_SYLLABLES = [
+    "ba",
+    "be",
+    "bo",
+    "ca",
+    "co",
+    "da",
+    "de",
+    "di",
+    "fa",
+    "fe",
+    "ga",
+    "go",
+    "ha",
+    "he",
+    "la",
+    "le",
+    "li",
+    "lo",
+    "ma",
+    "me",
+    "mi",
+    "mo",
+    "na",
+    "ne",
+    "no",
+    "pa",
+    "pe",
+    "ra",
+    "re",
+    "ri",
+    "ro",
+]
+FILLER_SYLLABLES = [
+    "ku",
+    "ki",
+    "ko",
+    "kay",
+    "wu",
+    "wi",
+    "wo",
+    "zu",
+    "zi",
+    "zo",
+    "ju",
+    "ji",
+    "jo",
+    "xu",
+    "xi",
+    "yu",
+    "yi",
+    "quo",
+    "kel",
+    "ky",
+    "tu",
+    "tim",
+    "vun",
+]
 
 
 def made_up_words(rng: random.Random, count: int, syllables: list[str]) -> list[str]:
@@ -87,8 +393,14 @@ def made_up_words(rng: random.Random, count: int, syllables: list[str]) -> list[
 
 def build_rules(rng: random.Random, made_up: list[str]) -> tuple[dict, dict[str, int]]:
     """30 topics whose terms, with the place names, add up to 500; each topic has words of its own, and shares some."""
-    kinds = {"plain": 0, "phrase": 0, "wildcard": 0, "NEAR": 0, "not/ignore": 0,
-             "place": sum(len(names) for names in PLACES.values())}
+    kinds = {
+        "plain": 0,
+        "phrase": 0,
+        "wildcard": 0,
+        "NEAR": 0,
+        "not/ignore": 0,
+        "place": sum(len(names) for names in PLACES.values()),
+    }
     budget = TERMS - kinds["place"]
     topics = []
     own = len(made_up) // TOPICS
@@ -213,12 +525,14 @@ def main() -> int:
     for _ in range(2):  # best of 3
         fast_seconds = min(fast_seconds, timed(matcher.match, articles)[0])
     naive_seconds, naive = timed(ReferenceMatcher.compile(keywords).match, articles)
-    differ = sum(1 for mine, theirs in zip(fast, naive) if mine != theirs)
+    differ = sum(1 for mine, theirs in zip(fast, naive, strict=True) if mine != theirs)
 
     kinds_listed = ", ".join(f"{count} {kind}" for kind, count in kinds.items())
     print(f"rules: {len(rules['topics'])} topics, {sum(kinds.values())} terms ({kinds_listed})")
     matched = sum(1 for result in fast if result)
-    print(f"articles: {len(articles):,}, {megabytes:.1f} MB; {matched:,} match a topic, {sum(map(len, fast)):,} matches")
+    print(
+        f"articles: {len(articles):,}, {megabytes:.1f} MB; {matched:,} match a topic, {sum(map(len, fast)):,} matches"
+    )
     for label, seconds in (("Aho-Corasick matcher (best of 3)", fast_seconds), ("naive regex per term", naive_seconds)):
         print(f"{label}: {seconds:.2f} s, {megabytes / seconds:.1f} MB/s, {len(articles) / seconds:,.0f} articles/s")
     print(f"matcher compile: {compile_ms:.0f} ms")

@@ -68,13 +68,18 @@ class App:
 
     def _build(self, config: Config) -> tuple[PollSetup, DeliveryService, RulesTools, Views]:
         matcher = Matcher.compile(config.keywords)
-        outputs = build_outputs(config.monitor.outputs, zone=config.monitor.zone, data_dir=self.data_dir,
-                                stream=self.stream)
-        delivery = DeliveryService(self.store, outputs, delivery_setup(config), clock=self.clock, stream=self.stream,
-                                   queueing=self._queueing)
-        return (PollSetup(config, matcher, self._fetcher_for(config)), delivery,
-                RulesTools(matcher, config.keywords, self.store, clock=self.clock),
-                Views(config, self.store, clock=self.clock))
+        outputs = build_outputs(
+            config.monitor.outputs, zone=config.monitor.zone, data_dir=self.data_dir, stream=self.stream
+        )
+        delivery = DeliveryService(
+            self.store, outputs, delivery_setup(config), clock=self.clock, stream=self.stream, queueing=self._queueing
+        )
+        return (
+            PollSetup(config, matcher, self._fetcher_for(config)),
+            delivery,
+            RulesTools(matcher, config.keywords, self.store, clock=self.clock),
+            Views(config, self.store, clock=self.clock),
+        )
 
     def poll(
         self, source_ids: Sequence[str] = (), on_done: Callable[[PollReport], None] | None = None
@@ -132,14 +137,20 @@ def _route_problems(config: Config) -> Iterable[ConfigProblem]:
     for index, route in enumerate(config.monitor.routes):
         for position, topic in enumerate(route.topics):
             if topic not in topics:
-                yield ConfigProblem("monitor.yaml", ("routes", index, "topics", position),
-                                    f"route names topic {topic!r}, which is not in keywords.yaml",
-                                    f"use one of: {', '.join(topics)}")
+                yield ConfigProblem(
+                    "monitor.yaml",
+                    ("routes", index, "topics", position),
+                    f"route names topic {topic!r}, which is not in keywords.yaml",
+                    f"use one of: {', '.join(topics)}",
+                )
         for key, output in (("slack_channel", "slack"), ("email_to", "email")):
             if getattr(route, key) and getattr(outputs, output, None) is None:
-                yield ConfigProblem("monitor.yaml", ("routes", index, key),
-                                    f"route sends to {output}, but outputs.{output} is not configured",
-                                    f"add an outputs.{output} section, or remove {key} from this route")
+                yield ConfigProblem(
+                    "monitor.yaml",
+                    ("routes", index, key),
+                    f"route sends to {output}, but outputs.{output} is not configured",
+                    f"add an outputs.{output} section, or remove {key} from this route",
+                )
 
 
 __all__ = ["App", "delivery_setup", "rules_check"]

@@ -7,7 +7,9 @@ import json
 import logging
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -15,6 +17,12 @@ from rich.table import Table
 
 from monitor import terminal
 from monitor.durations import format_duration, parse_duration
+
+if TYPE_CHECKING:  # imported where used, so `monitor --help` does not load the whole application
+    from monitor.app import App
+    from monitor.config import Config
+    from monitor.poll import PollReport
+    from monitor.store import Store
 
 EXIT_CONFIG = 2
 console = Console()
@@ -29,7 +37,7 @@ class Context:
         self.data_dir = Path(os.environ.get("MONITOR_DATA_DIR") or "data")
         self.database_url = os.environ.get("MONITOR_DATABASE_URL") or ""
 
-    def load(self):
+    def load(self) -> Config:
         """The validated configuration, or exit 2 after printing every problem as FILE:LINE:COL."""
         from monitor.app import rules_check
         from monitor.config import ConfigErrors, load_config
@@ -42,18 +50,18 @@ class Context:
             click.echo(f"{len(errors.errors)} problem(s) in {self.config_dir}; nothing was changed.", err=True)
             sys.exit(EXIT_CONFIG)
 
-    def store(self):
+    def store(self) -> Store:
         from monitor.store import Store
 
         return Store(self.database_url or Store.default_url(self.data_dir))
 
-    def app(self, config=None):
+    def app(self, config: Config | None = None) -> App:
         from monitor.app import App
 
         return App(config or self.load(), self.store(), data_dir=self.data_dir)
 
 
-def _duration(_ctx, _param, value):
+def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -> timedelta | None:
     if value is None:
         return None
     try:
@@ -101,7 +109,7 @@ def check(obj: Context) -> None:
     click.echo(f"Next digest: {next_digest_time(config)}")
 
 
-def _echo_deliveries(config, data_dir: Path) -> None:
+def _echo_deliveries(config: Config, data_dir: Path) -> None:
     """Where digests go: each (output, destination) with its topics, and the admin destination."""
     from monitor.views import admin_destinations, digest_plan
 
@@ -130,7 +138,7 @@ def poll(obj: Context, source_ids: tuple[str, ...]) -> None:
     _print_wide(terminal.poll_table(reports), 120)
 
 
-def _poll_with_progress(app, source_ids):
+def _poll_with_progress(app: App, source_ids: list[str]) -> list[PollReport]:
     if not console.is_terminal:
         return app.poll(source_ids)
     from rich.progress import Progress
@@ -189,7 +197,7 @@ def run(obj: Context) -> None:
 @click.option("--topic", help="Only this topic id.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
 @click.pass_obj
-def matches(obj: Context, since, topic: str | None, as_json: bool) -> None:
+def matches(obj: Context, since: timedelta | None, topic: str | None, as_json: bool) -> None:
     """List stored matches, newest first."""
     config = obj.load()
     _require_topic(config, topic)
@@ -219,12 +227,22 @@ def status(obj: Context) -> None:
 @click.argument("text", required=False)
 @click.option("--topic", help="Explain only this topic id.")
 @click.option("--url", help="Fetch this page and extract its text exactly as a poll would.")
-@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Test the text of this file (plain text).")
-@click.option("--replay", callback=_duration, metavar="DURATION",
-              help="Run the rules on disk over stored items of this period and show what changes, e.g. 7d.")
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Test the text of this file (plain text).",
+)
+@click.option(
+    "--replay",
+    callback=_duration,
+    metavar="DURATION",
+    help="Run the rules on disk over stored items of this period and show what changes, e.g. 7d.",
+)
 @click.pass_obj
-def test_rules(obj: Context, text: str | None, topic: str | None, url: str | None, path: Path | None, replay) -> None:
+def test_rules(
+    obj: Context, text: str | None, topic: str | None, url: str | None, path: Path | None, replay: timedelta | None
+) -> None:
     """Show, per topic, whether TEXT (or a page, or a file) matches the current rules, and why."""
     given = (("TEXT", text), ("--url", url), ("--file", path), ("--replay", replay))
     chosen = [name for name, value in given if value is not None]
@@ -245,13 +263,13 @@ def test_rules(obj: Context, text: str | None, topic: str | None, url: str | Non
         app.close()
 
 
-def _require_topic(config, topic: str | None) -> None:
+def _require_topic(config: Config, topic: str | None) -> None:
     known = [t.id for t in config.keywords.topics]
     if topic is not None and topic not in known:
         raise click.UsageError(f"no topic with id {topic!r} in keywords.yaml; known ids: {', '.join(known)}")
 
 
-def _test_fields(app, text: str | None, url: str | None, path: Path | None) -> dict[str, str]:
+def _test_fields(app: App, text: str | None, url: str | None, path: Path | None) -> dict[str, str]:
     if url:
         from monitor.fetch import FetchError
         from monitor.match.types import story_fields
@@ -268,7 +286,7 @@ def _test_fields(app, text: str | None, url: str | None, path: Path | None) -> d
 @cli.command()
 @click.option("--since", callback=_duration, default="30d", show_default=True, help="Period to count.")
 @click.pass_obj
-def stats(obj: Context, since) -> None:
+def stats(obj: Context, since: timedelta) -> None:
     """Per topic and per term, how many stored items matched; terms that never matched, to prune."""
     app = obj.app()
     rows = app.rules.stats(since)
@@ -283,7 +301,7 @@ def stats(obj: Context, since) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
 @click.option("--since", callback=_duration, default="7d", show_default=True, help="Sent deliveries of this period.")
 @click.pass_context
-def outbox(ctx: click.Context, as_json: bool, since) -> None:
+def outbox(ctx: click.Context, as_json: bool, since: timedelta) -> None:
     """List pending, failed and recently sent deliveries (digests, alerts, notices)."""
     if ctx.invoked_subcommand:
         return
@@ -309,8 +327,9 @@ def outbox_retry(obj: Context, delivery_id: int | None) -> None:
         which = f" with id {delivery_id}" if delivery_id else ""
         raise click.ClickException(f"no failed or pending delivery{which}; `monitor outbox` lists them")
     _echo_lines(terminal.sending_lines(run), err=True)
-    counts = " and ".join(f"{count} {state}" for count, state in ((run.failed, "failed"), (run.pending, "pending"))
-                          if count)
+    counts = " and ".join(
+        f"{count} {state}" for count, state in ((run.failed, "failed"), (run.pending, "pending")) if count
+    )
     sent = sum(result.sent for result in run.results)
     click.echo(f"retried {counts} delivery(ies): {sent} sent, {len(run.failures)} still failing")
 

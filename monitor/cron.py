@@ -22,8 +22,9 @@ def cron_trigger(expression: str, zone: tzinfo) -> CronTrigger:
     if len(fields) != 5:
         raise ValueError(f"Wrong number of fields; got {len(fields)}, expected 5")
     minute, hour, day, month, weekday = fields
-    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=_weekday_names(weekday),
-                       timezone=zone)
+    return CronTrigger(
+        minute=minute, hour=hour, day=day, month=month, day_of_week=_weekday_names(weekday), timezone=zone
+    )
 
 
 def _weekday_names(field: str) -> str:

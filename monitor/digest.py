@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from difflib import SequenceMatcher
 from zoneinfo import ZoneInfo
 
@@ -221,7 +221,7 @@ def _failure_text(state: SourceHealth, zone: ZoneInfo) -> str:
 def in_zone(moment: datetime, zone: ZoneInfo) -> datetime:
     """``moment`` in ``zone``; a naive time (none should arrive: the store returns aware ones) is taken as UTC."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(zone)
 
 

@@ -45,10 +45,11 @@ class CouncilReference:
 class Item:
     """One story, agenda item, minute, document or decision, as a source found it.
 
-    ``key`` identifies the item within its source. ``aliases`` are other keys under which the same item could come back
-    (its normalised link, a hash of title and date) so that a feed that changes GUIDs or republishes is not reported twice.
-    ``body`` is the full text (filled by the extract stage for articles, by the source for council material); ``body_note``
-    says why it is missing when it is. ``council`` says where council material belongs; None for articles.
+    ``key`` identifies the item within its source. ``aliases`` are other keys under which the same item could come
+    back (its normalised link, a hash of title and date) so that a feed that changes GUIDs or republishes is not
+    reported twice. ``body`` is the full text (filled by the extract stage for articles, by the source for council
+    material); ``body_note`` says why it is missing when it is. ``council`` says where council material belongs; None
+    for articles.
     """
 
     source_id: str
@@ -85,7 +86,8 @@ def _is_tracking(param: str) -> bool:
 
 
 def identity_keys(entry_id: str | None, link: str | None, title: str, published: datetime | None) -> tuple[str, ...]:
-    """Every key under which an entry may be recognised, strongest first: its id, its normalised link, a content hash."""
+    """Every key under which an entry may be recognised, strongest first: its id, its normalised link, a content
+    hash."""
     keys: list[str] = []
     if entry_id and entry_id.strip():
         keys.append("id:" + entry_id.strip())

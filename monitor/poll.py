@@ -210,8 +210,9 @@ class Poller:
         if ready.page_failure is not None:
             note, retry_at = after_failure(ready.page_failure, tries=1, found_at=found_at, now=found_at)
             item, tries = item.with_body(None, note), 1
-        stored = self.store.add_item(item, ready.matches, found_at=found_at, reported=ready.reported,
-                                     page_tries=tries, page_retry_at=retry_at)
+        stored = self.store.add_item(
+            item, ready.matches, found_at=found_at, reported=ready.reported, page_tries=tries, page_retry_at=retry_at
+        )
         if stored is None:
             return
         counts.items += 1
@@ -318,20 +319,37 @@ class Poller:
             )
         if not error:
             note = " (not modified)" if unchanged else ""
-            log.info("source %s: %d new items, %d new matches%s, %d pages read on a later try in %.1f s",
-                     source.id, counts.items, counts.matches, note, counts.pages_read_late, seconds)
+            log.info(
+                "source %s: %d new items, %d new matches%s, %d pages read on a later try in %.1f s",
+                source.id,
+                counts.items,
+                counts.matches,
+                note,
+                counts.pages_read_late,
+                seconds,
+            )
         if counts.page_error:
-            log.warning("source %s: story pages not fetched: %d; last: %s",
-                        source.id, counts.pages_failed, counts.page_error)
+            log.warning(
+                "source %s: story pages not fetched: %d; last: %s", source.id, counts.pages_failed, counts.page_error
+            )
         return PollReport(
-            source.id, counts.items, counts.matches, error, seconds, unchanged, tuple(counts.notes),
-            pages_failed=counts.pages_failed, pages_read_late=counts.pages_read_late, page_error=counts.page_error,
+            source.id,
+            counts.items,
+            counts.matches,
+            error,
+            seconds,
+            unchanged,
+            tuple(counts.notes),
+            pages_failed=counts.pages_failed,
+            pages_read_late=counts.pages_read_late,
+            page_error=counts.page_error,
         )
 
 
 def _unexpected(error: Exception) -> str:
-    return (f"unexpected error ({type(error).__name__}: {error}); this is a bug in Beatwatch, please report it with "
-            "the log")
+    return (
+        f"unexpected error ({type(error).__name__}: {error}); this is a bug in Beatwatch, please report it with the log"
+    )
 
 
 __all__ = ["PageText", "PollReport", "PollSetup", "Poller"]

@@ -101,7 +101,9 @@ class Daemon:
         return self._shutdown()
 
     def next_digest(self) -> str:
-        runs = [job.next_run_time for job in self.scheduler.get_jobs() if job.id.startswith("digest:") and job.next_run_time]
+        runs = [
+            job.next_run_time for job in self.scheduler.get_jobs() if job.id.startswith("digest:") and job.next_run_time
+        ]
         return min(runs).isoformat(timespec="minutes") if runs else "not scheduled"
 
     def reload(self) -> None:
@@ -134,21 +136,32 @@ class Daemon:
             wanted.add(job_id)
         for index, expression in enumerate(config.monitor.digest.schedule):
             job_id = f"digest:{index}"
-            self._add(job_id, cron_trigger(expression, zone), self._job(self._digest), executor="deliver",
-                      misfire_grace_time=DIGEST_GRACE_SECONDS)
+            self._add(
+                job_id,
+                cron_trigger(expression, zone),
+                self._job(self._digest),
+                executor="deliver",
+                misfire_grace_time=DIGEST_GRACE_SECONDS,
+            )
             wanted.add(job_id)
-        self._add("deliver:retry", IntervalTrigger(seconds=OUTBOX_EVERY.total_seconds()), self._job(self._send_due),
-                  executor="deliver")
+        self._add(
+            "deliver:retry",
+            IntervalTrigger(seconds=OUTBOX_EVERY.total_seconds()),
+            self._job(self._send_due),
+            executor="deliver",
+        )
         wanted.add("deliver:retry")
-        self._add("tidy", IntervalTrigger(seconds=TIDY_EVERY.total_seconds()), self._job(self._tidy),
-                  executor="deliver")
+        self._add(
+            "tidy", IntervalTrigger(seconds=TIDY_EVERY.total_seconds()), self._job(self._tidy), executor="deliver"
+        )
         wanted.add("tidy")
         for job in self.scheduler.get_jobs():
             if job.id not in wanted and not job.id.startswith(ONCE):
                 job.remove()
 
-    def _add(self, job_id: str, trigger: BaseTrigger, func: Callable[[], object], first_run_now: bool = False,
-             **options: Any) -> None:
+    def _add(
+        self, job_id: str, trigger: BaseTrigger, func: Callable[[], object], first_run_now: bool = False, **options: Any
+    ) -> None:
         """Add or replace a job; an unchanged schedule keeps its job, so a reload does not push its next run back."""
         existing = self.scheduler.get_job(job_id)
         if existing is not None and _schedule_of(existing.trigger) == _schedule_of(trigger):
@@ -224,8 +237,10 @@ class Daemon:
         with self._idle:
             finished = self._idle.wait_for(lambda: self._running == 0, timeout=STOP_GRACE_SECONDS)
         if not finished:
-            log.warning("a job was still running after %.0f s; stopping anyway (its item will be polled again)",
-                        STOP_GRACE_SECONDS)
+            log.warning(
+                "a job was still running after %.0f s; stopping anyway (its item will be polled again)",
+                STOP_GRACE_SECONDS,
+            )
         self.app.close()
         log.info("stopped")
         return 0

@@ -28,8 +28,14 @@ def poll_table(reports: Sequence[PollReport]) -> Table:
     for column in ("source", "new items", "matches", "pages failed", "errors", "time"):
         table.add_column(column, justify="right" if column in counts else "left")
     for report in reports:
-        table.add_row(report.source_id, str(report.new_items), str(report.new_matches), str(report.pages_failed),
-                      poll_remarks(report), f"{report.seconds:.1f}s")
+        table.add_row(
+            report.source_id,
+            str(report.new_items),
+            str(report.new_matches),
+            str(report.pages_failed),
+            poll_remarks(report),
+            f"{report.seconds:.1f}s",
+        )
     return table
 
 
@@ -48,11 +54,17 @@ def poll_remarks(report: PollReport) -> str:
 def sending_lines(run: Sending) -> list[str]:
     """What a round of sending did (moved, sent, not delivered) and every delivery still waiting, with why."""
     lines = [f"moved: {move.explain()}" for move in run.moves]
-    lines += [f"sent {result.kind} #{result.delivery_id} to {result.output} {result.destination}"
-              for result in run.results if result.sent and result.output != "console"]
+    lines += [
+        f"sent {result.kind} #{result.delivery_id} to {result.output} {result.destination}"
+        for result in run.results
+        if result.sent and result.output != "console"
+    ]
     lines += [f"not delivered to {failure.output} {failure.destination}: {failure.error}" for failure in run.failures]
-    lines += [f"waiting: {waiting.delivery.kind} #{waiting.delivery.id} to {waiting.delivery.output} "
-              f"{waiting.delivery.destination}: {waiting.reason}" for waiting in run.waiting]
+    lines += [
+        f"waiting: {waiting.delivery.kind} #{waiting.delivery.id} to {waiting.delivery.output} "
+        f"{waiting.delivery.destination}: {waiting.reason}"
+        for waiting in run.waiting
+    ]
     return lines
 
 
@@ -62,8 +74,14 @@ def matches_table(rows: Sequence[dict[str, Any]]) -> Table:
     for column in ("found", "topic", "source", "title", "terms", "delivered"):
         table.add_column(column)
     for row in rows:
-        table.add_row(row["found"][:16], row["topic"], row["source"], row["title"], ", ".join(row["terms"]),
-                      "yes" if row["delivered"] else "no")
+        table.add_row(
+            row["found"][:16],
+            row["topic"],
+            row["source"],
+            row["title"],
+            ", ".join(row["terms"]),
+            "yes" if row["delivered"] else "no",
+        )
     return table
 
 
@@ -74,11 +92,14 @@ def status_table(rows: Sequence[SourceStatus], zone: ZoneInfo) -> Table:
     for row in rows:
         health = row.health
         table.add_row(
-            row.source.id, row.source.type,
+            row.source.id,
+            row.source.type,
             _when(health.last_polled_at, zone) if health else "never",
             _when(health.last_success_at, zone) if health else "-",
-            str(health.consecutive_failures) if health else "-", str(health.last_new_items) if health else "-",
-            row.read_by or "-", (health.last_error or "") if health else "",
+            str(health.consecutive_failures) if health else "-",
+            str(health.last_new_items) if health else "-",
+            row.read_by or "-",
+            (health.last_error or "") if health else "",
         )
     return table
 
@@ -90,8 +111,11 @@ def page_failure_lines(healths: Sequence[SourceHealth], zone: ZoneInfo) -> list[
         return []
     lines = ["Story pages not fetched:"]
     for health in failing:
-        last = (f"; last ({_when(health.last_page_error_at, zone)}): {health.last_page_error}"
-                if health.last_page_error else "")
+        last = (
+            f"; last ({_when(health.last_page_error_at, zone)}): {health.last_page_error}"
+            if health.last_page_error
+            else ""
+        )
         lines.append(f"  {health.source_id}: {health.pages_waiting} waiting to be fetched again{last}")
     return lines
 
@@ -125,9 +149,18 @@ def outbox_table(rows: Sequence[dict[str, Any]]) -> Table:
     for column in ("id", "state", "kind", "output", "destination", "matches", "parts", "attempts", "next try", "error"):
         table.add_column(column)
     for row in rows:
-        table.add_row(str(row["id"]), row["state"], row["kind"], row["output"], row["destination"], str(row["matches"]),
-                      f"{row['parts_sent']}/{row['parts']}", str(row["attempts"]), (row["next_attempt_at"] or "-")[:16],
-                      row["last_error"] or "")
+        table.add_row(
+            str(row["id"]),
+            row["state"],
+            row["kind"],
+            row["output"],
+            row["destination"],
+            str(row["matches"]),
+            f"{row['parts_sent']}/{row['parts']}",
+            str(row["attempts"]),
+            (row["next_attempt_at"] or "-")[:16],
+            row["last_error"] or "",
+        )
     return table
 
 

@@ -13,7 +13,9 @@ _EXAMPLE = "e.g. https://www.example.org/news/rss"
 def check_web_address(value: str) -> str:
     """``value`` if it is an absolute http(s) address a fetcher can request; else ValueError saying what to fix."""
     if re.search(r"\s", value):
-        raise ValueError(f"{value!r} contains a space or line break; remove it, or write a space inside the address as %20")
+        raise ValueError(
+            f"{value!r} contains a space or line break; remove it, or write a space inside the address as %20"
+        )
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 (urlsplit checks the port only when asked)

@@ -83,7 +83,9 @@ class Views:
         health = {row.source_id: row for row in self.store.source_health()}
         zone = self.config.monitor.zone
         return [
-            SourceStatus(source, health.get(source.id), describe_state(source, self.store.source_state(source.id), zone=zone))
+            SourceStatus(
+                source, health.get(source.id), describe_state(source, self.store.source_state(source.id), zone=zone)
+            )
             for source in self.config.sources.sources
         ]
 
@@ -117,12 +119,22 @@ def match_summary(record: MatchRecord, source_names: dict[str, str]) -> JSON:
 def delivery_summary(delivery: DeliveryRecord) -> JSON:
     """One delivery as `monitor outbox --json` shows it."""
     return {
-        "id": delivery.id, "state": delivery.state, "kind": delivery.kind, "output": delivery.output,
-        "destination": delivery.destination, "matches": len(delivery.match_ids), "parts": len(delivery.parts),
-        "parts_sent": delivery.parts_sent, "attempts": delivery.attempts, "created_at": _iso(delivery.created_at),
-        "next_attempt_at": _iso(delivery.next_attempt_at), "sent_at": _iso(delivery.sent_at),
-        "last_error": delivery.last_error, "receipts": list(delivery.receipts),
-        "part_in_flight_since": _iso(delivery.part_in_flight_since), "claimed_by": delivery.claimed_by,
+        "id": delivery.id,
+        "state": delivery.state,
+        "kind": delivery.kind,
+        "output": delivery.output,
+        "destination": delivery.destination,
+        "matches": len(delivery.match_ids),
+        "parts": len(delivery.parts),
+        "parts_sent": delivery.parts_sent,
+        "attempts": delivery.attempts,
+        "created_at": _iso(delivery.created_at),
+        "next_attempt_at": _iso(delivery.next_attempt_at),
+        "sent_at": _iso(delivery.sent_at),
+        "last_error": delivery.last_error,
+        "receipts": list(delivery.receipts),
+        "part_in_flight_since": _iso(delivery.part_in_flight_since),
+        "claimed_by": delivery.claimed_by,
     }
 
 
@@ -131,8 +143,10 @@ def digest_plan(config: Config, data_dir: Path) -> DigestPlan:
     outputs = build_outputs(config.monitor.outputs, zone=config.monitor.zone, data_dir=data_dir, stream=sys.stdout)
     everything = [topic.id for topic in config.keywords.topics]
     routes = tuple(
-        DigestRoute(output if destination == "-" else f"{output} {destination}",
-                    "all topics" if topics == everything else ", ".join(topics))
+        DigestRoute(
+            output if destination == "-" else f"{output} {destination}",
+            "all topics" if topics == everything else ", ".join(topics),
+        )
         for (output, destination), topics in plan_routes(config.monitor.routes, config.keywords, outputs).items()
     )
     return DigestPlan(tuple(outputs), routes)

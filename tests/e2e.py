@@ -11,8 +11,8 @@ import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -151,8 +151,9 @@ def write_config(
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "monitor.yaml").write_text(_merged_yaml(MONITOR_YAML.format(backfill=backfill), monitor_extra or {}))
     sources = SOURCES_YAML.format(feed=site.url("/news/rss.xml"))
-    (directory / "sources.yaml").write_text(sources.replace("full_text: true", f"full_text: {str(full_text).lower()}")
-                                            + extra_sources)
+    (directory / "sources.yaml").write_text(
+        sources.replace("full_text: true", f"full_text: {str(full_text).lower()}") + extra_sources
+    )
     keywords = KEYWORDS_YAML.replace("urgent: false", f"urgent: {str(urgent).lower()}")
     (directory / "keywords.yaml").write_text(keywords + extra_topics)
     return directory

@@ -65,7 +65,9 @@ class ReferenceMatcher:
     def _match_topic(self, rules: TopicRules, texts: dict[str, _SingleSpaced], stemmed: dict) -> Match | None:
         blockers = {
             field: [
-                span for term in rules.ignore for span in self._spans(term, rules.stem, texts[field], stemmed[field], [])
+                span
+                for term in rules.ignore
+                for span in self._spans(term, rules.stem, texts[field], stemmed[field], [])
             ]
             for field in rules.fields
         }

@@ -40,11 +40,18 @@ MAX_BLOCK_TEXT_TOTAL = 12_000
 MAX_TEXT = 40_000
 BLOCK_TYPES = {"header", "section", "context", "divider", "actions", "image", "rich_text", "markdown"}
 # Page sizes: (default, maximum) per method, as Slack documents them for internal apps.
-PAGE_SIZES = {"conversations.history": (100, 999), "conversations.replies": (1000, 1000),
-              "conversations.list": (100, 1000)}
+PAGE_SIZES = {
+    "conversations.history": (100, 999),
+    "conversations.replies": (1000, 1000),
+    "conversations.list": (100, 1000),
+}
 # The scope each method needs for a bot token in a public channel.
-NEEDED_SCOPE = {"chat.postMessage": "chat:write", "conversations.history": "channels:history",
-                "conversations.replies": "channels:history", "conversations.list": "channels:read"}
+NEEDED_SCOPE = {
+    "chat.postMessage": "chat:write",
+    "conversations.history": "channels:history",
+    "conversations.replies": "channels:history",
+    "conversations.list": "channels:read",
+}
 BOT_USER, BOT_ID, APP_ID, TEAM = "U0BEATWTCH", "B0BEATWTCH", "A0BEATWTCH", "T0NEWSROOM"
 
 
@@ -96,12 +103,12 @@ def _texts(block: dict[str, Any]) -> list[str] | None:
         return [text["text"]] if ok else None
     if kind == "section":
         text, fields = block.get("text"), block.get("fields") or []
-        if not text and not fields or len(fields) > 10:
+        if (not text and not fields) or len(fields) > 10:
             return None
         texts = ([text] if text else []) + fields
         if any(t.get("type") not in ("mrkdwn", "plain_text") or not t.get("text") for t in texts):
             return None
-        if text and len(text["text"]) > MAX_SECTION_TEXT or any(len(f["text"]) > MAX_FIELD_TEXT for f in fields):
+        if (text and len(text["text"]) > MAX_SECTION_TEXT) or any(len(f["text"]) > MAX_FIELD_TEXT for f in fields):
             return None
         return [t["text"] for t in texts]
     if kind == "context":
@@ -202,8 +209,12 @@ class SlackServer:
             return action, 200, {}, _json(self._api(path.removeprefix("/api/"), headers, body))
 
     def _api(self, method: str, headers, body: bytes) -> dict[str, Any]:
-        handlers = {"chat.postMessage": self._post_message, "conversations.history": self._history,
-                    "conversations.replies": self._replies, "conversations.list": self._list}
+        handlers = {
+            "chat.postMessage": self._post_message,
+            "conversations.history": self._history,
+            "conversations.replies": self._replies,
+            "conversations.list": self._list,
+        }
         if method not in handlers:
             return {"ok": False, "error": "unknown_method"}
         args = _arguments(headers, body)
@@ -213,8 +224,12 @@ class SlackServer:
         if token != self.token:
             return {"ok": False, "error": "invalid_auth"}
         if NEEDED_SCOPE[method] not in self.scopes:
-            return {"ok": False, "error": "missing_scope", "needed": NEEDED_SCOPE[method],
-                    "provided": ",".join(sorted(self.scopes))}
+            return {
+                "ok": False,
+                "error": "missing_scope",
+                "needed": NEEDED_SCOPE[method],
+                "provided": ",".join(sorted(self.scopes)),
+            }
         return handlers[method](args)
 
     def _post_message(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -229,8 +244,12 @@ class SlackServer:
             return {"ok": False, "error": "thread_not_found"}
         posted = _posted(channel, args, self._next_ts(), args["_raw"])
         self.messages.append(posted)
-        return {"ok": True, "channel": channel_id(channel), "ts": posted.ts,
-                "message": self._as_message(posted, with_metadata=True)}
+        return {
+            "ok": True,
+            "channel": channel_id(channel),
+            "ts": posted.ts,
+            "message": self._as_message(posted, with_metadata=True),
+        }
 
     def _history(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel_by_id(args.get("channel"))
@@ -238,8 +257,14 @@ class SlackServer:
             return {"ok": False, "error": "channel_not_found"}
         top = [m for m in self.messages if m.channel == channel and not m.is_reply and _within(m.ts, args)]
         page, more, cursor = _page(list(reversed(top)), args, PAGE_SIZES["conversations.history"])
-        answer = {"ok": True, "messages": [self._as_message(m, _flag(args, "include_all_metadata")) for m in page],
-                  "has_more": more, "pin_count": 0, "channel_actions_ts": None, "channel_actions_count": 0}
+        answer = {
+            "ok": True,
+            "messages": [self._as_message(m, _flag(args, "include_all_metadata")) for m in page],
+            "has_more": more,
+            "pin_count": 0,
+            "channel_actions_ts": None,
+            "channel_actions_count": 0,
+        }
         return answer | ({"response_metadata": {"next_cursor": cursor}} if cursor else {})
 
     def _replies(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -251,19 +276,28 @@ class SlackServer:
             return {"ok": False, "error": "thread_not_found"}
         parent_ts = named.thread_ts if named.is_reply else named.ts
         parent = next(m for m in self.messages if m.channel == channel and m.ts == parent_ts)
-        replies = [m for m in self.messages if m.channel == channel and m.is_reply and m.thread_ts == parent_ts
-                   and _within(m.ts, args)]
+        replies = [
+            m
+            for m in self.messages
+            if m.channel == channel and m.is_reply and m.thread_ts == parent_ts and _within(m.ts, args)
+        ]
         page, more, cursor = _page([parent, *replies], args, PAGE_SIZES["conversations.replies"])
-        answer = {"ok": True, "messages": [self._as_message(m, _flag(args, "include_all_metadata")) for m in page],
-                  "has_more": more}
+        answer = {
+            "ok": True,
+            "messages": [self._as_message(m, _flag(args, "include_all_metadata")) for m in page],
+            "has_more": more,
+        }
         return answer | ({"response_metadata": {"next_cursor": cursor}} if cursor else {})
 
     def _list(self, args: dict[str, Any]) -> dict[str, Any]:
         types = (args.get("types") or "public_channel").split(",")
         listed = sorted(self.channels) if "public_channel" in types else []
         page, _, cursor = _page(listed, args, PAGE_SIZES["conversations.list"])
-        return {"ok": True, "channels": [_channel_object(name) for name in page],
-                "response_metadata": {"next_cursor": cursor}}
+        return {
+            "ok": True,
+            "channels": [_channel_object(name) for name in page],
+            "response_metadata": {"next_cursor": cursor},
+        }
 
     def _post_webhook(self, hook: str, body: bytes) -> tuple[int, str]:
         if hook not in self.webhooks:
@@ -279,8 +313,7 @@ class SlackServer:
         """The channel ``given`` names: as ``#name``, ``name`` or its ID, as chat.postMessage accepts."""
         if not given:
             return None
-        return next((name for name in self.channels if given in (name, name.removeprefix("#"), channel_id(name))),
-                    None)
+        return next((name for name in self.channels if given in (name, name.removeprefix("#"), channel_id(name))), None)
 
     def _channel_by_id(self, given: str | None) -> str | None:
         """The channel with ID ``given``: the conversations methods take IDs only, never names."""
@@ -292,14 +325,31 @@ class SlackServer:
 
     def _as_message(self, posted: Posted, with_metadata: bool) -> dict[str, Any]:
         """A message as Slack lists it; metadata only when asked for with ``include_all_metadata``."""
-        message = {"type": "message", "user": BOT_USER, "bot_id": BOT_ID, "app_id": APP_ID, "team": TEAM,
-                   "text": posted.text, "blocks": posted.blocks, "ts": posted.ts}
-        replies = [m.ts for m in self.messages if m.is_reply and m.thread_ts == posted.ts and m.channel == posted.channel]
+        message = {
+            "type": "message",
+            "user": BOT_USER,
+            "bot_id": BOT_ID,
+            "app_id": APP_ID,
+            "team": TEAM,
+            "text": posted.text,
+            "blocks": posted.blocks,
+            "ts": posted.ts,
+        }
+        replies = [
+            m.ts for m in self.messages if m.is_reply and m.thread_ts == posted.ts and m.channel == posted.channel
+        ]
         if posted.is_reply:
             message |= {"thread_ts": posted.thread_ts, "parent_user_id": BOT_USER}
         elif replies:
-            message |= {"thread_ts": posted.ts, "reply_count": len(replies), "reply_users_count": 1,
-                        "latest_reply": replies[-1], "reply_users": [BOT_USER], "is_locked": False, "subscribed": False}
+            message |= {
+                "thread_ts": posted.ts,
+                "reply_count": len(replies),
+                "reply_users_count": 1,
+                "latest_reply": replies[-1],
+                "reply_users": [BOT_USER],
+                "is_locked": False,
+                "subscribed": False,
+            }
         if with_metadata and posted.metadata:
             message["metadata"] = posted.metadata
         return message
@@ -324,15 +374,26 @@ def _message_problem(args: dict[str, Any]) -> str | None:
     if len(args.get("text") or "") > MAX_TEXT:
         return "msg_too_long"
     metadata = args.get("metadata")
-    if metadata is not None and not (isinstance(metadata, dict) and isinstance(metadata.get("event_type"), str)
-                                     and isinstance(metadata.get("event_payload"), dict)):
+    if metadata is not None and not (
+        isinstance(metadata, dict)
+        and isinstance(metadata.get("event_type"), str)
+        and isinstance(metadata.get("event_payload"), dict)
+    ):
         return "invalid_metadata_format"
     return block_problem(args["blocks"]) if "blocks" in args else None
 
 
 def _posted(channel: str, args: dict[str, Any], ts: str | None, body: bytes) -> Posted:
-    return Posted(channel, args.get("text", ""), args.get("blocks", []), args.get("thread_ts"), ts,
-                  args.get("unfurl_links"), body, args.get("metadata"))
+    return Posted(
+        channel,
+        args.get("text", ""),
+        args.get("blocks", []),
+        args.get("thread_ts"),
+        ts,
+        args.get("unfurl_links"),
+        body,
+        args.get("metadata"),
+    )
 
 
 def _flag(args: dict[str, Any], name: str) -> bool:
@@ -360,9 +421,21 @@ def _page(items: list, args: dict[str, Any], sizes: tuple[int, int]) -> tuple[li
 
 def _channel_object(name: str) -> dict[str, Any]:
     bare = name.removeprefix("#")
-    return {"id": channel_id(name), "name": bare, "name_normalized": bare, "is_channel": True, "is_group": False,
-            "is_im": False, "is_mpim": False, "is_private": False, "is_archived": False, "is_general": False,
-            "is_member": True, "created": 1700000000, "num_members": 3}
+    return {
+        "id": channel_id(name),
+        "name": bare,
+        "name_normalized": bare,
+        "is_channel": True,
+        "is_group": False,
+        "is_im": False,
+        "is_mpim": False,
+        "is_private": False,
+        "is_archived": False,
+        "is_general": False,
+        "is_member": True,
+        "created": 1700000000,
+        "num_members": 3,
+    }
 
 
 def _json(value: dict[str, Any]) -> bytes:
@@ -372,10 +445,10 @@ def _json(value: dict[str, Any]) -> bytes:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         self._respond(self.path, self.rfile.read(int(self.headers.get("Content-Length", 0))))
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming); slack_sdk reads conversations with GET
+    def do_GET(self) -> None:
         path, _, query = self.path.partition("?")
         self._respond(path, query.encode())
 

@@ -18,13 +18,13 @@ class Inbox:
         self.reply, self.hang_up, self.refuse = reply, hang_up, refuse or {}
         self.received: list[tuple[list[str], EmailMessage]] = []
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
             return self.refuse[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's naming)
+    async def handle_DATA(self, server, session, envelope):
         if self.hang_up:
             server.transport.close()
             return "250 OK"

@@ -59,7 +59,7 @@ def test_poll_stores_matches_and_a_second_poll_is_conditional(monitor, tmp_path,
     second = monitor("poll", config=config)
     assert second.exit_code == 0
     assert "not modified" in second.output
-    feed_requests = [r for r in news_site.requests if r.path == "/news/rss.xml"][len(feed_requests_before):]
+    feed_requests = [r for r in news_site.requests if r.path == "/news/rss.xml"][len(feed_requests_before) :]
     assert len(feed_requests) == 1 and feed_requests[0].headers.get("if-none-match")
     assert len(json.loads(monitor("matches", "--json", config=config).output)) == 1
 
@@ -93,8 +93,12 @@ def test_first_poll_records_old_items_without_reporting_them(monitor, tmp_path, 
     page_fetches = [r for r in news_site.requests if r.path.startswith("/news/") and r.path.endswith(".html")]
     assert page_fetches == []  # backfilled stories are not fetched either
 
-    newer = STORIES[0].__class__("new-attack", "Second attack in Leigh-on-Sea", "Police were called.",
-                                 "A man was stabbed in Leigh-on-Sea on Broadway.")
+    newer = STORIES[0].__class__(
+        "new-attack",
+        "Second attack in Leigh-on-Sea",
+        "Police were called.",
+        "A man was stabbed in Leigh-on-Sea on Broadway.",
+    )
     publish(news_site, (*STORIES, newer))
     monitor("poll", config=config)
     titles = [m["title"] for m in json.loads(monitor("matches", "--json", config=config).output)]
@@ -152,8 +156,9 @@ def test_a_route_to_an_unknown_topic_or_an_unconfigured_output_is_a_config_error
     assert "outputs.slack is not configured" in result.output
 
 
-def test_a_bug_in_one_source_is_reported_in_the_table_and_the_others_still_poll(monitor, tmp_path, news_site,
-                                                                               monkeypatch):
+def test_a_bug_in_one_source_is_reported_in_the_table_and_the_others_still_poll(
+    monitor, tmp_path, news_site, monkeypatch
+):
     from monitor.sources.feed import FeedSource
 
     real_discover = FeedSource.discover

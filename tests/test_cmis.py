@@ -28,7 +28,10 @@ def month_path(month: str) -> str:
 
 
 def meeting_path(meeting_id: str, committee_id: str = "127") -> str:
-    return f"{CALENDAR}/tabid/73/ctl/ViewMeetingPublic/mid/410/Meeting/{meeting_id}/Committee/{committee_id}/SelectedTab/Documents/Default.aspx"
+    return (
+        f"{CALENDAR}/tabid/73/ctl/ViewMeetingPublic/mid/410/Meeting/{meeting_id}/Committee/{committee_id}"
+        "/SelectedTab/Documents/Default.aspx"
+    )
 
 
 class CmisSite:
@@ -39,8 +42,12 @@ class CmisSite:
         self.after = False
         self.documents = {
             "a3701": make_pdf(["Agenda. 1. Apologies. 2. Police and Crime Plan performance."]),
-            "r3701": make_pdf(["Performance report.", "Victim satisfaction.", "Knife crime fell in Southend and Basildon."]),
-            "m3701": make_pdf(["Minutes of the Panel.", "The Panel asked for more police officers in Southend town centre."]),
+            "r3701": make_pdf(
+                ["Performance report.", "Victim satisfaction.", "Knife crime fell in Southend and Basildon."]
+            ),
+            "m3701": make_pdf(
+                ["Minutes of the Panel.", "The Panel asked for more police officers in Southend town centre."]
+            ),
             "a3702": make_pdf(["Agenda. 1. Budget precept proposals."]),
         }
         site.add_handler(f"{CALENDAR}.aspx", self._page("calendar.html"))
@@ -138,7 +145,9 @@ def test_minutes_and_cancellation_between_polls_are_the_only_new_events(essex, s
 
 def test_a_calendar_page_without_its_ids_is_a_clear_error(essex, site, fetcher):
     site.add(f"{CALENDAR}.aspx", "<html><body><p>Calendar of Meetings</p></body></html>")
-    with pytest.raises(SourceError, match=r"no calendar page id \(tabid\) and module id \(mid\) found on .*CalendarofMeetings\.aspx"):
+    with pytest.raises(
+        SourceError, match=r"no calendar page id \(tabid\) and module id \(mid\) found on .*CalendarofMeetings\.aspx"
+    ):
         cmis(site).discover(fetcher, {})
 
 

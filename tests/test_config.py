@@ -11,8 +11,11 @@ from textwrap import dedent
 from typing import get_args
 
 import pytest
+from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.error import FileMark
 
 from monitor.config import Config, ConfigErrors, ConfigProblem, ConfigWatcher, load_config
+from monitor.config.document import _syntax_error as syntax_error
 from monitor.deliver.outputs import OUTPUT_TYPES, OutputSettings
 from monitor.sources import SOURCE_TYPES, SourceSpec
 
@@ -68,13 +71,18 @@ def test_minimal_config_loads_with_monitor_defaults(tmp_path):
 
 
 def test_monitor_yaml_values_are_used(tmp_path):
-    config = load_config(config_dir(tmp_path, monitor="""\
+    config = load_config(
+        config_dir(
+            tmp_path,
+            monitor="""\
         timezone: UTC
         digest:
           schedule: ["30 7 * * 1-5"]
         fetch:
           host_delay: 2s
-    """))
+    """,
+        )
+    )
 
     assert config.monitor.timezone == "UTC"
     assert config.monitor.digest.schedule == ["30 7 * * 1-5"]
@@ -102,7 +110,9 @@ def test_every_kind_of_source_and_output_has_its_model_in_the_files():
     one and not the other fails here rather than in a newsroom's `monitor check`."""
     spec_models = get_args(get_args(SourceSpec)[0])
     assert [source.config_model for source in SOURCE_TYPES.values()] == list(spec_models)
-    assert [get_args(model.model_fields["type"].annotation) for model in spec_models] == [(name,) for name in SOURCE_TYPES]
+    assert [get_args(model.model_fields["type"].annotation) for model in spec_models] == [
+        (name,) for name in SOURCE_TYPES
+    ]
     assert list(OUTPUT_TYPES) == list(OutputSettings.model_fields)
     assert [output.name for output in OUTPUT_TYPES.values()] == list(OUTPUT_TYPES)
 
@@ -111,12 +121,16 @@ def test_every_kind_of_source_and_output_has_its_model_in_the_files():
 
 
 def test_misspelt_key_names_file_line_column_and_suggests_the_key(tmp_path):
-    write(tmp_path, sources=SOURCES, keywords="""\
+    write(
+        tmp_path,
+        sources=SOURCES,
+        keywords="""\
         topics:
           - id: knife-crime
             name: Knife crime
             ani: [stabbing]
-    """)
+    """,
+    )
 
     assert errors_of(tmp_path) == [
         "keywords.yaml:4:5: unknown key 'ani' in topic 'knife-crime'; did you mean 'any'? "
@@ -128,18 +142,21 @@ def test_misspelt_key_names_file_line_column_and_suggests_the_key(tmp_path):
     ("files", "expected"),
     [
         pytest.param(
-            {"sources": """\
+            {
+                "sources": """\
                 sources:
                   - id: echo-southend
                     name: Southend Echo
                     type: fed
                     url: https://news.example.org/rss
-            """},
+            """
+            },
             ["sources.yaml:4:11: unknown source type 'fed'; use one of: feed, moderngov, cmis"],
             id="unknown-source-type",
         ),
         pytest.param(
-            {"sources": """\
+            {
+                "sources": """\
                 defaults:
                   every: 10m
                 sources:
@@ -148,18 +165,26 @@ def test_misspelt_key_names_file_line_column_and_suggests_the_key(tmp_path):
                     type: feed
                     url: https://news.example.org/rss
                     every: 15 minutes
-            """},
-            ["sources.yaml:8:12: '15 minutes' is not a duration; write a number and a unit, e.g. 90s, 15m, 2h, 7d or 8w"],
+            """
+            },
+            [
+                "sources.yaml:8:12: '15 minutes' is not a duration; "
+                "write a number and a unit, e.g. 90s, 15m, 2h, 7d or 8w"
+            ],
             id="bad-duration",
         ),
         pytest.param(
-            {"monitor": """\
+            {
+                "monitor": """\
                 digest:
                   schedule:
                     - "0 8 * *"
-            """},
-            ["monitor.yaml:2:3: '0 8 * *' is not a cron expression (Wrong number of fields; got 4, expected 5); "
-             'use five fields: minute hour day month weekday, e.g. "0 8 * * *" for 08:00 every day'],
+            """
+            },
+            [
+                "monitor.yaml:2:3: '0 8 * *' is not a cron expression (Wrong number of fields; got 4, expected 5); "
+                'use five fields: minute hour day month weekday, e.g. "0 8 * * *" for 08:00 every day'
+            ],
             id="bad-cron",
         ),
         pytest.param(
@@ -168,16 +193,19 @@ def test_misspelt_key_names_file_line_column_and_suggests_the_key(tmp_path):
             id="bad-timezone",
         ),
         pytest.param(
-            {"keywords": """\
+            {
+                "keywords": """\
                 topics:
                   - id: knife-crime
                     any: [stabbing]
-            """},
+            """
+            },
             ["keywords.yaml:2:5: topic 'knife-crime' is missing 'name'; add a line 'name: ...'"],
             id="missing-key",
         ),
         pytest.param(
-            {"keywords": """\
+            {
+                "keywords": """\
                 topics:
                   - id: knife-crime
                     name: Knife crime
@@ -185,27 +213,34 @@ def test_misspelt_key_names_file_line_column_and_suggests_the_key(tmp_path):
                     urgent: maybe
                     not:
                     fields:
-            """},
-            ["keywords.yaml:4:10: 'any' in topic 'knife-crime': expected a list of words, got the text 'stabbing'; "
-             "write it as a list, e.g. [stabbing], or one '- item' per line",
-             "keywords.yaml:5:13: 'urgent' in topic 'knife-crime': expected true or false, got the text 'maybe'; "
-             "write true or false here",
-             "keywords.yaml:7:5: 'fields' in topic 'knife-crime': expected a list of words, got nothing; "
-             "write a list of words after the colon, or [] for none"],
+            """
+            },
+            [
+                "keywords.yaml:4:10: 'any' in topic 'knife-crime': expected a list of words, got the text 'stabbing'; "
+                "write it as a list, e.g. [stabbing], or one '- item' per line",
+                "keywords.yaml:5:13: 'urgent' in topic 'knife-crime': expected true or false, got the text 'maybe'; "
+                "write true or false here",
+                "keywords.yaml:7:5: 'fields' in topic 'knife-crime': expected a list of words, got nothing; "
+                "write a list of words after the colon, or [] for none",
+            ],
             id="wrong-types",
         ),
         pytest.param(
-            {"keywords": """\
+            {
+                "keywords": """\
                 topics:
                   - id: knife-crime
                     name: Knife crime
                     any: [stabbing, 999]
                     place: 5
-            """},
-            ['keywords.yaml:4:21: item 2 of \'any\' in topic \'knife-crime\': expected text, got the number 999; '
-             'put it in quotes, e.g. "999"',
-             "keywords.yaml:5:12: 'place' in topic 'knife-crime': expected text or a list of words, got the number 5; "
-             'put it in quotes, e.g. "5"'],
+            """
+            },
+            [
+                "keywords.yaml:4:21: item 2 of 'any' in topic 'knife-crime': expected text, got the number 999; "
+                'put it in quotes, e.g. "999"',
+                "keywords.yaml:5:12: 'place' in topic 'knife-crime': expected text or a list of words, "
+                'got the number 5; put it in quotes, e.g. "5"',
+            ],
             id="wrong-types-in-lists-and-unions",
         ),
         pytest.param(
@@ -214,32 +249,43 @@ def test_misspelt_key_names_file_line_column_and_suggests_the_key(tmp_path):
             id="out-of-range",
         ),
         pytest.param(
-            {"keywords": """\
+            {
+                "keywords": """\
                 topics:
                   - id: knife-crime
                     name: Knife crime
                     any: [stabbing
                     not: [cake]
-            """},
-            ["keywords.yaml:5:8: YAML syntax error: expected ',' or ']', but got ':' (while parsing a flow sequence "
-             "that starts at line 4, column 10); check the indentation and that every quote and bracket is closed"],
+            """
+            },
+            [
+                "keywords.yaml:5:8: YAML syntax error: expected ',' or ']', but got ':' (while parsing a flow sequence "
+                "that starts at line 4, column 10); check the indentation and that every quote and bracket is closed"
+            ],
             id="yaml-syntax",
         ),
         pytest.param(
             {"keywords": "topics:\n  - id: knife-crime\n\tname: Knife crime\n"},
-            ["keywords.yaml:3:1: a tab character is used for indentation; "
-             "YAML indents with spaces only; replace the tab characters at the start of the line with spaces"],
+            [
+                "keywords.yaml:3:1: a tab character is used for indentation; "
+                "YAML indents with spaces only; replace the tab characters at the start of the line with spaces"
+            ],
             id="tab-indentation",
         ),
         pytest.param(
-            {"keywords": """\
+            {
+                "keywords": """\
                 topics:
                   - id: knife-crime
                     name: Knife crime
                     any: [stabbing]
                     any: [machete]
-            """},
-            ["keywords.yaml:5:5: the key 'any' appears twice in the same place; remove one of them, or merge them into one"],
+            """
+            },
+            [
+                "keywords.yaml:5:5: the key 'any' appears twice in the same place; "
+                "remove one of them, or merge them into one"
+            ],
             id="duplicate-key",
         ),
         pytest.param(
@@ -249,9 +295,19 @@ def test_misspelt_key_names_file_line_column_and_suggests_the_key(tmp_path):
         ),
         pytest.param(
             {"sources": "# a list by mistake\n- id: echo-southend\n"},
-            ["sources.yaml:2:1: the top level should be 'key: value' lines, but it is a list; "
-             "copy config/sources.yaml from the project and edit it"],
+            [
+                "sources.yaml:2:1: the top level should be 'key: value' lines, but it is a list; "
+                "copy config/sources.yaml from the project and edit it"
+            ],
             id="top-level-not-a-mapping",
+        ),
+        pytest.param(
+            {"keywords": "topics:\n  - !!pairs [id: knife-crime]\n"},
+            [
+                "keywords.yaml:2:5: topic number 1: expected a set of 'key: value' lines, got a list; "
+                "write a set of 'key: value' lines here"
+            ],
+            id="pairs-keep-no-positions",
         ),
     ],
 )
@@ -259,9 +315,23 @@ def test_mistakes_are_reported_with_line_column_and_fix(tmp_path, files, expecte
     assert errors_of(config_dir(tmp_path, **files)) == expected
 
 
+def test_a_duplicate_key_in_words_ruamel_may_yet_use_is_still_reported():
+    mark = FileMark("keywords.yaml", 0, 4, 4)
+    error = DuplicateKeyError(problem="the same key twice, said another way", problem_mark=mark)
+    assert str(syntax_error("keywords.yaml", "", error)) == (
+        "keywords.yaml:5:5: a key appears twice in the same place; remove one of them, or merge them into one"
+    )
+
+
 def one_source(**keys: str) -> str:
     """sources.yaml with one feed whose keys are overridden by ``keys`` (values written as they are)."""
-    fields = {"id": "echo-southend", "name": "Southend Echo", "type": "feed", "url": "https://news.example.org/rss", **keys}
+    fields = {
+        "id": "echo-southend",
+        "name": "Southend Echo",
+        "type": "feed",
+        "url": "https://news.example.org/rss",
+        **keys,
+    }
     return "sources:\n  - " + "\n    ".join(f"{key}: {value}" for key, value in fields.items()) + "\n"
 
 
@@ -275,14 +345,22 @@ def one_source(**keys: str) -> str:
         ({"every": ".inf"}, "sources.yaml:6:12: inf is longer than ten years"),
         ({"every": ".nan"}, "sources.yaml:6:12: nan is not a duration"),
         ({"jitter": "530w"}, "sources.yaml:6:13: '530w' is longer than ten years"),
-        ({"url": "https://news.example.org/southend rss"}, "sources.yaml:5:10: 'https://news.example.org/southend rss' "
-         "contains a space or line break; remove it, or write a space inside the address as %20"),
+        (
+            {"url": "https://news.example.org/southend rss"},
+            "sources.yaml:5:10: 'https://news.example.org/southend rss' "
+            "contains a space or line break; remove it, or write a space inside the address as %20",
+        ),
         ({"url": "https://news example.org/rss"}, "sources.yaml:5:10: 'https://news example.org/rss' contains a space"),
         ({"url": "news.example.org/rss"}, "sources.yaml:5:10: 'news.example.org/rss' is not an http:// or https://"),
-        ({"url": "https://news.example.org:99999/rss"}, "sources.yaml:5:10: 'https://news.example.org:99999/rss' is not "
-         "a valid web address (Port out of range 0-65535)"),
-        ({"url": "https://-news-.example.org/rss"}, "sources.yaml:5:10: 'https://-news-.example.org/rss' has no valid "
-         "host name"),
+        (
+            {"url": "https://news.example.org:99999/rss"},
+            "sources.yaml:5:10: 'https://news.example.org:99999/rss' is not "
+            "a valid web address (Port out of range 0-65535)",
+        ),
+        (
+            {"url": "https://-news-.example.org/rss"},
+            "sources.yaml:5:10: 'https://-news-.example.org/rss' has no valid host name",
+        ),
     ],
 )
 def test_durations_and_addresses_out_of_bounds_are_located_errors(tmp_path, keys, expected):
@@ -315,8 +393,10 @@ def test_missing_required_files_are_each_reported(tmp_path):
     write(tmp_path, monitor="timezone: UTC\n")
 
     assert errors_of(tmp_path) == [
-        f"keywords.yaml:1:1: file not found in {tmp_path}; create it, e.g. by copying config/keywords.yaml from the project",
-        f"sources.yaml:1:1: file not found in {tmp_path}; create it, e.g. by copying config/sources.yaml from the project",
+        f"keywords.yaml:1:1: file not found in {tmp_path}; "
+        "create it, e.g. by copying config/keywords.yaml from the project",
+        f"sources.yaml:1:1: file not found in {tmp_path}; "
+        "create it, e.g. by copying config/sources.yaml from the project",
     ]
 
 
@@ -324,24 +404,36 @@ def test_file_that_is_not_utf8_names_the_line(tmp_path):
     config_dir(tmp_path)
     (tmp_path / "monitor.yaml").write_bytes("timezone: UTC\nuser_agent: Caf\xe9/1.0\n".encode("latin-1"))
 
-    assert errors_of(tmp_path) == ["monitor.yaml:2:16: the file is not UTF-8 text; save it with UTF-8 encoding in your editor"]
+    assert errors_of(tmp_path) == [
+        "monitor.yaml:2:16: the file is not UTF-8 text; save it with UTF-8 encoding in your editor"
+    ]
 
 
 def test_problems_in_every_file_are_collected_and_sorted(tmp_path):
-    config_dir(tmp_path, monitor="timezone: Mars/Base\nfetchh: {}\n", keywords="""\
+    config_dir(
+        tmp_path,
+        monitor="timezone: Mars/Base\nfetchh: {}\n",
+        keywords="""\
         topics:
           - id: Knife Crime
             name: Knife crime
             any: [stabbing]
-    """)
+    """,
+    )
 
     assert [error.split(": ")[0] for error in errors_of(tmp_path)] == [
-        "keywords.yaml:2:9", "monitor.yaml:1:11", "monitor.yaml:2:1",
+        "keywords.yaml:2:9",
+        "monitor.yaml:1:11",
+        "monitor.yaml:2:1",
     ]
 
 
 def test_duplicate_source_ids_point_at_the_second_one(tmp_path):
-    write(tmp_path, keywords=KEYWORDS, sources=SOURCES + """\
+    write(
+        tmp_path,
+        keywords=KEYWORDS,
+        sources=SOURCES
+        + """\
       - id: essex-police
         name: Essex Police
         type: feed
@@ -350,7 +442,8 @@ def test_duplicate_source_ids_point_at_the_second_one(tmp_path):
         name: Southend Echo again
         type: feed
         url: https://news.example.org/southend/atom
-    """)
+    """,
+    )
 
     assert errors_of(tmp_path) == [
         "sources.yaml:10:9: source id 'echo-southend' is already used at line 2; give each source its own id",
@@ -363,10 +456,15 @@ def test_duplicate_source_ids_point_at_the_second_one(tmp_path):
 def test_environment_variables_are_interpolated(tmp_path, monkeypatch):
     monkeypatch.setenv("BEATWATCH_TEST_ZONE", "UTC")
     monkeypatch.delenv("BEATWATCH_TEST_UNSET", raising=False)
-    config = load_config(config_dir(tmp_path, monitor="""\
+    config = load_config(
+        config_dir(
+            tmp_path,
+            monitor="""\
         timezone: ${BEATWATCH_TEST_ZONE}
         user_agent: "${BEATWATCH_TEST_UNSET:-Beatwatch/9.9} (price $${NOT_A_VAR})"
-    """))
+    """,
+        )
+    )
 
     assert config.monitor.timezone == "UTC"
     assert config.monitor.user_agent == "Beatwatch/9.9 (price ${NOT_A_VAR})"
@@ -374,12 +472,15 @@ def test_environment_variables_are_interpolated(tmp_path, monkeypatch):
 
 def test_unset_environment_variable_is_an_error_at_its_line(tmp_path, monkeypatch):
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
-    config_dir(tmp_path, monitor="""\
+    config_dir(
+        tmp_path,
+        monitor="""\
         timezone: UTC
         admin:
           slack_channel: ${SLACK_BOT_TOKEN}
           email_to: ["${BROKEN"]
-    """)
+    """,
+    )
 
     assert errors_of(tmp_path) == [
         "monitor.yaml:3:18: environment variable SLACK_BOT_TOKEN is not set; "
@@ -397,10 +498,15 @@ def test_problems_raised_by_checks_get_their_lines(tmp_path):
         raise ConfigProblem("keywords.yaml", ("topics", 0, "any", 1), "'knife crime' is too common", "narrow it")
 
     def places_check(config: Config) -> None:
-        raise ExceptionGroup("places", [
-            ConfigProblem("keywords.yaml", ("topics", 0, "place"), "place 'southend' is odd", ""),
-            ExceptionGroup("nested", [ConfigProblem("keywords.yaml", ("places", "southend", 1), "hmm", "check it")]),
-        ])
+        raise ExceptionGroup(
+            "places",
+            [
+                ConfigProblem("keywords.yaml", ("topics", 0, "place"), "place 'southend' is odd", ""),
+                ExceptionGroup(
+                    "nested", [ConfigProblem("keywords.yaml", ("places", "southend", 1), "hmm", "check it")]
+                ),
+            ],
+        )
 
     assert errors_of(config_dir(tmp_path), checks=[terms_check, places_check]) == [
         "keywords.yaml:2:24: hmm; check it",
@@ -464,12 +570,15 @@ def test_watcher_keeps_the_last_good_config_and_reports_a_broken_edit_once(tmp_p
     reports: list[ConfigErrors] = []
     watcher = ConfigWatcher(config_dir(tmp_path), on_error=reports.append)
     good = watcher.current
-    write(tmp_path, keywords="""\
+    write(
+        tmp_path,
+        keywords="""\
         topics:
           - id: knife-crime
             name: Knife crime
             ani: [stabbing]
-    """)
+    """,
+    )
 
     with caplog.at_level(logging.WARNING, logger="monitor.config"):
         assert watcher.refresh() is False
@@ -494,7 +603,8 @@ def test_watcher_reports_each_distinct_broken_version_and_recovers(tmp_path):
     write(tmp_path, monitor="timezone: UTC\n")
 
     assert [report.errors[0].message for report in reports] == [
-        "'Nowhere' is not a time zone name", "'Elsewhere' is not a time zone name",
+        "'Nowhere' is not a time zone name",
+        "'Elsewhere' is not a time zone name",
     ]
     assert watcher.refresh() is True
     assert watcher.current.monitor.timezone == "UTC"

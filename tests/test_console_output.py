@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,7 @@ from monitor.match.settings import TopicConfig
 from monitor.match.types import Snippet
 from monitor.store.records import MatchRecord, SourceHealth
 
-UTC = timezone.utc
+UTC = UTC
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)  # Thu 26 Nov 2026 08:00 GMT
 SINCE = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -38,6 +38,9 @@ def snippet_marking(text: str, term: str) -> Snippet:
     return Snippet(text, ((start, start + len(term)),))
 
 
+PIER_STABBING = snippet_marking("Officers said the stabbing happened near the pier.", "stabbing")
+
+
 def record(
     match_id: int,
     title: str,
@@ -46,7 +49,7 @@ def record(
     source: str = "echo",
     url: str | None = None,
     published: datetime | None = NOW - timedelta(hours=1),
-    snippet: Snippet = snippet_marking("Officers said the stabbing happened near the pier.", "stabbing"),
+    snippet: Snippet = PIER_STABBING,
     kind: str = "article",
     council: CouncilReference | None = None,
     alerted: bool = False,
@@ -89,7 +92,9 @@ def full_digest():
     return digest_of(
         [
             record(1, "Man stabbed outside Southend Victoria station", published=NOW - timedelta(hours=1)),
-            record(2, "Man stabbed outside Southend Victoria station.", source="bbc", published=NOW - timedelta(hours=2)),
+            record(
+                2, "Man stabbed outside Southend Victoria station.", source="bbc", published=NOW - timedelta(hours=2)
+            ),
             record(3, "Teenager held after Leigh stabbing", published=NOW - timedelta(hours=3), alerted=True),
             record(4, "Knife found in Chalkwell Park", published=NOW - timedelta(hours=4)),
             record(5, "Court hears Westcliff stabbing evidence", published=NOW - timedelta(hours=5)),

@@ -11,7 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from monitor.sources.cmis import parse_calendar_ids, parse_documents, parse_meeting_links, parse_meeting_page, parse_summary
+from monitor.sources.cmis import (
+    parse_calendar_ids,
+    parse_documents,
+    parse_meeting_links,
+    parse_meeting_page,
+    parse_summary,
+)
 from monitor.sources.council.model import MeetingRef
 from monitor.sources.moderngov.decisions import parse_decision, parse_decision_list
 from monitor.sources.moderngov.model import Committee
@@ -48,8 +54,16 @@ def check_meetings(found):
 
 def check_meeting_with_minutes(found):
     meeting = parse_meeting(read("moderngov/meeting_with_minutes.xml"), committee=AUDIT, url=MANCHESTER)
-    assert (meeting.meeting_id, meeting.day, meeting.status, meeting.minutes_published) == ("4967", date(2026, 2, 10), "Confirmed", True)
-    assert [(i.item_id, i.number, i.title) for i in meeting.items] == [("18831", "1", "Minutes"), ("18833", "9", "Work Programme")]
+    assert (meeting.meeting_id, meeting.day, meeting.status, meeting.minutes_published) == (
+        "4967",
+        date(2026, 2, 10),
+        "Confirmed",
+        True,
+    )
+    assert [(i.item_id, i.number, i.title) for i in meeting.items] == [
+        ("18831", "1", "Minutes"),
+        ("18833", "9", "Work Programme"),
+    ]
     assert all(item.text and item.minutes for item in meeting.items)
     assert "remainder of 2025/26 municipal year." in meeting.items[1].minutes  # Word's wrapped lines joined
     assert [(d.doc_id, d.url) for d in meeting.documents] == [
@@ -79,14 +93,18 @@ def check_decisions_list(found):
 
 def check_officer_decisions_list(found):
     rows = parse_decision_list(read("moderngov/modgov_officer_decisions_list.html"))
-    assert [(r.decision_id, r.title, r.published) for r in rows] == [("13149", "Admission of the Public", date(2025, 11, 3))]
+    assert [(r.decision_id, r.title, r.published) for r in rows] == [
+        ("13149", "Admission of the Public", date(2025, 11, 3))
+    ]
     found["decisions"] |= {r.decision_id for r in rows}
 
 
 def check_decision_detail(found):
     decision = parse_decision(read("moderngov/modgov_decision_detail.html"), decision_id="d1", page_url=KIRKLEES)
     assert (decision.title, decision.published, decision.decided) == (
-        "Minutes of Previous Meeting", date(2015, 10, 22), date(2015, 10, 19)
+        "Minutes of Previous Meeting",
+        date(2015, 10, 22),
+        date(2015, 10, 19),
     )
     assert decision.maker == "Policy Committee"  # "Decided at meeting: 19/10/2015 - Policy Committee"
     assert decision.meeting_url == "https://democracy.kirklees.gov.uk/ieListDocuments.aspx?CId=151&MID=4832"
@@ -97,7 +115,9 @@ def check_decision_detail(found):
 
 
 def check_decision_multi_paragraph(found):
-    decision = parse_decision(read("moderngov/modgov_decision_multi_paragraph.html"), decision_id="d2", page_url=KIRKLEES)
+    decision = parse_decision(
+        read("moderngov/modgov_decision_multi_paragraph.html"), decision_id="d2", page_url=KIRKLEES
+    )
     assert decision.maker == "Service Director - Homes & Neighbourhoods"
     assert (decision.published, decision.decided) == (date(2025, 12, 10), date(2021, 7, 27))
     assert "has been approved to support the regeneration of Berry Brow.\nThis decision was authorised" in decision.text
@@ -105,7 +125,9 @@ def check_decision_multi_paragraph(found):
 
 
 def check_decision_no_documents(found):
-    decision = parse_decision(read("moderngov/modgov_decision_detail_no_documents.html"), decision_id="d3", page_url=KIRKLEES)
+    decision = parse_decision(
+        read("moderngov/modgov_decision_detail_no_documents.html"), decision_id="d3", page_url=KIRKLEES
+    )
     assert decision.documents == ()
     assert decision.maker == "Strategic Director for Environment"
     assert "Purpose:\nTo seek approval" in decision.text and "Decision:\nThat approval be given" in decision.text
@@ -129,7 +151,10 @@ def check_cmis_listview(found):
 def check_cmis_calendar_month(found):
     page = read("cmis/cmis_calendar_month.html")
     assert parse_calendar_ids(page, "Meetings") == parse_calendar_ids(page, "CalendarofMeetings")  # from a module link
-    assert (parse_calendar_ids(page, "Meetings").tab_id, parse_calendar_ids(page, "Meetings").module_id) == ("70", "397")
+    assert (parse_calendar_ids(page, "Meetings").tab_id, parse_calendar_ids(page, "Meetings").module_id) == (
+        "70",
+        "397",
+    )
     refs = parse_meeting_links(page, page_url=BIRMINGHAM, year=2026)  # day cells say "Monday, 8 June": no year
     assert [(r.meeting_id, r.day) for r in refs] == [
         ("15028", date(2026, 6, 8)),
@@ -153,7 +178,12 @@ def check_cmis_meeting_summary(found):
         "venue": "On-line meeting",
     }
     meeting = cmis_meeting("cmis/cmis_meeting_summary.html")
-    assert (meeting.committee, meeting.day, meeting.time, meeting.status) == ("Licensing Sub-Committee A", date(2026, 8, 3), "10:00", "Scheduled")
+    assert (meeting.committee, meeting.day, meeting.time, meeting.status) == (
+        "Licensing Sub-Committee A",
+        date(2026, 8, 3),
+        "10:00",
+        "Scheduled",
+    )
     assert [d.title for d in meeting.documents] == ["Minutes of the previous meeting"]
     found["documents"] += len(meeting.documents)
 

@@ -62,7 +62,9 @@ def test_a_new_meeting_publishes_its_agenda_and_documents_and_is_remembered():
     ]
     remembered = found.memory.meetings["4800"]
     assert (remembered.items, remembered.documents, remembered.fingerprint) == (
-        ("40101", "40107"), ("60001",), MEETING.fingerprint()
+        ("40101", "40107"),
+        ("60001",),
+        MEETING.fingerprint(),
     )
     assert found.memory.documents == {"60001": DocumentMemory("04/11/2026", content_hash("More police officers."))}
     assert memory == CouncilMemory()  # the memory given is never changed

@@ -33,8 +33,13 @@ def council_app(tmp_path, site, keywords: str = KEYWORDS) -> App:
     )
     (config / "keywords.yaml").write_text(keywords)
     store = Store(Store.default_url(tmp_path / "data"))
-    return App(load_config(config, checks=[rules_check]), store, data_dir=tmp_path / "data", clock=lambda: NOW,
-               stream=io.StringIO())
+    return App(
+        load_config(config, checks=[rules_check]),
+        store,
+        data_dir=tmp_path / "data",
+        clock=lambda: NOW,
+        stream=io.StringIO(),
+    )
 
 
 def test_council_minutes_reach_the_digest_with_meeting_event_item_and_page(tmp_path, site):

@@ -23,10 +23,18 @@ class Daemon:
 
     def __init__(self, config_dir: Path, data_dir: Path) -> None:
         # Polls every second are refused in real configurations; this daemon is allowed them so the test is quick.
-        env = {**os.environ, "MONITOR_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1", "MONITOR_SHORTEST_INTERVAL": "1s"}
+        env = {
+            **os.environ,
+            "MONITOR_DATA_DIR": str(data_dir),
+            "PYTHONUNBUFFERED": "1",
+            "MONITOR_SHORTEST_INTERVAL": "1s",
+        }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "monitor", "--config", str(config_dir), "run"],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
@@ -127,14 +135,22 @@ def test_edited_rules_take_effect_without_restart_and_a_broken_edit_keeps_the_ol
         daemon.process.wait(STOP_LIMIT)
 
 
-def test_run_sends_an_urgent_alert_through_the_delivery_pool_after_the_poll_that_found_it(news_site, tmp_path,
-                                                                                          monkeypatch):
+def test_run_sends_an_urgent_alert_through_the_delivery_pool_after_the_poll_that_found_it(
+    news_site, tmp_path, monkeypatch
+):
     from tests.slack_server import SlackServer
 
     with SlackServer(channels={"#crime-digest"}) as slack:
         monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
-        outputs = {"console": False, "slack": {"token": "${SLACK_BOT_TOKEN}", "api_url": slack.api_url,
-                                               "channel": "#crime-digest", "timeout": 5}}
+        outputs = {
+            "console": False,
+            "slack": {
+                "token": "${SLACK_BOT_TOKEN}",
+                "api_url": slack.api_url,
+                "channel": "#crime-digest",
+                "timeout": 5,
+            },
+        }
         config_dir = write_config(tmp_path / "config", news_site, urgent=True, monitor_extra={"outputs": outputs})
         daemon = Daemon(config_dir, tmp_path / "data")
         try:

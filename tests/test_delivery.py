@@ -23,8 +23,8 @@ from monitor.config import load_config
 from monitor.store import Store
 from tests.e2e import STORIES, Story, publish, write_config
 from tests.slack_server import SlackServer, block_problem
-from tests.test_cli import REPO
 from tests.smtp_server import AnyPortController, Inbox
+from tests.test_cli import REPO
 
 CHANNEL = "#crime-digest"
 ADMIN_CHANNEL = "#beatwatch-admin"
@@ -47,8 +47,13 @@ def crime_stories(count: int, first: int = 0) -> tuple[Story, ...]:
     """Stories that match knife crime by their feed title alone, numbered so no two read as one story; each is a
     minute older than the one before, so a digest lists them in this order."""
     return tuple(
-        Story(f"stabbing-{number:03d}", f"Stabbing number {number} reported in Southend", "Police were called.", "",
-              age=timedelta(minutes=number + 1))
+        Story(
+            f"stabbing-{number:03d}",
+            f"Stabbing number {number} reported in Southend",
+            "Police were called.",
+            "",
+            age=timedelta(minutes=number + 1),
+        )
         for number in range(first, first + count)
     )
 
@@ -120,7 +125,7 @@ class FlakyInbox(Inbox):
         super().__init__()
         self.failures = failures
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's naming)
+    async def handle_DATA(self, server, session, envelope):
         if self.failures:
             self.failures -= 1
             return "451 4.3.0 try again later"
@@ -162,7 +167,7 @@ class InboxLosingFirstAnswer(Inbox):
         super().__init__()
         self.answered_once = False
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's naming)
+    async def handle_DATA(self, server, session, envelope):
         answer = await super().handle_DATA(server, session, envelope)
         if not self.answered_once:
             self.answered_once = True
@@ -232,8 +237,9 @@ HOSTILE_TITLES = (
 INJECTION_TITLE = "Southend stabbing\r\nBcc: x@example.org"
 
 
-def test_hostile_titles_ping_nobody_link_nowhere_and_add_no_mail_header(monitor, tmp_path, news_site, slack,
-                                                                          smtp_server):
+def test_hostile_titles_ping_nobody_link_nowhere_and_add_no_mail_header(
+    monitor, tmp_path, news_site, slack, smtp_server
+):
     inbox = Inbox()
     stories = tuple(Story(f"hostile-{n}", title, "Police were called.", "") for n, title in enumerate(HOSTILE_TITLES))
     publish(news_site, stories)
@@ -265,16 +271,25 @@ def test_hostile_titles_ping_nobody_link_nowhere_and_add_no_mail_header(monitor,
     for recipients, message in inbox.received:
         assert recipients == [NEWSDESK]
         assert message["Bcc"] is None
-        assert set(message.keys()) == {"From", "To", "Subject", "Date", "Message-ID", "Auto-Submitted",
-                                       "Content-Type", "MIME-Version"}
+        assert set(message.keys()) == {
+            "From",
+            "To",
+            "Subject",
+            "Date",
+            "Message-ID",
+            "Auto-Submitted",
+            "Content-Type",
+            "MIME-Version",
+        }
         markup = message.get_payload()[1].get_content()
         assert 'href="https://evil' not in markup and 'href="javascript' not in markup
     assert "&lt;!channel&gt;" in inbox.received[-1][1].get_payload()[1].get_content()  # the digest shows it as text
     assert inbox.received[1][1]["Subject"].endswith("— Southend stabbing Bcc: x@example.org")
 
 
-def test_an_urgent_match_is_alerted_after_the_poll_and_marked_once_in_the_next_digest(monitor, tmp_path, news_site,
-                                                                                      slack):
+def test_an_urgent_match_is_alerted_after_the_poll_and_marked_once_in_the_next_digest(
+    monitor, tmp_path, news_site, slack
+):
     config = write_config(tmp_path / "config", news_site, urgent=True, monitor_extra=slack_settings(slack))
 
     succeeded(monitor("poll", config=config))
@@ -326,8 +341,10 @@ def test_one_multipart_email_per_recipient_set_with_its_topics(monitor, tmp_path
 
     received = {recipients[0]: message for recipients, message in inbox.received}
     assert sorted(received) == [CRIME_DESK, NEWSDESK] and len(inbox.received) == 2
-    for address, topic, story, other in ((CRIME_DESK, "Knife crime", STORIES[0], STORIES[1]),
-                                         (NEWSDESK, "Council budget", STORIES[1], STORIES[0])):
+    for address, topic, story, other in (
+        (CRIME_DESK, "Knife crime", STORIES[0], STORIES[1]),
+        (NEWSDESK, "Council budget", STORIES[1], STORIES[0]),
+    ):
         message = received[address]
         assert message["To"] == address
         assert re.fullmatch(r"Beatwatch digest — \w{3} \d+ \w{3} \d{4} — 1 new item", message["Subject"])
@@ -345,14 +362,13 @@ def test_one_multipart_email_per_recipient_set_with_its_topics(monitor, tmp_path
 # --- the outbox: outages, restarts, config problems ------------------------------------------------------------------
 
 
-def test_three_digests_while_slack_is_down_then_each_match_arrives_once_in_order(monitor, tmp_path, news_site,
-                                                                                   slack):
+def test_three_digests_while_slack_is_down_then_each_match_arrives_once_in_order(monitor, tmp_path, news_site, slack):
     extra = slack_settings(slack) | RETRY_AT_ONCE
     config = write_config(tmp_path / "config", news_site, full_text=False, monitor_extra=extra)
     batches = [crime_stories(2, first) for first in (0, 2, 4)]
     slack.down = True
 
-    for run, batch in enumerate(batches, start=1):
+    for run in range(1, len(batches) + 1):
         publish(news_site, [story for earlier in batches[:run] for story in earlier])
         succeeded(monitor("poll", config=config))
         result = monitor("digest", config=config)
@@ -360,7 +376,8 @@ def test_three_digests_while_slack_is_down_then_each_match_arrives_once_in_order
         rows = outbox(monitor, config)
         # Only the oldest is tried while Slack is down; the later ones wait behind it, untried.
         assert [(row["state"], row["matches"], row["attempts"]) for row in rows] == [
-            ("pending", 2, run), *[("pending", 2, 0)] * (run - 1)
+            ("pending", 2, run),
+            *[("pending", 2, 0)] * (run - 1),
         ]
         assert "502" in rows[0]["last_error"]
     assert slack.requests == 3
@@ -425,8 +442,9 @@ def test_a_digest_killed_while_slack_hangs_arrives_once_after_a_restart(monitor,
     assert [row["state"] for row in outbox(monitor, config)] == ["sent"]
 
 
-def test_a_split_digest_killed_between_parts_resumes_in_its_thread_without_repeating(monitor, tmp_path, news_site,
-                                                                                   monkeypatch):
+def test_a_split_digest_killed_between_parts_resumes_in_its_thread_without_repeating(
+    monitor, tmp_path, news_site, monkeypatch
+):
     stories = crime_stories(100)
     publish(news_site, stories)
     with SlackServerHangingAt(1, channels={CHANNEL}) as slack:
@@ -474,8 +492,13 @@ def test_two_flushes_at_once_in_the_daemon_send_a_delivery_once(tmp_path, news_s
 
 def _start_monitor(tmp_path: Path, config: Path, *args: str) -> subprocess.Popen:
     env = os.environ | {"MONITOR_DATA_DIR": str(tmp_path / "data")}
-    return subprocess.Popen([sys.executable, "-m", "monitor", "--config", str(config), *args], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", "--config", str(config), *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _invite_bot(slack: SlackServer, monkeypatch) -> None:
@@ -523,8 +546,9 @@ def test_a_slack_config_problem_fails_after_one_attempt_and_is_sent_by_outbox_re
     assert [r["state"] for r in outbox(monitor, config)] == ["sent"]
 
 
-def test_a_delivery_given_up_is_reported_to_the_admin_through_an_output_that_works(monitor, tmp_path, news_site,
-                                                                                   slack, monkeypatch, smtp_server):
+def test_a_delivery_given_up_is_reported_to_the_admin_through_an_output_that_works(
+    monitor, tmp_path, news_site, slack, monkeypatch, smtp_server
+):
     inbox = Inbox()
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-wrong")
     extra = slack_settings(slack) | {"admin": {"slack_channel": ADMIN_CHANNEL, "email_to": [NEWSDESK]}}
@@ -560,8 +584,7 @@ def test_a_temporary_smtp_refusal_is_retried_at_the_next_run(monitor, tmp_path, 
     assert [(row["state"], row["attempts"]) for row in outbox(monitor, config)] == [("sent", 1)]
 
 
-def test_the_digest_reaches_slack_while_the_mail_server_is_down_and_email_follows(monitor, tmp_path, news_site,
-                                                                                  slack):
+def test_the_digest_reaches_slack_while_the_mail_server_is_down_and_email_follows(monitor, tmp_path, news_site, slack):
     inbox = Inbox()
     mail = AnyPortController(inbox, hostname="127.0.0.1", port=0)
     mail.start()
@@ -594,8 +617,9 @@ def test_the_digest_reaches_slack_while_the_mail_server_is_down_and_email_follow
 # --- admin notices -------------------------------------------------------------------------------------------------
 
 
-def test_a_source_failing_three_polls_in_a_row_is_reported_once_to_the_admin_channel(monitor, tmp_path, news_site,
-                                                                                      slack):
+def test_a_source_failing_three_polls_in_a_row_is_reported_once_to_the_admin_channel(
+    monitor, tmp_path, news_site, slack
+):
     broken = f"""  - id: broken-site
     name: Broken site
     type: feed
@@ -649,8 +673,9 @@ def slack_rows(monitor, config: Path) -> list[dict]:
 
 
 @pytest.mark.parametrize("posted", [False, True], ids=["part-lost-on-the-way", "part-posted-answer-lost"])
-def test_a_digest_beside_a_stuck_one_then_a_kill_between_parts_send_every_part_once(monitor, tmp_path, news_site,
-                                                                                      monkeypatch, smtp_server, posted):
+def test_a_digest_beside_a_stuck_one_then_a_kill_between_parts_send_every_part_once(
+    monitor, tmp_path, news_site, monkeypatch, smtp_server, posted
+):
     """Two lanes (Slack, email). Process 1 posts part 1 and sticks in part 2; a `monitor digest` beside it sends the
     email and leaves the Slack digest to process 1, saying so; process 1 is killed; the next run takes over and looks
     for part 2 in the thread before posting it: every part once, in order, in one thread."""
@@ -707,8 +732,9 @@ def test_a_digest_killed_after_slack_took_it_is_found_there_not_posted_again(mon
     assert matches(monitor, config)[0]["delivered"]
 
 
-def test_a_look_up_the_bot_lacks_the_scope_for_is_a_configuration_problem_not_a_blind_repost(monitor, tmp_path,
-                                                                                             news_site, slack):
+def test_a_look_up_the_bot_lacks_the_scope_for_is_a_configuration_problem_not_a_blind_repost(
+    monitor, tmp_path, news_site, slack
+):
     extra = slack_settings(slack, timeout=1) | RETRY_AT_ONCE
     config = write_config(tmp_path / "config", news_site, monitor_extra=extra)
     succeeded(monitor("poll", config=config))
@@ -730,8 +756,9 @@ def test_a_look_up_the_bot_lacks_the_scope_for_is_a_configuration_problem_not_a_
     assert len(slack.messages) == 1 and outbox(monitor, config)[0]["receipts"] == [slack.messages[0].ts]
 
 
-def test_a_webhook_post_whose_answer_was_lost_is_posted_again_at_least_once(monitor, tmp_path, news_site, slack,
-                                                                            caplog):
+def test_a_webhook_post_whose_answer_was_lost_is_posted_again_at_least_once(
+    monitor, tmp_path, news_site, slack, caplog
+):
     extra = {"outputs": {"console": False, "slack": {"webhook_url": slack.webhook_url(), "timeout": 1}}}
     config = write_config(tmp_path / "config", news_site, monitor_extra=extra | RETRY_AT_ONCE)
     succeeded(monitor("poll", config=config))
@@ -746,8 +773,9 @@ def test_a_webhook_post_whose_answer_was_lost_is_posted_again_at_least_once(moni
     assert "may have arrived on the last attempt, and slack cannot be asked; sending it again" in caplog.text
 
 
-def test_an_email_whose_answer_was_lost_is_sent_again_with_the_same_message_id(monitor, tmp_path, news_site,
-                                                                             smtp_server):
+def test_an_email_whose_answer_was_lost_is_sent_again_with_the_same_message_id(
+    monitor, tmp_path, news_site, smtp_server
+):
     inbox = InboxLosingFirstAnswer()
     extra = {"outputs": {"console": False, "email": email_settings(smtp_server(inbox))}} | RETRY_AT_ONCE
     config = write_config(tmp_path / "config", news_site, monitor_extra=extra)
@@ -758,8 +786,9 @@ def test_an_email_whose_answer_was_lost_is_sent_again_with_the_same_message_id(m
 
     assert f"not delivered to email {NEWSDESK}: the SMTP server" in first.output
     [(_, taken), (_, again)] = inbox.received
-    assert taken["Message-ID"] == again["Message-ID"] and re.fullmatch(r"<beatwatch-[0-9a-f]{32}-1@example\.org>",
-                                                                       taken["Message-ID"])
+    assert taken["Message-ID"] == again["Message-ID"] and re.fullmatch(
+        r"<beatwatch-[0-9a-f]{32}-1@example\.org>", taken["Message-ID"]
+    )
     assert outbox(monitor, config)[0]["receipts"] == [taken["Message-ID"]]
 
 
@@ -780,24 +809,32 @@ def test_digest_says_what_it_sent_and_what_is_still_waiting_and_why(monitor, tmp
     assert first.exit_code == 1
     assert f"sent digest #2 to email {NEWSDESK}" in first.output
     assert f"not delivered to slack {CHANNEL}: Slack is failing (HTTP 502" in first.output
-    assert re.search(rf"waiting: digest #1 to slack {CHANNEL}: {next_try}; `monitor outbox retry 1` tries it now",
-                     first.output)
+    assert re.search(
+        rf"waiting: digest #1 to slack {CHANNEL}: {next_try}; `monitor outbox retry 1` tries it now", first.output
+    )
 
     publish(news_site, crime_stories(2))
     succeeded(monitor("poll", config=config))
     later = monitor("digest", config=config)
 
     succeeded(later)  # nothing failed in this run: the first digest is not due yet, the new one waits behind it
-    assert re.search(rf"waiting: digest #1 to slack {CHANNEL}: {next_try}; last error: Slack is failing \(HTTP 502",
-                     later.output)
-    assert f"waiting: digest #3 to slack {CHANNEL}: waits for #1, queued before it for the same destination" in \
-        later.output
+    assert re.search(
+        rf"waiting: digest #1 to slack {CHANNEL}: {next_try}; last error: Slack is failing \(HTTP 502", later.output
+    )
+    assert (
+        f"waiting: digest #3 to slack {CHANNEL}: waits for #1, queued before it for the same destination"
+        in later.output
+    )
     assert slack.requests == 1
 
 
 def test_outbox_retry_sends_pending_deliveries_now_instead_of_at_their_next_try(monitor, tmp_path, news_site, slack):
-    config = write_config(tmp_path / "config", news_site, full_text=False,
-                          monitor_extra=slack_settings(slack) | {"delivery": {"first_retry": "1h"}})
+    config = write_config(
+        tmp_path / "config",
+        news_site,
+        full_text=False,
+        monitor_extra=slack_settings(slack) | {"delivery": {"first_retry": "1h"}},
+    )
     publish(news_site, crime_stories(1))
     succeeded(monitor("poll", config=config))
     slack.down = True
@@ -813,10 +850,12 @@ def test_outbox_retry_sends_pending_deliveries_now_instead_of_at_their_next_try(
     assert nothing.exit_code == 1 and "no failed or pending delivery" in nothing.output
 
 
-def test_a_long_slack_retry_after_reschedules_the_delivery_instead_of_holding_up_the_digest(monitor, tmp_path,
-                                                                                          news_site, slack):
-    config = write_config(tmp_path / "config", news_site,
-                          monitor_extra=slack_settings(slack) | {"delivery": {"first_retry": "1s"}})
+def test_a_long_slack_retry_after_reschedules_the_delivery_instead_of_holding_up_the_digest(
+    monitor, tmp_path, news_site, slack
+):
+    config = write_config(
+        tmp_path / "config", news_site, monitor_extra=slack_settings(slack) | {"delivery": {"first_retry": "1s"}}
+    )
     succeeded(monitor("poll", config=config))
     slack.fail_next(1, status=429, retry_after=30)
 
@@ -831,11 +870,15 @@ def test_a_long_slack_retry_after_reschedules_the_delivery_instead_of_holding_up
 
 
 @pytest.mark.parametrize("where", ["channel", "route"])
-def test_a_failed_delivery_goes_to_the_channel_the_fixed_configuration_names_and_says_so(monitor, tmp_path, news_site,
-                                                                                     slack, where):
+def test_a_failed_delivery_goes_to_the_channel_the_fixed_configuration_names_and_says_so(
+    monitor, tmp_path, news_site, slack, where
+):
     def config_naming(channel: str) -> Path:
-        extra = slack_settings(slack) if where == "channel" else (
-            slack_settings(slack) | {"routes": [{"topics": ["knife-crime"], "slack_channel": channel}]})
+        extra = (
+            slack_settings(slack)
+            if where == "channel"
+            else (slack_settings(slack) | {"routes": [{"topics": ["knife-crime"], "slack_channel": channel}]})
+        )
         if where == "channel":
             extra["outputs"]["slack"]["channel"] = channel
         return write_config(tmp_path / "config", news_site, monitor_extra=extra)
@@ -858,8 +901,9 @@ def test_a_failed_delivery_goes_to_the_channel_the_fixed_configuration_names_and
     assert len(slack.messages) == 1
 
 
-def test_a_digest_half_posted_to_a_channel_since_renamed_goes_whole_to_the_new_name(monitor, tmp_path, news_site,
-                                                                                   monkeypatch):
+def test_a_digest_half_posted_to_a_channel_since_renamed_goes_whole_to_the_new_name(
+    monitor, tmp_path, news_site, monkeypatch
+):
     stories = crime_stories(100)
     publish(news_site, stories)
     with SlackServerLosingChannelAt(1, CHANNEL, channels={CHANNEL, "#crime-desk"}) as slack:

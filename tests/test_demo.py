@@ -42,7 +42,7 @@ def test_a_story_added_to_the_table_gets_a_page_a_feed_entry_and_an_index_line()
     added = Story(
         slug="pier-closed",
         outlet="police",
-        title="Pier closed after \"suspicious\" package found",
+        title='Pier closed after "suspicious" package found',
         published=datetime(2026, 11, 26, 8, 5, tzinfo=UTC),
         summary="Officers cordoned off the pier entrance.",
         text="The pier was closed on Thursday morning\nwhile officers examined a bag.\n\nIt reopened at noon.",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from monitor.digest import build_digest, format_datetime
@@ -10,7 +10,7 @@ from monitor.match.settings import TopicConfig
 from monitor.match.types import Snippet
 from monitor.store.records import MatchRecord, SourceHealth
 
-UTC = timezone.utc
+UTC = UTC
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 TOPICS = (
@@ -101,7 +101,9 @@ def test_entries_come_newest_first_using_the_time_found_when_there_is_no_publica
 def test_two_outlets_with_near_identical_titles_become_one_entry():
     digest = digest_of(
         [
-            record(1, source="echo", title="Man, 24, stabbed in Southend High Street", published=NOW - timedelta(hours=1)),
+            record(
+                1, source="echo", title="Man, 24, stabbed in Southend High Street", published=NOW - timedelta(hours=1)
+            ),
             record(
                 2,
                 source="bbc",

@@ -45,16 +45,22 @@ def entry(number: int, title: str, *, url: str | None = None) -> DigestEntry:
 
 def digest(*entries: DigestEntry, more: int = 0) -> Digest:
     section = DigestSection("knife-crime", "Knife crime", entries, more=more)
-    return Digest(NOW, NOW - timedelta(days=1), (section,),
-                  (SourceProblem("Essex Police news", "failing since Wed 25 Nov 2026 09:00"),))
+    return Digest(
+        NOW,
+        NOW - timedelta(days=1),
+        (section,),
+        (SourceProblem("Essex Police news", "failing since Wed 25 Nov 2026 09:00"),),
+    )
 
 
 TITLES = ("Stabbing near Southend pier", "Teenager arrested after knife attack in Leigh")
 
 
 def check_login(server, session, envelope, mechanism, auth_data) -> AuthResult:
-    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (USER.encode(),
-                                                                                            PASSWORD.encode())
+    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+        USER.encode(),
+        PASSWORD.encode(),
+    )
     return AuthResult(success=ok, handled=False)  # unhandled: aiosmtpd answers 535 itself
 
 
@@ -65,9 +71,30 @@ def certificate(tmp_path_factory) -> tuple[Path, Path]:
         pytest.skip("the openssl command is needed to make a test certificate")
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                    "-keyout", str(key), "-out", str(cert), "-days", "2", "-nodes", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key
 
 
@@ -78,8 +105,14 @@ def server_tls(certificate) -> ssl.SSLContext:
 
 
 def output(port: int, **overrides) -> EmailOutput:
-    values = {"host": "127.0.0.1", "port": port, "security": "none", "from": SENDER, "to": NEWSDESK,
-              "timeout": 5} | overrides
+    values = {
+        "host": "127.0.0.1",
+        "port": port,
+        "security": "none",
+        "from": SENDER,
+        "to": NEWSDESK,
+        "timeout": 5,
+    } | overrides
     return EmailOutput(EmailSettings(**values), LONDON)
 
 
@@ -178,11 +211,14 @@ def test_a_refused_login_is_a_config_problem(smtp_server):
 
 def test_starttls_then_login(smtp_server, certificate):
     inbox = Inbox()
-    port = smtp_server(inbox, tls_context=server_tls(certificate), require_starttls=True, authenticator=check_login,
-                       auth_required=True)
+    port = smtp_server(
+        inbox, tls_context=server_tls(certificate), require_starttls=True, authenticator=check_login, auth_required=True
+    )
 
-    send(output(port, security="starttls", username=USER, password=PASSWORD, ca_file=str(certificate[0])),
-         digest(entry(1, TITLES[0])))
+    send(
+        output(port, security="starttls", username=USER, password=PASSWORD, ca_file=str(certificate[0])),
+        digest(entry(1, TITLES[0])),
+    )
 
     assert len(inbox.received) == 1
 

@@ -19,7 +19,9 @@ from monitor.store import Store
 from tests.e2e import NOW, STORIES, Story, publish, rss_feed, write_config
 
 FEED = "/news/rss.xml"
-LATER = Story("pier-arrest", "Arrest after pier fight", "A man was arrested on the pier.", "He was stabbed on the pier.")
+LATER = Story(
+    "pier-arrest", "Arrest after pier fight", "A man was arrested on the pier.", "He was stabbed on the pier."
+)
 
 SERVERS = {
     "no validators": dict(etag=None, last_modified=None),

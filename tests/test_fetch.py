@@ -1,4 +1,5 @@
-"""The Fetcher against a real server on 127.0.0.1: conditional GET, limits, redirects, errors, robots.txt, politeness."""
+"""The Fetcher against a real server on 127.0.0.1: conditional GET, limits, redirects, errors, robots.txt,
+politeness."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import threading
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from functools import cache
 
@@ -322,7 +323,7 @@ def test_503_with_retry_after_in_seconds(site, fetcher):
 
 
 def test_500_with_retry_after_as_a_date(site, fetcher):
-    in_an_hour = format_datetime(datetime.now(timezone.utc) + timedelta(hours=1), usegmt=True)
+    in_an_hour = format_datetime(datetime.now(UTC) + timedelta(hours=1), usegmt=True)
     site.add_handler("/broken", lambda request: (500, {"Retry-After": in_an_hour}, b"oops"))
 
     error = fetch_error(fetcher, site.url("/broken"))

@@ -239,8 +239,22 @@ def test_no_import_cycle_among_monitor_modules():
 
 # The stages and the leaves they share. Only the code that composes them (app, cli, scheduler, demo) reads the
 # configuration as a whole; a stage is handed its own settings.
-STAGES = ("sources", "fetch", "items", "extract", "match", "store", "digest", "deliver", "settings",
-          "durations", "urls", "clock", "cron", "page_retry")
+STAGES = (
+    "sources",
+    "fetch",
+    "items",
+    "extract",
+    "match",
+    "store",
+    "digest",
+    "deliver",
+    "settings",
+    "durations",
+    "urls",
+    "clock",
+    "cron",
+    "page_retry",
+)
 
 
 def test_no_stage_imports_the_configuration_package():

@@ -23,8 +23,10 @@ from monitor.fetch import Fetcher, FetchError, LinkRefused, is_public_address
 from monitor.store import Store
 from tests.conftest import TEST_USER_AGENT
 from tests.e2e import NOW, STORIES, article_page, publish, rss_feed, write_config
-from tests.test_cmis import FIXTURES as CMIS_FIXTURES, CmisSite, cmis
-from tests.test_cmis import meeting_path as cmis_meeting_path, month_path as cmis_month_path
+from tests.test_cmis import FIXTURES as CMIS_FIXTURES
+from tests.test_cmis import CmisSite, cmis
+from tests.test_cmis import meeting_path as cmis_meeting_path
+from tests.test_cmis import month_path as cmis_month_path
 from tests.test_fetch import fetch_error, settings
 from tests.test_moderngov import ModernGovSite, moderngov
 
@@ -136,6 +138,7 @@ def test_a_kept_alive_connection_opened_for_a_source_does_not_carry_a_refused_li
     refused(fetcher, canary.url("/secret.html?from-a-link"), found_on=site.url("/feed.xml"))
 
     robots, *pages = canary.requests
+    assert robots.path == "/robots.txt"
     assert [request.path for request in pages] == ["/secret.html", "/secret.html"]
     assert pages[0].connection == pages[1].connection  # the source's connection was kept in the pool
 
@@ -289,6 +292,8 @@ def test_a_council_meeting_link_to_a_private_host_is_not_read(site, canary, fetc
     discovery = cmis(site).discover(fetcher, {})
 
     assert "doc:r3701" not in {item.key for item in discovery.items}
-    assert any("meeting 3701 not read (the link points at ::ffff:127.0.0.2, a private address (127.0.0.2)" in note
-               for note in discovery.notes)
+    assert any(
+        "meeting 3701 not read (the link points at ::ffff:127.0.0.2, a private address (127.0.0.2)" in note
+        for note in discovery.notes
+    )
     assert canary.requests == []

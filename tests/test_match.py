@@ -42,7 +42,9 @@ def test_a_word_does_not_match_inside_a_longer_word(text):
     assert not matches({"any": ["arm"]}, text)
 
 
-@pytest.mark.parametrize("text", ["knife\ncrime", "knife\r\n\r\ncrime", "knife  crime", "knife\tcrime", "knife\u00a0crime"])
+@pytest.mark.parametrize(
+    "text", ["knife\ncrime", "knife\r\n\r\ncrime", "knife  crime", "knife\tcrime", "knife\u00a0crime"]
+)
 def test_a_phrase_matches_across_line_breaks_and_runs_of_blanks(text):
     assert matches({"any": ["knife crime"]}, text)
 
@@ -230,7 +232,9 @@ def test_fields_restrict_where_terms_and_places_count():
     matcher = compile_rules({"any": ["murder"], "fields": ["title"]})
     assert matcher.match({"title": "Murder inquiry", "body": "nothing"})
     assert not matcher.match({"title": "Inquiry", "summary": "murder", "body": "murder"})
-    gated = compile_rules({"any": ["murder"], "place": "southend", "fields": ["body"]}, places={"southend": ["Southend"]})
+    gated = compile_rules(
+        {"any": ["murder"], "place": "southend", "fields": ["body"]}, places={"southend": ["Southend"]}
+    )
     assert not gated.match({"title": "Southend", "body": "a murder"})
 
 
@@ -251,7 +255,12 @@ def test_stem_matches_other_forms_of_plain_terms_only_when_asked():
 
 def test_stem_leaves_wildcards_places_and_regexes_alone_and_covers_near_and_ignore():
     places = {"town": ["Housing Estate"]}
-    topic = {"any": ["polic* NEAR/2 plan", r"/\bxyz\b/"], "ignore": ["planning permission"], "place": "town", "stem": True}
+    topic = {
+        "any": ["polic* NEAR/2 plan", r"/\bxyz\b/"],
+        "ignore": ["planning permission"],
+        "place": "town",
+        "stem": True,
+    }
     assert matches(topic, "police plans for the Housing Estate", places=places)
     assert not matches(topic, "police plans for the housed estates", places=places)
     assert not matches(topic, "police planned permissions at the Housing Estate", places=places)
@@ -319,7 +328,10 @@ def test_a_match_keeps_the_first_hits_of_each_term_in_each_field():
 
 def test_one_matcher_serves_many_threads():
     matcher = compile_rules({"any": ["stab*", "knife crime"], "stem": True}, {"any": ["Straße", "police NEAR/2 cuts"]})
-    stories = [{"body": f"Story {index}: Straße stabbing; knife\ncrime; police face cuts {'x' * index}"} for index in range(200)]
+    stories = [
+        {"body": f"Story {index}: Straße stabbing; knife\ncrime; police face cuts {'x' * index}"}
+        for index in range(200)
+    ]
     expected = [matcher.match(story) for story in stories]
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert list(pool.map(matcher.match, stories)) == expected
@@ -373,7 +385,7 @@ def test_explain_names_the_any_terms_when_none_occurs_and_can_pick_one_topic():
         "topic-0 (Topic 0): not matched",
         "not matched: none of the 'any' terms was found ('knife', 'machete')",
     ]
-    with pytest.raises(ValueError, match="no topic 'nope'.*topic-0, topic-1"):
+    with pytest.raises(ValueError, match=r"no topic 'nope'.*topic-0, topic-1"):
         matcher.explain({"body": ""}, topic="nope")
 
 

@@ -93,7 +93,9 @@ def test_an_unknown_place_gets_a_guess():
 
 
 def test_an_unknown_place_in_a_list_is_located_by_its_index():
-    problem = only_problem({"places": {"southend": ["Southend"]}, **one_topic(any=["x"], place=["southend", "basildon"])})
+    problem = only_problem(
+        {"places": {"southend": ["Southend"]}, **one_topic(any=["x"], place=["southend", "basildon"])}
+    )
     assert problem.loc == ("topics", 0, "place", 1)
     assert "did you mean" not in problem.hint
 

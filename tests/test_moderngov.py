@@ -10,10 +10,10 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import pytest
 from pydantic import ValidationError
 
-from monitor.match.snippets import page_at as page_of
-from monitor.sources import SOURCE_TYPES, build_source
 from monitor.extract.documents import content_hash
 from monitor.items import CouncilEvent, CouncilReference
+from monitor.match.snippets import page_at as page_of
+from monitor.sources import SOURCE_TYPES, build_source
 from monitor.sources.council.model import MeetingRef
 from monitor.sources.moderngov import ModernGovConfig, ModernGovSource
 from monitor.sources.moderngov.checkpoint import ReadBy
@@ -62,10 +62,18 @@ class ModernGovSite:
         self.replacements: dict[str, str] = {}
         self.documents: dict[str, tuple[int, str, bytes]] = {
             "60001": (200, "application/octet-stream", report(keyword_page=4)),  # no type and no extension: sniffed
-            "60002": (200, PDF, make_pdf(["Partnership plan priorities: anti-social behaviour and violence against women."])),
+            "60002": (
+                200,
+                PDF,
+                make_pdf(["Partnership plan priorities: anti-social behaviour and violence against women."]),
+            ),
             "60003": (200, PDF, make_pdf(["Crime figures, October 2026.", "Knife crime offences fell by a tenth."])),
             "60010": (200, DOCX, b"PK\x03\x04 not really a Word document"),
-            "60011": (200, "text/html; charset=utf-8", b"<html><body><p>The order bans street drinking.</p></body></html>"),
+            "60011": (
+                200,
+                "text/html; charset=utf-8",
+                b"<html><body><p>The order bans street drinking.</p></body></html>",
+            ),
         }
         for operation in ("GetCommittees", "GetMeetings", "GetMeeting"):
             site.add_handler(f"/mgWebService.asmx/{operation}", self._web_service)
@@ -106,7 +114,11 @@ class ModernGovSite:
         return 200, {"Content-Type": "text/xml; charset=utf-8"}, self.fixture(name)
 
     def _page(self, name_of):
-        return lambda request: (200, {"Content-Type": "text/html; charset=utf-8"}, self.fixture(name_of(_query(request))))
+        return lambda request: (
+            200,
+            {"Content-Type": "text/html; charset=utf-8"},
+            self.fixture(name_of(_query(request))),
+        )
 
     def _document(self, doc_id: str):
         status, content_type, body = self.documents[doc_id]
@@ -157,19 +169,31 @@ def test_web_service_reports_agenda_items_documents_and_decisions_once(council, 
         document_url=report_item.url,
     )
     agenda = found["agenda:4800:40107"]
-    assert (agenda.title, agenda.kind, agenda.url) == ("Item 7 Community Safety Partnership update", "agenda_item", meeting_url)
-    assert agenda.body == "Report of the Executive Director (Neighbourhoods and Environment) on the Community Safety Partnership."
+    assert (agenda.title, agenda.kind, agenda.url) == (
+        "Item 7 Community Safety Partnership update",
+        "agenda_item",
+        meeting_url,
+    )
+    assert (
+        agenda.body
+        == "Report of the Executive Director (Neighbourhoods and Environment) on the Community Safety Partnership."
+    )
     assert agenda.published == datetime(2026, 11, 12, 19, 0, tzinfo=UTC)  # 7.00 pm in London, GMT in November
     assert agenda.council.event == CouncilEvent.AGENDA_PUBLISHED
     assert (agenda.council.item_number, agenda.council.document_url) == ("7", "")
     word = found["doc:60010"]
-    assert (word.title, word.body, word.body_note) == ("PSPO consultation responses", None, "Word document not extracted")
+    assert (word.title, word.body, word.body_note) == (
+        "PSPO consultation responses",
+        None,
+        "Word document not extracted",
+    )
     assert found["doc:60011"].body == "The order bans street drinking."
     decision = found["decision:5001"]
     assert decision.title == "Town centre CCTV upgrade"
     assert "anti-social behaviour and shoplifting" in decision.body
     assert decision.council == CouncilReference(
-        event=CouncilEvent.DECISION_PUBLISHED, decision_maker="Cabinet Member for Community Safety",
+        event=CouncilEvent.DECISION_PUBLISHED,
+        decision_maker="Cabinet Member for Community Safety",
         decision_date=date(2026, 11, 4),
     )  # a delegated decision: no committee, no meeting
     assert decision.published == datetime(2026, 11, 5, tzinfo=UTC)
@@ -187,7 +211,11 @@ def test_web_service_is_asked_with_every_parameter_and_dd_mm_yyyy_dates(council,
         {"lCommitteeId": committee, "sFromDate": "25/09/2026", "sToDate": "18/12/2026"} for committee in ("140", "315")
     ]
     # Meeting 4700 (January) came back from GetMeetings anyway and is dropped here; 60099 is restricted.
-    assert sorted(q["lMeetingId"] for q in council.requested("/mgWebService.asmx/GetMeeting")) == ["4800", "4801", "4810"]
+    assert sorted(q["lMeetingId"] for q in council.requested("/mgWebService.asmx/GetMeeting")) == [
+        "4800",
+        "4801",
+        "4810",
+    ]
     assert "60099" not in [q["ID"] for q in council.requested("/mgConvert2PDF.aspx")]
     assert council.requested("/mgDelegatedDecisions.aspx")[0]["DR"] == "25/09/2026-20/11/2026"
 
@@ -228,7 +256,9 @@ def test_publishing_minutes_adding_a_document_and_cancelling_yield_exactly_those
     assert "asked for more police officers in the town centre during the evening economy." in minutes.body
     assert "\xa0" not in minutes.body and "&nbsp;" not in minutes.body
     assert (minutes.council.event, minutes.council.item_number, minutes.council.committee) == (
-        CouncilEvent.MINUTES_PUBLISHED, "7", "Cabinet"
+        CouncilEvent.MINUTES_PUBLISHED,
+        "7",
+        "Cabinet",
     )
     added = found["doc:60003"]
     assert added.council.event == CouncilEvent.DOCUMENT_ADDED
@@ -246,7 +276,9 @@ def test_publishing_minutes_adding_a_document_and_cancelling_yield_exactly_those
 def test_a_changed_document_is_reported_again_under_a_new_key_only_when_its_text_changed(council, site, fetcher):
     first = moderngov(site).discover(fetcher, {})
     council.documents["60001"] = (200, PDF, report(keyword_page=2))
-    council.replacements["<publicationdate>04/11/2026</publicationdate>"] = "<publicationdate>17/11/2026</publicationdate>"
+    council.replacements["<publicationdate>04/11/2026</publicationdate>"] = (
+        "<publicationdate>17/11/2026</publicationdate>"
+    )
 
     second = moderngov(site, NOW + timedelta(hours=2)).discover(fetcher, first.checkpoint.document())
 
@@ -256,7 +288,9 @@ def test_a_changed_document_is_reported_again_under_a_new_key_only_when_its_text
     assert page_of(changed.body, changed.body.index("more police officers")) == 2
 
     # Republished with the same text: downloaded again (its date moved) but not reported.
-    council.replacements["<publicationdate>04/11/2026</publicationdate>"] = "<publicationdate>18/11/2026</publicationdate>"
+    council.replacements["<publicationdate>04/11/2026</publicationdate>"] = (
+        "<publicationdate>18/11/2026</publicationdate>"
+    )
     downloads = len(council.requested("/mgConvert2PDF.aspx"))
     third = moderngov(site, NOW + timedelta(hours=4)).discover(fetcher, second.checkpoint.document())
     assert third.items == ()
@@ -334,13 +368,17 @@ def test_status_says_how_the_council_is_being_read(council, site, monitor, tmp_p
     assert monitor("poll", config=config).exit_code == 0
     status = monitor("status", config=config).output
 
-    assert "read by" in status and "HTML pages since" in status and "blocked (403)" in status, status  # rich wraps the cell
+    assert "read by" in status and "HTML pages since" in status and "blocked (403)" in status, (
+        status
+    )  # rich wraps the cell
 
 
 def test_both_ways_of_reading_report_the_same_events(council, site, fetcher):
     web_service_first = moderngov(site).discover(fetcher, {})
     council.after = True
-    web_service_second = moderngov(site, NOW + timedelta(hours=2)).discover(fetcher, web_service_first.checkpoint.document())
+    web_service_second = moderngov(site, NOW + timedelta(hours=2)).discover(
+        fetcher, web_service_first.checkpoint.document()
+    )
 
     council.after, council.web_service_status = False, 403
     html_first = moderngov(site).discover(fetcher, {})
@@ -372,20 +410,21 @@ def test_switching_between_web_service_and_html_reports_nothing_twice(council, s
 
 def test_a_web_service_answering_html_counts_as_switched_off(council, site, fetcher):
     site.add_handler(
-        "/mgWebService.asmx/GetCommittees", lambda request: (200, {"Content-Type": "text/html"}, b"<html>Sign in</html>")
+        "/mgWebService.asmx/GetCommittees",
+        lambda request: (200, {"Content-Type": "text/html"}, b"<html>Sign in</html>"),
     )
     discovery = moderngov(site).discover(fetcher, {})
     assert discovery.notes == ("web service answered with something other than its XML; read the HTML pages instead",)
     assert set(by_key(discovery)) == FIRST_POLL_KEYS
 
 
-# --- configuration -----------------------------------------------------------------------------------------------------
+# --- configuration ----------------------------------------------------------------------------------------------------
 
 
 def test_committees_are_chosen_by_id_or_exact_title(council, site, fetcher):
-    discovery = moderngov(site, committees=["Place Scrutiny Committee", "Licensing Committee"], decisions=False).discover(
-        fetcher, {}
-    )
+    discovery = moderngov(
+        site, committees=["Place Scrutiny Committee", "Licensing Committee"], decisions=False
+    ).discover(fetcher, {})
     assert set(by_key(discovery)) == {"agenda:4810:40305", "doc:60010", "doc:60011"}
     assert discovery.notes == (
         f"no committee titled 'Licensing Committee' at {site.url('')}; check committees: in sources.yaml",
@@ -395,16 +434,20 @@ def test_committees_are_chosen_by_id_or_exact_title(council, site, fetcher):
 
 def test_a_window_reaching_past_settling_is_a_configuration_error():
     with pytest.raises(ValidationError, match=r"window.back \(16w\) is longer than settle_after \(12w\)"):
-        ModernGovConfig(id="x", name="X", type="moderngov", url="https://democracy.example.gov.uk", window={"back": "16w"})
+        ModernGovConfig(
+            id="x", name="X", type="moderngov", url="https://democracy.example.gov.uk", window={"back": "16w"}
+        )
 
 
 def test_the_source_registers_under_its_type_and_builds_from_config_alone():
-    config = ModernGovConfig(id="southend-council", name="Southend", type="moderngov", url="https://democracy.example.gov.uk")
+    config = ModernGovConfig(
+        id="southend-council", name="Southend", type="moderngov", url="https://democracy.example.gov.uk"
+    )
     assert SOURCE_TYPES["moderngov"] is ModernGovSource
     assert isinstance(build_source(config), ModernGovSource)
 
 
-# --- parsing ------------------------------------------------------------------------------------------------------------
+# --- parsing ----------------------------------------------------------------------------------------------------------
 
 
 def test_counts_with_leading_spaces_and_empty_elements_parse():

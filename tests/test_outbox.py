@@ -5,7 +5,7 @@ other process's flush just before it sends a part puts the race exactly where it
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -47,7 +47,7 @@ class Clock:
     """Both processes' clock, moved on by the test."""
 
     def __init__(self) -> None:
-        self.now = datetime.now(timezone.utc)
+        self.now = datetime.now(UTC)
 
     def __call__(self) -> datetime:
         return self.now
@@ -66,8 +66,14 @@ def slack_output(slack: SlackServer, **before: Callable[[], None]) -> MeddlingSl
 
 
 def email_output(port: int, **before: Callable[[], None]) -> MeddlingEmail:
-    settings = EmailSettings(host="127.0.0.1", port=port, security="none", to=["desk@example.org"], timeout=5,
-                             **{"from": "Beatwatch <beatwatch@example.org>"})
+    settings = EmailSettings(
+        host="127.0.0.1",
+        port=port,
+        security="none",
+        to=["desk@example.org"],
+        timeout=5,
+        **{"from": "Beatwatch <beatwatch@example.org>"},
+    )
     output = MeddlingEmail(settings, LONDON)
     output.before = dict(before)
     return output
@@ -78,7 +84,8 @@ def processes(tmp_path):
     """``processes(outputs_a, outputs_b, clock)``: two outboxes on one database file, as two processes on two hosts."""
     stores: list[Store] = []
 
-    def start(outputs_a: dict, outputs_b: dict, clock: Callable[[], datetime] = Clock()) -> tuple[Outbox, Outbox]:
+    def start(outputs_a: dict, outputs_b: dict, clock: Callable[[], datetime] | None = None) -> tuple[Outbox, Outbox]:
+        clock = clock or Clock()  # one clock for both processes
         url = Store.default_url(tmp_path / "data")
         outboxes = []
         for owner, outputs in (("host-a:101", outputs_a), ("host-b:202", outputs_b)):
@@ -129,8 +136,9 @@ def test_a_delivery_rescheduled_by_one_process_is_not_sent_early_by_another(slac
     clock = Clock()
     a_slack = slack_output(slack, X3=lambda: slack.fail_next(1, status=429, retry_after=10))
     b_email = email_output(port)
-    a, b = processes({"slack": a_slack, "email": email_output(port)}, {"slack": slack_output(slack), "email": b_email},
-                     clock)
+    a, b = processes(
+        {"slack": a_slack, "email": email_output(port)}, {"slack": slack_output(slack), "email": b_email}, clock
+    )
     b_email.before["E"] = a.flush
     b.enqueue("email", "desk@example.org", "digest", [{"subject": "E", "text": "E", "html": "<p>E</p>"}], [])
     b.enqueue("slack", "#a", "digest", [part(f"X{number}") for number in range(1, 4)], [])
@@ -190,8 +198,9 @@ def test_a_part_in_flight_when_its_process_died_is_found_in_slack_and_recorded_n
     a, b = processes({"slack": slack_output(slack)}, {"slack": slack_output(slack)}, clock)
     delivery = a.enqueue("slack", "#a", "digest", [part("X1"), part("X2")], [])
     # A claims X, marks part 1 in flight and posts it; Slack takes it; A dies before recording it.
-    assert a.store.claim(delivery.id, owner=a.owner, now=clock.now, until=clock.now + CLAIM_LEASE,
-                         is_gone=lambda _: False)
+    assert a.store.claim(
+        delivery.id, owner=a.owner, now=clock.now, until=clock.now + CLAIM_LEASE, is_gone=lambda _: False
+    )
     a.store.mark_part_in_flight(delivery.id, index=0, owner=a.owner, at=clock.now)
     ts = slack_output(slack).send("#a", part("X1"), [], key=part_key(delivery.key, 0))
 
@@ -201,5 +210,7 @@ def test_a_part_in_flight_when_its_process_died_is_found_in_slack_and_recorded_n
     assert result.sent and posted(slack, "#a") == ["X1", "X2"]
     [x] = b.store.deliveries()
     assert x.receipts[0] == ts and slack.messages[1].thread_ts == ts
-    assert [call for call in slack.calls if call.startswith("conversations.")] == ["conversations.list",
-                                                                                    "conversations.history"]
+    assert [call for call in slack.calls if call.startswith("conversations.")] == [
+        "conversations.list",
+        "conversations.history",
+    ]

@@ -44,8 +44,13 @@ class Clock:
 def make_app(tmp_path: Path, site: LocalSite, clock: Clock, **config) -> App:
     directory = write_config(tmp_path / "config", site, **config)
     store = Store(Store.default_url(tmp_path / "data"))
-    return App(load_config(directory, checks=[rules_check]), store, data_dir=tmp_path / "data", clock=clock,
-               stream=io.StringIO())
+    return App(
+        load_config(directory, checks=[rules_check]),
+        store,
+        data_dir=tmp_path / "data",
+        clock=clock,
+        stream=io.StringIO(),
+    )
 
 
 def answer(status: int, headers: dict[str, str] | None = None, body: bytes = b"busy, try later"):
@@ -266,10 +271,13 @@ def test_a_refused_connection_waits_for_the_page_again(tmp_path, clock):
         gone = pages.url(ATTACK_PAGE)
     with LocalSite() as site:
         publish(site)
-        site.add("/news/rss.xml", rss_feed(site).replace(site.url(ATTACK_PAGE), gone),
-                 content_type="application/rss+xml")
+        site.add(
+            "/news/rss.xml", rss_feed(site).replace(site.url(ATTACK_PAGE), gone), content_type="application/rss+xml"
+        )
         # The story's page lives on another local port: another host, which only an intranet setting lets us follow.
-        app = make_app(tmp_path, site, clock, monitor_extra={"fetch": {"robots_txt": False, "allow_private_links": True}})
+        app = make_app(
+            tmp_path, site, clock, monitor_extra={"fetch": {"robots_txt": False, "allow_private_links": True}}
+        )
         [report] = app.poll()
 
     assert "could not connect: connection refused (will try again)" in report.page_error
@@ -280,8 +288,11 @@ def test_an_unreadable_robots_txt_waits_for_the_page_again_no_sooner_than_it_is_
     with LocalSite() as pages, LocalSite() as site:
         pages.add_handler("/robots.txt", answer(503))
         publish(site)
-        site.add("/news/rss.xml", rss_feed(site).replace(site.url(ATTACK_PAGE), pages.url(ATTACK_PAGE)),
-                 content_type="application/rss+xml")
+        site.add(
+            "/news/rss.xml",
+            rss_feed(site).replace(site.url(ATTACK_PAGE), pages.url(ATTACK_PAGE)),
+            content_type="application/rss+xml",
+        )
         app = make_app(tmp_path, site, clock, monitor_extra={"fetch": {"allow_private_links": True}})
         [report] = app.poll()
 
@@ -299,8 +310,13 @@ def test_a_page_read_by_two_processes_at_once_is_stored_once(tmp_path, news_site
     first.poll()
     clock.advance(FIRST_PAGE_RETRY)
     # A second store on the same file behaves like a second process: `monitor poll` typed beside the daemon.
-    second = App(first.config, Store(Store.default_url(tmp_path / "data")), data_dir=tmp_path / "data", clock=clock,
-                 stream=io.StringIO())
+    second = App(
+        first.config,
+        Store(Store.default_url(tmp_path / "data")),
+        data_dir=tmp_path / "data",
+        clock=clock,
+        stream=io.StringIO(),
+    )
     both_asked = threading.Barrier(2, timeout=10)
 
     def page_once_both_asked(_request):
@@ -349,8 +365,11 @@ def test_a_poll_killed_during_a_retry_loses_nothing_and_repeats_nothing(tmp_path
     kill_poll_at_page(news_site, ATTACK_PAGE, config, data)
     for _ in range(2):
         CliRunner().invoke(cli, ["--config", str(config), "poll"], env={"MONITOR_DATA_DIR": str(data)})
-    found = json.loads(CliRunner().invoke(cli, ["--config", str(config), "matches", "--json"],
-                                          env={"MONITOR_DATA_DIR": str(data)}).output)
+    found = json.loads(
+        CliRunner()
+        .invoke(cli, ["--config", str(config), "matches", "--json"], env={"MONITOR_DATA_DIR": str(data)})
+        .output
+    )
     assert [(m["title"], m["fields"]) for m in found] == [(ATTACK.title, ["body"])]
     assert page_requests(news_site) == 3  # the first try, the killed one, the one that read it
 
@@ -387,4 +406,4 @@ def test_the_readme_states_the_retry_limits_the_code_uses():
     minutes = int(FIRST_PAGE_RETRY.total_seconds() // 60)
     assert f"first {minutes} minutes later, then after twice as long each time ({2 * minutes}, {4 * minutes}," in readme
     assert f"at most {PAGE_TRIES} times in all" in readme
-    assert PAGE_RETRY_AGE == timedelta(days=1) and "not later than 1 day after the story was found" in readme
+    assert timedelta(days=1) == PAGE_RETRY_AGE and "not later than 1 day after the story was found" in readme

@@ -8,8 +8,8 @@ import pytest
 from fpdf import FPDF
 
 from monitor.extract.pdf import PdfError, extract_pdf, looks_like_pdf
-from monitor.text import PAGE_BREAK
 from monitor.match.snippets import page_at as page_of
+from monitor.text import PAGE_BREAK
 
 
 def make_pdf(pages: list[str | list[str]], *, user_password: str | None = None) -> bytes:
@@ -52,7 +52,17 @@ def test_the_page_of_a_hit_is_the_page_it_is_printed_on():
 
 def test_word_hard_wraps_are_joined_and_broken_words_mended():
     data = make_pdf(
-        [["Members asked for more police offi-", "cers in the town centre and for", "a knife crime", "surgery.", "", "Resolved:", "1. That the update be noted."]]
+        [
+            [
+                "Members asked for more police offi-",
+                "cers in the town centre and for",
+                "a knife crime",
+                "surgery.",
+                "",
+                "Resolved:",
+                "1. That the update be noted.",
+            ]
+        ]
     )
     page = extract_pdf(data).pages[0]
     assert "more police officers in the town centre and for a knife crime surgery." in page

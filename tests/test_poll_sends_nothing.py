@@ -38,11 +38,22 @@ def test_a_poll_sends_nothing_and_its_urgent_alert_goes_out_through_the_delivery
     outputs = {
         "console": False,
         "slack": {"token": "${SLACK_BOT_TOKEN}", "api_url": slack.api_url, "channel": CHANNEL, "timeout": 5},
-        "email": {"host": "127.0.0.1", "port": smtp_server(inbox), "security": "none", "to": [NEWSDESK],
-                  "from": "Beatwatch <beatwatch@example.org>", "timeout": 5},
+        "email": {
+            "host": "127.0.0.1",
+            "port": smtp_server(inbox),
+            "security": "none",
+            "to": [NEWSDESK],
+            "from": "Beatwatch <beatwatch@example.org>",
+            "timeout": 5,
+        },
     }
-    config = write_config(tmp_path / "config", news_site, urgent=True, extra_sources=broken,
-                          monitor_extra={"outputs": outputs, "admin": {"slack_channel": ADMIN_CHANNEL}})
+    config = write_config(
+        tmp_path / "config",
+        news_site,
+        urgent=True,
+        extra_sources=broken,
+        monitor_extra={"outputs": outputs, "admin": {"slack_channel": ADMIN_CHANNEL}},
+    )
     with Store(Store.default_url(tmp_path / "data")) as store:
         app = App(load_config(config, checks=[rules_check]), store, data_dir=tmp_path / "data", stream=io.StringIO())
         try:
@@ -66,7 +77,9 @@ def test_a_poll_sends_nothing_and_its_urgent_alert_goes_out_through_the_delivery
     [(recipients, email)] = inbox.received
     assert recipients == [NEWSDESK] and STORIES[0].title in email.get_payload()[0].get_content()
     assert sorted((result.kind, result.output) for result in sending.results) == [
-        ("alert", "email"), ("alert", "slack"), ("notice", "slack")
+        ("alert", "email"),
+        ("alert", "slack"),
+        ("notice", "slack"),
     ]
     assert not sending.failures
 
@@ -74,11 +87,14 @@ def test_a_poll_sends_nothing_and_its_urgent_alert_goes_out_through_the_delivery
 def test_after_a_poll_the_delivery_service_sends_alerts_and_notices_and_leaves_a_waiting_digest_to_its_schedule(
     tmp_path, news_site, slack
 ):
-    outputs = {"console": False,
-               "slack": {"token": "${SLACK_BOT_TOKEN}", "api_url": slack.api_url, "channel": CHANNEL, "timeout": 5}}
+    outputs = {
+        "console": False,
+        "slack": {"token": "${SLACK_BOT_TOKEN}", "api_url": slack.api_url, "channel": CHANNEL, "timeout": 5},
+    }
     retry_at_once = {"first_retry": "0s", "max_retry": "0s"}
-    config = write_config(tmp_path / "config", news_site, urgent=True,
-                          monitor_extra={"outputs": outputs, "delivery": retry_at_once})
+    config = write_config(
+        tmp_path / "config", news_site, urgent=True, monitor_extra={"outputs": outputs, "delivery": retry_at_once}
+    )
     with Store(Store.default_url(tmp_path / "data")) as store:
         app = App(load_config(config, checks=[rules_check]), store, data_dir=tmp_path / "data", stream=io.StringIO())
         try:
@@ -92,5 +108,6 @@ def test_after_a_poll_the_delivery_service_sends_alerts_and_notices_and_leaves_a
 
         assert [(result.kind, result.sent) for result in sending.results] == [("alert", True)]
         assert [(delivery.kind, delivery.state) for delivery in store.deliveries()] == [
-            ("digest", "pending"), ("alert", "sent")
+            ("digest", "pending"),
+            ("alert", "sent"),
         ]

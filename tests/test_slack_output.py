@@ -26,8 +26,15 @@ TOKEN = "xoxb-test-token"
 KEY = "beatwatch-0123456789abcdef0123456789abcdef-1"  # a part key, as the outbox makes them
 
 
-def entry(number: int, title: str | None = None, *, topic: str = "knife-crime", url: str | None = None,
-          source: str = "Southend Echo", alerted: bool = False) -> DigestEntry:
+def entry(
+    number: int,
+    title: str | None = None,
+    *,
+    topic: str = "knife-crime",
+    url: str | None = None,
+    source: str = "Southend Echo",
+    alerted: bool = False,
+) -> DigestEntry:
     text = f"Officers said the stabbing number {number} happened near the pier."
     start = text.index("stabbing")
     return DigestEntry(
@@ -110,9 +117,18 @@ def test_a_digest_is_posted_as_one_block_kit_message(slack):
     assert message.blocks[0]["text"]["text"] == "Beatwatch digest — Thu 26 Nov 2026 — 6 new items"
     assert message.text.startswith("Beatwatch digest — Thu 26 Nov 2026 — 6 new items: Knife crime (5), Drugs (1)")
     texts = [json.dumps(block) for block in message.blocks]
-    order = [next(i for i, text in enumerate(texts) if needle in text)
-             for needle in ("*Knife crime* (5)", "Story 001", "Story 002", "and 3 more", "*Drugs* (1)",
-                            "County lines raid", "Essex Police news")]
+    order = [
+        next(i for i, text in enumerate(texts) if needle in text)
+        for needle in (
+            "*Knife crime* (5)",
+            "Story 001",
+            "Story 002",
+            "and 3 more",
+            "*Drugs* (1)",
+            "County lines raid",
+            "Essex Police news",
+        )
+    ]
     assert order == sorted(order)
     story = next(block["text"]["text"] for block in message.blocks if "Story 001" in json.dumps(block))
     assert story.startswith("*<https://echo.example.test/news/1|Story 001 about a stabbing>*")
@@ -145,8 +161,11 @@ def many_matches(count: int) -> Digest:
 
 
 def story_numbers(blocks) -> list[int]:
-    return [int(block["text"]["text"].split("Story ")[1][:3]) for block in blocks
-            if block["type"] == "section" and "Story " in block["text"]["text"]]
+    return [
+        int(block["text"]["text"].split("Story ")[1][:3])
+        for block in blocks
+        if block["type"] == "section" and "Story " in block["text"]["text"]
+    ]
 
 
 def test_200_matches_are_split_in_order_and_threaded_under_the_first(slack):
@@ -179,8 +198,13 @@ def test_split_mode_messages_posts_every_part_on_its_own(slack):
 
 def test_an_enormous_entry_still_fits_one_section(slack):
     huge = entry(1, "&<>" * 2000, url="https://echo.example.test/" + "a|" * 3000)
-    huge = DigestEntry(**{**huge.__dict__, "snippet": Snippet("stabbing & " * 1000, ((0, 8),)),
-                          "also_in": tuple((f"Paper {n} &", f"https://p{n}.example.test/") for n in range(50))})
+    huge = DigestEntry(
+        **{
+            **huge.__dict__,
+            "snippet": Snippet("stabbing & " * 1000, ((0, 8),)),
+            "also_in": tuple((f"Paper {n} &", f"https://p{n}.example.test/") for n in range(50)),
+        }
+    )
     out = output(slack)
     parts = out.render(digest(DigestSection("knife-crime", "Knife & crime" * 50, (huge,) * 30)))
 
@@ -211,8 +235,17 @@ def test_hostile_text_reaches_slack_as_text_and_pings_nobody(slack):
 
     [message] = slack.messages
     received = message.raw.decode()
-    for markup in ("<!channel>", "<!here>", "<!everyone>", "<@U123>", "<@U999>", "<#C0123", "<https://evil",
-                   "javascript:", "<!"):
+    for markup in (
+        "<!channel>",
+        "<!here>",
+        "<!everyone>",
+        "<@U123>",
+        "<@U999>",
+        "<#C0123",
+        "<https://evil",
+        "javascript:",
+        "<!",
+    ):
         assert markup not in received and markup not in json.dumps(json.loads(received), ensure_ascii=False)
     assert "&lt;!channel&gt; knife attack" in shown(message)
     assert "&lt;https://evil.example|click&gt;" in shown(message)
@@ -356,8 +389,9 @@ def test_a_look_up_learns_the_channel_id_from_an_earlier_post(slack):
     assert "conversations.list" not in slack.calls
 
 
-@pytest.mark.parametrize(("scope", "needed"), [("channels:history", "channels:history"),
-                                                ("channels:read", "channels:read")])
+@pytest.mark.parametrize(
+    ("scope", "needed"), [("channels:history", "channels:history"), ("channels:read", "channels:read")]
+)
 def test_a_look_up_without_the_scope_it_needs_is_a_config_problem_naming_the_scope(slack, scope, needed):
     slack.scopes.discard(scope)
     out = output(slack)
@@ -547,6 +581,8 @@ def test_the_test_server_pages_history_and_channel_lists_with_cursors(slack):
     pages = [page["messages"] for page in client.conversations_history(channel=channel, limit=4)]
     listed = [[c["name"] for c in page["channels"]] for page in client.conversations_list(limit=2)]
 
-    assert [[m["text"] for m in page] for page in pages] == [["message 5", "message 4", "message 3", "message 2"],
-                                                            ["message 1", "message 0"]]
+    assert [[m["text"] for m in page] for page in pages] == [
+        ["message 5", "message 4", "message 3", "message 2"],
+        ["message 1", "message 0"],
+    ]
     assert listed == [["crime-alerts", "crime-digest"], ["desk-0", "desk-1"], ["desk-2"]]

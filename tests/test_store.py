@@ -6,7 +6,7 @@ import json
 import os
 import sqlite3
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -15,14 +15,13 @@ from sqlalchemy.exc import IntegrityError, StatementError
 
 from monitor.items import CouncilEvent, CouncilReference, Item
 from monitor.match.types import Hit, Match, Snippet
-from monitor.store import FAILED, PENDING, SENT, OutboxConflict, Store, StoreError
-from monitor.store import schema
 from monitor.sources.council.memory import CouncilMemory, DocumentMemory, MeetingMemory
 from monitor.sources.feed import FeedCheckpoint
 from monitor.sources.moderngov.checkpoint import ModernGovCheckpoint, ReadBy, Reading
+from monitor.store import FAILED, PENDING, SENT, OutboxConflict, Store, StoreError, schema
 
-T0 = datetime(2026, 11, 12, 8, 0, tzinfo=timezone.utc)
-EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 12, 8, 0, tzinfo=UTC)
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 POSTGRES_URL = os.environ.get("BEATWATCH_TEST_POSTGRES_URL")
 FIXTURES = Path(__file__).parent / "fixtures" / "store"
 # A checkpoint with nested memories, dates and times: it comes back from the store as it went in.
@@ -81,12 +80,14 @@ def add(
     return store.add_item(item, matches or (make_match(),), found_at=found_at, reported=reported, **page)
 
 
-def deliver(store: Store, match_ids: list[int], output: str, destination: str, *, at: datetime = T0,
-            kind: str = "digest") -> None:
+def deliver(
+    store: Store, match_ids: list[int], output: str, destination: str, *, at: datetime = T0, kind: str = "digest"
+) -> None:
     """Queue a one-part delivery of these matches and record it sent, as the outbox does."""
     key = f"{output}:{destination}:{kind}:{match_ids}:{at.isoformat()}"
-    delivery = store.enqueue(key=key, output=output, destination=destination, kind=kind, parts=[{"text": "x"}],
-                             match_ids=match_ids, at=at)
+    delivery = store.enqueue(
+        key=key, output=output, destination=destination, kind=kind, parts=[{"text": "x"}], match_ids=match_ids, at=at
+    )
     store.record_part_sent(delivery.id, index=0, receipt=None, at=at)
 
 
@@ -161,8 +162,8 @@ def test_every_item_field_comes_back_and_times_come_back_in_utc(store: Store) ->
         "minutes",
         council,
     )
-    assert record.published == published and record.published.tzinfo == timezone.utc
-    assert record.found_at == T0 and record.found_at.tzinfo == timezone.utc
+    assert record.published == published and record.published.tzinfo == UTC
+    assert record.found_at == T0 and record.found_at.tzinfo == UTC
     assert record.topics == ("knife-crime", "council")
     by_topic = {match.topic_id: match for match in store.matches()}
     assert by_topic["knife-crime"].hits == make_match().hits
@@ -210,8 +211,13 @@ def test_finish_poll_saves_the_checkpoint_on_success_and_counts_failures(store: 
 
     for minutes in (30, 45):
         store.finish_poll(
-            "echo", at=T0 + timedelta(minutes=minutes), checkpoint=FeedCheckpoint(etag="lost"), error="HTTP 503",
-            new_items=0, new_matches=0, seconds=0.1,
+            "echo",
+            at=T0 + timedelta(minutes=minutes),
+            checkpoint=FeedCheckpoint(etag="lost"),
+            error="HTTP 503",
+            new_items=0,
+            new_matches=0,
+            seconds=0.1,
         )
     [health] = store.source_health()
     assert (health.consecutive_failures, health.last_error, health.last_success_at) == (2, "HTTP 503", later)
@@ -262,8 +268,9 @@ def test_matches_queued_for_a_destination_are_not_offered_again(store: Store) ->
     for n in (1, 2):
         add(store, make_item(n, published=T0 + timedelta(minutes=n)))
     second, first = (m.id for m in store.matches())
-    store.enqueue(key="k1", output="slack", destination="#crime", kind="digest", parts=[{"text": "x"}],
-                  match_ids=[first], at=T0)
+    store.enqueue(
+        key="k1", output="slack", destination="#crime", kind="digest", parts=[{"text": "x"}], match_ids=[first], at=T0
+    )
     assert [m.id for m in store.matches(undelivered_to=("slack", "#crime"))] == [second]
     assert [m.id for m in store.matches(undelivered_to=("slack", "#crime"), kind="alert")] == [second, first]
     assert store.last_delivery_at("slack", "#crime") is None
@@ -316,8 +323,15 @@ def test_upgrade_runs_each_new_step_once_and_a_newer_database_is_refused(url: st
 def test_the_parts_in_flight_step_adds_its_column_to_an_older_database_and_keeps_its_outbox(url: str) -> None:
     step = schema.MIGRATIONS.index(schema._add_part_in_flight_since) + 1  # the version it brings a database to
     with Store(url) as store:
-        delivery = store.enqueue(key="old", output="slack", destination="#crime", kind="digest",
-                                 parts=[{"text": "1"}, {"text": "2"}], match_ids=[], at=T0)
+        delivery = store.enqueue(
+            key="old",
+            output="slack",
+            destination="#crime",
+            kind="digest",
+            parts=[{"text": "1"}, {"text": "2"}],
+            match_ids=[],
+            at=T0,
+        )
         store.record_part_sent(delivery.id, index=0, receipt="1.1", at=T0)
     engine = create_engine(url)
     with engine.begin() as connection:  # as the version before made it
@@ -359,7 +373,9 @@ def test_a_database_made_by_schema_version_1_is_upgraded_and_keeps_everything(tm
     with Store(url) as store:
         [old] = store.items(since=EPOCH)
         assert (old.title, old.topics, old.body_note) == (
-            "Man stabbed in Westcliff", ("knife-crime",), "page not fetched: answered 503 Service Unavailable"
+            "Man stabbed in Westcliff",
+            ("knife-crime",),
+            "page not fetched: answered 503 Service Unavailable",
         )
         assert (old.page_tries, old.page_retry_at) == (0, None)  # stored before retries existed: not waiting
         assert store.source_state("echo") == {"etag": '"abc"'}
@@ -382,15 +398,25 @@ def test_a_database_made_by_schema_version_3_keeps_its_outbox_with_one_record_of
     with Store(url) as store:
         sent, half_sent, given_up, notice = store.deliveries()
         assert [(d.state, d.match_ids) for d in (sent, half_sent, given_up, notice)] == [
-            (SENT, (1, 2)), (PENDING, (1, 2, 3)), (FAILED, (3,)), (PENDING, ()),
+            (SENT, (1, 2)),
+            (PENDING, (1, 2, 3)),
+            (FAILED, (3,)),
+            (PENDING, ()),
         ]
         assert (half_sent.parts_sent, half_sent.receipts, half_sent.part_in_flight_since, half_sent.last_error) == (
-            1, ("1700000000.0001",), T0, "slack -> #crime: timed out",
+            1,
+            ("1700000000.0001",),
+            T0,
+            "slack -> #crime: timed out",
         )
         # The given-up alert still holds its match for its destination; a delivery is still found by its key.
         assert [m.id for m in store.matches(undelivered_to=("email", "desk@example.org"), kind="alert")] == [2, 1]
-        assert store.enqueue(key=notice.key, output="console", destination="-", kind="notice", parts=[{}],
-                             match_ids=[1], at=T0) == notice
+        assert (
+            store.enqueue(
+                key=notice.key, output="console", destination="-", kind="notice", parts=[{}], match_ids=[1], at=T0
+            )
+            == notice
+        )
         retry_at = T0 + timedelta(minutes=2)
         claimed(store, half_sent.id, retry_at)
         store.record_part_sent(half_sent.id, index=1, receipt="1700000000.0002", at=retry_at)
@@ -430,7 +456,9 @@ def test_a_database_made_by_schema_version_4_keeps_the_council_meaning_of_its_it
         )
         assert items["decision:5002"].council.meeting_url == "{{BASE}}/ieListDocuments.aspx?CId=140&MID=4800"
         assert {item.council.event for item in items.values() if item.council} == {
-            CouncilEvent.AGENDA_PUBLISHED, CouncilEvent.DOCUMENT_ADDED, CouncilEvent.DECISION_PUBLISHED,
+            CouncilEvent.AGENDA_PUBLISHED,
+            CouncilEvent.DOCUMENT_ADDED,
+            CouncilEvent.DECISION_PUBLISHED,
         }
         assert len(items) == 10 and all(item.council for item in items.values())
         by_id = {item.id: item for item in items.values()}
@@ -472,8 +500,15 @@ def test_the_council_reference_step_turns_articles_pairs_into_no_reference_on_ev
 def test_the_one_record_step_drops_the_json_copy_of_what_a_delivery_carries_on_every_backend(url: str) -> None:
     step = schema.MIGRATIONS.index(schema._one_record_of_delivery_matches) + 1  # the version it brings a database to
     with Store(url) as store:
-        queued = store.enqueue(key="old", output="slack", destination="#crime", kind="digest", parts=[{"text": "1"}],
-                               match_ids=_two_matches(store), at=T0)
+        queued = store.enqueue(
+            key="old",
+            output="slack",
+            destination="#crime",
+            kind="digest",
+            parts=[{"text": "1"}],
+            match_ids=_two_matches(store),
+            at=T0,
+        )
     engine = create_engine(url)
     with engine.begin() as connection:  # as the version before made it
         connection.execute(text("ALTER TABLE deliveries ADD COLUMN match_ids TEXT NOT NULL DEFAULT '[]'"))
@@ -495,12 +530,16 @@ def _tables(url: str) -> dict[str, tuple[dict[str, object], list[object], list[o
     found = inspect(engine)
     tables = {
         name: (
-            {column["name"]: (str(column["type"]), column["nullable"], column["default"])
-             for column in found.get_columns(name)},
+            {
+                column["name"]: (str(column["type"]), column["nullable"], column["default"])
+                for column in found.get_columns(name)
+            },
             sorted((index["name"], tuple(index["column_names"])) for index in found.get_indexes(name)),
             sorted(tuple(unique["column_names"]) for unique in found.get_unique_constraints(name)),
-            sorted((tuple(key["constrained_columns"]), key["referred_table"], tuple(key["referred_columns"]))
-                   for key in found.get_foreign_keys(name)),
+            sorted(
+                (tuple(key["constrained_columns"]), key["referred_table"], tuple(key["referred_columns"]))
+                for key in found.get_foreign_keys(name)
+            ),
         )
         for name in found.get_table_names()
     }
@@ -538,17 +577,30 @@ def _two_matches(store: Store) -> list[int]:
 def test_enqueue_is_idempotent_by_key(store: Store) -> None:
     match_ids = _two_matches(store)
     first = store.enqueue(
-        key="slack:#crime:abc", output="slack", destination="#crime", kind="digest",
-        parts=[{"text": "one"}], match_ids=match_ids, at=T0,
+        key="slack:#crime:abc",
+        output="slack",
+        destination="#crime",
+        kind="digest",
+        parts=[{"text": "one"}],
+        match_ids=match_ids,
+        at=T0,
     )
     again = store.enqueue(
-        key="slack:#crime:abc", output="slack", destination="#crime", kind="digest",
-        parts=[{"text": "changed"}], match_ids=[], at=T0 + timedelta(hours=1),
+        key="slack:#crime:abc",
+        output="slack",
+        destination="#crime",
+        kind="digest",
+        parts=[{"text": "changed"}],
+        match_ids=[],
+        at=T0 + timedelta(hours=1),
     )
 
     assert again == first
     assert (first.state, first.parts, first.match_ids, first.next_attempt_at) == (
-        PENDING, ({"text": "one"},), tuple(match_ids), T0,
+        PENDING,
+        ({"text": "one"},),
+        tuple(match_ids),
+        T0,
     )
     assert [d.id for d in store.deliveries()] == [first.id]
     with pytest.raises(ValueError, match="has no parts"):
@@ -588,8 +640,13 @@ def test_parts_progress_survives_a_restart_and_the_last_part_delivers_the_matche
 def test_a_sent_alert_marks_its_matches_alerted(store: Store) -> None:
     match_ids = _two_matches(store)
     alert = store.enqueue(
-        key="a1", output="email", destination="desk@example.org", kind="alert",
-        parts=[{"subject": "Urgent"}], match_ids=match_ids[:1], at=T0,
+        key="a1",
+        output="email",
+        destination="desk@example.org",
+        kind="alert",
+        parts=[{"subject": "Urgent"}],
+        match_ids=match_ids[:1],
+        at=T0,
     )
     store.record_part_sent(alert.id, index=0, receipt="<id@example.org>", at=T0)
 
@@ -610,18 +667,24 @@ def test_failures_back_off_then_fail_and_retry_now_requeues(store: Store) -> Non
     )
     retry_at = T0 + timedelta(minutes=2)
     claimed(store, delivery.id, T0)
-    store.record_failure(delivery.id, owner="host:1", at=T0, error="slack -> #crime: HTTP 500",
-                         next_attempt_at=retry_at)
+    store.record_failure(
+        delivery.id, owner="host:1", at=T0, error="slack -> #crime: HTTP 500", next_attempt_at=retry_at
+    )
 
     assert store.due_deliveries(now=T0 + timedelta(minutes=1)) == []
     [due] = store.due_deliveries(now=retry_at)
     assert (due.attempts, due.last_error, due.state, due.last_attempt_at, due.claimed_by) == (
-        1, "slack -> #crime: HTTP 500", PENDING, T0, None,
+        1,
+        "slack -> #crime: HTTP 500",
+        PENDING,
+        T0,
+        None,
     )
 
     claimed(store, delivery.id, retry_at)
-    store.record_failure(delivery.id, owner="host:1", at=retry_at, error="slack -> #crime: channel_not_found",
-                         next_attempt_at=None)
+    store.record_failure(
+        delivery.id, owner="host:1", at=retry_at, error="slack -> #crime: channel_not_found", next_attempt_at=None
+    )
     [failed] = store.deliveries(states=[FAILED])
     assert (failed.attempts, failed.next_attempt_at) == (2, None)
     assert store.due_deliveries(now=T0 + timedelta(days=1)) == []
@@ -633,7 +696,10 @@ def test_failures_back_off_then_fail_and_retry_now_requeues(store: Store) -> Non
     assert store.retry_now(None, at=later) == (0, 1)  # now pending, and due already
     [due] = store.due_deliveries(now=later)
     assert (due.state, due.attempts, due.next_attempt_at, due.last_error) == (
-        PENDING, 0, later, "slack -> #crime: channel_not_found",
+        PENDING,
+        0,
+        later,
+        "slack -> #crime: channel_not_found",
     )
     with pytest.raises(LookupError, match="no delivery 999"):
         store.record_part_sent(999, index=0, receipt=None, at=T0)
@@ -704,10 +770,15 @@ def _race_to_add(stores: list[Store], threads: int = 8, items_per_thread: int = 
                 store.known_keys("echo", [f"id:{thread * 1000 + i}"])
                 store.matches(topic="knife-crime", undelivered_to=("console", "-"))
             store.finish_poll(
-                f"source-{thread}", at=T0, checkpoint=FeedCheckpoint(etag=str(thread)), error=None,
-                new_items=items_per_thread, new_matches=0, seconds=0.1,
+                f"source-{thread}",
+                at=T0,
+                checkpoint=FeedCheckpoint(etag=str(thread)),
+                error=None,
+                new_items=items_per_thread,
+                new_matches=0,
+                seconds=0.1,
             )
-        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as error:
             errors.append(error)
 
     workers = [threading.Thread(target=poll, args=(n,)) for n in range(threads)]
@@ -751,10 +822,10 @@ def test_default_url_creates_the_data_directory(tmp_path: Path) -> None:
     assert url == f"sqlite:///{tmp_path / 'nested' / 'data' / 'beatwatch.sqlite3'}"
 
 
-
 def test_a_claimed_delivery_is_sent_by_its_owner_only_until_the_claim_ends(store: Store) -> None:
-    delivery = store.enqueue(key="c1", output="slack", destination="#crime", kind="digest", parts=[{"text": "x"}],
-                             match_ids=[], at=T0)
+    delivery = store.enqueue(
+        key="c1", output="slack", destination="#crime", kind="digest", parts=[{"text": "x"}], match_ids=[], at=T0
+    )
     later = T0 + timedelta(minutes=10)
     alive, gone = (lambda owner: False), (lambda owner: True)
     assert store.claim(delivery.id, owner="a:1", now=T0, until=later, is_gone=alive)
@@ -767,8 +838,15 @@ def test_a_claimed_delivery_is_sent_by_its_owner_only_until_the_claim_ends(store
 
 
 def _three_parts(store: Store):
-    return store.enqueue(key="p3", output="slack", destination="#crime", kind="digest",
-                         parts=[{"text": "1"}, {"text": "2"}, {"text": "3"}], match_ids=[], at=T0)
+    return store.enqueue(
+        key="p3",
+        output="slack",
+        destination="#crime",
+        kind="digest",
+        parts=[{"text": "1"}, {"text": "2"}, {"text": "3"}],
+        match_ids=[],
+        at=T0,
+    )
 
 
 def test_a_claim_returns_the_delivery_as_it_is_now_and_refuses_one_not_yet_due(store: Store) -> None:
@@ -776,13 +854,16 @@ def test_a_claim_returns_the_delivery_as_it_is_now_and_refuses_one_not_yet_due(s
     alive = lambda owner: False  # noqa: E731
     first = claimed(store, delivery.id, T0, owner="a:1")
     store.record_part_sent(delivery.id, index=0, receipt="1.1", at=T0)
-    store.record_failure(delivery.id, owner="a:1", at=T0, error="Retry-After: 60",
-                         next_attempt_at=T0 + timedelta(seconds=60))
+    store.record_failure(
+        delivery.id, owner="a:1", at=T0, error="Retry-After: 60", next_attempt_at=T0 + timedelta(seconds=60)
+    )
 
-    early = store.claim(delivery.id, owner="b:2", now=T0 + timedelta(seconds=59), until=T0 + timedelta(hours=1),
-                        is_gone=alive)
-    due = store.claim(delivery.id, owner="b:2", now=T0 + timedelta(seconds=60), until=T0 + timedelta(hours=1),
-                      is_gone=alive)
+    early = store.claim(
+        delivery.id, owner="b:2", now=T0 + timedelta(seconds=59), until=T0 + timedelta(hours=1), is_gone=alive
+    )
+    due = store.claim(
+        delivery.id, owner="b:2", now=T0 + timedelta(seconds=60), until=T0 + timedelta(hours=1), is_gone=alive
+    )
 
     assert (first.parts_sent, first.receipts, first.claimed_by) == (0, (), "a:1")
     assert early is None
@@ -808,8 +889,9 @@ def test_a_part_in_flight_keeps_its_first_moment_until_it_is_recorded_or_known_n
 
     store.mark_part_in_flight(delivery.id, index=0, owner="host:1", at=T0)
     store.mark_part_in_flight(delivery.id, index=0, owner="host:1", at=later)
-    unknown = store.record_failure(delivery.id, owner="host:1", at=later, error="timed out", next_attempt_at=later,
-                                   part_may_have_arrived=True)
+    unknown = store.record_failure(
+        delivery.id, owner="host:1", at=later, error="timed out", next_attempt_at=later, part_may_have_arrived=True
+    )
     claimed(store, delivery.id, later)
     refused = store.record_failure(delivery.id, owner="host:1", at=later, error="429", next_attempt_at=later)
     claimed(store, delivery.id, later)

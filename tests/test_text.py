@@ -34,8 +34,9 @@ def test_without_bom_strips_the_mark_and_blanks_before_it():
     assert without_bom(b"\xef\xbb\xbf \r\n<rss/>") == b"<rss/>"
 
 
-@pytest.mark.parametrize(("count", "said"), [(900, "900 bytes"), (312_000, "312 kB"), (1_500_000, "1.5 MB"),
-                                              (30_000_000, "30 MB")])
+@pytest.mark.parametrize(
+    ("count", "said"), [(900, "900 bytes"), (312_000, "312 kB"), (1_500_000, "1.5 MB"), (30_000_000, "30 MB")]
+)
 def test_byte_size_reads_as_people_say_it(count, said):
     assert byte_size(count) == said
 
@@ -45,8 +46,17 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 @pytest.mark.parametrize(
     ("value", "seconds"),
-    [("30", 30.0), (" 2.5 ", 2.5), ("Fri, 27 Nov 2026 12:01:00 GMT", 60.0), ("Friday, 27-Nov-26 12:00:30 GMT", 30.0),
-     ("Fri Nov 27 12:00:10 2026", 10.0), ("Thu, 26 Nov 2026 12:00:00 GMT", 0.0), ("-5", 0.0), ("soon", None), (None, None)],
+    [
+        ("30", 30.0),
+        (" 2.5 ", 2.5),
+        ("Fri, 27 Nov 2026 12:01:00 GMT", 60.0),
+        ("Friday, 27-Nov-26 12:00:30 GMT", 30.0),
+        ("Fri Nov 27 12:00:10 2026", 10.0),
+        ("Thu, 26 Nov 2026 12:00:00 GMT", 0.0),
+        ("-5", 0.0),
+        ("soon", None),
+        (None, None),
+    ],
 )
 def test_retry_after_reads_seconds_and_every_http_date_form(value, seconds):
     assert seconds_to_wait(value, now=NOW) == seconds

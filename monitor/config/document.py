@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
@@ -30,7 +31,7 @@ class YamlDocument:
     """A parsed file whose top level is a mapping (ruamel round-trip nodes, so ``.lc`` positions are available)."""
 
     file: str
-    root: Mapping
+    root: CommentedMap
 
     def present(self, loc: KeyPath) -> tuple[KeyPath, int]:
         """The part of ``loc`` that exists in this file, and how many leading elements of ``loc`` it took to get there.
@@ -63,8 +64,11 @@ class YamlDocument:
         if not path:
             return _one_based(self.root.lc.line, self.root.lc.col)
         parent, last = self.node(path[:-1]), path[-1]
+        if not isinstance(parent, (CommentedMap, CommentedSeq)):
+            # Only round-trip nodes keep positions: ``!!pairs`` reads as a plain list of tuples.
+            return self.position(path[:-1])
         try:
-            if isinstance(parent, list):
+            if isinstance(parent, CommentedSeq):
                 return _one_based(*parent.lc.item(last))
             if of_key or parent[last] is None or isinstance(parent[last], (Mapping, list)):
                 return _one_based(*parent.lc.key(last))
@@ -103,11 +107,19 @@ def parse_document(file: str, text: str, hint_example: str) -> YamlDocument:
         raise ConfigErrors([_syntax_error(file, text, error)]) from None
     if root is None:
         raise ConfigErrors([ConfigError(file, 1, 1, "the file is empty", hint_example)])
-    if not isinstance(root, Mapping):
+    if not isinstance(root, CommentedMap):  # the round-trip loader's only kind of mapping
         line, col = _first_content(text)
-        raise ConfigErrors([ConfigError(
-            file, line, col, f"the top level should be 'key: value' lines, but it is {_shape(root)}", hint_example
-        )])
+        raise ConfigErrors(
+            [
+                ConfigError(
+                    file,
+                    line,
+                    col,
+                    f"the top level should be 'key: value' lines, but it is {_shape(root)}",
+                    hint_example,
+                )
+            ]
+        )
     document = YamlDocument(file, root)
     _check_size(document)
     return document
@@ -130,11 +142,17 @@ def _check_size(document: YamlDocument) -> None:
             pending.extend(((*path, key), child) for key, child in children)
     if pending:  # the top-level key holding the first alias is the line a person can act on
         line, col = document.position(first_alias[:1] if first_alias else (), of_key=True)
-        raise ConfigErrors([ConfigError(
-            document.file, line, col,
-            f"the YAML aliases (*name) under this key expand to more than {MAX_VALUES:,} values",
-            "write the values out, or reuse a list with an alias only where it is needed",
-        )])
+        raise ConfigErrors(
+            [
+                ConfigError(
+                    document.file,
+                    line,
+                    col,
+                    f"the YAML aliases (*name) under this key expand to more than {MAX_VALUES:,} values",
+                    "write the values out, or reuse a list with an alias only where it is needed",
+                )
+            ]
+        )
 
 
 def _shape(value: Any) -> str:
@@ -155,8 +173,13 @@ def _syntax_error(file: str, text: str, error: YAMLError) -> ConfigError:
     if isinstance(error, ReaderError):
         line = text.count("\n", 0, error.position) + 1
         col = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
-        return ConfigError(file, line, col, f"the file contains a control character ({error.character:#04x})",
-                           "delete it (only printable text is allowed in YAML)")
+        return ConfigError(
+            file,
+            line,
+            col,
+            f"the file contains a control character ({error.character:#04x})",
+            "delete it (only printable text is allowed in YAML)",
+        )
     return ConfigError(file, 1, 1, f"the YAML cannot be read: {error}", _SYNTAX_HINT)
 
 
@@ -164,12 +187,24 @@ def _marked_error(file: str, text: str, error: MarkedYAMLError) -> ConfigError:
     mark = error.problem_mark
     line, col = mark.line + 1, mark.column + 1
     if isinstance(error, DuplicateKeyError):
-        key = _DUPLICATE_KEY.match(error.problem).group(1)
-        return ConfigError(file, line, col, f"the key '{key}' appears twice in the same place",
-                           "remove one of them, or merge them into one")
+        # A wording of ruamel's that the pattern does not know still gets the line and the advice, without the key.
+        known = _DUPLICATE_KEY.match(str(error.problem))
+        key = f"the key '{known.group(1)}'" if known else "a key"
+        return ConfigError(
+            file,
+            line,
+            col,
+            f"{key} appears twice in the same place",
+            "remove one of them, or merge them into one",
+        )
     if "another document" in str(error.problem):
-        return ConfigError(file, line, col, "a second YAML document starts here (after a '---' line)",
-                           "remove the '---' line: each file holds one document")
+        return ConfigError(
+            file,
+            line,
+            col,
+            "a second YAML document starts here (after a '---' line)",
+            "remove the '---' line: each file holds one document",
+        )
     lines = text.splitlines()
     problem_line = lines[mark.line] if mark.line < len(lines) else ""
     indent = problem_line[: len(problem_line) - len(problem_line.lstrip(" \t"))]

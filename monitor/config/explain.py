@@ -23,12 +23,27 @@ from monitor.sources import SOURCE_TYPES
 _ENTRY_KINDS = {"topics": "topic", "sources": "source", "routes": "route"}
 
 _TYPE_ERRORS = {
-    "string_type", "int_type", "int_parsing", "int_from_float", "float_type", "float_parsing", "bool_type",
-    "bool_parsing", "list_type", "dict_type", "model_type", "model_attributes_type", "literal_error",
+    "string_type",
+    "int_type",
+    "int_parsing",
+    "int_from_float",
+    "float_type",
+    "float_parsing",
+    "bool_type",
+    "bool_parsing",
+    "list_type",
+    "dict_type",
+    "model_type",
+    "model_attributes_type",
+    "literal_error",
 }
 # pydantic's number limits: the ctx key holding the bound, and the bound in words.
-_LIMITS = {"greater_than": ("gt", "more than"), "greater_than_equal": ("ge", "at least"),
-           "less_than": ("lt", "less than"), "less_than_equal": ("le", "at most")}
+_LIMITS = {
+    "greater_than": ("gt", "more than"),
+    "greater_than_equal": ("ge", "at least"),
+    "less_than": ("lt", "less than"),
+    "less_than_equal": ("le", "at most"),
+}
 _VALIDATOR_PREFIXES = ("Value error, ", "Assertion failed, ")
 
 
@@ -51,13 +66,18 @@ def _explain_one(document: YamlDocument, model: type[BaseModel], detail: Mapping
         return ConfigError(document.file, *document.position(where, of_key=of_key), message, hint)
 
     if "[key]" in loc:
-        return at(f"{subject}: a name here must be text, not {_describe(path[-1])}",
-                  f'put it in quotes, e.g. "{path[-1]}"', of_key=True)
+        return at(
+            f"{subject}: a name here must be text, not {_describe(path[-1])}",
+            f'put it in quotes, e.g. "{path[-1]}"',
+            of_key=True,
+        )
     if kind == "extra_forbidden":
         return at(*_unknown_key(document, path, _annotation_at(model, loc[:-1])), of_key=True)
     if kind == "union_tag_invalid" or (kind == "literal_error" and _is_source_type(path)):
         tag = detail.get("ctx", {}).get("tag", value)
-        return at(f"unknown source type '{tag}'", f"use one of: {', '.join(SOURCE_TYPES)}", _source_type_path(document, path))
+        return at(
+            f"unknown source type '{tag}'", f"use one of: {', '.join(SOURCE_TYPES)}", _source_type_path(document, path)
+        )
     if kind in ("missing", "union_tag_not_found"):
         key = "type" if kind == "union_tag_not_found" else loc[-1]
         return at(f"{subject} is missing '{key}'", _add_line_hint(path, key))
@@ -117,7 +137,9 @@ def _split_hint(text: str) -> tuple[str, str]:
 def _wrong_type(subject: str, expected: str, value: Any) -> tuple[str, str]:
     message = f"{subject}: expected {expected}, got {_describe(value)}"
     if value is None:
-        return message, f"write {expected} after the colon" + (", or [] for none" if expected.startswith("a list") else "")
+        return message, f"write {expected} after the colon" + (
+            ", or [] for none" if expected.startswith("a list") else ""
+        )
     if expected.startswith("a list") and isinstance(value, str):
         return message, f"write it as a list, e.g. [{value}], or one '- item' per line"
     if expected.startswith("text") and isinstance(value, (int, float, date)):
@@ -133,11 +155,13 @@ def _items(count: int) -> str:
 
 
 def _name(document: YamlDocument, path: KeyPath) -> str:
-    """``topic 'knife-crime'``, ``item 2 of 'any' in topic 'knife-crime'``, ``'host_delay' in 'fetch'``; "" at the top."""
+    """``topic 'knife-crime'``, ``item 2 of 'any' in topic 'knife-crime'``, ``'host_delay' in 'fetch'``; "" at the
+    top."""
     if not path:
         return ""
     *parent, last = path
-    if isinstance(document.node(tuple(parent)), list):
+    # In a path from ``present``, a list's item is always named by its index.
+    if isinstance(last, int) and isinstance(document.node(tuple(parent)), list):
         if len(parent) == 1 and parent[0] in _ENTRY_KINDS:
             return _entry_name(document, parent[0], last)
         return f"item {last + 1} of {_name(document, tuple(parent))}"
@@ -226,8 +250,12 @@ def _branch_names(member: Any) -> set[str]:
     """How pydantic names a union branch in a loc: a discriminated model by its tag, any other by its class name."""
     if not _is_model(member):
         return set()
-    tags = {value for field in member.model_fields.values() if get_origin(field.annotation) is Literal
-            for value in get_args(field.annotation)}
+    tags = {
+        value
+        for field in member.model_fields.values()
+        if get_origin(field.annotation) is Literal
+        for value in get_args(field.annotation)
+    }
     return tags | {member.__name__}
 
 
@@ -245,8 +273,13 @@ def _expectation(annotation: Any) -> str:
     return _SCALAR_WORDS.get(annotation, "a different kind of value")
 
 
-_SCALAR_WORDS = {str: "text", bool: "true or false", int: "a whole number", float: "a number",
-                 timedelta: "a duration such as 15m"}
+_SCALAR_WORDS = {
+    str: "text",
+    bool: "true or false",
+    int: "a whole number",
+    float: "a number",
+    timedelta: "a duration such as 15m",
+}
 
 
 def _unwrap(annotation: Any) -> Any:

@@ -58,8 +58,12 @@ def _substitute(text: str, environ: Mapping[str, str]) -> tuple[str, list[tuple[
         if found["escaped"]:
             return "${"
         if found["malformed"]:
-            problems.append((f"{found['malformed']!r} is not a valid reference to an environment variable",
-                             "write ${NAME} or ${NAME:-default} (letters, digits and _), or $${ for a literal ${"))
+            problems.append(
+                (
+                    f"{found['malformed']!r} is not a valid reference to an environment variable",
+                    "write ${NAME} or ${NAME:-default} (letters, digits and _), or $${ for a literal ${",
+                )
+            )
             return found["malformed"]
         name, default = found["name"], found["default"]
         if default is not None and not environ.get(name):

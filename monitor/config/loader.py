@@ -96,8 +96,15 @@ def read_contents(directory: Path) -> dict[str, bytes | None]:
         except FileNotFoundError:
             contents[kind.name] = None
         except OSError as error:
-            errors.append(ConfigError(kind.name, 1, 1, f"the file cannot be read from {directory}: {error.strerror}",
-                                      "check that it is a file this program may read"))
+            errors.append(
+                ConfigError(
+                    kind.name,
+                    1,
+                    1,
+                    f"the file cannot be read from {directory}: {error.strerror}",
+                    "check that it is a file this program may read",
+                )
+            )
     if errors:
         raise ConfigErrors(errors)
     return contents
@@ -154,8 +161,17 @@ def _load_file(directory: Path, kind: _FileKind, data: bytes | None) -> tuple[Ya
     if data is None:
         if not kind.required:
             return None, kind.model()
-        raise ConfigErrors([ConfigError(kind.name, 1, 1, f"file not found in {directory}",
-                                        f"create it, e.g. by copying config/{kind.name} from the project")])
+        raise ConfigErrors(
+            [
+                ConfigError(
+                    kind.name,
+                    1,
+                    1,
+                    f"file not found in {directory}",
+                    f"create it, e.g. by copying config/{kind.name} from the project",
+                )
+            ]
+        )
     document = parse_document(kind.name, _decode(kind.name, data), example)
     plain = interpolate(document, os.environ)
     try:
@@ -170,8 +186,9 @@ def _decode(file: str, data: bytes) -> str:
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         col = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
-        raise ConfigErrors([ConfigError(file, line, col, "the file is not UTF-8 text",
-                                        "save it with UTF-8 encoding in your editor")]) from None
+        raise ConfigErrors(
+            [ConfigError(file, line, col, "the file is not UTF-8 text", "save it with UTF-8 encoding in your editor")]
+        ) from None
 
 
 def _run_check(config: Config, check: Check) -> list[ConfigError]:
@@ -209,9 +226,14 @@ def unique_source_ids(config: Config) -> None:
     for index, source in enumerate(config.sources.sources):
         if source.id in first_index:
             line, _ = config.locate(SOURCES_FILE, ("sources", first_index[source.id], "id"))
-            problems.append(ConfigProblem(SOURCES_FILE, ("sources", index, "id"),
-                                          f"source id '{source.id}' is already used at line {line}",
-                                          "give each source its own id"))
+            problems.append(
+                ConfigProblem(
+                    SOURCES_FILE,
+                    ("sources", index, "id"),
+                    f"source id '{source.id}' is already used at line {line}",
+                    "give each source its own id",
+                )
+            )
         else:
             first_index[source.id] = index
     if problems:

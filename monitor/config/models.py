@@ -48,7 +48,9 @@ class MonitorSettings(StrictModel):
     @classmethod
     def _honest_agent(cls, value: str) -> str:
         if not re.match(r"^[A-Za-z][\w.-]*/\S+", value):
-            raise ValueError('must start with a product token and version, e.g. "Beatwatch/0.1 (+https://… ; you@example.org)"')
+            raise ValueError(
+                'must start with a product token and version, e.g. "Beatwatch/0.1 (+https://… ; you@example.org)"'
+            )
         return value
 
     @property

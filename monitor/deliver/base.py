@@ -58,8 +58,9 @@ class LookUp:
 class Output(ABC):
     """Renders digests and alerts into message parts and sends one part at a time.
 
-    A digest may need several parts (Slack's block limits); the outbox sends them in order and passes the receipts of the
-    parts already sent, so a Slack output can thread replies under the first part.
+    A digest may need several parts (Slack's block limits); the outbox sends them in order and passes the receipts of
+    the parts already sent (``None`` where a send returned none), so a Slack output can thread replies under the first
+    part.
     """
 
     name: ClassVar[str]  # its key in OUTPUT_TYPES, and its section under `outputs:` in monitor.yaml
@@ -82,13 +83,13 @@ class Output(ABC):
         """A short plain message for the admin destination: a configuration error, a failing source."""
 
     @abstractmethod
-    def send(self, destination: str, part: Part, receipts: Sequence[str], *, key: str) -> str | None:
+    def send(self, destination: str, part: Part, receipts: Sequence[str | None], *, key: str) -> str | None:
         """Send one part; return a receipt (Slack ``ts``, email Message-ID). Raise ``DeliveryError`` on failure.
 
         ``key`` names this part of this delivery and nothing else; the message carries it (Slack metadata, the email's
         Message-ID), so a resend is recognisable and ``look_up`` can find it."""
 
-    def look_up(self, destination: str, key: str, receipts: Sequence[str], *, since: datetime) -> LookUp:
+    def look_up(self, destination: str, key: str, receipts: Sequence[str | None], *, since: datetime) -> LookUp:
         """Whether the part named ``key``, perhaps handed over since ``since``, reached ``destination``. Outputs whose
         service cannot be asked keep this answer: not asked, so the part is sent again (at least once)."""
         return LookUp(asked=False)

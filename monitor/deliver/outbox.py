@@ -114,7 +114,13 @@ class Outbox:
         self.owner = process_owner()
 
     def enqueue(
-        self, output: str, destination: str, kind: str, parts: Sequence[Part], match_ids: Sequence[int], window: str = ""
+        self,
+        output: str,
+        destination: str,
+        kind: str,
+        parts: Sequence[Part],
+        match_ids: Sequence[int],
+        window: str = "",
     ) -> DeliveryRecord:
         key = delivery_key(output, destination, kind, match_ids, window)
         return self.store.enqueue(
@@ -172,8 +178,13 @@ class Outbox:
         output = self.outputs.get(delivery.output)
         try:
             if output is None:
-                raise DeliveryError(delivery.output, delivery.destination, f"output {delivery.output!r} is no longer "
-                                    "configured", retryable=True, config_problem=True)
+                raise DeliveryError(
+                    delivery.output,
+                    delivery.destination,
+                    f"output {delivery.output!r} is no longer configured",
+                    retryable=True,
+                    config_problem=True,
+                )
             while (delivery := self._send_next_part(output, delivery)).state != SENT:
                 if (claimed := self._claim(delivery.id)) is None:
                     return self._elsewhere(queued)
@@ -185,9 +196,16 @@ class Outbox:
             return self._fail(delivery, error)
         except Exception as error:  # an output's bug must cost one attempt with backoff, not stall the outbox
             log.exception("%s failed unexpectedly sending #%d", delivery.output, delivery.id)
-            return self._fail(delivery, DeliveryError(
-                delivery.output, delivery.destination, f"unexpected error ({type(error).__name__}: {error})",
-                retryable=True, outcome_unknown=True))
+            return self._fail(
+                delivery,
+                DeliveryError(
+                    delivery.output,
+                    delivery.destination,
+                    f"unexpected error ({type(error).__name__}: {error})",
+                    retryable=True,
+                    outcome_unknown=True,
+                ),
+            )
         log.info("delivered %s #%d to %s %s", delivery.kind, delivery.id, delivery.output, delivery.destination)
         return SendResult(delivery.id, delivery.output, delivery.destination, sent=True, kind=delivery.kind)
 
@@ -208,8 +226,11 @@ class Outbox:
             if found.asked:
                 log.info("%s did not arrive on the last attempt; sending it now", where)
             else:
-                log.warning("%s may have arrived on the last attempt, and %s cannot be asked; sending it again",
-                            where, delivery.output)
+                log.warning(
+                    "%s may have arrived on the last attempt, and %s cannot be asked; sending it again",
+                    where,
+                    delivery.output,
+                )
         self.store.mark_part_in_flight(delivery.id, index=index, owner=self.owner, at=self.clock())
         receipt = output.send(delivery.destination, delivery.parts[index], receipts, key=key)
         return self.store.record_part_sent(delivery.id, index=index, receipt=receipt, at=self.clock())
@@ -219,31 +240,58 @@ class Outbox:
         return self.store.claim(delivery_id, owner=self.owner, now=now, until=now + CLAIM_LEASE, is_gone=owner_is_gone)
 
     def _elsewhere(self, delivery: DeliveryRecord) -> SendResult:
-        log.info("%s #%d is not this process's to send now (another Beatwatch process has it, or it is not due)",
-                 delivery.kind, delivery.id)
-        return SendResult(delivery.id, delivery.output, delivery.destination, False, kind=delivery.kind,
-                          elsewhere=True)
+        log.info(
+            "%s #%d is not this process's to send now (another Beatwatch process has it, or it is not due)",
+            delivery.kind,
+            delivery.id,
+        )
+        return SendResult(delivery.id, delivery.output, delivery.destination, False, kind=delivery.kind, elsewhere=True)
 
     def _fail(self, delivery: DeliveryRecord, error: DeliveryError) -> SendResult:
         now = self.clock()
         attempts = delivery.attempts + 1
         next_attempt = self.policy.next_attempt(attempts, now, error.retry_after) if error.retryable else None
         try:
-            self.store.record_failure(delivery.id, owner=self.owner, at=now, error=error.reason,
-                                      next_attempt_at=next_attempt, part_may_have_arrived=error.outcome_unknown)
+            self.store.record_failure(
+                delivery.id,
+                owner=self.owner,
+                at=now,
+                error=error.reason,
+                next_attempt_at=next_attempt,
+                part_may_have_arrived=error.outcome_unknown,
+            )
         except OutboxConflict:
             return self._elsewhere(delivery)
-        result = SendResult(delivery.id, delivery.output, delivery.destination, False, error.reason,
-                            error.config_problem, delivery.kind, gave_up=next_attempt is None)
+        result = SendResult(
+            delivery.id,
+            delivery.output,
+            delivery.destination,
+            False,
+            error.reason,
+            error.config_problem,
+            delivery.kind,
+            gave_up=next_attempt is None,
+        )
         if next_attempt is None:
             log.error(
                 "gave up on %s #%d to %s %s after %d attempt(s): %s; fix the cause, then run `monitor outbox retry %d`",
-                delivery.kind, delivery.id, delivery.output, delivery.destination, attempts, error.reason, delivery.id,
+                delivery.kind,
+                delivery.id,
+                delivery.output,
+                delivery.destination,
+                attempts,
+                error.reason,
+                delivery.id,
             )
         else:
             log.warning(
                 "could not deliver %s #%d to %s %s (attempt %d): %s; next try at %s",
-                delivery.kind, delivery.id, delivery.output, delivery.destination, attempts, error.reason,
+                delivery.kind,
+                delivery.id,
+                delivery.output,
+                delivery.destination,
+                attempts,
+                error.reason,
                 next_attempt.isoformat(timespec="seconds"),
             )
         return result

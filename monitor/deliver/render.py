@@ -49,7 +49,8 @@ def entry_time(entry: DigestEntry) -> str:
 
 
 def safe_link(url: str) -> str | None:
-    """``url`` if it is an absolute http(s) address, else None: ``javascript:``, relative and other links are not made."""
+    """``url`` if it is an absolute http(s) address, else None: ``javascript:``, relative and other links are not
+    made."""
     parts = urlsplit(url.strip())
     return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
@@ -163,4 +164,3 @@ def render_html(digest: Digest, *, alert: bool = False) -> str:
     """A whole HTML document, safe for email: one column, CSS in one <style> block for css-inline, no scripts, no
     external assets, only absolute http(s) links."""
     return _TEMPLATES.get_template("digest.html.j2").render(digest=digest, alert=alert)
-

@@ -170,8 +170,9 @@ class DeliveryService:
         moves = self._readdress_waiting()
         failed, pending = self.store.retry_now(delivery_id, at=self.clock())
         results = self._flush() if failed or pending else ()
-        return RetryRun(results=results, moves=moves, waiting=self.waiting(tried=results), failed=failed,
-                        pending=pending)
+        return RetryRun(
+            results=results, moves=moves, waiting=self.waiting(tried=results), failed=failed, pending=pending
+        )
 
     # --- reading ---------------------------------------------------------------------------------------------------
 
@@ -184,8 +185,12 @@ class DeliveryService:
     def waiting(self, tried: Sequence[SendResult] = ()) -> tuple[Waiting, ...]:
         """Every delivery not sent yet, oldest first, with why. ``tried``: results of this run, whose errors the caller
         has shown already."""
-        return waiting_reasons(self.store.deliveries(states=[PENDING, FAILED]), now=self.clock(), zone=self.setup.zone,
-                               shown={result.delivery_id for result in tried})
+        return waiting_reasons(
+            self.store.deliveries(states=[PENDING, FAILED]),
+            now=self.clock(),
+            zone=self.setup.zone,
+            shown={result.delivery_id for result in tried},
+        )
 
     # --- applying --------------------------------------------------------------------------------------------------
 
@@ -204,8 +209,9 @@ class DeliveryService:
         now, queued = self.clock(), False
         with self._queueing:
             for (output_name, destination), topic_ids in self._routes().items():
-                records = self.store.matches(since=now - ALERT_WINDOW, undelivered_to=(output_name, destination),
-                                             kind="alert")
+                records = self.store.matches(
+                    since=now - ALERT_WINDOW, undelivered_to=(output_name, destination), kind="alert"
+                )
                 digest = self._build_digest(urgent_for((output_name, destination), records), topic_ids, now, None)
                 if not digest.empty:
                     parts = self.outputs[output_name].render(digest, alert=True)
@@ -221,8 +227,7 @@ class DeliveryService:
             destination = self._configured_destination(delivery, plan)
             if destination is None:
                 continue
-            moved = self.store.readdress(delivery.id, destination=destination, now=self.clock(),
-                                         is_gone=owner_is_gone)
+            moved = self.store.readdress(delivery.id, destination=destination, now=self.clock(), is_gone=owner_is_gone)
             if moved is not None:
                 moves.append(Move(delivery, destination))
                 log.warning("%s", moves[-1].explain())
@@ -234,8 +239,9 @@ class DeliveryService:
         if delivery.kind == "notice":
             named = [{destination for output, destination in self._admin_destinations() if output == delivery.output}]
         else:
-            routed = {destination: set(topics) for (output, destination), topics in plan.items()
-                      if output == delivery.output}
+            routed = {
+                destination: set(topics) for (output, destination), topics in plan.items() if output == delivery.output
+            }
             carried = {record.topic_id for record in self.store.matches(ids=delivery.match_ids)}
             everything: set[str] = set().union(*routed.values())
             named = [{d for d, topics in routed.items() if topic in topics} for topic in carried or everything]
@@ -298,8 +304,13 @@ def failing_source_notices(
         source = failing.get(poll.source_id)
         if poll.error and source and source.consecutive_failures == FAILURES_BEFORE_NOTICE:
             name = names.get(poll.source_id, poll.source_id)
-            notices.append(Notice(f"Source failing: {name}", f"{FAILURES_BEFORE_NOTICE} polls in a row failed; "
-                                  f"last error: {poll.error}. Check the address in sources.yaml."))
+            notices.append(
+                Notice(
+                    f"Source failing: {name}",
+                    f"{FAILURES_BEFORE_NOTICE} polls in a row failed; "
+                    f"last error: {poll.error}. Check the address in sources.yaml.",
+                )
+            )
     return notices
 
 
@@ -308,9 +319,11 @@ def give_up_notice(result: SendResult) -> Notice | None:
     notice that could not go would bounce notices between two failing outputs for ever."""
     if not result.gave_up or result.kind == "notice":
         return None
-    return Notice(f"Delivery failed: {result.output} {result.destination}",
-                  f"{result.error}. Fix the cause, then run `monitor outbox retry {result.delivery_id}`.",
-                  avoid=result.output)
+    return Notice(
+        f"Delivery failed: {result.output} {result.destination}",
+        f"{result.error}. Fix the cause, then run `monitor outbox retry {result.delivery_id}`.",
+        avoid=result.output,
+    )
 
 
 def urgent_for(destination: Destination, records: Iterable[MatchRecord]) -> list[MatchRecord]:

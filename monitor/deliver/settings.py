@@ -5,7 +5,7 @@ Each output's own section under ``outputs:`` lives with the output (``monitor/de
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -24,11 +24,11 @@ class DigestSettings(StrictModel):
     def _cron(cls, value: list[str]) -> list[str]:
         for expression in value:
             try:
-                cron_trigger(expression, timezone.utc)
+                cron_trigger(expression, UTC)
             except ValueError as error:
                 raise ValueError(
-                    f"{expression!r} is not a cron expression ({error}); use five fields: minute hour day month weekday, "
-                    'e.g. "0 8 * * *" for 08:00 every day'
+                    f"{expression!r} is not a cron expression ({error}); use five fields: minute hour day month "
+                    'weekday, e.g. "0 8 * * *" for 08:00 every day'
                 ) from None
         return value
 

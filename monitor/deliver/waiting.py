@@ -21,11 +21,15 @@ class Move:
 
     def explain(self) -> str:
         old, new, output = self.delivery.destination, self.destination, self.delivery.output
-        text = (f"{self.delivery.kind} #{self.delivery.id} now goes to {output} {new}, not {old}: the configuration "
-                f"names {new} for it now")
+        text = (
+            f"{self.delivery.kind} #{self.delivery.id} now goes to {output} {new}, not {old}: the configuration "
+            f"names {new} for it now"
+        )
         if self.delivery.parts_sent:
-            text += (f" ({self.delivery.parts_sent} of its {len(self.delivery.parts)} parts reached {old} and stay "
-                     f"there; {new} gets it whole)")
+            text += (
+                f" ({self.delivery.parts_sent} of its {len(self.delivery.parts)} parts reached {old} and stay "
+                f"there; {new} gets it whole)"
+            )
         return text
 
 
@@ -46,8 +50,9 @@ def waiting_reasons(
     found = []
     for delivery in deliveries:
         lane = (delivery.output, delivery.destination, delivery.kind)
-        found.append(Waiting(delivery, why_waiting(delivery, ahead.get(lane), now=now, zone=zone,
-                                                   shown=delivery.id in shown)))
+        found.append(
+            Waiting(delivery, why_waiting(delivery, ahead.get(lane), now=now, zone=zone, shown=delivery.id in shown))
+        )
         if delivery.state == PENDING:
             ahead.setdefault(lane, delivery)
     return tuple(found)
@@ -59,8 +64,10 @@ def why_waiting(
     """Why ``delivery`` is not sent yet; ``ahead`` is the pending delivery queued before it in its lane, if any."""
     error = "" if shown or not delivery.last_error else f"; last error: {delivery.last_error}"
     if delivery.state == FAILED:
-        return (f"given up after {delivery.attempts} attempt(s){error}; fix the cause, then run "
-                f"`monitor outbox retry {delivery.id}`")
+        return (
+            f"given up after {delivery.attempts} attempt(s){error}; fix the cause, then run "
+            f"`monitor outbox retry {delivery.id}`"
+        )
     if _claimed_elsewhere(delivery, now):
         return f"being sent by another Beatwatch process ({delivery.claimed_by})"
     if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:

@@ -19,7 +19,8 @@ CONFIG_FILES = ("monitor.yaml", "sources.yaml", "keywords.yaml")
 
 
 def run_demo(echo: Callable[[str], None], workdir: Path | None = None) -> Path:
-    """Serve the sample site, poll it once into a fresh database, print a dry-run digest; return the HTML preview's path."""
+    """Serve the sample site, poll it once into a fresh database, print a dry-run digest; return the HTML preview's
+    path."""
     workdir = workdir or Path(tempfile.mkdtemp(prefix="beatwatch-demo-"))
     with LocalSite() as site:
         serve_sample_site(site)
@@ -29,8 +30,10 @@ def run_demo(echo: Callable[[str], None], workdir: Path | None = None) -> Path:
         app = App(config, store, data_dir=workdir / "data", stream=io.StringIO())
         echo(f"Sample site at {site.url('/')}; polling {len(config.sources.sources)} feeds and their articles…")
         for report in app.poll():
-            echo(f"  {report.source_id}: {report.new_items} new items, {report.new_matches} matches"
-                 + (f", error: {report.error}" if report.error else ""))
+            echo(
+                f"  {report.source_id}: {report.new_items} new items, {report.new_matches} matches"
+                + (f", error: {report.error}" if report.error else "")
+            )
         digest = app.delivery.pending_digest()
         app.close()
     echo("")

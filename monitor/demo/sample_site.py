@@ -45,7 +45,11 @@ def serve_sample_site(site: LocalSite, stories: tuple[Story, ...] = STORIES) -> 
 def sample_pages(base: str, stories: tuple[Story, ...] = STORIES) -> list[Page]:
     """Every page of the sample site, with links under ``base`` (an address without a trailing slash)."""
     index = _TEMPLATES.get_template("index.html.j2").render(base=base, stories=stories)
-    pages = [Page("/", index), Page("/index.html", index), Page("/robots.txt", "User-agent: *\nAllow: /\n", "text/plain")]
+    pages = [
+        Page("/", index),
+        Page("/index.html", index),
+        Page("/robots.txt", "User-agent: *\nAllow: /\n", "text/plain"),
+    ]
     for outlet, (path, template, content_type) in _FEEDS.items():
         own = [story for story in stories if story.outlet == outlet]
         pages.append(Page(path, _TEMPLATES.get_template(template).render(base=base, stories=own), content_type))

@@ -18,7 +18,7 @@ import itertools
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal, NamedTuple
@@ -45,8 +45,10 @@ class Request(NamedTuple):
 
 Handler = Callable[[Request], Reply]
 
+
 class LocalSite:
-    """An HTTP server on 127.0.0.1 at a free port, serving what the test or demo put on it. Use it as a context manager."""
+    """An HTTP server on 127.0.0.1 at a free port, serving what the test or demo put on it. Use it as a context
+    manager."""
 
     def __init__(self, host: str = "127.0.0.1", *, keep_alive: bool = False) -> None:
         self._server = _QuietServer((host, 0), _RequestHandler)
@@ -149,7 +151,7 @@ class LocalSite:
             return 500, {"Content-Type": "text/plain; charset=utf-8"}, f"handler for {request.path} failed: {error!r}"
 
     def _next_modified(self, path: str) -> datetime:
-        now = datetime.now(timezone.utc).replace(microsecond=0)
+        now = datetime.now(UTC).replace(microsecond=0)
         with self._lock:
             previous = self._modified.get(path)
             modified = now if previous is None or now > previous else previous + timedelta(seconds=1)
@@ -228,7 +230,7 @@ def _http_date(value: str | None) -> datetime | None:
         parsed = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -249,13 +251,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.connection_number = self.server.site._next_connection()
         super().setup()
 
-    def do_GET(self) -> None:  # noqa: N802 (the name http.server dispatches to)
+    def do_GET(self) -> None:
         self._serve(send_body=True)
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._serve(send_body=False)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         """Silence the default one-line-per-request log on stderr."""
 
     def _serve(self, *, send_body: bool) -> None:

@@ -8,7 +8,7 @@ would report: a knife-edge vote, a team without killer instinct, a stabbing in a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 Outlet = Literal["echo", "police"]  # the Southend Echo (demo), with an RSS feed; Essex Police (demo), with Atom
@@ -32,7 +32,7 @@ class Story:
 
 
 def _utc(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=timezone.utc)
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 STORIES = (
@@ -159,8 +159,7 @@ come on Tuesday night.
         published=_utc(2026, 11, 25, 7, 30),
         author="Press Association (demo)",
         summary=(
-            "Greater Manchester Police have launched an appeal after a 17-year-old boy was hurt on Tuesday "
-            "evening."
+            "Greater Manchester Police have launched an appeal after a 17-year-old boy was hurt on Tuesday evening."
         ),
         text="""
 A 17-year-old boy was stabbed in Manchester city centre on Tuesday evening.
@@ -175,9 +174,7 @@ presence in the area while our inquiries continue."
 
 Anyone with information is asked to contact Greater Manchester Police or Crimestoppers.
 """,
-        comments=(
-            ("NorthernLass", "Terrible news, hope he is OK."),
-        ),
+        comments=(("NorthernLass", "Terrible news, hope he is OK."),),
     ),
     Story(
         slug="knife-skills-winter-veg",
@@ -202,9 +199,7 @@ flesh into batons.
 Sprouts only need their base trimmed and a cross cut into it, and a sharpening steel used little and often keeps the
 whole job quicker and safer.
 """,
-        comments=(
-            ("HungryInHadleigh", "Made the celeriac soup, lovely!"),
-        ),
+        comments=(("HungryInHadleigh", "Made the celeriac soup, lovely!"),),
     ),
     Story(
         slug="westcliff-county-lines",

@@ -277,5 +277,3 @@ def _connect_problem(error: httpx2.ConnectError) -> str:
 
 def _seconds(value: float) -> str:
     return f"{value:g} s"
-
-

@@ -82,12 +82,15 @@ class Matcher:
             found: list[defaultdict[int, list[Span]]] = [defaultdict(list) for _ in texts]
         else:
             found = find_keys(self._plain, texts)
-        for name, text, in_field in zip(self._fields, texts, found):
+        for name, text, in_field in zip(self._fields, texts, found, strict=True):
             if self._stemmed is not None and name in self._stem_fields:
                 self._find_stemmed(text, in_field)
             if self._regexes:
                 self._find_regexes(text, in_field)
-        return {name: FieldScan(name, text, in_field) for name, text, in_field in zip(self._fields, normalised, found)}
+        return {
+            name: FieldScan(name, text, in_field)
+            for name, text, in_field in zip(self._fields, normalised, found, strict=True)
+        }
 
     def _find_stemmed(self, text: str, found: defaultdict[int, list[Span]]) -> None:
         stemmed, back = stemmed_view(text)

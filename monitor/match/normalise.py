@@ -191,7 +191,8 @@ def collapse_spaces(text: str) -> tuple[str, OffsetMap]:
         return text, OffsetMap([])
     parts = _SPACE_RUN.split(text)  # text, run, text, run, ..., text
     ends = list(accumulate(map(len, parts)))
-    edits = [(start, start + len(run), 1) for start, run in zip(ends[0::2], parts[1::2])]
+    # Each run starts where the text before it ends.
+    edits = [(start, start + len(run), 1) for start, run in zip(ends[:-1:2], parts[1::2], strict=True)]
     return " ".join(parts[0::2]), OffsetMap(edits)
 
 
@@ -245,7 +246,9 @@ def _fold_other(text: str) -> tuple[str, list[tuple[int, int, int]]]:
     marked = text.encode("ascii", "replace")
     if marked.count(b"?") * 8 > len(text):
         return text.translate(_FOLD), _FOLD.edits(text)
-    pieces, edits, copied = [], [], 0
+    pieces: list[str] = []
+    edits: list[tuple[int, int, int]] = []
+    copied = 0
     position = marked.find(b"?")
     while position >= 0:
         char = text[position]

@@ -43,7 +43,9 @@ class TopicConfig(StrictModel):
     @model_validator(mode="after")
     def _something_to_find(self) -> TopicConfig:
         if not self.any and not self.all:
-            raise ValueError("a topic needs at least one term in 'any' or 'all'; add the words that make a story relevant")
+            raise ValueError(
+                "a topic needs at least one term in 'any' or 'all'; add the words that make a story relevant"
+            )
         return self
 
     @property

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from html import unescape
-from itertools import accumulate
+from itertools import accumulate, pairwise
 
 from monitor.match.normalise import ENTITY
 from monitor.match.types import Hit, Snippet
@@ -84,11 +84,12 @@ def _merged(marks: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
 def _tidied(piece: str, marks: tuple[tuple[int, int], ...], *, cut_before: bool, cut_after: bool) -> Snippet:
     """``piece`` on one line with entities decoded, the marks moved with the text they mark."""
     edges = [0, *(edge for mark in marks for edge in mark), len(piece)]
-    parts = [_plain(piece[a:b]) for a, b in zip(edges, edges[1:])]  # plain, mark, plain, mark, ..., plain
+    parts = [_plain(piece[a:b]) for a, b in pairwise(edges)]  # plain, mark, plain, mark, ..., plain
     parts[0] = (ELLIPSIS if cut_before else "") + parts[0].lstrip()
     parts[-1] = parts[-1].rstrip() + (ELLIPSIS if cut_after else "")
     ends = list(accumulate(map(len, parts)))
-    return Snippet("".join(parts), tuple(zip(ends[0::2], ends[1::2])))
+    # Each mark runs from the end of the plain part before it to its own end.
+    return Snippet("".join(parts), tuple(zip(ends[:-1:2], ends[1::2], strict=True)))
 
 
 def _plain(text: str) -> str:

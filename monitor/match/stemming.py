@@ -30,10 +30,10 @@ def stemmed_view(text: str) -> tuple[str, OffsetMap]:
     parts = _WORDS_AND_GAPS.split(text)  # gap, word, gap, word, ..., gap
     words = parts[1::2]
     stems = _stem_words(words)
-    word_starts = list(accumulate(map(len, parts), initial=0))[1::2]
+    word_starts = list(accumulate(map(len, parts[:-1]), initial=0))[1::2]  # the parts before each word, summed
     edits = [
         (start, start + len(word), len(stem))
-        for start, word, stem in zip(word_starts, words, stems)
+        for start, word, stem in zip(word_starts, words, stems, strict=True)
         if len(stem) != len(word)
     ]
     parts[1::2] = stems

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 
 @dataclass(frozen=True)
 class Hit:
-    """One occurrence of a term: ``term`` as written in the YAML, the field it was found in and its span in that field."""
+    """One occurrence of a term: ``term`` as written in the YAML, the field it was found in and its span in that
+    field."""
 
     term: str
     field: str
@@ -24,9 +26,10 @@ class Snippet:
     marks: tuple[tuple[int, int], ...] = ()
     page: int | None = None
 
-    def marked(self, before: str = "**", after: str = "**", escape=lambda s: s) -> str:
+    def marked(self, before: str = "**", after: str = "**", escape: Callable[[str], str] = lambda s: s) -> str:
         """The text with each hit wrapped in ``before``/``after``; ``escape`` is applied to the unmarked pieces."""
-        pieces, cursor = [], 0
+        pieces: list[str] = []
+        cursor = 0
         for start, end in self.marks:
             pieces.append(escape(self.text[cursor:start]))
             pieces.append(before + escape(self.text[start:end]) + after)

@@ -41,7 +41,10 @@ class _OtherCharacters(dict):
 _OTHER = _OtherCharacters()
 
 
-def _view_non_ascii(error: UnicodeEncodeError) -> tuple[str, int]:
+def _view_non_ascii(error: UnicodeError) -> tuple[str, int]:
+    # Registered by name, so reachable from any codec call; only ``word_view``'s encoding is meant to reach it.
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
     return error.object[error.start : error.end].translate(_OTHER), error.end
 
 

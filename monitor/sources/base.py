@@ -22,7 +22,8 @@ SourceId = Annotated[str, AfterValidator(identifier("echo-southend"))]
 
 
 class SourceConfig(StrictModel):
-    """Keys every entry of ``sources:`` accepts. A kind of source subclasses it with ``type: Literal[...]`` and its own keys."""
+    """Keys every entry of ``sources:`` accepts. A kind of source subclasses it with ``type: Literal[...]`` and its own
+    keys."""
 
     id: SourceId
     name: str
@@ -34,7 +35,8 @@ class SourceConfig(StrictModel):
 
 
 class SourceDefaults(StrictModel):
-    """``defaults:`` of sources.yaml: the values of ``every``, ``full_text`` and ``jitter`` for sources that omit them."""
+    """``defaults:`` of sources.yaml: the values of ``every``, ``full_text`` and ``jitter`` for sources that omit
+    them."""
 
     every: PollInterval = timedelta(minutes=15)
     full_text: bool = True

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
@@ -50,7 +50,7 @@ class StoreBase:
         self._read_lock = self._write_lock if _is_sqlite_memory(self._url) else None
         try:
             with self._writing() as connection:
-                schema.upgrade(connection, at=datetime.now(timezone.utc))
+                schema.upgrade(connection, at=datetime.now(UTC))
         except OperationalError as error:
             self.close()
             raise StoreError(

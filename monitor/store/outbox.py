@@ -112,8 +112,13 @@ class OutboxStore(StoreBase):
                 "part_in_flight_since": None,
             }
             if index + 1 == len(row.parts):
-                values |= {"state": SENT, "sent_at": at, "next_attempt_at": None, "claimed_by": None,
-                           "claimed_until": None}
+                values |= {
+                    "state": SENT,
+                    "sent_at": at,
+                    "next_attempt_at": None,
+                    "claimed_by": None,
+                    "claimed_until": None,
+                }
                 _mark_delivered(connection, row, at)
             return _update_delivery(connection, delivery_id, **values)
 
@@ -132,7 +137,10 @@ class OutboxStore(StoreBase):
         outbox retry`. ``part_may_have_arrived`` keeps the part in flight, so it is looked for before it is sent
         again."""
         values: dict[str, Any] = {
-            "last_attempt_at": at, "last_error": error, "next_attempt_at": next_attempt_at, "claimed_by": None,
+            "last_attempt_at": at,
+            "last_error": error,
+            "next_attempt_at": next_attempt_at,
+            "claimed_by": None,
             "claimed_until": None,
         }
         if next_attempt_at is None:
@@ -154,12 +162,11 @@ class OutboxStore(StoreBase):
             row = _delivery_row(connection, delivery_id)
             if row.state not in (PENDING, FAILED) or _held_elsewhere(row, None, now, is_gone):
                 return None
-            return _update_delivery(connection, delivery_id, destination=destination, parts_sent=0, receipts=[],
-                                    part_in_flight_since=None)
+            return _update_delivery(
+                connection, delivery_id, destination=destination, parts_sent=0, receipts=[], part_in_flight_since=None
+            )
 
-    def deliveries(
-        self, *, states: Iterable[str] | None = None, since: datetime | None = None
-    ) -> list[DeliveryRecord]:
+    def deliveries(self, *, states: Iterable[str] | None = None, since: datetime | None = None) -> list[DeliveryRecord]:
         """Deliveries in any of ``states``, oldest first; ``since`` keeps those created, tried or sent since then."""
         chosen: ColumnElement[bool] = true()
         if states is not None:
@@ -188,11 +195,13 @@ class OutboxStore(StoreBase):
         waiting = deliveries_table.c.next_attempt_at
         with self._writing() as connection:
             pending = connection.execute(
-                update(deliveries_table).where(chosen, deliveries_table.c.state == PENDING)
+                update(deliveries_table)
+                .where(chosen, deliveries_table.c.state == PENDING)
                 .values(next_attempt_at=case((waiting > at, at), else_=waiting))
             ).rowcount
             failed = connection.execute(
-                update(deliveries_table).where(chosen, deliveries_table.c.state == FAILED)
+                update(deliveries_table)
+                .where(chosen, deliveries_table.c.state == FAILED)
                 .values(state=PENDING, next_attempt_at=at, attempts=0)
             ).rowcount
         return failed, pending
@@ -251,8 +260,13 @@ def _mark_delivered(connection: Connection, delivery: Row[Any], at: datetime) ->
         connection.execute(
             insert(match_deliveries_table),
             [
-                {"match_id": match_id, "output": delivery.output, "destination": delivery.destination,
-                 "delivered_at": at, "alert": delivery.kind == "alert"}
+                {
+                    "match_id": match_id,
+                    "output": delivery.output,
+                    "destination": delivery.destination,
+                    "delivered_at": at,
+                    "alert": delivery.kind == "alert",
+                }
                 for match_id in new
             ],
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -46,10 +46,10 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.utcoffset() is None:
             raise ValueError(f"the store was given the naive datetime {value.isoformat()}; pass an aware one (UTC)")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=timezone.utc)
+        return None if value is None else value.replace(tzinfo=UTC)
 
 
 class JSONText(TypeDecorator[Any]):
@@ -251,8 +251,11 @@ def _drop_column(connection: Connection, table: str, column: str) -> None:
     kept = [other["name"] for other in found.get_columns(table) if other["name"] != column]
     # The table as the database has it (constraints, and the indexes not on the column), less the column.
     rebuilt = Table(table, MetaData(), autoload_with=connection, include_columns=kept)
-    children = [name for name in found.get_table_names()
-                if any(key["referred_table"] == table for key in found.get_foreign_keys(name))]
+    children = [
+        name
+        for name in found.get_table_names()
+        if any(key["referred_table"] == table for key in found.get_foreign_keys(name))
+    ]
     _rebuild_sqlite_table(connection, rebuilt, children)
 
 

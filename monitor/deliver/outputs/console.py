@@ -1,4 +1,5 @@
-"""The console output: print the digest as markdown and keep a copy as ``<data dir>/digests/<date>.md`` and ``.html``."""
+"""The console output: print the digest as markdown and keep a copy as ``<data dir>/digests/<date>.md`` and
+``.html``."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ class ConsoleOutput(Output):
     def render_notice(self, title: str, text: str) -> list[Part]:
         return [{"markdown": f"{title}: {text}\n"}]
 
-    def send(self, destination: str, part: Part, receipts: Sequence[str], *, key: str) -> str | None:
+    def send(self, destination: str, part: Part, receipts: Sequence[str | None], *, key: str) -> str | None:
         """Write both files, then print, so a failed write never leaves a printed digest that a retry prints again.
         Returns the path of the .md file (None for alerts and notices, which are only printed)."""
         if "html" not in part:

@@ -42,7 +42,7 @@ def _address_problem(value: str) -> str | None:
     """Why ``value`` is not a usable address like ``Beatwatch <beatwatch@example.org>``, or None if it is."""
     if _CONTROL.search(value):
         return f"{value!r} contains a line break or control character"
-    name, address = parseaddr(value)
+    _, address = parseaddr(value)
     local, _, domain = address.rpartition("@")
     if not local or "." not in domain:
         return f"{value!r} is not an email address; write it like newsdesk@example.org or Name <name@example.org>"
@@ -117,8 +117,9 @@ class EmailOutput(Output):
 
     def _subject(self, digest: Digest, alert: bool) -> str:
         if not alert:
-            return header_text(f"{self.settings.subject_prefix} — {format_date(digest.generated_at)} — "
-                               f"{count_text(digest.total)}")
+            return header_text(
+                f"{self.settings.subject_prefix} — {format_date(digest.generated_at)} — {count_text(digest.total)}"
+            )
         topics = ", ".join(section.topic_name for section in digest.sections)
         entries = [entry for section in digest.sections for entry in section.entries]
         what = entries[0].title if len(entries) == 1 else count_text(digest.total)
@@ -128,15 +129,19 @@ class EmailOutput(Output):
         subject = header_text(f"Beatwatch notice — {title}")
         return [{"subject": subject, "text": text, "html": f"<pre>{html.escape(text)}</pre>"}]
 
-    def send(self, destination: str, part: Part, receipts: Sequence[str], *, key: str) -> str | None:
+    def send(self, destination: str, part: Part, receipts: Sequence[str | None], *, key: str) -> str | None:
         message = self._message(destination, part, key)
         try:
             refused = self._deliver(message)
         except (smtplib.SMTPException, OSError) as error:
             raise self._failure(destination, error) from error
         if refused:  # some recipients took it: sending again would give them a second copy
-            log.warning("email to %s: the SMTP server %s refused %s", destination, self.settings.host,
-                        "; ".join(f"{address} ({code} {_text(reply)})" for address, (code, reply) in refused.items()))
+            log.warning(
+                "email to %s: the SMTP server %s refused %s",
+                destination,
+                self.settings.host,
+                "; ".join(f"{address} ({code} {_text(reply)})" for address, (code, reply) in refused.items()),
+            )
         return message["Message-ID"]
 
     def _message(self, destination: str, part: Part, key: str) -> EmailMessage:
@@ -154,6 +159,7 @@ class EmailOutput(Output):
     def _deliver(self, message: EmailMessage) -> dict[str, tuple[int, bytes]]:
         """Send ``message``; return the recipients the server refused while taking the others."""
         settings = self.settings
+        smtp: smtplib.SMTP  # SMTP_SSL is an SMTP that speaks TLS from the first byte
         if settings.security == "ssl":
             smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=self._tls)
         else:
@@ -170,36 +176,63 @@ class EmailOutput(Output):
     def _failure(self, destination: str, error: Exception) -> DeliveryError:
         server = f"{self.settings.host}:{self.settings.port}"
 
-        def failed(reason: str, *, retryable: bool, config_problem: bool = False, unknown: bool = False) -> DeliveryError:
-            return DeliveryError(self.name, destination, reason, retryable=retryable, config_problem=config_problem,
-                                 outcome_unknown=unknown)
+        def failed(
+            reason: str, *, retryable: bool, config_problem: bool = False, unknown: bool = False
+        ) -> DeliveryError:
+            return DeliveryError(
+                self.name,
+                destination,
+                reason,
+                retryable=retryable,
+                config_problem=config_problem,
+                outcome_unknown=unknown,
+            )
 
         if isinstance(error, smtplib.SMTPAuthenticationError):
-            return failed(f"the SMTP server {server} refused the login of {self.settings.username!r} "
-                          f"({error.smtp_code} {_text(error.smtp_error)}); check SMTP_USERNAME and SMTP_PASSWORD "
-                          "(outputs.email.username and password in monitor.yaml)", retryable=False, config_problem=True)
+            return failed(
+                f"the SMTP server {server} refused the login of {self.settings.username!r} "
+                f"({error.smtp_code} {_text(error.smtp_error)}); check SMTP_USERNAME and SMTP_PASSWORD "
+                "(outputs.email.username and password in monitor.yaml)",
+                retryable=False,
+                config_problem=True,
+            )
         if isinstance(error, smtplib.SMTPRecipientsRefused):
             replies = error.recipients.values()
             temporary = any(400 <= code < 500 for code, _ in replies)
             refused = "; ".join(f"{who}: {code} {_text(reply)}" for who, (code, reply) in error.recipients.items())
             hint = "will try again" if temporary else "check the addresses in outputs.email.to or the route's email_to"
-            return failed(f"the SMTP server {server} refused every recipient ({refused}); {hint}",
-                          retryable=temporary, config_problem=not temporary)
+            return failed(
+                f"the SMTP server {server} refused every recipient ({refused}); {hint}",
+                retryable=temporary,
+                config_problem=not temporary,
+            )
         if isinstance(error, smtplib.SMTPResponseException):
             temporary = 400 <= error.smtp_code < 500
-            return failed(f"the SMTP server {server} answered {error.smtp_code} {_text(error.smtp_error)}",
-                          retryable=temporary)
+            return failed(
+                f"the SMTP server {server} answered {error.smtp_code} {_text(error.smtp_error)}", retryable=temporary
+            )
         if isinstance(error, smtplib.SMTPServerDisconnected):
             return failed(f"the SMTP server {server} closed the connection ({error})", retryable=True, unknown=True)
         if isinstance(error, smtplib.SMTPException):  # e.g. no STARTTLS or AUTH on offer
-            return failed(f"the SMTP server {server} cannot do what outputs.email asks: {error}; check security, "
-                          "port and username in monitor.yaml", retryable=False, config_problem=True)
+            return failed(
+                f"the SMTP server {server} cannot do what outputs.email asks: {error}; check security, "
+                "port and username in monitor.yaml",
+                retryable=False,
+                config_problem=True,
+            )
         if isinstance(error, ssl.SSLCertVerificationError):
-            return failed(f"the certificate of {server} is not trusted ({error.verify_message}); check host, or set "
-                          "ca_file for a private CA", retryable=False, config_problem=True)
+            return failed(
+                f"the certificate of {server} is not trusted ({error.verify_message}); check host, or set "
+                "ca_file for a private CA",
+                retryable=False,
+                config_problem=True,
+            )
         # Refused: nothing was sent. Anything else (a timeout, a reset) may have come after the server took the message.
-        return failed(f"could not talk to the SMTP server {server}: {error!r}", retryable=True,
-                      unknown=not isinstance(error, ConnectionRefusedError))
+        return failed(
+            f"could not talk to the SMTP server {server}: {error!r}",
+            retryable=True,
+            unknown=not isinstance(error, ConnectionRefusedError),
+        )
 
 
 def _text(reply: bytes | str) -> str:

@@ -134,7 +134,7 @@ def _health_block(digest: Digest) -> dict[str, Any]:
     problems = [f":warning: *{_plain(p.source_name, 100)}*: {_plain(p.problem, 300)}" for p in digest.health]
     if len(problems) > CONTEXT_ELEMENTS:
         hidden = len(problems) - (CONTEXT_ELEMENTS - 1)
-        problems = problems[: CONTEXT_ELEMENTS - 1] + [f"and {hidden} more failing sources"]
+        problems = [*problems[: CONTEXT_ELEMENTS - 1], f"and {hidden} more failing sources"]
     return _context(problems)
 
 
@@ -194,8 +194,10 @@ def _fallback(digest: Digest, alert: bool, number: int, count: int) -> str:
 def digest_parts(digest: Digest, *, alert: bool = False) -> list[Part]:
     """The messages of a digest (or of an urgent alert), each with its plain ``text`` fallback and its blocks."""
     messages = _layout(digest, alert)
-    return [{"text": _fallback(digest, alert, number, len(messages)), "blocks": blocks}
-            for number, blocks in enumerate(messages, start=1)]
+    return [
+        {"text": _fallback(digest, alert, number, len(messages)), "blocks": blocks}
+        for number, blocks in enumerate(messages, start=1)
+    ]
 
 
 def notice_parts(title: str, text: str) -> list[Part]:

@@ -152,7 +152,7 @@ def parse_meeting_page(html: str | bytes, *, ref: MeetingRef, committee: Committ
 
 
 def _agenda_heading(content: Tag) -> str:
-    """"Agenda", "Agenda and draft minutes", "Agenda and minutes": the page title says whether minutes are out."""
+    """ "Agenda", "Agenda and draft minutes", "Agenda and minutes": the page title says whether minutes are out."""
     for heading in content.find_all(["h1", "h2"]):
         text = one_line(heading.get_text(" "))
         if text.lower().startswith("agenda"):

@@ -72,7 +72,7 @@ class ModernGovSource(Source[ModernGovCheckpoint]):
         )
 
     def describe(self, checkpoint: ModernGovCheckpoint, *, zone: tzinfo) -> str:
-        """"web service", or "HTML pages since 20 Nov 10:00: web service blocked (403)"; "" before the first look."""
+        """ "web service", or "HTML pages since 20 Nov 10:00: web service blocked (403)"; "" before the first look."""
         reading = checkpoint.reading
         if reading is None:
             return ""
