@@ -26,7 +26,7 @@ demo: $(BIN)/monitor
 	$(BIN)/monitor demo
 
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses=4
 
 # Style and types: ruff (lint and format) on everything, mypy on the package (settings in pyproject.toml).
 lint: $(VENV)/.dev-installed
