@@ -19,9 +19,26 @@ from monitor.store.records import MatchRecord, SourceHealth
 
 
 @dataclass(frozen=True)
+class TopicName:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class OtherCopy:
+    """The same story from another outlet (or under another link): shown as "also covered by"."""
+
+    source_name: str
+    url: str
+
+
+@dataclass(frozen=True)
 class DigestEntry:
-    match_ids: tuple[int, ...]
-    topic_id: str
+    """One story in one destination's digest: it sits once, under its first topic in keywords.yaml order among those
+    routed there; ``topics`` names every topic of the story routed there, that one first."""
+
+    match_ids: tuple[int, ...]  # every match the entry stands for: all its topics, all its copies
+    topic_id: str  # the section it sits in
     title: str
     url: str
     source_name: str
@@ -31,16 +48,30 @@ class DigestEntry:
     kind: str = "article"
     council: CouncilReference | None = None  # where council material belongs
     alerted: bool = False  # already sent as an urgent alert
-    also_in: tuple[tuple[str, str], ...] = ()  # (source name, url) of the same story elsewhere
+    also_in: tuple[OtherCopy, ...] = ()  # the same story elsewhere
+    topics: tuple[TopicName, ...] = ()  # every topic of the story routed here, the section's first
+    story_id: str = ""  # shared by every item of one story
+    shown_in_full: bool = True  # False: beyond max_items_per_topic, shown as a one-line title link
+
+    @property
+    def other_topics(self) -> tuple[TopicName, ...]:
+        """The story's topics besides the section it sits in ("also: Police numbers, PFCC")."""
+        return tuple(topic for topic in self.topics if topic.id != self.topic_id)
 
 
 @dataclass(frozen=True)
 class DigestSection:
     topic_id: str
     topic_name: str
-    entries: tuple[DigestEntry, ...]
-    more: int = 0  # entries left out beyond max_items_per_topic
-    more_match_ids: tuple[int, ...] = ()  # their matches, so the caller can mark them delivered too
+    entries: tuple[DigestEntry, ...]  # those shown in full first, then those shown as title links
+
+    @property
+    def in_full(self) -> tuple[DigestEntry, ...]:
+        return tuple(entry for entry in self.entries if entry.shown_in_full)
+
+    @property
+    def in_brief(self) -> tuple[DigestEntry, ...]:
+        return tuple(entry for entry in self.entries if not entry.shown_in_full)
 
 
 @dataclass(frozen=True)
@@ -55,10 +86,12 @@ class Digest:
     since: datetime | None
     sections: tuple[DigestSection, ...]
     health: tuple[SourceProblem, ...] = ()
+    edition: str = ""  # which run of digest.schedule: its name ("Morning") or its time ("08:00")
 
     @property
     def total(self) -> int:
-        return sum(len(section.entries) + section.more for section in self.sections)
+        """Stories in the digest, each counted once."""
+        return sum(len(section.entries) for section in self.sections)
 
     @property
     def empty(self) -> bool:
@@ -66,9 +99,9 @@ class Digest:
 
     @property
     def match_ids(self) -> tuple[int, ...]:
-        """Every match the digest covers, those summarised as "and N more" included: sending it delivers them all."""
-        shown = (i for section in self.sections for entry in section.entries for i in entry.match_ids)
-        return (*shown, *(i for section in self.sections for i in section.more_match_ids))
+        """Every match the digest carries, those of stories shown as title links included: every one of them is in
+        front of the reader, so sending the digest delivers them all."""
+        return tuple(i for section in self.sections for entry in section.entries for i in entry.match_ids)
 
 
 # --- building -----------------------------------------------------------------------------------------------------
@@ -125,14 +158,9 @@ def _section(
 ) -> DigestSection:
     newest_first = sorted(records, key=lambda r: (in_zone(r.published or r.found_at, zone), r.id), reverse=True)
     entries = merge_same_stories([_entry(record, source_names, zone) for record in newest_first])
-    shown, left_out = (entries, []) if max_items is None else (entries[:max_items], entries[max_items:])
-    return DigestSection(
-        topic_id=topic.id,
-        topic_name=topic.name,
-        entries=tuple(shown),
-        more=len(left_out),
-        more_match_ids=tuple(i for entry in left_out for i in entry.match_ids),
-    )
+    if max_items is not None:
+        entries = [*entries[:max_items], *(replace(entry, shown_in_full=False) for entry in entries[max_items:])]
+    return DigestSection(topic_id=topic.id, topic_name=topic.name, entries=tuple(entries))
 
 
 def _entry(record: MatchRecord, source_names: Mapping[str, str], zone: ZoneInfo) -> DigestEntry:
@@ -195,8 +223,8 @@ def _merge(group: list[DigestEntry]) -> DigestEntry:
     first, others = group[0], group[1:]
     if not others:
         return first
-    elsewhere = dict.fromkeys((other.source_name, other.url) for other in others)
-    elsewhere.pop((first.source_name, first.url), None)
+    elsewhere = dict.fromkeys(OtherCopy(other.source_name, other.url) for other in others)
+    elsewhere.pop(OtherCopy(first.source_name, first.url), None)
     return replace(
         first,
         match_ids=tuple(i for entry in group for i in entry.match_ids),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from monitor.digest import build_digest, format_datetime
+from monitor.digest import OtherCopy, build_digest, format_datetime
 from monitor.match.settings import TopicConfig
 from monitor.match.types import Snippet
 from monitor.store.records import MatchRecord, SourceHealth
@@ -119,7 +119,7 @@ def test_two_outlets_with_near_identical_titles_become_one_entry():
     merged, separate = digest.sections[0].entries
     assert merged.source_name == "Southend Echo"  # the newest report leads
     assert merged.match_ids == (1, 2)
-    assert merged.also_in == (("BBC Essex", "https://bbc.example.test/story/2"),)
+    assert merged.also_in == (OtherCopy("BBC Essex", "https://bbc.example.test/story/2"),)
     assert merged.terms == ("stabbing", "stabbed")
     assert merged.alerted
     assert separate.match_ids == (3,) and separate.also_in == ()
@@ -149,17 +149,16 @@ def test_the_same_link_once_normalised_is_one_story_whatever_the_titles():
     assert sorted(entry.match_ids) == [1, 2]
 
 
-def test_max_items_per_topic_keeps_the_newest_and_counts_the_rest():
+def test_max_items_per_topic_shows_the_newest_in_full_and_every_other_story_as_a_title_link():
     records = [record(i, published=NOW - timedelta(hours=i)) for i in range(1, 6)]
 
     digest = digest_of(records, max_items_per_topic=2)
 
     (section,) = digest.sections
-    assert [e.match_ids for e in section.entries] == [(1,), (2,)]
-    assert section.more == 3
-    assert section.more_match_ids == (3, 4, 5)
+    assert [e.match_ids for e in section.in_full] == [(1,), (2,)]
+    assert [e.match_ids for e in section.in_brief] == [(3,), (4,), (5,)]
     assert digest.total == 5
-    assert digest.match_ids == (1, 2, 3, 4, 5)  # sending it delivers the summarised ones too
+    assert digest.match_ids == (1, 2, 3, 4, 5)  # every story is in the digest, so sending it delivers them all
 
 
 def test_times_are_shown_in_the_configured_zone_british_summer_time_and_winter():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,7 @@ from slack_sdk.models.blocks import Block
 from monitor.deliver import DeliveryError
 from monitor.deliver.outputs.slack import SlackOutput, SlackSettings
 from monitor.deliver.outputs.slack_layout import HEADER_CHARS, MESSAGE_BLOCKS, MESSAGE_CHARS, SECTION_CHARS, block_chars
-from monitor.digest import Digest, DigestEntry, DigestSection, SourceProblem
+from monitor.digest import Digest, DigestEntry, DigestSection, OtherCopy, SourceProblem
 from monitor.match.types import Snippet
 from tests.slack_server import SlackServer
 
@@ -56,10 +57,15 @@ def digest(*sections: DigestSection, health: tuple[SourceProblem, ...] = ()) -> 
 
 def normal_digest() -> Digest:
     return digest(
-        DigestSection("knife-crime", "Knife crime", (entry(1), entry(2, alerted=True)), more=3),
+        DigestSection("knife-crime", "Knife crime", (entry(1), entry(2, alerted=True), *brief_entries(3, 4, 5))),
         DigestSection("drugs", "Drugs", (entry(3, "County lines raid in Westcliff", topic="drugs"),)),
         health=(SourceProblem("Essex Police news", "failing since Wed 25 Nov 2026 09:00 (3 failed polls)"),),
     )
+
+
+def brief_entries(*numbers: int) -> tuple[DigestEntry, ...]:
+    """Stories beyond max_items_per_topic: shown as title links."""
+    return tuple(replace(entry(number), shown_in_full=False) for number in numbers)
 
 
 def output(slack: SlackServer, **overrides) -> SlackOutput:
@@ -123,7 +129,7 @@ def test_a_digest_is_posted_as_one_block_kit_message(slack):
             "*Knife crime* (5)",
             "Story 001",
             "Story 002",
-            "and 3 more",
+            "Story 005",
             "*Drugs* (1)",
             "County lines raid",
             "Essex Police news",
@@ -202,7 +208,7 @@ def test_an_enormous_entry_still_fits_one_section(slack):
         **{
             **huge.__dict__,
             "snippet": Snippet("stabbing & " * 1000, ((0, 8),)),
-            "also_in": tuple((f"Paper {n} &", f"https://p{n}.example.test/") for n in range(50)),
+            "also_in": tuple(OtherCopy(f"Paper {n} &", f"https://p{n}.example.test/") for n in range(50)),
         }
     )
     out = output(slack)

@@ -37,7 +37,7 @@ def empty_text(digest: Digest) -> str:
 
 
 def section_count(section: DigestSection) -> int:
-    return len(section.entries) + section.more
+    return len(section.entries)
 
 
 def term_list(terms: Sequence[str]) -> str:

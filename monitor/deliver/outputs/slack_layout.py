@@ -117,12 +117,30 @@ def _entry_block(entry: DigestEntry) -> dict[str, Any]:
     if council:
         optional.append(" · ".join(council))
     if entry.also_in:
-        optional.append("Also covered by " + ", ".join(_link(url, _plain(name, 60)) for name, url in entry.also_in[:5]))
+        copies = entry.also_in[:5]
+        optional.append(
+            "Also covered by " + ", ".join(_link(copy.url, _plain(copy.source_name, 60)) for copy in copies)
+        )
     # The required lines are bounded well below the limit; optional ones go when a huge entry would not fit.
     lines = required + optional
     while len("\n".join(lines)) > SECTION_CHARS:
         lines.pop()
     return _section("\n".join(lines))
+
+
+def _brief_lines(section: DigestSection) -> list[str]:
+    """The stories shown as title links, a few to a block."""
+    links = [
+        f"• {_link(entry.url, _plain(entry.title or entry.url, 300))} — {_plain(entry.source_name, 100)}"
+        for entry in section.in_brief
+    ]
+    lines: list[str] = []
+    for link in links:
+        if lines and len(lines[-1]) + len(link) + 1 <= SECTION_CHARS:
+            lines[-1] += "\n" + link
+        else:
+            lines.append(link)
+    return lines
 
 
 def _topic_heading(section: DigestSection, continued: bool = False) -> dict[str, Any]:
@@ -169,14 +187,14 @@ def _layout(digest: Digest, alert: bool) -> list[list[dict[str, Any]]]:
     elif digest.since:
         packer.add(_context([f"New matches since {format_datetime(digest.since)}."]))
     for section in digest.sections:
-        heading, entries = _topic_heading(section), [_entry_block(entry) for entry in section.entries]
+        heading, entries = _topic_heading(section), [_entry_block(entry) for entry in section.in_full]
         if entries and not packer.fits(heading, entries[0]):
             packer.messages.append([])  # never leave a topic heading alone at the end of a message
         packer.add(heading)
         for block in entries:
             packer.add(block, _topic_heading(section, continued=True))
-        if section.more:
-            packer.add(_context([f"_and {section.more} more_"]), _topic_heading(section, continued=True))
+        for line in _brief_lines(section):
+            packer.add(_section(line), _topic_heading(section, continued=True))
     if digest.health:
         packer.add(_health_block(digest))
     return packer.messages
