@@ -9,8 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-# Query parameters that only track where a click came from; two links that differ by them are the same story.
-_TRACKING_PARAMS = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "ref", "cmpid", "icid", "at_medium", "at_campaign")
+from monitor.urls import is_tracking_parameter
 
 
 class CouncilEvent(StrEnum):
@@ -75,14 +74,10 @@ class Item:
 def normalise_url(url: str) -> str:
     """The form of a link used for identity: lower-case host, no fragment, no tracking parameters, no trailing slash."""
     parts = urlsplit(url.strip())
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
+    # Two links that differ only by tracking parameters are the same story.
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_parameter(k)]
     path = parts.path.rstrip("/") or "/"
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, urlencode(sorted(query)), ""))
-
-
-def _is_tracking(param: str) -> bool:
-    lowered = param.lower()
-    return any(lowered == p or (p.endswith("_") and lowered.startswith(p)) for p in _TRACKING_PARAMS)
 
 
 def identity_keys(entry_id: str | None, link: str | None, title: str, published: datetime | None) -> tuple[str, ...]:
