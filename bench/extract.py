@@ -1,4 +1,4 @@
-"""Benchmark of the extract stage: milliseconds per article page for ``extract_article``.
+"""Benchmark of the extract stage: milliseconds per article page for ``read_article`` (text and canonical link).
 
 Builds synthetic news pages of about 20 to 80 KB from word lists and a fixed seed, so every run sees the same pages, in
 the shape of a local paper's site: a head full of meta tags, JSON-LD and inline scripts, a cookie banner, a large menu,
@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
 
-from monitor.extract import extract_article, reset_caches
+from monitor.extract import read_article, reset_caches
 
 MIN_BYTES, MAX_BYTES = 20_000, 80_000
 
@@ -204,7 +204,7 @@ def timed_round(documents: list[bytes]) -> list[float]:
     times = []
     for number, document in enumerate(documents):
         started = time.process_time()
-        extracted = extract_article(document, f"https://www.echo-bench.example/news/{number}/")
+        extracted = read_article(document, f"https://www.echo-bench.example/news/{number}/").text
         times.append((time.process_time() - started) * 1000)
         if extracted is None:
             raise SystemExit(f"page {number} gave no text: the benchmark pages are broken")
@@ -222,7 +222,7 @@ def main() -> None:
     best = min((timed_round(documents) for _ in range(args.rounds)), key=statistics.median)
     sizes = [len(document) / 1000 for document in documents]
     print(f"{len(documents)} pages of {min(sizes):.0f}-{max(sizes):.0f} KB (mean {statistics.mean(sizes):.0f} KB)")
-    print(f"extract_article: median {statistics.median(best):.1f} ms a page, mean {statistics.mean(best):.1f} ms")
+    print(f"read_article: median {statistics.median(best):.1f} ms a page, mean {statistics.mean(best):.1f} ms")
 
 
 if __name__ == "__main__":

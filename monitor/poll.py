@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from monitor.clock import Clock
 from monitor.config import Config
-from monitor.extract import extract_article
+from monitor.extract import read_article
 from monitor.fetch import Fetcher, FetchError
 from monitor.items import Item
 from monitor.match import Match, Matcher
@@ -169,7 +169,7 @@ class Poller:
         except FetchError as error:
             return PageText(None, f"page not fetched: {error.reason}", error)
         try:
-            text = extract_article(page.content, page.url)
+            text = read_article(page.content, page.url).text
         except Exception as error:  # a page that trips the extractor is matched on its feed text, like one not fetched
             log.exception("could not extract %s", url)
             return PageText(None, f"text not extracted: {_unexpected(error)}")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from monitor.demo.sample_site import sample_pages
-from monitor.extract import extract_article, html_to_text, reset_caches
+from monitor.extract import html_to_text, read_article, reset_caches
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 
@@ -43,7 +43,7 @@ PAGE_CASES = {
 
 
 def extract_fixture(name: str) -> str:
-    text = extract_article((PAGES / name).read_bytes(), f"https://www.fixture.example/news/{name}")
+    text = read_article((PAGES / name).read_bytes(), f"https://www.fixture.example/news/{name}").text
     assert text is not None, f"nothing extracted from {name}"
     return text
 
@@ -79,7 +79,7 @@ def test_paragraphs_stay_on_their_own_lines_without_blank_runs():
 
 @pytest.mark.parametrize("page", [b"", b"<html><body></body></html>", b"<html><head><title>T</title></head></html>"])
 def test_page_without_an_article_gives_none(page):
-    assert extract_article(page, "https://www.fixture.example/empty") is None
+    assert read_article(page, "https://www.fixture.example/empty").text is None
 
 
 def test_extraction_after_resetting_caches_is_unchanged():
@@ -93,7 +93,7 @@ DEMO_ARTICLES = [page for page in sample_pages("http://127.0.0.1:8000") if page.
 
 @pytest.mark.parametrize("page", DEMO_ARTICLES, ids=lambda page: page.path)
 def test_demo_articles_extract_without_their_sidebar_or_comments(page):
-    text = extract_article(page.body.encode(), f"http://127.0.0.1:8000{page.path}")
+    text = read_article(page.body.encode(), f"http://127.0.0.1:8000{page.path}").text
 
     assert text is not None and len(text) > 300
     traps = ("Most read", "Teenager stabbed near Southend Victoria", "Knife arch operation", "Comments (",

@@ -1,6 +1,6 @@
 """The extract stage: the text worth matching out of what was fetched. ``html`` reads article pages and HTML fragments,
 ``pdf`` reads PDFs page by page, ``documents`` reads a council document by what its bytes are."""
 
-from monitor.extract.html import extract_article, html_to_text, reset_caches
+from monitor.extract.html import Article, html_to_text, read_article, reset_caches
 
-__all__ = ["extract_article", "html_to_text", "reset_caches"]
+__all__ = ["Article", "html_to_text", "read_article", "reset_caches"]

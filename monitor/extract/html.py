@@ -9,13 +9,18 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
 
 import trafilatura
 import trafilatura.meta
 from bs4 import BeautifulSoup, Tag
+from lxml.html import HtmlElement
 from trafilatura.metadata import Document
 
 from monitor.text import one_line
+from monitor.urls import check_web_address, same_site
 
 # Elements whose content is a separate line of text. <br> is handled on its own: it is a break, not a box.
 _BLOCK_ELEMENTS = (
@@ -29,15 +34,31 @@ _BLANK_LINES = re.compile(r"\n[ \t\xa0]*(?:\n[ \t\xa0]*)+")
 _TRAILING_SPACE = re.compile(r"[ \t\xa0]+\n")
 
 
-def extract_article(html_bytes: bytes, url: str) -> str | None:
-    """The article body of a downloaded page, without navigation, sidebars, comments or footer; None if there is none.
+@dataclass(frozen=True)
+class Article:
+    """What an article page gives: its main text, and the address it names as its own on its own site."""
 
-    ``url`` is the address the page was fetched from (after redirects), for trafilatura's log messages. The page's own
-    title, date and other metadata are not asked for: nothing reads them, and finding the date (htmldate) was nearly
-    half the time of an extraction (bench/extract.py).
+    text: str | None  # None when the page holds no article
+    link: str | None  # from rel=canonical, else og:url; None when the page names none we can trust
+
+
+def read_article(html_bytes: bytes, url: str) -> Article:
+    """The article of a downloaded page: its body without navigation, sidebars, comments or footer, and the address
+    the page names as its own (see ``_own_address``).
+
+    ``url`` is the address the page was fetched from (after redirects). The page is parsed once, and its head read
+    from that tree. Trafilatura's metadata (title, date, its own canonical URL) is not asked for: finding the date
+    (htmldate) was nearly half the time of an extraction (bench/extract.py).
     """
+    tree = trafilatura.load_html(html_bytes)
+    if tree is None:  # empty, or not HTML at all
+        return Article(None, None)
+    return Article(_article_text(tree, url), _own_address(tree, url))
+
+
+def _article_text(tree: HtmlElement, url: str) -> str | None:
     document = trafilatura.bare_extraction(
-        html_bytes,
+        tree,  # trafilatura works on a copy: the head stays as it was
         url=url,
         include_comments=False,  # reader comments would make stories match what readers say, not what they report
         include_tables=True,
@@ -46,6 +67,63 @@ def extract_article(html_bytes: bytes, url: str) -> str | None:
     if not isinstance(document, Document):  # None when there is no article (a dict only if asked for one)
         return None
     return _tidy_paragraphs(document.text or "") or None
+
+
+def _own_address(tree: HtmlElement, url: str) -> str | None:
+    """The address the page fetched from ``url`` names as its own: its ``<link rel="canonical">``, else its
+    ``<meta property="og:url">``, the first of them we can trust; None when neither is.
+
+    Only the head counts (a canonical in the body is ignored, as search engines do), relative addresses resolve
+    against ``<base href>``, and a tag given twice with different addresses says nothing. An address is trusted when
+    it is a valid http(s) address on the page's own site (``monitor.urls.same_site``), does not trade https for http,
+    and is not the site's front page (a template that names the home page on every article would make every story
+    one). Otherwise the page's link stays as it was: a canonical on another site is ignored.
+    """
+    head = tree.find("head")
+    if head is None:
+        return None
+    base = _joined(url, next((_value(tag, "href") for tag in head.iter("base") if _value(tag, "href")), ""))
+    canonicals = [_value(tag, "href") for tag in head.iter("link") if "canonical" in _value(tag, "rel").lower().split()]
+    og_urls = [
+        _value(tag, "content")
+        for tag in head.iter("meta")
+        if "og:url" in (_value(tag, "property").lower(), _value(tag, "name").lower())
+    ]
+    for stated in (canonicals, og_urls):
+        address = _single(_joined(base, each) for each in stated if each)
+        if address and _trusted(address, url):
+            return address
+    return None
+
+
+def _joined(base: str, address: str) -> str:
+    """``address`` made absolute against ``base``; "" when it is too malformed to read (``http://[::1``)."""
+    try:
+        return urljoin(base, address)
+    except ValueError:
+        return ""
+
+
+def _value(tag: HtmlElement, name: str) -> str:
+    """An attribute of an lxml element without the spaces around it; "" when absent."""
+    return (tag.get(name) or "").strip()
+
+
+def _single(addresses: Iterable[str]) -> str:
+    """The one address given (repeats allowed); "" when there is none, or several that disagree."""
+    distinct = set(addresses)
+    return distinct.pop() if len(distinct) == 1 else ""
+
+
+def _trusted(address: str, page_url: str) -> bool:
+    try:
+        check_web_address(address)
+    except ValueError:
+        return False
+    parts, page = urlsplit(address), urlsplit(page_url)
+    downgrade = parts.scheme.lower() == "http" and page.scheme.lower() == "https"
+    front_page = parts.path in ("", "/") and not parts.query and page.path not in ("", "/")
+    return same_site(address, page_url) and not downgrade and not front_page
 
 
 def reset_caches() -> None:
