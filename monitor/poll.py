@@ -27,6 +27,7 @@ from monitor.match.types import story_fields
 from monitor.page_retry import after_failure, expired_note, too_old_to_retry
 from monitor.sources import Checkpoint, SourceConfig, SourceError, build_source
 from monitor.store import ItemRecord, Store
+from monitor.urls import clean_link
 
 log = logging.getLogger("monitor.poll")
 
@@ -62,11 +63,17 @@ class PollSetup:
 
 @dataclass(frozen=True)
 class PageText:
-    """What reading a story's page gave: its main text, or None and why; ``failure`` when it was not fetched."""
+    """What reading a story's page gave: its main text, or None and why; ``failure`` when it was not fetched; ``link``
+    the address the page names as its own on its own site (rel=canonical or og:url), when it names one."""
 
     body: str | None
     note: str = ""
     failure: FetchError | None = None
+    link: str | None = None
+
+    def applied_to(self, item: Item) -> Item:
+        """``item`` with this page's text (or why it has none), under the page's own link when it names one."""
+        return replace(item.with_body(self.body, self.note), url=clean_link(self.link or item.url))
 
 
 @dataclass
@@ -169,13 +176,13 @@ class Poller:
         except FetchError as error:
             return PageText(None, f"page not fetched: {error.reason}", error)
         try:
-            text = read_article(page.content, page.url).text
+            article = read_article(page.content, page.url)
         except Exception as error:  # a page that trips the extractor is matched on its feed text, like one not fetched
             log.exception("could not extract %s", url)
             return PageText(None, f"text not extracted: {_unexpected(error)}")
-        if text is None:
-            return PageText(None, "no article text found on the page")
-        return PageText(text)
+        if article.text is None:
+            return PageText(None, "no article text found on the page", link=article.link)
+        return PageText(article.text, link=article.link)
 
     def page_item(self, url: str) -> Item:
         """A page fetched and extracted exactly as a poll reads a story's page, as an item (`monitor test-rules
@@ -222,15 +229,19 @@ class Poller:
 
     def _prepare(self, source: SourceConfig, item: Item, *, first_poll: bool) -> _Prepared | None:
         """The item with its full text and matches; a first poll's old items are recorded only (no fetch, no match).
-        None when the daemon is stopping: the item is left for the next poll."""
+        None when the daemon is stopping: the item is left for the next poll.
+
+        The item keeps the keys its source gave it, and is stored under the link its page names as its own on its
+        site when the page was read, else its source's link; cleaned of tracking parameters either way, and fetched
+        clean."""
         setup = self.setup
         reported = not first_poll or self._within_backfill(setup, item)
         if self.stop.is_set():
             return None
-        failure = None
+        item, failure = replace(item, url=clean_link(item.url)), None
         if reported and item.body is None and setup.config.sources.full_text(source):
             page = self.read_page(item.url, found_on=source.url)
-            item, failure = item.with_body(page.body, page.note), page.failure
+            item, failure = page.applied_to(item), page.failure
         return _Prepared(item, setup.matcher.match(story_fields(item)) if reported else [], reported, failure)
 
     def _within_backfill(self, setup: PollSetup, item: Item) -> bool:
