@@ -16,6 +16,7 @@ from monitor.items import CouncilReference, normalise_url
 from monitor.match.settings import TopicConfig
 from monitor.match.types import Snippet
 from monitor.store.records import MatchRecord, SourceHealth
+from monitor.urls import clean_link
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,7 @@ def _entry(record: MatchRecord, source_names: Mapping[str, str], zone: ZoneInfo)
         match_ids=(record.id,),
         topic_id=record.topic_id,
         title=record.title,
-        url=record.url,
+        url=clean_link(record.url),  # items stored before links were cleaned show clean too
         source_name=source_names.get(record.source_id, record.source_id),
         published=in_zone(record.published, zone) if record.published else None,
         terms=tuple(record.terms),

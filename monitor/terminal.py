@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from rich.table import Table
 
 from monitor.durations import format_duration
+from monitor.urls import clean_link
 
 if TYPE_CHECKING:
     from monitor.deliver.service import Sending
@@ -127,8 +128,8 @@ def replay_lines(topics: Sequence[TopicConfig], changes: Sequence[ReplayChange],
         gained = [c for c in changes if c.topic_id == topic.id and c.gained]
         lost = [c for c in changes if c.topic_id == topic.id and not c.gained]
         lines.append(f"{topic.id}: {len(gained)} new match(es), {len(lost)} lost match(es)")
-        lines += [f"  + {change.item.title}  <{change.item.url}>" for change in gained]
-        lines += [f"  - {change.item.title}  <{change.item.url}>" for change in lost]
+        lines += [f"  + {change.item.title}  <{clean_link(change.item.url)}>" for change in gained]
+        lines += [f"  - {change.item.title}  <{clean_link(change.item.url)}>" for change in lost]
     if not changes:
         lines.append("No difference: the edited rules match exactly what the old ones did.")
     return lines

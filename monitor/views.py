@@ -16,6 +16,7 @@ from monitor.deliver.outputs import build_outputs
 from monitor.deliver.routes import plan_routes
 from monitor.sources import SourceConfig, describe_state
 from monitor.store import FAILED, PENDING, SENT, DeliveryRecord, MatchRecord, SourceHealth, Store
+from monitor.urls import clean_link
 
 JSON = dict[str, Any]
 
@@ -102,7 +103,7 @@ def match_summary(record: MatchRecord, source_names: dict[str, str]) -> JSON:
         "source": record.source_id,
         "source_name": source_names.get(record.source_id, record.source_id),
         "title": record.title,
-        "url": record.url,
+        "url": clean_link(record.url),
         "published": record.published.isoformat() if record.published else None,
         "found": record.found_at.isoformat(),
         "terms": list(record.terms),
