@@ -14,6 +14,7 @@ import pytest
 
 from monitor.app import App, rules_check
 from monitor.config import load_config
+from monitor.demo.server import LocalSite
 from monitor.items import Item, identity_keys
 from monitor.match.types import Hit, Match, Snippet
 from monitor.store import Store
@@ -174,3 +175,24 @@ def test_a_page_is_shown_under_the_address_it_names_on_its_own_site(monitor, tmp
     succeeded(monitor("poll", config=config))
     assert len(matches(monitor, config)) == len(stories)
     assert sum(r.path == "/news/rss.xml" for r in site.requests) == 2
+
+
+def test_after_a_redirect_the_site_is_the_one_the_page_came_from(monitor, tmp_path, site):
+    # A feed whose links go through a redirector on its own host (a click counter, a link shortener) to the publisher:
+    # the publisher's page names its address on its own site, which is where a reader lands, so that is shown.
+    with LocalSite(host="127.0.0.2") as publisher:
+        stories = [Story(f"redirected-{n}", title, "", f"{title}.") for n, title in enumerate(CANONICAL_TITLES[:2])]
+        own = '<link rel="canonical" href="/news/0.html">'
+        redirector = f'<link rel="canonical" href="{site.url("/news/1.html")}">'  # the redirector's site: ignored
+        for n, (story, head) in enumerate(zip(stories, (own, redirector), strict=True)):
+            publisher.add(f"/amp/{n}.html", with_head(story, head))
+            target = publisher.url(f"/amp/{n}.html?utm_source=counter")
+            site.add_handler(f"/go/{n}", lambda _request, target=target: (302, {"Location": target}, b""))
+        site.add("/news/rss.xml", rss([(story, site.url(f"/go/{n}")) for n, story in enumerate(stories)]))
+        extra = {"fetch": {"allow_private_links": True}}  # 127.0.0.2 is private, as a second loopback site must be
+        config = write_config(tmp_path / "config", site, monitor_extra=extra)
+
+        succeeded(monitor("poll", config=config))
+
+    shown = {m["title"]: m["url"] for m in matches(monitor, config)}
+    assert shown == {stories[0].title: publisher.url("/news/0.html"), stories[1].title: site.url("/go/1")}
