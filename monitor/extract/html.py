@@ -1,4 +1,5 @@
-"""HTML to plain text: the main text of an article page (trafilatura), and short HTML fragments (BeautifulSoup).
+"""HTML to plain text: the main text of an article page (trafilatura) with the address the page names as its own, and
+short HTML fragments (BeautifulSoup).
 
 Matching runs on this text, so what must stay out matters as much as what gets in: menus, "most read" sidebars, reader
 comments and footers name other crimes and other places, and would make a story match topics it is not about.
@@ -116,6 +117,7 @@ def _single(addresses: Iterable[str]) -> str:
 
 
 def _trusted(address: str, page_url: str) -> bool:
+    """Whether the page at ``page_url`` may name ``address`` as its own (see ``_own_address``)."""
     try:
         check_web_address(address)
     except ValueError:
