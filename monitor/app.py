@@ -20,6 +20,7 @@ from typing import TextIO
 
 from monitor.clock import Clock, utc_now
 from monitor.config import Config, ConfigProblem
+from monitor.deliver import Origin
 from monitor.deliver.outputs import build_outputs
 from monitor.deliver.service import DeliveryService, DeliverySetup
 from monitor.fetch import Fetcher
@@ -69,7 +70,11 @@ class App:
     def _build(self, config: Config) -> tuple[PollSetup, DeliveryService, RulesTools, Views]:
         matcher = Matcher.compile(config.keywords)
         outputs = build_outputs(
-            config.monitor.outputs, zone=config.monitor.zone, data_dir=self.data_dir, stream=self.stream
+            config.monitor.outputs,
+            zone=config.monitor.zone,
+            data_dir=self.data_dir,
+            stream=self.stream,
+            origin=Origin.here(config.directory, config.monitor.instance),
         )
         delivery = DeliveryService(
             self.store, outputs, delivery_setup(config), clock=self.clock, stream=self.stream, queueing=self._queueing

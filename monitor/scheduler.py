@@ -134,12 +134,13 @@ class Daemon:
             )
             self._add(job_id, trigger, self._job(partial(self._poll, source.id)), first_run_now=True)
             wanted.add(job_id)
-        for index, expression in enumerate(config.monitor.digest.schedule):
-            job_id = f"digest:{index}"
+        for index, edition in enumerate(config.monitor.digest.schedule):
+            # The name is in the id: renaming an edition replaces its job, whose function carries the name.
+            job_id = f"digest:{index}:{edition.name}"
             self._add(
                 job_id,
-                cron_trigger(expression, zone),
-                self._job(self._digest),
+                cron_trigger(edition.cron, zone),
+                self._job(partial(self._digest, edition.name)),
                 executor="deliver",
                 misfire_grace_time=DIGEST_GRACE_SECONDS,
             )
@@ -186,8 +187,8 @@ class Daemon:
     def _after_poll(self, reports: Sequence[PollReport]) -> None:
         self.app.delivery.after_poll(reports)
 
-    def _digest(self) -> None:
-        self.app.delivery.digest()
+    def _digest(self, edition: str) -> None:
+        self.app.delivery.digest(edition=edition)
 
     def _send_due(self) -> None:
         self.app.delivery.send_due()

@@ -12,6 +12,7 @@ from typing import Any
 from monitor.clock import Clock, utc_now
 from monitor.config import Config
 from monitor.cron import cron_trigger
+from monitor.deliver import Origin
 from monitor.deliver.outputs import build_outputs
 from monitor.deliver.routes import plan_routes
 from monitor.sources import SourceConfig, describe_state
@@ -141,7 +142,10 @@ def delivery_summary(delivery: DeliveryRecord) -> JSON:
 
 def digest_plan(config: Config, data_dir: Path) -> DigestPlan:
     """Where digests go (`monitor check`): the outputs, and each (output, destination) with its topics."""
-    outputs = build_outputs(config.monitor.outputs, zone=config.monitor.zone, data_dir=data_dir, stream=sys.stdout)
+    origin = Origin.here(config.directory, config.monitor.instance)
+    outputs = build_outputs(
+        config.monitor.outputs, zone=config.monitor.zone, data_dir=data_dir, stream=sys.stdout, origin=origin
+    )
     everything = [topic.id for topic in config.keywords.topics]
     routes = tuple(
         DigestRoute(
@@ -166,7 +170,7 @@ def admin_destinations(config: Config) -> list[str]:
 def next_digest_time(config: Config, now: datetime | None = None) -> str:
     zone = config.monitor.zone
     moment = (now or utc_now()).astimezone(zone)
-    times = [cron_trigger(e, zone).get_next_fire_time(None, moment) for e in config.monitor.digest.schedule]
+    times = [cron_trigger(e.cron, zone).get_next_fire_time(None, moment) for e in config.monitor.digest.schedule]
     found = [t for t in times if t is not None]
     return min(found).strftime("%a %d %b %Y %H:%M %Z") if found else "never (digest.schedule is empty)"
 

@@ -14,6 +14,7 @@ and can be told to misbehave::
         slack.scopes.discard("channels:history")        # the bot token lacks a scope
         ...
         slack.messages[0].blocks
+        slack.messages[0].formatting                    # where Slack would format its text (bold, quote, ...)
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
+
+from tests.slack_mrkdwn import Formatting, formatting
 
 # Slack's documented limits, and the undocumented total of block text it accepts in one message.
 MAX_BLOCKS = 50
@@ -72,6 +75,20 @@ class Posted:
     @property
     def is_reply(self) -> bool:
         return self.thread_ts is not None and self.thread_ts != self.ts
+
+    @property
+    def mrkdwn(self) -> list[str]:
+        """The message's mrkdwn texts, block by block: sections (text and fields) and context elements."""
+        texts = []
+        for block in self.blocks:
+            objects = [block.get("text") or {}, *block.get("fields", []), *block.get("elements", [])]
+            texts += [text["text"] for text in objects if text.get("type") == "mrkdwn"]
+        return texts
+
+    @property
+    def formatting(self) -> list[Formatting]:
+        """Where Slack would format the message's text: bold, italic, strike, code and quotes (tests.slack_mrkdwn)."""
+        return [span for text in self.mrkdwn for span in formatting(text)]
 
 
 def channel_id(name: str) -> str:

@@ -17,6 +17,7 @@ from ruamel.yaml.error import FileMark
 from monitor.config import Config, ConfigErrors, ConfigProblem, ConfigWatcher, load_config
 from monitor.config.document import _syntax_error as syntax_error
 from monitor.deliver.outputs import OUTPUT_TYPES, OutputSettings
+from monitor.deliver.settings import DigestEdition
 from monitor.sources import SOURCE_TYPES, SourceSpec
 
 SOURCES = """\
@@ -76,8 +77,9 @@ def test_monitor_yaml_values_are_used(tmp_path):
             tmp_path,
             monitor="""\
         timezone: UTC
+        instance: "  Echo   newsdesk "
         digest:
-          schedule: ["30 7 * * 1-5"]
+          schedule: ["30 7 * * 1-5", {cron: "0 17 * * 1-5", name: " Evening  edition "}]
         fetch:
           host_delay: 2s
     """,
@@ -85,7 +87,11 @@ def test_monitor_yaml_values_are_used(tmp_path):
     )
 
     assert config.monitor.timezone == "UTC"
-    assert config.monitor.digest.schedule == ["30 7 * * 1-5"]
+    assert config.monitor.instance == "Echo newsdesk"
+    assert config.monitor.digest.schedule == [
+        DigestEdition(cron="30 7 * * 1-5"),  # a plain cron string: named by its time
+        DigestEdition(cron="0 17 * * 1-5", name="Evening edition"),
+    ]
     assert config.monitor.fetch.host_delay == timedelta(seconds=2)
 
 
@@ -182,10 +188,40 @@ def test_misspelt_key_names_file_line_column_and_suggests_the_key(tmp_path):
             """
             },
             [
-                "monitor.yaml:2:3: '0 8 * *' is not a cron expression (Wrong number of fields; got 4, expected 5); "
+                "monitor.yaml:3:7: '0 8 * *' is not a cron expression (Wrong number of fields; got 4, expected 5); "
                 'use five fields: minute hour day month weekday, e.g. "0 8 * * *" for 08:00 every day'
             ],
             id="bad-cron",
+        ),
+        pytest.param(
+            {
+                "monitor": """                digest:
+                  schedule:
+                    - {cron: "0 8 * * *", nme: Morning}
+                    - {name: Evening}
+                    - {cron: "0 25 * * *", name: Late}
+                    - {cron: "0 6 * * *", name: ""}
+                    - 800
+                    - cron: "0 12 * * *"
+                      name: A name far too long to sit in a Slack header
+            """
+            },
+            [
+                "monitor.yaml:3:27: unknown key 'nme' in item 1 of 'schedule' in 'digest'; did you mean 'name'? "
+                "Allowed keys here: cron, name",
+                "monitor.yaml:4:7: item 2 of 'schedule' in 'digest' is missing 'cron'; add a line 'cron: ...'",
+                "monitor.yaml:5:14: '0 25 * * *' is not a cron expression (Error validating expression '25': the last "
+                "value (25) is higher than the maximum value (23)); use five fields: minute hour day month "
+                'weekday, e.g. "0 8 * * *" for 08:00 every day',
+                "monitor.yaml:6:33: 'name' in item 4 of 'schedule' in 'digest' must not be empty; write one, e.g. "
+                "name: Morning, or leave the line out",
+                "monitor.yaml:7:7: item 5 of 'schedule' in 'digest' must be a cron expression such as \"0 8 * * *\", "
+                'or a cron expression with a name; write "0 8 * * *" or {cron: "0 8 * * *", name: Morning}',
+                "monitor.yaml:9:13: 'name' in item 6 of 'schedule' in 'digest' must be at most 40 characters, as it "
+                "is shown in the Slack header and the email subject; shorten 'A name far too long to sit in a "
+                "Slack header'",
+            ],
+            id="edition-names",
         ),
         pytest.param(
             {"monitor": "user_agent: Beatwatch/0.1\ntimezone: Europe/Lundon\n"},

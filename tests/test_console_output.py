@@ -171,17 +171,17 @@ def test_a_digest_that_cannot_be_written_is_a_delivery_error_and_prints_nothing(
 def test_markdown_has_header_sections_entries_and_marks(full_digest):
     markdown = render_markdown(full_digest)
 
-    assert markdown.startswith("# Beatwatch digest — Thu 26 Nov 2026 — 5 new items\n")
-    assert "New matches since Wed 25 Nov 2026 08:00." in markdown
+    assert markdown.startswith("# Beatwatch 08:00 digest — Thu 26 Nov 2026 — 5 new stories\n")
+    assert "New matches since Wed 25 Nov 2026 08:00 GMT." in markdown
     assert markdown.index("## Knife crime (4)") < markdown.index("## Council & scrutiny (1)")
     assert (
         "- [Man stabbed outside Southend Victoria station](https://echo.example.test/news/1)"
-        " — Southend Echo, Thu 26 Nov 2026 07:00\n"
+        " — Southend Echo, Thu 26 Nov 2026 07:00 GMT\n"
     ) in markdown
     assert "  Also covered by [BBC Essex](https://bbc.example.test/news/2)\n" in markdown
     assert (
         "[Teenager held after Leigh stabbing](https://echo.example.test/news/3)"
-        " — Southend Echo, Thu 26 Nov 2026 05:00 (already alerted)\n"
+        " — Southend Echo, Thu 26 Nov 2026 05:00 GMT (already alerted)\n"
     ) in markdown
     assert "  Matched: stabbing\n" in markdown
     assert "  > Officers said the **stabbing** happened near the pier.\n" in markdown
@@ -203,9 +203,9 @@ def test_council_items_show_their_context_and_articles_do_not(full_digest):
 
 
 def test_an_empty_digest_is_exactly_one_line():
-    assert render_markdown(digest_of([])) == "No new matches since Wed 25 Nov 2026 08:00.\n"
+    assert render_markdown(digest_of([])) == "No new matches since Wed 25 Nov 2026 08:00 GMT.\n"
     assert render_markdown(digest_of([], since=None)) == "No new matches.\n"
-    assert "<p>No new matches since Wed 25 Nov 2026 08:00.</p>" in render_html(digest_of([]))
+    assert "<p>No new matches since Wed 25 Nov 2026 08:00 GMT.</p>" in render_html(digest_of([]))
 
 
 def test_an_empty_digest_still_names_a_failing_source():
@@ -231,8 +231,8 @@ def test_local_times_follow_british_summer_time():
 
     markdown = render_markdown(digest)
 
-    assert "Southend Echo, Wed 15 Jul 2026 00:30" in markdown
-    assert markdown.startswith("# Beatwatch digest — Wed 15 Jul 2026 — 1 new item\n")
+    assert "Southend Echo, Wed 15 Jul 2026 00:30 BST" in markdown
+    assert markdown.startswith("# Beatwatch 08:00 digest — Wed 15 Jul 2026 — 1 new story\n")
 
 
 def test_html_escapes_a_hostile_title_and_snippet_but_keeps_the_marks():

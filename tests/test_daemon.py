@@ -160,7 +160,7 @@ def test_run_sends_an_urgent_alert_through_the_delivery_pool_after_the_poll_that
             daemon.process.send_signal(signal.SIGTERM)
             daemon.process.wait(STOP_LIMIT)
         [alert] = slack.messages
-        assert alert.blocks[0]["text"]["text"] == "Urgent: Knife crime — 1 new item"
+        assert alert.blocks[0]["text"]["text"] == "Urgent: Knife crime — 1 new story"
 
 
 def test_the_extraction_caches_are_emptied_when_the_last_poll_running_ends_and_never_under_one():

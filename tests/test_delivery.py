@@ -216,8 +216,8 @@ def test_200_matches_become_a_block_kit_digest_split_within_slack_limits(monitor
     assert all(block_problem(m.blocks) is None and m.text for m in slack.messages)  # limits, and a fallback text
     assert all(m.unfurl_links is False for m in slack.messages)
     header = first.blocks[0]
-    assert header["type"] == "header" and header["text"]["text"].endswith("200 new items")
-    assert first.text.startswith("Beatwatch digest") and "Knife crime (200)" in first.text
+    assert header["type"] == "header" and header["text"]["text"].endswith("200 new stories")
+    assert re.match(r"Beatwatch \d\d:\d\d digest", first.text) and "Knife crime (200)" in first.text
     assert rest[0].text.endswith(f"(part 2 of {len(slack.messages)})")
     assert "Knife crime" in block_text(rest[0]) and "continued" in block_text(rest[0])
     # Every story once, newest first, across the messages in order.
@@ -278,6 +278,7 @@ def test_hostile_titles_ping_nobody_link_nowhere_and_add_no_mail_header(
             "Date",
             "Message-ID",
             "Auto-Submitted",
+            "List-Id",
             "Content-Type",
             "MIME-Version",
         }
@@ -295,7 +296,7 @@ def test_an_urgent_match_is_alerted_after_the_poll_and_marked_once_in_the_next_d
     succeeded(monitor("poll", config=config))
 
     [alert] = slack.messages
-    assert alert.blocks[0]["text"]["text"] == "Urgent: Knife crime — 1 new item"
+    assert alert.blocks[0]["text"]["text"] == "Urgent: Knife crime — 1 new story"
     assert links(alert) == [story_url(news_site, STORIES[0])]
     succeeded(monitor("poll", config=config))
     assert len(slack.messages) == 1  # polling again alerts nothing new
@@ -331,6 +332,7 @@ def test_routes_send_each_topic_to_its_own_channel(monitor, tmp_path, news_site,
 def test_one_multipart_email_per_recipient_set_with_its_topics(monitor, tmp_path, news_site, smtp_server):
     inbox = Inbox()
     extra = {
+        "instance": "Test desk",
         "outputs": {"console": False, "email": email_settings(smtp_server(inbox))},
         "routes": [{"topics": ["knife-crime"], "email_to": [CRIME_DESK]}],
     }
@@ -341,19 +343,28 @@ def test_one_multipart_email_per_recipient_set_with_its_topics(monitor, tmp_path
 
     received = {recipients[0]: message for recipients, message in inbox.received}
     assert sorted(received) == [CRIME_DESK, NEWSDESK] and len(inbox.received) == 2
-    for address, topic, story, other in (
-        (CRIME_DESK, "Knife crime", STORIES[0], STORIES[1]),
-        (NEWSDESK, "Council budget", STORIES[1], STORIES[0]),
+    monitor_yaml = config.resolve() / "monitor.yaml"
+    for address, topic, story, other, why in (
+        (CRIME_DESK, "Knife crime", STORIES[0], STORIES[1], f"a route in {monitor_yaml} sends Knife crime to"),
+        (
+            NEWSDESK,
+            "Council budget",
+            STORIES[1],
+            STORIES[0],
+            f"its recipient list (outputs.email.to in {monitor_yaml})",
+        ),
     ):
         message = received[address]
         assert message["To"] == address
-        assert re.fullmatch(r"Beatwatch digest — \w{3} \d+ \w{3} \d{4} — 1 new item", message["Subject"])
+        # by hand, the digest is named by its time
+        assert re.fullmatch(r"Beatwatch \d\d:\d\d digest — \w{3} \d+ \w{3} \d{4} — 1 new story", message["Subject"])
         assert message.get_content_type() == "multipart/alternative"
         plain, html = message.get_payload()
         assert (plain.get_content_type(), html.get_content_type()) == ("text/plain", "text/html")
         for part in (plain.get_content(), html.get_content()):
             assert topic in part and story.title in part and story_url(news_site, story) in part
             assert other.title not in part
+            assert "Sent by Beatwatch “Test desk”" in part and why in part and address in part
 
     succeeded(monitor("digest", config=config))
     assert len(inbox.received) == 2

@@ -131,7 +131,7 @@ def test_a_digest_arrives_as_plain_text_then_html(smtp_server):
 
     [(recipients, message)] = inbox.received
     assert recipients == ["newsdesk@example.org", "crime@example.org"]
-    assert message["Subject"] == "Beatwatch digest — Thu 26 Nov 2026 — 4 new items"
+    assert message["Subject"] == "Beatwatch 08:00 digest — Thu 26 Nov 2026 — 4 new stories"
     assert message["From"] == SENDER and message["To"] == ", ".join(NEWSDESK)
     assert message["Date"] and message["Message-ID"] == receipt and receipt.endswith("@example.org>")
     assert message.get_content_type() == "multipart/alternative"

@@ -72,7 +72,7 @@ def test_a_poll_sends_nothing_and_its_urgent_alert_goes_out_through_the_delivery
             app.close()
 
     [alert], [notice] = ([m for m in slack.messages if m.channel == channel] for channel in (CHANNEL, ADMIN_CHANNEL))
-    assert alert.blocks[0]["text"]["text"] == "Urgent: Knife crime — 1 new item"
+    assert alert.blocks[0]["text"]["text"] == "Urgent: Knife crime — 1 new story"
     assert "Source failing: Broken site" in notice.text
     [(recipients, email)] = inbox.received
     assert recipients == [NEWSDESK] and STORIES[0].title in email.get_payload()[0].get_content()

@@ -51,8 +51,8 @@ def entry(
     )
 
 
-def digest(*sections: DigestSection, health: tuple[SourceProblem, ...] = ()) -> Digest:
-    return Digest(generated_at=NOW, since=NOW - timedelta(days=1), sections=sections, health=health)
+def digest(*sections: DigestSection, health: tuple[SourceProblem, ...] = (), edition: str = "") -> Digest:
+    return Digest(generated_at=NOW, since=NOW - timedelta(days=1), sections=sections, health=health, edition=edition)
 
 
 def normal_digest() -> Digest:
@@ -60,6 +60,7 @@ def normal_digest() -> Digest:
         DigestSection("knife-crime", "Knife crime", (entry(1), entry(2, alerted=True), *brief_entries(3, 4, 5))),
         DigestSection("drugs", "Drugs", (entry(3, "County lines raid in Westcliff", topic="drugs"),)),
         health=(SourceProblem("Essex Police news", "failing since Wed 25 Nov 2026 09:00 (3 failed polls)"),),
+        edition="Morning",
     )
 
 
@@ -120,8 +121,8 @@ def test_a_digest_is_posted_as_one_block_kit_message(slack):
     [message] = slack.messages
     assert receipts == [message.ts] and message.channel == CHANNEL and message.thread_ts is None
     assert message.unfurl_links is False
-    assert message.blocks[0]["text"]["text"] == "Beatwatch digest — Thu 26 Nov 2026 — 6 new items"
-    assert message.text.startswith("Beatwatch digest — Thu 26 Nov 2026 — 6 new items: Knife crime (5), Drugs (1)")
+    assert message.blocks[0]["text"]["text"] == "Beatwatch Morning digest — Thu 26 Nov 2026 — 6 new stories"
+    assert message.text == "Beatwatch Morning digest — Thu 26 Nov 2026 — 6 new stories: Knife crime (5), Drugs (1)"
     texts = [json.dumps(block) for block in message.blocks]
     order = [
         next(i for i, text in enumerate(texts) if needle in text)
@@ -138,7 +139,7 @@ def test_a_digest_is_posted_as_one_block_kit_message(slack):
     assert order == sorted(order)
     story = next(block["text"]["text"] for block in message.blocks if "Story 001" in json.dumps(block))
     assert story.startswith("*<https://echo.example.test/news/1|Story 001 about a stabbing>*")
-    assert "Southend Echo · Thu 26 Nov 2026 07:59 · matched: stabbing" in story
+    assert "Southend Echo · Thu 26 Nov 2026 07:59 GMT · matched: stabbing" in story
     assert "> Officers said the *stabbing* number 1 happened" in story
     assert "already alerted" in shown(message) and "already alerted" not in story
 
@@ -147,15 +148,15 @@ def test_an_urgent_alert_names_the_topic_in_its_header(slack):
     alert = digest(DigestSection("knife-crime", "Knife crime", (entry(7),)))
     [part] = output(slack).render(alert, alert=True)
 
-    assert part["blocks"][0]["text"]["text"] == "Urgent: Knife crime — 1 new item"
-    assert part["text"].startswith("Urgent: Knife crime — 1 new item")
+    assert part["blocks"][0]["text"]["text"] == "Urgent: Knife crime — 1 new story"
+    assert part["text"].startswith("Urgent: Knife crime — 1 new story")
 
 
 def test_an_empty_digest_says_so(slack):
     [part] = output(slack).render(digest())
 
     assert_within_limits(part)
-    assert "No new matches since Wed 25 Nov 2026 08:00." in shown(part)
+    assert "No new matches since Wed 25 Nov 2026 08:00 GMT." in shown(part)
 
 
 def many_matches(count: int) -> Digest:

@@ -19,11 +19,13 @@ from monitor.fetch.settings import FetchSettings
 from monitor.match.settings import KeywordsFile
 from monitor.settings import Duration, StrictModel
 from monitor.sources import SourceConfig, SourceDefaults, SourceSpec
+from monitor.text import one_line
 
 
 class MonitorSettings(StrictModel):
     """monitor.yaml."""
 
+    instance: str = ""  # this Beatwatch's name in email footers; empty: the machine's host name
     timezone: str = "Europe/London"
     user_agent: str = "Beatwatch/0.1 (+https://example.org/beatwatch)"
     first_run_backfill: Duration = timedelta(0)
@@ -43,6 +45,14 @@ class MonitorSettings(StrictModel):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{value!r} is not a time zone name; use one like Europe/London or UTC") from None
         return value
+
+    @field_validator("instance")
+    @classmethod
+    def _one_line_name(cls, value: str) -> str:
+        name = one_line(value)
+        if len(name) > 80:
+            raise ValueError("must be at most 80 characters, as it names this Beatwatch in email footers; shorten it")
+        return name
 
     @field_validator("user_agent")
     @classmethod

@@ -4,6 +4,6 @@ The kinds of output and how they are built from monitor.yaml are in ``outputs/``
 (digest, delivery, routes, admin) in ``settings``.
 """
 
-from monitor.deliver.base import DeliveryError, LookUp, Output, OutputContext, Part
+from monitor.deliver.base import DeliveryError, LookUp, Origin, Output, OutputContext, Part
 
-__all__ = ["DeliveryError", "LookUp", "Output", "OutputContext", "Part"]
+__all__ = ["DeliveryError", "LookUp", "Origin", "Output", "OutputContext", "Part"]

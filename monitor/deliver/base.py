@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,12 +39,27 @@ class DeliveryError(Exception):
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Which Beatwatch sends, as a reader is told it (the email footer): its name, its machine and its configuration
+    folder."""
+
+    name: str  # `instance` in monitor.yaml; empty when not given
+    host: str
+    config_dir: Path
+
+    @classmethod
+    def here(cls, config_dir: Path, name: str = "") -> Origin:
+        return cls(name, socket.gethostname(), config_dir.resolve())
+
+
+@dataclass(frozen=True)
 class OutputContext:
     """What an output may need besides its own section of monitor.yaml."""
 
     zone: ZoneInfo  # of ``timezone`` in monitor.yaml: digest times are shown in it
     data_dir: Path  # the console keeps a copy of each digest under it
     stream: TextIO  # where the console prints
+    origin: Origin  # who sends, for the email footer
 
 
 @dataclass(frozen=True)
@@ -75,8 +91,9 @@ class Output(ABC):
         """Where this output sends by default (channel, recipient list as one string, ``-`` for the console)."""
 
     @abstractmethod
-    def render(self, digest: Digest, *, alert: bool = False) -> list[Part]:
-        """The message parts for ``digest`` (an urgent alert is a digest of the alerted matches with ``alert=True``)."""
+    def render(self, digest: Digest, *, alert: bool = False, destination: str | None = None) -> list[Part]:
+        """The message parts for ``digest`` (an urgent alert is a digest of the alerted matches with ``alert=True``),
+        for ``destination`` (None: the output's default one), which an email footer names."""
 
     @abstractmethod
     def render_notice(self, title: str, text: str) -> list[Part]:

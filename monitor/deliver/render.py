@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -21,19 +22,34 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>])")
 _URL_SAFE = ":/?#[]@!$&*+,;=%~"
 
 
-def headline(digest: Digest, *, alert: bool = False) -> str:
-    """``Beatwatch digest — Thu 26 Nov 2026 — 7 new items``: the heading, and the email subject."""
-    kind = "urgent alert" if alert else "digest"
-    return f"Beatwatch {kind} — {format_date(digest.generated_at)} — {count_text(digest.total)}"
+def headline(digest: Digest, *, alert: bool = False, product: str = "Beatwatch") -> str:
+    """``Beatwatch Morning digest — Thu 26 Nov 2026 — 7 new stories`` (the edition's name, else its time, "08:00"): the
+    heading, the Slack header and the email subject."""
+    kind = "urgent alert" if alert else f"{edition_name(digest)} digest"
+    return f"{product} {kind} — {format_date(digest.generated_at)} — {count_text(digest.total)}"
+
+
+def edition_name(digest: Digest) -> str:
+    """The name of the schedule entry that made the digest, or, without one (``monitor digest`` by hand), its time."""
+    return digest.edition or f"{digest.generated_at:%H:%M}"
 
 
 def count_text(count: int) -> str:
-    return f"{count} new item{'' if count == 1 else 's'}"
+    return f"{count} new {'story' if count == 1 else 'stories'}"
+
+
+def zoned_datetime(moment: datetime) -> str:
+    """``Thu 26 Nov 2026 08:00 GMT``: a time as the digest shows it, with its zone, so 08:00 in March is unambiguous."""
+    return f"{format_datetime(moment)} {moment.tzname()}"
+
+
+def since_text(digest: Digest) -> str:
+    return f"New matches since {zoned_datetime(digest.since)}." if digest.since else ""
 
 
 def empty_text(digest: Digest) -> str:
     """The one line an empty digest consists of."""
-    return f"No new matches since {format_datetime(digest.since)}." if digest.since else "No new matches."
+    return f"No new matches since {zoned_datetime(digest.since)}." if digest.since else "No new matches."
 
 
 def section_count(section: DigestSection) -> int:
@@ -44,8 +60,13 @@ def term_list(terms: Sequence[str]) -> str:
     return ", ".join(terms)
 
 
+def other_topics(entry: DigestEntry) -> str:
+    """``Police numbers, PFCC``: the story's topics besides the section it sits in; empty when it has no other."""
+    return ", ".join(topic.name for topic in entry.other_topics)
+
+
 def entry_time(entry: DigestEntry) -> str:
-    return format_datetime(entry.published) if entry.published else "time unknown"
+    return zoned_datetime(entry.published) if entry.published else "time unknown"
 
 
 def safe_link(url: str) -> str | None:
@@ -113,11 +134,27 @@ def markdown_context(entry: DigestEntry) -> str:
     return " · ".join(markdown_link(text, link) if link else markdown_text(text) for text, link in context_items(entry))
 
 
+def markdown_copies(entry: DigestEntry) -> str:
+    """The story's other outlets, each a link: ``[BBC Essex](https://...), [Echo](https://...)``."""
+    return ", ".join(markdown_link(copy.source_name, copy.url) for copy in entry.also_in)
+
+
 def markdown_snippet(snippet: Snippet) -> str:
     return snippet.marked("**", "**", escape=markdown_text)
 
 
 # --- HTML ---------------------------------------------------------------------------------------------------------
+
+
+def html_link(text: str, url: str) -> Markup:
+    """``<a href="url">text</a>``, both escaped, or the escaped text alone when ``url`` is not a safe link."""
+    link = safe_link(url)
+    return Markup('<a href="{}">{}</a>').format(link, text) if link else escape(text)
+
+
+def html_copies(entry: DigestEntry) -> Markup:
+    """The story's other outlets, each a link."""
+    return Markup(", ").join(html_link(copy.source_name, copy.url) for copy in entry.also_in)
 
 
 def html_snippet(snippet: Snippet) -> Markup:
@@ -142,12 +179,16 @@ _TEMPLATES.globals.update(
     entry_time=entry_time,
     safe_link=safe_link,
     context_items=context_items,
-    format_datetime=format_datetime,
+    since_text=since_text,
+    other_topics=other_topics,
+    markdown_copies=markdown_copies,
     markdown_text=markdown_text,
     markdown_link=markdown_link,
     markdown_context=markdown_context,
     markdown_snippet=markdown_snippet,
     html_snippet=html_snippet,
+    html_link=html_link,
+    html_copies=html_copies,
 )
 
 
@@ -160,7 +201,7 @@ def render_markdown(digest: Digest, *, alert: bool = False) -> str:
     return _TEMPLATES.get_template("digest.md.j2").render(digest=digest, alert=alert)
 
 
-def render_html(digest: Digest, *, alert: bool = False) -> str:
+def render_html(digest: Digest, *, alert: bool = False, footer: Sequence[str] = ()) -> str:
     """A whole HTML document, safe for email: one column, CSS in one <style> block for css-inline, no scripts, no
-    external assets, only absolute http(s) links."""
-    return _TEMPLATES.get_template("digest.html.j2").render(digest=digest, alert=alert)
+    external assets, only absolute http(s) links; ``footer`` lines at the end (who sent it, and why)."""
+    return _TEMPLATES.get_template("digest.html.j2").render(digest=digest, alert=alert, footer=footer)

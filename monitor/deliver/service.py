@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from threading import Lock
 from typing import Protocol, TextIO
@@ -117,20 +117,21 @@ class DeliveryService:
 
     # --- sending ---------------------------------------------------------------------------------------------------
 
-    def digest(self) -> DigestRun:
+    def digest(self, edition: str = "") -> DigestRun:
         """Queue one digest per destination of every match not yet delivered there, then send what is due; say what
-        was sent and what is still waiting, and why."""
+        was sent and what is still waiting, and why. ``edition``: the name of the schedule entry that runs it
+        ("Morning"); without one, outputs name the digest by its time."""
         # Waiting deliveries move first, so matches already on their way to a renamed destination are not queued twice.
         moves = self._readdress_waiting()
         earlier = self._flush(kinds={"alert"})  # waiting alerts go first, so the digest marks them alerted
         now, queued = self.clock(), 0
         with self._queueing:
             for (output_name, destination), topic_ids in self._routes().items():
-                digest = self._digest_for(output_name, destination, topic_ids, now)
+                digest = replace(self._digest_for(output_name, destination, topic_ids, now), edition=edition)
                 if digest.empty:
                     self._report_empty(output_name, destination, digest, now)
                 else:
-                    parts = self.outputs[output_name].render(digest)
+                    parts = self.outputs[output_name].render(digest, destination=destination)
                     self._outbox.enqueue(output_name, destination, "digest", parts, digest.match_ids)
                     queued += 1
         results = (*earlier, *self._flush())
@@ -214,7 +215,7 @@ class DeliveryService:
                 )
                 digest = self._build_digest(urgent_for((output_name, destination), records), topic_ids, now, None)
                 if not digest.empty:
-                    parts = self.outputs[output_name].render(digest, alert=True)
+                    parts = self.outputs[output_name].render(digest, alert=True, destination=destination)
                     self._outbox.enqueue(output_name, destination, "alert", parts, digest.match_ids)
                     queued = True
         return queued
@@ -286,7 +287,7 @@ class DeliveryService:
         if output_name == "console":
             print(render_markdown(digest), file=self._stream, end="")
         elif self.setup.digest.empty == "post":
-            parts = self.outputs[output_name].render(digest)
+            parts = self.outputs[output_name].render(digest, destination=destination)
             window = now.astimezone(self.setup.zone).isoformat(timespec="minutes")
             self._outbox.enqueue(output_name, destination, "digest", parts, (), window=window)
 

@@ -6,31 +6,67 @@ Each output's own section under ``outputs:`` lives with the output (``monitor/de
 from __future__ import annotations
 
 from datetime import UTC, timedelta
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from monitor.cron import cron_trigger
 from monitor.settings import Duration, StrictModel
+from monitor.text import one_line
+
+# An edition's name sits in the Slack header (150 characters) and the email subject beside the date and the count.
+EDITION_NAME_CHARS = 40
+
+
+class DigestEdition(StrictModel):
+    """One entry of ``digest.schedule``: when a digest goes out and, optionally, its name ("Morning"). Written as a
+    plain cron string, or as ``{cron: "0 8 * * *", name: Morning}``."""
+
+    cron: str
+    name: str = ""  # empty: the digest is named by its time ("08:00 digest")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_string(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"cron": value}
+        if not isinstance(value, dict):
+            raise ValueError(
+                'must be a cron expression such as "0 8 * * *", or a cron expression with a name; write '
+                '"0 8 * * *" or {cron: "0 8 * * *", name: Morning}'
+            )
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        try:
+            cron_trigger(value, UTC)
+        except ValueError as error:
+            raise ValueError(
+                f"{value!r} is not a cron expression ({error}); use five fields: minute hour day month "
+                'weekday, e.g. "0 8 * * *" for 08:00 every day'
+            ) from None
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        name = one_line(value)
+        if not name:
+            raise ValueError("must not be empty; write one, e.g. name: Morning, or leave the line out")
+        if len(name) > EDITION_NAME_CHARS:
+            raise ValueError(
+                f"must be at most {EDITION_NAME_CHARS} characters, as it is shown in the Slack header and the email "
+                f"subject; shorten {name[:60]!r}"
+            )
+        return name
 
 
 class DigestSettings(StrictModel):
-    schedule: list[str] = Field(default_factory=lambda: ["0 8 * * *"])
+    schedule: list[DigestEdition] = Field(default_factory=lambda: [DigestEdition(cron="0 8 * * *")])
     empty: Literal["skip", "post"] = "skip"
     max_items_per_topic: int = Field(default=15, ge=1, le=200)
-
-    @field_validator("schedule")
-    @classmethod
-    def _cron(cls, value: list[str]) -> list[str]:
-        for expression in value:
-            try:
-                cron_trigger(expression, UTC)
-            except ValueError as error:
-                raise ValueError(
-                    f"{expression!r} is not a cron expression ({error}); use five fields: minute hour day month "
-                    'weekday, e.g. "0 8 * * *" for 08:00 every day'
-                ) from None
-        return value
 
 
 class Route(StrictModel):

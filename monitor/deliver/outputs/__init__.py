@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from monitor.deliver.base import Output, OutputContext
+from monitor.deliver.base import Origin, Output, OutputContext
 from monitor.deliver.outputs.console import ConsoleOutput
 from monitor.deliver.outputs.email import EmailOutput, EmailSettings
 from monitor.deliver.outputs.slack import SlackOutput, SlackSettings
@@ -32,9 +32,11 @@ class OutputSettings(StrictModel):
     email: EmailSettings | None = None
 
 
-def build_outputs(settings: OutputSettings, *, zone: ZoneInfo, data_dir: Path, stream: TextIO) -> dict[str, Output]:
+def build_outputs(
+    settings: OutputSettings, *, zone: ZoneInfo, data_dir: Path, stream: TextIO, origin: Origin
+) -> dict[str, Output]:
     """Every output that ``settings`` configures, by name, in table order, each built from its own section."""
-    context = OutputContext(zone=zone, data_dir=data_dir, stream=stream)
+    context = OutputContext(zone=zone, data_dir=data_dir, stream=stream, origin=origin)
     built: dict[str, Output] = {}
     for name, output in OUTPUT_TYPES.items():
         section = getattr(settings, name)

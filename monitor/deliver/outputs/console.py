@@ -32,7 +32,7 @@ class ConsoleOutput(Output):
     def destinations(self) -> tuple[str, ...]:
         return ("-",)
 
-    def render(self, digest: Digest, *, alert: bool = False) -> list[Part]:
+    def render(self, digest: Digest, *, alert: bool = False, destination: str | None = None) -> list[Part]:
         if alert:  # alerts are printed; the digest that follows keeps the files
             return [{"markdown": render_markdown(digest, alert=True)}]
         return [

@@ -17,19 +17,21 @@ import smtplib
 import ssl
 from collections.abc import Sequence
 from email.message import EmailMessage
-from email.utils import formatdate, parseaddr
+from email.utils import format_datetime, parseaddr
+from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 import css_inline
 from pydantic import ConfigDict, Field, field_validator
 
-from monitor.deliver.base import DeliveryError, Output, OutputContext, Part
-from monitor.deliver.render import count_text, render_html, render_template
-from monitor.digest import Digest, format_date
+from monitor.clock import Clock, utc_now
+from monitor.deliver.base import DeliveryError, Origin, Output, OutputContext, Part
+from monitor.deliver.render import count_text, headline, render_html, render_template, safe_link
+from monitor.digest import Digest, DigestEntry
 from monitor.match.types import Snippet
 from monitor.settings import StrictModel
-from monitor.text import shorten
+from monitor.text import one_line, shorten
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,8 @@ class EmailSettings(StrictModel):
     from_: str = Field(alias="from")
     to: list[str] = Field(min_length=1)
     timeout: float = Field(default=30.0, gt=0)
-    subject_prefix: str = "Beatwatch digest"
+    # What a digest's subject starts with: "Beatwatch Morning digest — Thu 26 Nov 2026 — 7 new stories".
+    subject_prefix: str = "Beatwatch"
     # A PEM file of certificates to trust instead of the system's, for a mail server with a private CA.
     ca_file: str | None = None
 
@@ -92,42 +95,73 @@ def _plain_snippet(snippet: Snippet) -> str:
     return snippet.marked("*", "*", escape=lambda text: re.sub(r"\s+", " ", text))
 
 
+def _plain_copies(entry: DigestEntry) -> str:
+    """The story's other outlets with their addresses: ``BBC Essex <https://...>, Echo``."""
+    return ", ".join(
+        one_line(copy.source_name) + (f" <{link}>" if (link := safe_link(copy.url)) else "") for copy in entry.also_in
+    )
+
+
 class EmailOutput(Output):
     name = "email"
 
-    def __init__(self, settings: EmailSettings, zone: ZoneInfo) -> None:
+    def __init__(
+        self, settings: EmailSettings, zone: ZoneInfo, origin: Origin | None = None, clock: Clock = utc_now
+    ) -> None:
         self.settings = settings
-        self.zone = zone  # digest times arrive already in this zone
+        self.zone = zone  # digest times arrive already in this zone; the Date header is written in it too
+        self.origin = origin or Origin.here(Path("config"))
+        self._clock = clock
         self._tls = ssl.create_default_context(cafile=settings.ca_file)
         self._domain = parseaddr(settings.from_)[1].rpartition("@")[2]
 
     @classmethod
     def from_section(cls, section: EmailSettings, context: OutputContext) -> EmailOutput:
-        return cls(section, context.zone)
+        return cls(section, context.zone, context.origin)
 
     def destinations(self) -> tuple[str, ...]:
         return (", ".join(self.settings.to),)
 
-    def render(self, digest: Digest, *, alert: bool = False) -> list[Part]:
+    def render(self, digest: Digest, *, alert: bool = False, destination: str | None = None) -> list[Part]:
         subject = self._subject(digest, alert)
+        footer = self.footer(digest, alert, destination or self.destinations()[0])
         # Plain text: nothing is escaped, outside text is only put on one line.
-        text = render_template("email.txt.j2", digest=digest, alert=alert, plain_snippet=_plain_snippet)
-        html = css_inline.inline(render_html(digest, alert=alert), load_remote_stylesheets=False)
-        return [{"subject": subject, "text": text, "html": html}]
+        text = render_template(
+            "email.txt.j2",
+            digest=digest,
+            alert=alert,
+            footer=footer,
+            plain_snippet=_plain_snippet,
+            plain_copies=_plain_copies,
+        )
+        html = css_inline.inline(render_html(digest, alert=alert, footer=footer), load_remote_stylesheets=False)
+        return [{"subject": subject, "text": text, "html": html, "list": "alerts" if alert else "digests"}]
 
     def _subject(self, digest: Digest, alert: bool) -> str:
         if not alert:
-            return header_text(
-                f"{self.settings.subject_prefix} — {format_date(digest.generated_at)} — {count_text(digest.total)}"
-            )
+            return header_text(headline(digest, product=self.settings.subject_prefix))
         topics = ", ".join(section.topic_name for section in digest.sections)
         entries = [entry for section in digest.sections for entry in section.entries]
         what = entries[0].title if len(entries) == 1 else count_text(digest.total)
         return header_text(f"Beatwatch alert — {topics} — {what}")
 
+    def footer(self, digest: Digest, alert: bool, destination: str) -> tuple[str, str]:
+        """Who sent the message (this Beatwatch and its configuration folder) and why the reader gets it: the
+        recipient list of outputs.email, or the route that sends these topics to ``destination``."""
+        origin, what = self.origin, "alert" if alert else "digest"
+        monitor_yaml = origin.config_dir / "monitor.yaml"
+        named = f" “{origin.name}”" if origin.name else ""
+        sent_by = f"Sent by Beatwatch{named} on {origin.host}; its configuration is in {origin.config_dir}."
+        if destination == self.destinations()[0]:
+            why = f"you are on its recipient list (outputs.email.to in {monitor_yaml}): {destination}"
+        else:
+            topics = ", ".join(section.topic_name for section in digest.sections)
+            why = f"a route in {monitor_yaml} sends {topics or 'its topics'} to {destination}"
+        return sent_by, f"You get this {what} because {why}. To change who gets it, ask whoever runs this Beatwatch."
+
     def render_notice(self, title: str, text: str) -> list[Part]:
         subject = header_text(f"Beatwatch notice — {title}")
-        return [{"subject": subject, "text": text, "html": f"<pre>{html.escape(text)}</pre>"}]
+        return [{"subject": subject, "text": text, "html": f"<pre>{html.escape(text)}</pre>", "list": "notices"}]
 
     def send(self, destination: str, part: Part, receipts: Sequence[str | None], *, key: str) -> str | None:
         message = self._message(destination, part, key)
@@ -149,8 +183,13 @@ class EmailOutput(Output):
         message["From"] = self.settings.from_
         message["To"] = header_text(destination, limit=10_000)
         message["Subject"] = header_text(part["subject"])
-        message["Date"] = formatdate(localtime=False)
+        # The local time with its real offset (+0000 in winter, +0100 in summer for Europe/London), not -0000.
+        message["Date"] = format_datetime(self._clock().astimezone(self.zone))
         message["Message-ID"] = f"<{key}@{self._domain}>"
+        # One list per kind, so a reader can filter digests, alerts and notices; parts queued before it existed are
+        # digests.
+        kind = part.get("list", "digests")
+        message["List-Id"] = f"Beatwatch {kind} <beatwatch-{kind}.{self._domain}>"
         message["Auto-Submitted"] = "auto-generated"  # asks mail systems not to send out-of-office replies
         message.set_content(part["text"])
         message.add_alternative(part["html"], subtype="html")

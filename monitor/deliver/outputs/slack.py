@@ -162,8 +162,9 @@ class SlackOutput(Output):
     def destinations(self) -> tuple[str, ...]:
         return (self.settings.channel,) if isinstance(self._slack, WebClient) else (WEBHOOK,)
 
-    def render(self, digest: Digest, *, alert: bool = False) -> list[Part]:
-        return digest_parts(digest, alert=alert)
+    def render(self, digest: Digest, *, alert: bool = False, destination: str | None = None) -> list[Part]:
+        threaded = self.settings.split == "thread" and isinstance(self._slack, WebClient)  # a webhook cannot thread
+        return digest_parts(digest, alert=alert, threaded=threaded)
 
     def render_notice(self, title: str, text: str) -> list[Part]:
         return notice_parts(title, text)
