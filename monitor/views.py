@@ -113,6 +113,7 @@ def match_summary(record: MatchRecord, source_names: dict[str, str]) -> JSON:
         "urgent": record.urgent,
         "delivered": record.delivered,
         "alerted": record.alerted,
+        "story": record.story_id,
     }
 
 
