@@ -23,7 +23,7 @@ from pathlib import Path
 # Run from a checkout, installed or not; the checkout's root also makes the fixture world in tests/ importable.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from monitor.stories import RULES, SAME_STORY_WITHIN, Candidate, StoryRules, same_story, story_print, text_shingles
+from monitor.stories import RULES, SAME_STORY_WITHIN, Candidate, StoryPrint, StoryRules, same_story, story_print
 from tests.story_world import Article, build_world
 
 # One step either side of each chosen parameter.
@@ -48,6 +48,7 @@ def group(world: list[Article], rules: StoryRules) -> tuple[list[int], int]:
     """Each article's story, given in the order the world has them, and the number of candidates compared."""
     by_key: dict[int, list[int]] = defaultdict(list)
     stories: list[int] = []
+    prints: list[StoryPrint] = []
     compared = 0
     for index, article in enumerate(world):
         printed = story_print(kind="article", url=article.url, title=article.title, text=article.text, rules=rules)
@@ -58,14 +59,13 @@ def group(world: list[Article], rules: StoryRules) -> tuple[list[int], int]:
                 if abs(world[other].published - article.published) <= SAME_STORY_WITHIN:
                     shared[other].add(key)
         candidates = [
-            Candidate(
-                other, stories[other], world[other].source, frozenset(keys), text_shingles(world[other].text, rules)
-            )
+            Candidate(other, stories[other], world[other].source, frozenset(keys), prints[other].runs)
             for other, keys in shared.items()
         ]
         compared += len(candidates)
         joined = same_story(printed, article.source, candidates, rules)
         stories.append(joined.story_id if joined else index)
+        prints.append(printed)
         for key in printed.keys:
             by_key[key].append(index)
     return stories, compared
@@ -104,14 +104,14 @@ def main() -> int:
     options = parser.parse_args()
     worlds = [build_world(seed=seed) for seed in range(10, 10 + options.seeds)]
     print(f"{len(worlds)} worlds, {sum(map(len, worlds))} articles; chosen: {RULES}")
-    print(f"{'rules':<22}{'pairs':>8}{'merged right':>14}{'wrongly merged':>16}{'wrongly split':>15}{'compared':>10}")
+    print(f"{'rules':<28}{'pairs':>8}{'merged right':>14}{'wrongly merged':>16}{'wrongly split':>15}{'compared':>10}")
     failed = False
     for name, rules in variants(RULES):
         total = Tally()
         for world in worlds:
             total.add(tally(world, rules))
         print(
-            f"{name:<22}{total.pairs:>8}{total.right:>14}{total.wrongly_merged:>16}{total.wrongly_split:>15}"
+            f"{name:<28}{total.pairs:>8}{total.right:>14}{total.wrongly_merged:>16}{total.wrongly_split:>15}"
             f"{total.compared:>10}"
         )
         failed |= name == "chosen" and (total.wrongly_merged or total.wrongly_split) > 0

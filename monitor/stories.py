@@ -24,6 +24,7 @@ them). Changing any of them changes the keys: a database needs a migration that 
 from __future__ import annotations
 
 import hashlib
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -68,7 +69,7 @@ class StoryPrint:
 
     band_keys: tuple[int, ...]  # shared by texts that may be alike: candidates, whose word runs are then compared
     sure_keys: tuple[int, ...]  # shared only by copies of one story: the same link, the same short text and headline
-    shingles: frozenset[str]  # its runs of words; empty for a text too short to compare
+    runs: bytes  # the 32-bit hashes of its runs of words, kept with the article; empty for a text too short to compare
 
     @property
     def keys(self) -> tuple[int, ...]:
@@ -83,7 +84,7 @@ class Candidate:
     story_id: int
     source_id: str
     shared: frozenset[int]  # the keys it shares with the new article
-    shingles: frozenset[str]  # its runs of words, from its text as stored now
+    runs: bytes  # its ``StoryPrint.runs``, as stored
 
 
 def story_print(*, kind: str, url: str, title: str, text: str, rules: StoryRules = RULES) -> StoryPrint | None:
@@ -96,25 +97,21 @@ def story_print(*, kind: str, url: str, title: str, text: str, rules: StoryRules
     if len(words) < rules.min_words:
         if words:
             sure.append(_key(b"short", " ".join(_words(title)) + "\n" + " ".join(words)))
-        return StoryPrint(band_keys=(), sure_keys=tuple(sure), shingles=frozenset())
-    shingles = _shingles(words, rules)
-    values = _minhash(shingles, rules)
+        return StoryPrint(band_keys=(), sure_keys=tuple(sure), runs=b"")
+    runs = _run_hashes(words, rules)
+    values = _minhash(runs, rules)
     bands = tuple(
         _key(b"band%d" % band, values[band * rules.rows : (band + 1) * rules.rows].tobytes())
         for band in range(rules.bands)
     )
-    return StoryPrint(band_keys=bands, sure_keys=tuple(sure), shingles=shingles)
+    return StoryPrint(band_keys=bands, sure_keys=tuple(sure), runs=_packed(runs))
 
 
-def text_shingles(text: str, rules: StoryRules = RULES) -> frozenset[str]:
-    """The runs of words of a stored article's text that a new one is compared with; empty when it is too short."""
-    words = _words(text)
-    return _shingles(words, rules) if len(words) >= rules.min_words else frozenset()
-
-
-def likeness(a: frozenset[str], b: frozenset[str]) -> float:
-    """The share of word runs two texts have in common (their Jaccard similarity)."""
-    return len(a & b) / len(a | b) if a and b else 0.0
+def likeness(a: bytes, b: bytes) -> float:
+    """The share of word runs two texts have in common (their Jaccard similarity), from their ``runs``."""
+    first, second = set(_unpacked(a)), set(_unpacked(b))
+    shared = len(first & second)
+    return shared / (len(first) + len(second) - shared) if first and second else 0.0
 
 
 def same_story(
@@ -125,7 +122,7 @@ def same_story(
     best: tuple[float, int] | None = None
     chosen = None
     for candidate in candidates:
-        score = 1.0 if candidate.shared & set(new.sure_keys) else likeness(new.shingles, candidate.shingles)
+        score = 1.0 if candidate.shared & set(new.sure_keys) else likeness(new.runs, candidate.runs)
         threshold = rules.same_source_threshold if candidate.source_id == source_id else rules.threshold
         if score >= threshold and (best is None or (score, -candidate.item_id) > best):
             best, chosen = (score, -candidate.item_id), candidate
@@ -136,20 +133,33 @@ def _words(text: str) -> list[str]:
     return WORD.findall(normalise(text).text)
 
 
-def _shingles(words: Sequence[str], rules: StoryRules) -> frozenset[str]:
+def _run_hashes(words: Sequence[str], rules: StoryRules) -> list[int]:
+    """The hash of every run of ``shingle_words`` words (a text has at least that many when it is compared), as the
+    MinHash takes them: datasketch's own 32-bit hash, computed once for both uses."""
+    from datasketch.hashfunc import sha1_hash32
+
     size = rules.shingle_words
-    return frozenset(" ".join(words[start : start + size]) for start in range(max(1, len(words) - size + 1)))
+    runs = {" ".join(words[start : start + size]) for start in range(len(words) - size + 1)}
+    return sorted({sha1_hash32(run.encode()) for run in runs})
 
 
-def _minhash(shingles: frozenset[str], rules: StoryRules) -> np.ndarray:
+def _minhash(run_hashes: list[int], rules: StoryRules) -> np.ndarray:
     # datasketch brings scipy, most of a second to load: only storing an article needs it, not every command.
     from datasketch import MinHash
 
     sketch = MinHash(
-        num_perm=rules.permutations, seed=_SEED, permutations=_permutations(rules.permutations), scheme=_SCHEME
+        num_perm=rules.permutations,
+        seed=_SEED,
+        hashfunc=_hashed_already,
+        permutations=_permutations(rules.permutations),
+        scheme=_SCHEME,
     )
-    sketch.update_batch([shingle.encode() for shingle in shingles])
+    sketch.update_batch(run_hashes)
     return sketch.hashvalues.astype(_VALUES)
+
+
+def _hashed_already(value: int) -> int:
+    return value
 
 
 @lru_cache(maxsize=4)
@@ -158,6 +168,14 @@ def _permutations(count: int) -> np.ndarray:
     from datasketch import MinHash
 
     return MinHash(num_perm=count, seed=_SEED, scheme=_SCHEME).permutations
+
+
+def _packed(values: list[int]) -> bytes:
+    return struct.pack(f"<{len(values)}I", *values)
+
+
+def _unpacked(data: bytes) -> tuple[int, ...]:
+    return struct.unpack(f"<{len(data) // 4}I", data)
 
 
 def _key(kind: bytes, value: str | bytes) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -236,3 +237,14 @@ def test_a_database_made_by_schema_version_5_is_upgraded_with_the_stories_of_its
     new_url = Store.default_url(tmp_path / "new")
     Store(new_url).close()
     assert _tables(url) == _tables(new_url)  # upgraded to what a new database is made with
+
+
+def test_text_forgotten_after_the_retention_period_takes_its_story_keys_with_it(store: Store) -> None:
+    original, copy = _original_and_copy()
+    store_all(store, [original])
+
+    assert store.forget_bodies(before=original.published + timedelta(minutes=1)) == 1
+    later = replace(copy, published=original.published + timedelta(hours=1))
+    story_by_url = store_all(store, [later])
+
+    assert story_by_url[later.url] != story_by_url[original.url]  # nothing is left to find the old one by

@@ -17,7 +17,7 @@ from monitor.store.engine import StoreBase, insert_row, rows_with_values
 from monitor.store.matches import match_rows
 from monitor.store.records import ItemRecord
 from monitor.store.schema import item_keys_table, items_table, matches_table
-from monitor.store.stories import forget_keys, give_story, retell_story, stored_text
+from monitor.store.stories import forget_prints, give_story, retell_story, stored_text
 from monitor.stories import SAME_STORY_WITHIN
 
 BODY_FORGOTTEN_NOTE = "text removed after the retention period"
@@ -61,7 +61,8 @@ class ItemsStore(StoreBase):
                 if _known_keys(connection, item.source_id, keys):
                     return None
                 item_id = _insert_item(connection, item, keys, matches if reported else (), found_at, reported, page)
-                self.stories_compared += give_story(connection, stored_text(item_id, item, found_at), story_window)
+                stored = stored_text(item_id, item, found_at)
+                self.stories_compared += give_story(connection, stored, story_window, look=reported)
                 return item_id
         except IntegrityError:
             if self.known_keys(item.source_id, keys):
@@ -123,7 +124,7 @@ class ItemsStore(StoreBase):
         """Drop the stored text of items found before ``before``, and the keys their copies were found by; return how
         many items lost their text."""
         with self._writing() as connection:
-            forget_keys(connection, before=before)
+            forget_prints(connection, before=before)
             result = connection.execute(
                 update(items_table)
                 .where(items_table.c.found_at < before, items_table.c.body.is_not(None))

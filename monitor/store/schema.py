@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -134,8 +135,10 @@ items_table = Table(
     # next is due (None: not waiting).
     Column("page_tries", Integer, nullable=False, server_default="0"),
     Column("page_retry_at", UTCDateTime),
-    # The story the item tells: the id of the story's first item, shared by its copies (monitor/stories.py).
+    # The story the item tells: the id of the story's first item, shared by its copies; and what a copy is compared
+    # by, the hashes of the runs of words of its text (monitor/stories.py).
     Column("story_id", Integer),
+    Column("story_runs", LargeBinary),
 )
 page_retry_index = Index("ix_items_page_retry_at", items_table.c.page_retry_at)
 story_index = Index("ix_items_story_id", items_table.c.story_id)
@@ -336,7 +339,7 @@ def _stories(connection: Connection) -> None:
     of the last week are grouped as new ones are; every other item is a story of its own)."""
     from monitor.store.stories import group_stored_articles  # it builds on the tables defined here
 
-    _add_columns(connection, items_table, "story_id")
+    _add_columns(connection, items_table, "story_id", "story_runs")
     story_index.create(connection)
     story_keys_table.create(connection)
     connection.execute(update(items_table).values(story_id=items_table.c.id))

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from monitor.items import Item
 from monitor.store.schema import items_table, story_keys_table
-from monitor.stories import SAME_STORY_WITHIN, Candidate, StoryPrint, same_story, story_print, text_shingles
+from monitor.stories import SAME_STORY_WITHIN, Candidate, StoryPrint, same_story, story_print
 
 GROUPED_ON_UPGRADE = timedelta(days=7)  # articles older than this when stories came are no longer copied
 
@@ -49,13 +49,14 @@ def stored_text(item_id: int, item: Item | Row[Any], found_at: datetime) -> Stor
     )
 
 
-def give_story(connection: Connection, stored: StoredText, window: timedelta) -> int:
+def give_story(connection: Connection, stored: StoredText, window: timedelta, *, look: bool = True) -> int:
     """Give a newly stored item its story (an existing one it is a copy of, else a new one named by its id) and record
-    its keys; return how many candidates were compared."""
+    its keys; return how many candidates were compared. ``look=False`` (an item never reported, as a first poll's old
+    ones) makes it a story of its own without looking: its keys still let later copies find it."""
     printed = _print(stored)
-    joined, compared = _same_story(connection, stored, printed, window)
+    joined, compared = _same_story(connection, stored, printed, window) if look else (None, 0)
     _set_story(connection, stored.item_id, joined.story_id if joined else stored.item_id)
-    _record_keys(connection, stored, printed)
+    _record_print(connection, stored, printed)
     return compared
 
 
@@ -69,7 +70,7 @@ def retell_story(connection: Connection, stored: StoredText, story_id: int, wind
         joined, compared = _same_story(connection, stored, printed, window)
         if joined is not None:
             _set_story(connection, stored.item_id, joined.story_id)
-    _record_keys(connection, stored, printed)
+    _record_print(connection, stored, printed)
     return compared
 
 
@@ -88,10 +89,14 @@ def group_stored_articles(connection: Connection, window: timedelta = SAME_STORY
         give_story(connection, stored_text(row.id, row, row.found_at), window)
 
 
-def forget_keys(connection: Connection, *, before: datetime) -> None:
-    """Drop the keys of items found before ``before``: long past any window, their copies are no longer looked for."""
-    old = select(items_table.c.id).where(items_table.c.found_at < before)
-    connection.execute(delete(story_keys_table).where(story_keys_table.c.item_id.in_(old)))
+def forget_prints(connection: Connection, *, before: datetime) -> None:
+    """Drop the keys and runs of items found before ``before``: long past any window, their copies are no longer
+    looked for."""
+    old = items_table.c.found_at < before
+    connection.execute(
+        delete(story_keys_table).where(story_keys_table.c.item_id.in_(select(items_table.c.id).where(old)))
+    )
+    connection.execute(update(items_table).where(old, items_table.c.story_runs.is_not(None)).values(story_runs=None))
 
 
 def _print(stored: StoredText) -> StoryPrint | None:
@@ -123,14 +128,12 @@ def _candidates(connection: Connection, stored: StoredText, keys: Iterable[int],
     if not shared:
         return []
     items = connection.execute(
-        select(
-            items_table.c.id, items_table.c.story_id, items_table.c.source_id, items_table.c.body, items_table.c.summary
-        ).where(items_table.c.id.in_(list(shared)))
+        select(items_table.c.id, items_table.c.story_id, items_table.c.source_id, items_table.c.story_runs).where(
+            items_table.c.id.in_(list(shared))
+        )
     )
     return [
-        Candidate(
-            row.id, row.story_id, row.source_id, frozenset(shared[row.id]), text_shingles(row.body or row.summary)
-        )
+        Candidate(row.id, row.story_id, row.source_id, frozenset(shared[row.id]), row.story_runs or b"")
         for row in items
     ]
 
@@ -144,7 +147,10 @@ def _set_story(connection: Connection, item_id: int, story_id: int) -> None:
     connection.execute(update(items_table).where(items_table.c.id == item_id).values(story_id=story_id))
 
 
-def _record_keys(connection: Connection, stored: StoredText, printed: StoryPrint | None) -> None:
+def _record_print(connection: Connection, stored: StoredText, printed: StoryPrint | None) -> None:
+    """Keep what later copies find the item by (its keys) and are compared with (its runs)."""
+    runs = printed.runs if printed is not None and printed.runs else None
+    connection.execute(update(items_table).where(items_table.c.id == stored.item_id).values(story_runs=runs))
     if printed is not None and printed.keys:
         rows = [{"key": key, "item_id": stored.item_id, "at": stored.at} for key in dict.fromkeys(printed.keys)]
         connection.execute(insert(story_keys_table), rows)
