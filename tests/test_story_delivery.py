@@ -4,6 +4,7 @@ title links (issue 10, acceptance 2 and 3). Local feeds, the Slack-compatible se
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -223,3 +224,44 @@ def test_a_digest_over_the_limit_killed_between_slack_parts_delivers_each_story_
     assert len(slack.messages) == row["parts"]
     assert all(m["delivered"] for m in matches(monitor, config)) and len(matches(monitor, config)) == 60
     assert [r["state"] for r in outbox(monitor, config)] == ["sent"]
+
+
+def test_the_digest_a_dry_run_would_send_as_json(monitor, tmp_path, site):
+    extra = {"digest": {"max_items_per_topic": 1}}
+    config = two_outlets(tmp_path, site, extra, extra_topics=FOUR_TOPICS)
+    older = Story("older-stabbing", "Man stabbed in Southend", "Police were called.", "", age=timedelta(hours=5))
+    publish(site, (ECHO_PETITION, older))
+    publish_bbc(site, (BBC_PETITION,))
+    succeeded(monitor("poll", config=config))
+
+    result = monitor("digest", "--dry-run", "--json", config=config)
+
+    succeeded(result)
+    digest = json.loads(result.output)
+    assert digest["stories"] == 2
+    [section] = digest["sections"]
+    assert (section["topic"], section["name"], section["count"]) == ("knife-crime", "Knife crime", 2)
+    petition, stabbing = section["entries"]
+    assert petition | {"published": None, "story": None} == {
+        "url": story_url(site, BBC_PETITION),
+        "title": BBC_PETITION.title,
+        "source": "BBC Essex",
+        "published": None,
+        "topics": ["knife-crime", "police-numbers", "pfcc", "council"],
+        "also_in": [{"source": "Local News", "url": story_url(site, ECHO_PETITION)}],
+        "shown_in_full": True,
+        "terms": ["knife crime"],
+        "alerted": False,
+        "story": None,
+    }
+    assert petition["story"] == next(m["story"] for m in matches(monitor, config) if m["source"] == "bbc")
+    assert (stabbing["title"], stabbing["shown_in_full"], stabbing["also_in"]) == (older.title, False, [])
+    assert "No new matches" not in monitor("digest", "--dry-run", config=config).output  # nothing was recorded
+
+
+def test_json_is_for_the_dry_run_only(monitor, tmp_path, site):
+    config = two_outlets(tmp_path, site, {})
+
+    result = monitor("digest", "--json", config=config)
+
+    assert result.exit_code == 2 and "use it with --dry-run" in result.output
