@@ -5,6 +5,7 @@ title links (issue 10, acceptance 2 and 3). Local feeds, the Slack-compatible se
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -265,3 +266,14 @@ def test_json_is_for_the_dry_run_only(monitor, tmp_path, site):
     result = monitor("digest", "--json", config=config)
 
     assert result.exit_code == 2 and "use it with --dry-run" in result.output
+
+
+def test_the_window_for_copies_is_checked_with_its_line(monitor, tmp_path, site):
+    config = two_outlets(tmp_path, site, {"digest": {"same_story_within": "10m"}})
+
+    result = monitor("check", config=config)
+
+    assert result.exit_code == 2
+    assert re.search(r"monitor\.yaml:\d+:\d+: .*same_story_within.*must be from 1h to 30d", result.output), (
+        result.output
+    )
