@@ -8,10 +8,13 @@ Every article belongs to an incident (the truth a grouping is judged against). T
   dropped, a few words changed, its own stock lines instead of the first outlet's), hours later;
 - updates: the first outlet republishing its report under a new link and headline with a new opening paragraph;
 - look-alikes: different incidents under templated headlines from one outlet on one day ("Man stabbed in Westcliff
-  street" / "Man stabbed in Southend street"), written from the same templates in the same phrasing, so they share
-  the outlet's stock lines and the police appeal and differ in the facts;
-- short items: feed summaries only (a page that could not be read), of one or two sentences: a wire item repeated
-  word for word by several outlets, and stock summaries an outlet puts under every story.
+  street" / "Man stabbed in Southend street"), written from the same templates in the outlet's usual phrasing, so they
+  share its stock lines and the police appeal and differ in the facts;
+- police releases: short appeals from the police under one headline template (two sentences and the appeal), one of
+  them run by the Echo under its own headline;
+- briefs: different police appeals relayed by other outlets as one sentence and the appeal (mostly shared wording);
+- short items: feed summaries only (a page that could not be read), of one sentence: a wire item repeated word for
+  word by several outlets under the same headline, and stock summaries an outlet puts under every story.
 
 Everything comes from a seeded generator: the same seed gives the same world.
 """

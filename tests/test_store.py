@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -22,7 +21,6 @@ from monitor.store import FAILED, PENDING, SENT, OutboxConflict, Store, StoreErr
 
 T0 = datetime(2026, 11, 12, 8, 0, tzinfo=UTC)
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-POSTGRES_URL = os.environ.get("BEATWATCH_TEST_POSTGRES_URL")
 FIXTURES = Path(__file__).parent / "fixtures" / "store"
 # A checkpoint with nested memories, dates and times: it comes back from the store as it went in.
 COUNCIL_CHECKPOINT = ModernGovCheckpoint(
@@ -34,17 +32,6 @@ COUNCIL_CHECKPOINT = ModernGovCheckpoint(
     reading=Reading(ReadBy.PAGES, "web service blocked (403)", since=T0, service_failed=T0),
     decisions={"5001": date(2026, 11, 5)},
 )  # fmt: skip
-
-
-@pytest.fixture(params=["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return Store.default_url(tmp_path / "data")
-    engine = create_engine(POSTGRES_URL)
-    with engine.begin() as connection:  # each test starts from an empty database
-        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
-    return POSTGRES_URL
 
 
 @pytest.fixture

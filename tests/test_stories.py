@@ -7,6 +7,7 @@ truth of which articles are one incident is known, so every pair can be judged.
 from __future__ import annotations
 
 import random
+import threading
 from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -22,8 +23,8 @@ from tests.test_store import EPOCH, _schema_versions, _tables, database_made_by
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    with Store(Store.default_url(tmp_path / "data")) as opened:
+def store(url: str):
+    with Store(url) as opened:
         yield opened
 
 
@@ -248,3 +249,32 @@ def test_text_forgotten_after_the_retention_period_takes_its_story_keys_with_it(
     story_by_url = store_all(store, [later])
 
     assert story_by_url[later.url] != story_by_url[original.url]  # nothing is left to find the old one by
+
+
+def test_copies_stored_at_once_by_several_processes_are_one_story(url: str) -> None:
+    """Several daemons on one database: each copy's story is decided seeing every copy stored before it."""
+    original, _ = _original_and_copy()
+    stores = [Store(url) for _ in range(4)]  # like four processes: their own connections, one database
+    start, errors = threading.Barrier(8), []
+
+    def store_copies(worker: int) -> None:
+        try:
+            start.wait()
+            for number in range(3):
+                source = f"outlet-{worker}"
+                copy = replace(original, source=source, url=f"https://{source}.test/{number}", title=f"Take {number}")
+                stores[worker % 4].add_item(item_of(copy), [], found_at=original.published, reported=True)
+        except BaseException as error:
+            errors.append(error)
+
+    workers = [threading.Thread(target=store_copies, args=(n,)) for n in range(8)]
+    try:
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        assert errors == []
+        assert len({item.story_id for item in stores[0].items(since=START)}) == 1
+    finally:
+        for store in stores:
+            store.close()

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Row, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from monitor.items import Item
 from monitor.store.schema import items_table, story_keys_table
 from monitor.stories import SAME_STORY_WITHIN, Candidate, StoryPrint, same_story, story_print
 
+_STORY_LOCK = int.from_bytes(b"stories", "big")  # the key of PostgreSQL's advisory lock for giving stories
 GROUPED_ON_UPGRADE = timedelta(days=7)  # articles older than this when stories came are no longer copied
 
 
@@ -54,6 +55,7 @@ def give_story(connection: Connection, stored: StoredText, window: timedelta, *,
     its keys; return how many candidates were compared. ``look=False`` (an item never reported, as a first poll's old
     ones) makes it a story of its own without looking: its keys still let later copies find it."""
     printed = _print(stored)
+    _one_at_a_time(connection)
     joined, compared = _same_story(connection, stored, printed, window) if look else (None, 0)
     _set_story(connection, stored.item_id, joined.story_id if joined else stored.item_id)
     _record_print(connection, stored, printed)
@@ -65,6 +67,7 @@ def retell_story(connection: Connection, stored: StoredText, story_id: int, wind
     alone in its story may now join another. Return how many candidates were compared."""
     connection.execute(delete(story_keys_table).where(story_keys_table.c.item_id == stored.item_id))
     printed = _print(stored)
+    _one_at_a_time(connection)
     compared = 0
     if _alone_in(connection, story_id, stored.item_id):
         joined, compared = _same_story(connection, stored, printed, window)
@@ -97,6 +100,14 @@ def forget_prints(connection: Connection, *, before: datetime) -> None:
         delete(story_keys_table).where(story_keys_table.c.item_id.in_(select(items_table.c.id).where(old)))
     )
     connection.execute(update(items_table).where(old, items_table.c.story_runs.is_not(None)).values(story_runs=None))
+
+
+def _one_at_a_time(connection: Connection) -> None:
+    """Two processes storing copies of one story at the same moment would each miss the other's copy, not committed
+    yet, and start two stories. SQLite's write transactions already take turns; on PostgreSQL the stories are given
+    under a lock held until the transaction ends."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": _STORY_LOCK})
 
 
 def _print(stored: StoredText) -> StoryPrint | None:
