@@ -19,7 +19,7 @@ from monitor.items import CouncilEvent, CouncilReference, Item
 from monitor.match.types import Match, Snippet
 from monitor.store import Store, schema
 from tests.story_world import START, Article, build_world
-from tests.test_store import EPOCH, _schema_versions, _tables, database_made_by
+from tests.test_store import EPOCH, _schema_versions, _tables, database_made_by, deliver
 
 
 @pytest.fixture
@@ -278,3 +278,32 @@ def test_copies_stored_at_once_by_several_processes_are_one_story(url: str) -> N
     finally:
         for store in stores:
             store.close()
+
+
+def test_a_destination_that_has_a_story_counts_its_later_copies_as_delivered_and_is_not_offered_them(
+    store: Store,
+) -> None:
+    original, copy = _original_and_copy()
+    knife = Match("knife-crime", ("stabbed",), (), Snippet("stabbed", ((0, 7),)))
+    drugs = Match("drugs", ("cannabis",), (), Snippet("cannabis", ((0, 8),)))
+    store.add_item(item_of(original), [knife], found_at=original.published, reported=True)
+    deliver(store, [1], "slack", "#crime", at=original.published)  # the story reaches #crime, as a digest
+    deliver(store, [1], "email", "desk@example.org", at=original.published, kind="alert")  # and the desk, as an alert
+    store.add_item(item_of(copy), [knife, drugs], found_at=copy.published, reported=True)
+    everything = ["knife-crime", "drugs"]
+    at = copy.published + timedelta(hours=1)
+
+    assert [m.id for m in store.matches(undelivered_to=("slack", "#crime"))] == []  # the story is there already
+    assert store.cover_received_stories("slack", "#crime", topics=["knife-crime"], since=START, at=at) == 1
+    assert store.cover_received_stories("slack", "#crime", topics=everything, since=START, at=at) == 1  # drugs now
+    assert store.cover_received_stories("slack", "#crime", topics=everything, since=START, at=at) == 0
+    assert {m.id: m.delivered_to for m in store.matches()} == {
+        1: (("slack", "#crime"),),
+        2: (("slack", "#crime"),),
+        3: (("slack", "#crime"),),
+    }
+    # The desk had the story as an alert only: its digest still offers the whole story, and no alert again.
+    assert store.cover_received_stories("email", "desk@example.org", topics=everything, since=START, at=at) == 2
+    assert sorted(m.id for m in store.matches(undelivered_to=("email", "desk@example.org"))) == [1, 2, 3]
+    assert store.matches(undelivered_to=("email", "desk@example.org"), kind="alert") == []
+    assert all(m.alerted for m in store.matches())

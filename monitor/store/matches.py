@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Exists, Row, Select, and_, func, insert, literal, select
+from sqlalchemy import ColumnElement, Exists, Row, Select, and_, func, insert, select
 from sqlalchemy.engine import Connection
 
 from monitor.match.types import Hit, Match, Snippet
@@ -84,14 +84,8 @@ class MatchesStore(StoreBase):
         with self._writing() as connection:
             for alert in (False, True):
                 kind = "alert" if alert else "digest"
-                covered = (
-                    select(
-                        matches_table.c.id,
-                        literal(output),
-                        literal(destination),
-                        literal(alert),
-                        literal(at, type_=match_deliveries_table.c.delivered_at.type),
-                    )
+                covered = connection.scalars(
+                    select(matches_table.c.id)
                     .join(items_table, items_table.c.id == matches_table.c.item_id)
                     .where(
                         items_table.c.found_at >= since,
@@ -99,9 +93,11 @@ class MatchesStore(StoreBase):
                         ~_delivered_there(output, destination, kind),
                         _story_delivered_there(output, destination, kind),
                     )
-                )
-                columns = ["match_id", "output", "destination", "alert", "delivered_at"]
-                marked += connection.execute(insert(match_deliveries_table).from_select(columns, covered)).rowcount
+                ).all()
+                if covered:
+                    there = {"output": output, "destination": destination, "alert": alert, "delivered_at": at}
+                    connection.execute(insert(match_deliveries_table), [{"match_id": i, **there} for i in covered])
+                marked += len(covered)
         return marked
 
 
