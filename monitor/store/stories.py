@@ -55,7 +55,6 @@ def give_story(connection: Connection, stored: StoredText, window: timedelta, *,
     its keys; return how many candidates were compared. ``look=False`` (an item never reported, as a first poll's old
     ones) makes it a story of its own without looking: its keys still let later copies find it."""
     printed = _print(stored)
-    _one_at_a_time(connection)
     joined, compared = _same_story(connection, stored, printed, window) if look else (None, 0)
     _set_story(connection, stored.item_id, joined.story_id if joined else stored.item_id)
     _record_print(connection, stored, printed)
@@ -67,7 +66,6 @@ def retell_story(connection: Connection, stored: StoredText, story_id: int, wind
     alone in its story may now join another. Return how many candidates were compared."""
     connection.execute(delete(story_keys_table).where(story_keys_table.c.item_id == stored.item_id))
     printed = _print(stored)
-    _one_at_a_time(connection)
     compared = 0
     if _alone_in(connection, story_id, stored.item_id):
         joined, compared = _same_story(connection, stored, printed, window)
@@ -119,6 +117,7 @@ def _same_story(
 ) -> tuple[Candidate | None, int]:
     if printed is None:
         return None, 0
+    _one_at_a_time(connection)
     candidates = _candidates(connection, stored, printed.keys, window)
     return same_story(printed, stored.source_id, candidates), len(candidates)
 
