@@ -37,6 +37,8 @@ lint: $(VENV)/.dev-installed
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/match.py
 	$(BIN)/python bench/extract.py
+	$(BIN)/python bench/stories.py
+	$(BIN)/python bench/digest.py
 
 clean:
 	rm -rf $(VENV) data build *.egg-info

@@ -150,15 +150,22 @@ def _poll_with_progress(app: App, source_ids: list[str]) -> list[PollReport]:
 
 @cli.command()
 @click.option("--dry-run", is_flag=True, help="Print the digest; send and record nothing.")
+@click.option("--json", "as_json", is_flag=True, help="With --dry-run: print the digest as one JSON object.")
 @click.pass_obj
-def digest(obj: Context, dry_run: bool) -> None:
+def digest(obj: Context, dry_run: bool, as_json: bool) -> None:
     """Build the digest of every match not yet delivered and send it to the configured outputs."""
+    if as_json and not dry_run:
+        raise click.UsageError("--json prints the digest without sending it: use it with --dry-run")
     app = obj.app()
     if dry_run:
         from monitor.deliver.render import render_markdown
+        from monitor.views import digest_summary
 
-        click.echo(render_markdown(app.delivery.pending_digest()))
+        pending = app.delivery.pending_digest()
         app.close()
+        click.echo(
+            json.dumps(digest_summary(pending), indent=2, ensure_ascii=False) if as_json else render_markdown(pending)
+        )
         return
     run = app.delivery.digest()
     app.close()

@@ -9,10 +9,9 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from difflib import SequenceMatcher
 from zoneinfo import ZoneInfo
 
-from monitor.items import CouncilReference, normalise_url
+from monitor.items import CouncilReference
 from monitor.match.settings import TopicConfig
 from monitor.match.types import Snippet
 from monitor.store.records import MatchRecord, SourceHealth
@@ -107,9 +106,6 @@ class Digest:
 
 # --- building -----------------------------------------------------------------------------------------------------
 
-# Titles this alike (after lower-casing and dropping punctuation) are one story told by two outlets.
-SAME_TITLE_RATIO = 0.9
-
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -125,19 +121,26 @@ def build_digest(
     health: Sequence[SourceHealth] = (),
     max_items_per_topic: int | None = None,
 ) -> Digest:
-    """The digest of ``records``: one section per topic in YAML order (topics with nothing are left out), entries newest
-    first, one story from several outlets shown once, at most ``max_items_per_topic`` entries a section.
+    """The digest of ``records`` for one destination (``topics``: those routed there, in keywords.yaml order).
 
-    Records of topics no longer in the YAML are left out: the digest shows what staff currently ask for.
+    Each story (the records sharing a story id: its copies, and each copy's topics) is one entry, in the section of
+    its first topic; sections follow ``topics``, those with nothing left out, entries newest first, the first
+    ``max_items_per_topic`` of a section shown in full and the rest as title links. Records of topics not in
+    ``topics`` are left out: the digest shows what staff currently ask for there.
     """
-    by_topic: dict[str, list[MatchRecord]] = defaultdict(list)
+    order = {topic.id: position for position, topic in enumerate(topics)}
+    stories: dict[int, list[MatchRecord]] = defaultdict(list)
     for record in records:
-        by_topic[record.topic_id].append(record)
-    sections = tuple(
-        _section(topic, by_topic[topic.id], source_names, zone, max_items_per_topic)
-        for topic in topics
-        if by_topic[topic.id]
-    )
+        if record.topic_id in order:
+            stories[record.story_id].append(record)
+    names = {topic.id: topic.name for topic in topics}
+    by_topic: dict[str, list[tuple[tuple[datetime, int], DigestEntry]]] = defaultdict(list)
+    for story in stories.values():
+        matched = sorted({record.topic_id for record in story}, key=order.__getitem__)
+        lead = max((record for record in story if record.topic_id == matched[0]), key=lambda r: _time(r, zone))
+        topic_names = tuple(TopicName(topic_id, names[topic_id]) for topic_id in matched)
+        by_topic[matched[0]].append((_time(lead, zone), _story_entry(story, lead, topic_names, source_names, zone)))
+    sections = tuple(_section(topic, by_topic[topic.id], max_items_per_topic) for topic in topics if by_topic[topic.id])
     return Digest(
         generated_at=in_zone(now, zone),
         since=in_zone(since, zone) if since else None,
@@ -151,88 +154,60 @@ def build_digest(
 
 
 def _section(
-    topic: TopicConfig,
-    records: list[MatchRecord],
+    topic: TopicConfig, entries: list[tuple[tuple[datetime, int], DigestEntry]], max_items: int | None
+) -> DigestSection:
+    newest_first = [entry for _, entry in sorted(entries, key=lambda timed: timed[0], reverse=True)]
+    if max_items is not None:
+        newest_first[max_items:] = [replace(entry, shown_in_full=False) for entry in newest_first[max_items:]]
+    return DigestSection(topic_id=topic.id, topic_name=topic.name, entries=tuple(newest_first))
+
+
+def _story_entry(
+    story: list[MatchRecord],
+    lead: MatchRecord,
+    topics: tuple[TopicName, ...],
     source_names: Mapping[str, str],
     zone: ZoneInfo,
-    max_items: int | None,
-) -> DigestSection:
-    newest_first = sorted(records, key=lambda r: (in_zone(r.published or r.found_at, zone), r.id), reverse=True)
-    entries = merge_same_stories([_entry(record, source_names, zone) for record in newest_first])
-    if max_items is not None:
-        entries = [*entries[:max_items], *(replace(entry, shown_in_full=False) for entry in entries[max_items:])]
-    return DigestSection(topic_id=topic.id, topic_name=topic.name, entries=tuple(entries))
-
-
-def _entry(record: MatchRecord, source_names: Mapping[str, str], zone: ZoneInfo) -> DigestEntry:
+) -> DigestEntry:
+    """One story's entry, under its first topic and led by ``lead`` (the newest copy that matched it), with its other
+    topics named and its other copies linked; it stands for every record of the story."""
+    section = topics[0].id
     return DigestEntry(
-        match_ids=(record.id,),
-        topic_id=record.topic_id,
-        title=record.title,
-        url=clean_link(record.url),  # items stored before links were cleaned show clean too
-        source_name=source_names.get(record.source_id, record.source_id),
-        published=in_zone(record.published, zone) if record.published else None,
-        terms=tuple(record.terms),
-        snippet=record.snippet,
-        kind=record.kind,
-        council=record.council,
-        alerted=record.alerted,
+        match_ids=tuple(record.id for record in story),
+        topic_id=section,
+        title=lead.title,
+        url=clean_link(lead.url),  # items stored before links were cleaned show clean too
+        source_name=source_names.get(lead.source_id, lead.source_id),
+        published=in_zone(lead.published, zone) if lead.published else None,
+        terms=tuple(dict.fromkeys(term for r in (lead, *story) if r.topic_id == section for term in r.terms)),
+        snippet=lead.snippet,
+        kind=lead.kind,
+        council=lead.council,
+        alerted=any(record.alerted for record in story),
+        also_in=_other_copies(lead, story, source_names, zone),
+        topics=topics,
+        story_id=str(lead.story_id),
     )
 
 
-def merge_same_stories(entries: Sequence[DigestEntry]) -> list[DigestEntry]:
-    """Show a story covered by several outlets once.
-
-    Entries are the same story when their links are the same once normalised, or their titles are near-identical
-    (``SAME_TITLE_RATIO`` after lower-casing and dropping punctuation) and name the same numbers ("Man, 24, stabbed"
-    and "Man, 42, stabbed" are two stories). Each group becomes its first entry (the newest,
-    as ``entries`` come newest first) with every group member's match ids and terms, ``alerted`` if any member was, and
-    the others' (source name, url) in ``also_in``. Order of first appearance is kept.
-    """
-    groups: list[list[DigestEntry]] = []
-    for entry in entries:
-        group = next((g for g in groups if any(_same_story(entry, member) for member in g)), None)
-        if group is None:
-            groups.append([entry])
-        else:
-            group.append(entry)
-    return [_merge(group) for group in groups]
-
-
-def _same_story(a: DigestEntry, b: DigestEntry) -> bool:
-    if a.url and b.url and normalise_url(a.url) == normalise_url(b.url):
-        return True
-    title_a, title_b = _title_key(a.title), _title_key(b.title)
-    if not title_a or not title_b or _numbers(title_a) != _numbers(title_b):
-        return False
-    similarity = SequenceMatcher(None, title_a, title_b)
-    # The quick upper bounds reject most pairs without the quadratic comparison.
-    return all(
-        bound() >= SAME_TITLE_RATIO for bound in (similarity.real_quick_ratio, similarity.quick_ratio, similarity.ratio)
+def _other_copies(
+    lead: MatchRecord, story: list[MatchRecord], source_names: Mapping[str, str], zone: ZoneInfo
+) -> tuple[OtherCopy, ...]:
+    """The story's copies besides the lead's, newest first, each once (a copy with several topics has one record
+    for each)."""
+    newest_first = sorted(story, key=lambda record: _time(record, zone), reverse=True)
+    copies = dict.fromkeys(
+        OtherCopy(source_names.get(record.source_id, record.source_id), clean_link(record.url))
+        for record in newest_first
+        if record.item_id != lead.item_id
     )
+    copies.pop(OtherCopy(source_names.get(lead.source_id, lead.source_id), clean_link(lead.url)), None)
+    return tuple(copies)
 
 
-def _title_key(title: str) -> str:
-    return " ".join("".join(c if c.isalnum() else " " for c in title.lower()).split())
-
-
-def _numbers(title_key: str) -> set[str]:
-    return {word for word in title_key.split() if word.isdigit()}
-
-
-def _merge(group: list[DigestEntry]) -> DigestEntry:
-    first, others = group[0], group[1:]
-    if not others:
-        return first
-    elsewhere = dict.fromkeys(OtherCopy(other.source_name, other.url) for other in others)
-    elsewhere.pop(OtherCopy(first.source_name, first.url), None)
-    return replace(
-        first,
-        match_ids=tuple(i for entry in group for i in entry.match_ids),
-        terms=tuple(dict.fromkeys(term for entry in group for term in entry.terms)),
-        alerted=any(entry.alerted for entry in group),
-        also_in=tuple(elsewhere),
-    )
+def _time(record: MatchRecord, zone: ZoneInfo) -> tuple[datetime, int]:
+    """Where a record sorts among others, newest last: its publication time, else when it was found."""
+    return in_zone(record.published or record.found_at, zone), record.id
 
 
 def _failure_text(state: SourceHealth, zone: ZoneInfo) -> str:

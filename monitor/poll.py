@@ -13,6 +13,7 @@ from collections.abc import Callable, Generator, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from functools import partial
 from threading import Event
 from typing import TypeVar
@@ -218,7 +219,13 @@ class Poller:
             note, retry_at = after_failure(ready.page_failure, tries=1, found_at=found_at, now=found_at)
             item, tries = item.with_body(None, note), 1
         stored = self.store.add_item(
-            item, ready.matches, found_at=found_at, reported=ready.reported, page_tries=tries, page_retry_at=retry_at
+            item,
+            ready.matches,
+            found_at=found_at,
+            reported=ready.reported,
+            page_tries=tries,
+            page_retry_at=retry_at,
+            story_window=self._story_window,
         )
         if stored is None:
             return
@@ -284,11 +291,20 @@ class Poller:
                 counts.page_failed(record.url, note)
         else:
             added = self.store.record_page_text(
-                record.id, tries=record.page_tries, body=page.body, note=page.note, matches=retry.matches
+                record.id,
+                tries=record.page_tries,
+                body=page.body,
+                note=page.note,
+                matches=retry.matches,
+                story_window=self._story_window,
             )
             if added is not None:
                 counts.pages_read_late += 1
                 counts.matches += added
+
+    @property
+    def _story_window(self) -> timedelta:
+        return self.setup.config.monitor.digest.same_story_within
 
     def _in_order(self, work: Callable[[_In], _Out], inputs: Sequence[_In]) -> Generator[_Out, None, None]:
         """``work`` on each input, a few at once (as many requests as one site allows at a time), yielded in input

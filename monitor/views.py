@@ -15,6 +15,7 @@ from monitor.cron import cron_trigger
 from monitor.deliver import Origin
 from monitor.deliver.outputs import build_outputs
 from monitor.deliver.routes import plan_routes
+from monitor.digest import Digest, DigestEntry
 from monitor.sources import SourceConfig, describe_state
 from monitor.store import FAILED, PENDING, SENT, DeliveryRecord, MatchRecord, SourceHealth, Store
 from monitor.urls import clean_link
@@ -115,6 +116,41 @@ def match_summary(record: MatchRecord, source_names: dict[str, str]) -> JSON:
         "urgent": record.urgent,
         "delivered": record.delivered,
         "alerted": record.alerted,
+        "story": record.story_id,
+    }
+
+
+def digest_summary(digest: Digest) -> JSON:
+    """A digest in the documented JSON shape of `monitor digest --dry-run --json`: sections in order, each story once
+    with all its topics (its section's first) and its other copies."""
+    return {
+        "generated_at": digest.generated_at.isoformat(),
+        "edition": digest.edition,
+        "stories": digest.total,
+        "sections": [
+            {
+                "topic": section.topic_id,
+                "name": section.topic_name,
+                "count": len(section.entries),
+                "entries": [_entry_summary(entry) for entry in section.entries],
+            }
+            for section in digest.sections
+        ],
+    }
+
+
+def _entry_summary(entry: DigestEntry) -> JSON:
+    return {
+        "url": entry.url,
+        "title": entry.title,
+        "source": entry.source_name,
+        "published": _iso(entry.published),
+        "topics": [topic.id for topic in entry.topics],
+        "also_in": [{"source": copy.source_name, "url": copy.url} for copy in entry.also_in],
+        "shown_in_full": entry.shown_in_full,
+        "terms": list(entry.terms),
+        "alerted": entry.alerted,
+        "story": int(entry.story_id),
     }
 
 

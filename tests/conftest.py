@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import create_engine, text
 
 from monitor.cli import cli
 from monitor.demo.server import LocalSite
 from monitor.fetch import Fetcher
 from monitor.fetch.settings import FetchSettings
+from monitor.store import Store
 
 pytest_plugins = ["tests.e2e", "tests.smtp_server"]  # the local news site and its config; an SMTP server
 
@@ -55,3 +58,20 @@ def monitor(tmp_path, monkeypatch):
         return CliRunner().invoke(cli, [*prefix, *args], catch_exceptions=False)
 
     return run
+
+
+# --- the store: SQLite, and PostgreSQL too when BEATWATCH_TEST_POSTGRES_URL names a scratch database ----------------
+
+POSTGRES_URL = os.environ.get("BEATWATCH_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database URL for a Store, empty: a SQLite file in tmp_path, or the PostgreSQL scratch database emptied."""
+    if request.param == "sqlite":
+        return Store.default_url(tmp_path / "data")
+    engine = create_engine(POSTGRES_URL)
+    with engine.begin() as connection:  # each test starts from an empty database
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    return POSTGRES_URL

@@ -53,6 +53,7 @@ def record(
     kind: str = "article",
     council: CouncilReference | None = None,
     alerted: bool = False,
+    story: int | None = None,
 ) -> MatchRecord:
     return MatchRecord(
         id=match_id,
@@ -72,6 +73,7 @@ def record(
         council=council,
         delivered_to=(),
         alerted=alerted,
+        story_id=story or match_id,
     )
 
 
@@ -93,7 +95,11 @@ def full_digest():
         [
             record(1, "Man stabbed outside Southend Victoria station", published=NOW - timedelta(hours=1)),
             record(
-                2, "Man stabbed outside Southend Victoria station.", source="bbc", published=NOW - timedelta(hours=2)
+                2,
+                "Man stabbed outside Southend Victoria station.",
+                source="bbc",
+                published=NOW - timedelta(hours=2),
+                story=1,
             ),
             record(3, "Teenager held after Leigh stabbing", published=NOW - timedelta(hours=3), alerted=True),
             record(4, "Knife found in Chalkwell Park", published=NOW - timedelta(hours=4)),

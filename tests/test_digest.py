@@ -1,11 +1,12 @@
-"""build_digest: sections in YAML order, newest first, cross-outlet merge, item limits, local times, source health."""
+"""build_digest: one entry per story under its first topic, sections in YAML order, newest first, other copies and
+topics named, stories beyond the limit as title links, local times, source health."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from monitor.digest import OtherCopy, build_digest, format_datetime
+from monitor.digest import OtherCopy, TopicName, build_digest, format_datetime
 from monitor.match.settings import TopicConfig
 from monitor.match.types import Snippet
 from monitor.store.records import MatchRecord, SourceHealth
@@ -40,15 +41,19 @@ def record(
     found_at: datetime = NOW - timedelta(minutes=30),
     terms: tuple[str, ...] = ("stabbing",),
     alerted: bool = False,
+    item: int | None = None,
+    story: int | None = None,
 ) -> MatchRecord:
+    """Match ``match_id`` of item ``item`` (default: its own), of story ``story`` (default: the item's own)."""
+    item = item or match_id
     return MatchRecord(
         id=match_id,
-        item_id=match_id,
+        item_id=item,
         topic_id=topic,
         source_id=source,
         kind="article",
-        title=title or HEADLINES[match_id % len(HEADLINES)],
-        url=url or f"https://{source}.example.test/story/{match_id}",
+        title=title or HEADLINES[item % len(HEADLINES)],
+        url=url or f"https://{source}.example.test/story/{item}",
         summary="",
         published=published,
         found_at=found_at,
@@ -59,6 +64,7 @@ def record(
         council=None,
         delivered_to=(),
         alerted=alerted,
+        story_id=story or item,
     )
 
 
@@ -98,55 +104,63 @@ def test_entries_come_newest_first_using_the_time_found_when_there_is_no_publica
     assert [e.source_name for e in entries] == ["Southend Echo"] * 3
 
 
-def test_two_outlets_with_near_identical_titles_become_one_entry():
+def test_copies_of_one_story_are_one_entry_led_by_the_newest_with_the_others_linked():
     digest = digest_of(
         [
-            record(
-                1, source="echo", title="Man, 24, stabbed in Southend High Street", published=NOW - timedelta(hours=1)
-            ),
-            record(
-                2,
-                source="bbc",
-                title="Man 24 stabbed in Southend high street.",
-                published=NOW - timedelta(hours=2),
-                terms=("stabbed",),
-                alerted=True,
-            ),
-            record(3, source="police", title="Woman stabbed in Westcliff", published=NOW - timedelta(hours=3)),
+            record(1, source="echo", title="Man stabbed in Southend High Street", published=NOW - timedelta(hours=1)),
+            record(2, source="bbc", title="High Street attack: man hurt", published=NOW - timedelta(hours=2),
+                   terms=("stabbed",), alerted=True, story=1),
+            record(3, source="police", title="Man stabbed in Southend High Street", published=NOW - timedelta(hours=3)),
+            record(4, source="police", title="Appeal after attack", published=NOW - timedelta(hours=4), story=1),
         ]
-    )
+    )  # fmt: skip
 
     merged, separate = digest.sections[0].entries
     assert merged.source_name == "Southend Echo"  # the newest report leads
-    assert merged.match_ids == (1, 2)
-    assert merged.also_in == (OtherCopy("BBC Essex", "https://bbc.example.test/story/2"),)
+    assert merged.match_ids == (1, 2, 4) and merged.story_id == "1"
+    assert merged.also_in == (
+        OtherCopy("BBC Essex", "https://bbc.example.test/story/2"),
+        OtherCopy("Essex Police", "https://police.example.test/story/4"),
+    )
     assert merged.terms == ("stabbing", "stabbed")
     assert merged.alerted
-    assert separate.match_ids == (3,) and separate.also_in == ()
-    assert digest.match_ids == (1, 2, 3)
+    assert separate.match_ids == (3,) and separate.also_in == ()  # the same headline, another story
+    assert sorted(digest.match_ids) == [1, 2, 3, 4]
 
 
-def test_titles_alike_but_for_a_number_are_different_stories():
+def test_a_story_on_several_topics_sits_once_under_its_first_topic_with_the_others_named():
     digest = digest_of(
         [
-            record(1, source="echo", title="Man, 24, stabbed in Southend High Street"),
-            record(2, source="bbc", title="Man, 42, stabbed in Southend High Street"),
+            record(1, "asb", terms=("anti-social",)),
+            record(2, "drugs", terms=("county lines",), item=1),
+            record(3, "knife-crime", source="bbc", published=NOW - timedelta(hours=3), story=1),
+            record(4, "drugs", terms=("county lines",)),
         ]
     )
 
-    assert sorted(e.match_ids for e in digest.sections[0].entries) == [(1,), (2,)]
-
-
-def test_the_same_link_once_normalised_is_one_story_whatever_the_titles():
-    digest = digest_of(
-        [
-            record(1, source="echo", title="Stabbing: latest", url="https://news.example.test/a/?utm_source=rss"),
-            record(2, source="bbc", title="Police appeal after Southend stabbing", url="https://NEWS.example.test/a"),
-        ]
+    knife, drugs = digest.sections
+    (story,) = knife.entries
+    assert story.topic_id == "knife-crime" and story.source_name == "BBC Essex"  # its first topic's newest copy leads
+    assert story.topics == (
+        TopicName("knife-crime", "Knife crime"),
+        TopicName("drugs", "Drugs and county lines"),
+        TopicName("asb", "Anti-social behaviour"),
     )
+    assert [topic.name for topic in story.other_topics] == ["Drugs and county lines", "Anti-social behaviour"]
+    assert story.also_in == (OtherCopy("Southend Echo", "https://echo.example.test/story/1"),)
+    assert story.match_ids == (1, 2, 3) and story.terms == ("stabbing",)
+    assert [entry.match_ids for entry in drugs.entries] == [(4,)]
+    assert digest.total == 2
 
-    (entry,) = digest.sections[0].entries
-    assert sorted(entry.match_ids) == [1, 2]
+
+def test_a_story_s_topics_are_those_of_the_digest_only():
+    """A destination that gets one topic sees the story there, naming no topic it does not receive."""
+    records = [record(1, "asb", terms=("anti-social",)), record(2, "knife-crime", item=1)]
+
+    digest = build_digest(records, topics=TOPICS[2:], source_names=SOURCE_NAMES, zone=LONDON, now=NOW)
+
+    ((entry,),) = [section.entries for section in digest.sections]
+    assert entry.topics == (TopicName("asb", "Anti-social behaviour"),) and entry.match_ids == (1,)
 
 
 def test_max_items_per_topic_shows_the_newest_in_full_and_every_other_story_as_a_title_link():

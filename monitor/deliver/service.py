@@ -178,10 +178,12 @@ class DeliveryService:
     # --- reading ---------------------------------------------------------------------------------------------------
 
     def pending_digest(self) -> Digest:
-        """Every match not yet delivered anywhere, as one digest: what `digest --dry-run` and the demo show."""
+        """Every story not yet delivered anywhere, as one digest: what `digest --dry-run` and the demo show."""
         now = self.clock()
-        records = [r for r in self.store.matches(since=now - self.setup.retention) if not r.delivered]
-        return self._build_digest(records, [topic.id for topic in self.setup.keywords.topics], now, None)
+        records = self.store.matches(since=now - self.setup.retention)
+        delivered = {record.story_id for record in records if record.delivered}
+        waiting = [record for record in records if record.story_id not in delivered]
+        return self._build_digest(waiting, [topic.id for topic in self.setup.keywords.topics], now, None)
 
     def waiting(self, tried: Sequence[SendResult] = ()) -> tuple[Waiting, ...]:
         """Every delivery not sent yet, oldest first, with why. ``tried``: results of this run, whose errors the caller
@@ -210,6 +212,7 @@ class DeliveryService:
         now, queued = self.clock(), False
         with self._queueing:
             for (output_name, destination), topic_ids in self._routes().items():
+                self._cover_received_stories(output_name, destination, topic_ids, now)
                 records = self.store.matches(
                     since=now - ALERT_WINDOW, undelivered_to=(output_name, destination), kind="alert"
                 )
@@ -264,9 +267,22 @@ class DeliveryService:
 
     def _digest_for(self, output_name: str, destination: str, topic_ids: Sequence[str], now: datetime) -> Digest:
         # Matches older than `retention` are history, not news: a destination added today does not get last year.
+        self._cover_received_stories(output_name, destination, topic_ids, now)
         records = self.store.matches(since=now - self.setup.retention, undelivered_to=(output_name, destination))
         last_sent = self.store.last_delivery_at(output_name, destination, kind="digest")
         return self._build_digest(records, topic_ids, now, last_sent)
+
+    def _cover_received_stories(
+        self, output_name: str, destination: str, topic_ids: Sequence[str], now: datetime
+    ) -> None:
+        """A destination receives a story once: the matches of stories it already has (copies found later, topics a
+        page read late added) count as delivered there, and are never sent."""
+        since = now - self.setup.retention
+        covered = self.store.cover_received_stories(output_name, destination, topics=topic_ids, since=since, at=now)
+        if covered:
+            log.info(
+                "%d matches of stories %s %s already has count as delivered there", covered, output_name, destination
+            )
 
     def _build_digest(
         self, records: Sequence[MatchRecord], topic_ids: Sequence[str], now: datetime, since: datetime | None

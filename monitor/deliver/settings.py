@@ -12,6 +12,7 @@ from pydantic import Field, field_validator, model_validator
 
 from monitor.cron import cron_trigger
 from monitor.settings import Duration, StrictModel
+from monitor.stories import SAME_STORY_WITHIN
 from monitor.text import one_line
 
 # An edition's name sits in the Slack header (150 characters) and the email subject beside the date and the count.
@@ -67,6 +68,15 @@ class DigestSettings(StrictModel):
     schedule: list[DigestEdition] = Field(default_factory=lambda: [DigestEdition(cron="0 8 * * *")])
     empty: Literal["skip", "post"] = "skip"
     max_items_per_topic: int = Field(default=15, ge=1, le=200)
+    # Copies of a story are looked for among the articles this close in time (monitor/stories.py).
+    same_story_within: Duration = SAME_STORY_WITHIN
+
+    @field_validator("same_story_within")
+    @classmethod
+    def _sensible_window(cls, value: timedelta) -> timedelta:
+        if not timedelta(hours=1) <= value <= timedelta(days=30):
+            raise ValueError("must be from 1h to 30d: copies of a story appear within hours or days, e.g. 72h")
+        return value
 
 
 class Route(StrictModel):

@@ -4,7 +4,7 @@ retention period ends, and its page while that waits to be fetched again."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, insert, select, update
@@ -17,12 +17,17 @@ from monitor.store.engine import StoreBase, insert_row, rows_with_values
 from monitor.store.matches import match_rows
 from monitor.store.records import ItemRecord
 from monitor.store.schema import item_keys_table, items_table, matches_table
+from monitor.store.stories import forget_prints, give_story, retell_story, stored_text
+from monitor.stories import SAME_STORY_WITHIN
 
 BODY_FORGOTTEN_NOTE = "text removed after the retention period"
 _KEY_CHUNK = 500  # keys per IN (...) query, well under every backend's limit on bound parameters
 
 
 class ItemsStore(StoreBase):
+    # Candidates compared to find items' stories, by this store object: how the work grows, counted without a clock.
+    stories_compared = 0
+
     def known_keys(self, source_id: str, keys: Iterable[str]) -> set[str]:
         """The subset of ``keys`` already stored for ``source_id``."""
         with self._reading() as connection:
@@ -37,13 +42,16 @@ class ItemsStore(StoreBase):
         reported: bool,
         page_tries: int = 0,
         page_retry_at: datetime | None = None,
+        story_window: timedelta = SAME_STORY_WITHIN,
     ) -> int | None:
-        """Store a new item, all its keys and (when ``reported``) its matches in one transaction; return its id.
+        """Store a new item, all its keys, its story and (when ``reported``) its matches in one transaction; return its
+        id.
 
         Returns None and writes nothing when any of the item's keys is already known for its source.
         ``reported=False`` (first-run backfill) records the item so it is never reported, and drops its matches.
         ``page_tries`` counts failed fetches of its page; with ``page_retry_at`` the page waits to be fetched again then
-        (see ``pages_due``).
+        (see ``pages_due``). The item joins the story of a stored copy within ``story_window`` of its time, else starts
+        its own (``monitor.stories``).
         """
         _require_one_match_per_topic(item, matches)
         keys = tuple(dict.fromkeys(item.keys))
@@ -52,7 +60,10 @@ class ItemsStore(StoreBase):
             with self._writing() as connection:
                 if _known_keys(connection, item.source_id, keys):
                     return None
-                return _insert_item(connection, item, keys, matches if reported else (), found_at, reported, page)
+                item_id = _insert_item(connection, item, keys, matches if reported else (), found_at, reported, page)
+                stored = stored_text(item_id, item, found_at)
+                self.stories_compared += give_story(connection, stored, story_window, look=reported)
+                return item_id
         except IntegrityError:
             if self.known_keys(item.source_id, keys):
                 return None  # another process stored the same item between our check and our insert
@@ -67,14 +78,25 @@ class ItemsStore(StoreBase):
             return _item_records(connection, due)
 
     def record_page_text(
-        self, item_id: int, *, tries: int, body: str | None, note: str, matches: Sequence[Match]
+        self,
+        item_id: int,
+        *,
+        tries: int,
+        body: str | None,
+        note: str,
+        matches: Sequence[Match],
+        story_window: timedelta = SAME_STORY_WITHIN,
     ) -> int | None:
         """A waiting page was read: store its text and the matches of topics the item had not matched yet, in one
         transaction; return how many matches were added. ``tries`` is the item's ``page_tries`` as the caller read it:
-        None, and nothing written, when the page is no longer waiting at that count (another process got there)."""
+        None, and nothing written, when the page is no longer waiting at that count (another process got there).
+        An item alone in its story may join another story by its new text (``story_window`` as for ``add_item``)."""
         with self._writing() as connection:
             if not _update_waiting_page(connection, item_id, tries, body=body, body_note=note, page_retry_at=None):
                 return None
+            row = connection.execute(select(items_table).where(items_table.c.id == item_id)).one()
+            stored = stored_text(item_id, row, row.found_at)
+            self.stories_compared += retell_story(connection, stored, row.story_id, story_window)
             matched = set(
                 connection.scalars(select(matches_table.c.topic_id).where(matches_table.c.item_id == item_id))
             )
@@ -99,8 +121,10 @@ class ItemsStore(StoreBase):
             return _item_records(connection, items_table.c.found_at >= since)
 
     def forget_bodies(self, *, before: datetime) -> int:
-        """Drop the stored text of items found before ``before``; return how many items lost their text."""
+        """Drop the stored text of items found before ``before``, and the keys their copies were found by; return how
+        many items lost their text."""
         with self._writing() as connection:
+            forget_prints(connection, before=before)
             result = connection.execute(
                 update(items_table)
                 .where(items_table.c.found_at < before, items_table.c.body.is_not(None))
@@ -203,4 +227,5 @@ def _item_record(row: Row[Any], topics: Sequence[str]) -> ItemRecord:
         reported=row.reported,
         page_tries=row.page_tries,
         page_retry_at=row.page_retry_at,
+        story_id=row.story_id,
     )

@@ -1,16 +1,20 @@
 """Matches: what each stored item matched, read back with the item and with where the match has been delivered.
 
 Matches are written with their item (``ItemsStore``); where they have been delivered is written when a delivery is sent
-(``OutboxStore``). This part reads them, and says how a match is stored.
+(``OutboxStore``), and here for the matches of a story that a destination has already received. This part reads them,
+and says how a match is stored.
+
+A destination receives a story once (and once more as an urgent alert): a match whose story has reached a destination,
+or is on its way there, is not offered to it again; it counts as delivered there (``cover_received_stories``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Exists, Row, Select, func, select
+from sqlalchemy import ColumnElement, Exists, Row, Select, and_, func, insert, select
 from sqlalchemy.engine import Connection
 
 from monitor.match.types import Hit, Match, Snippet
@@ -37,12 +41,13 @@ class MatchesStore(StoreBase):
     ) -> list[MatchRecord]:
         """Stored matches, newest first (by publication time, else by the time they were found).
 
-        ``since`` keeps matches found since then; ``undelivered_to=(output, destination)`` keeps those neither delivered
-        there as a ``kind`` ("digest" or "alert") nor waiting in the outbox to go there as one; ``ids`` keeps only
-        those.
+        ``since`` keeps matches found since then; ``undelivered_to=(output, destination)`` keeps those whose story has
+        neither been delivered there as a ``kind`` ("digest" or "alert") nor is waiting in the outbox to go there as
+        one; ``ids`` keeps only those.
         """
         query = select(
             matches_table,
+            items_table.c.story_id,
             items_table.c.source_id,
             items_table.c.kind,
             items_table.c.title,
@@ -57,7 +62,9 @@ class MatchesStore(StoreBase):
         if topic is not None:
             query = query.where(matches_table.c.topic_id == topic)
         if undelivered_to is not None:
-            query = query.where(~_delivered_there(*undelivered_to, kind), ~_queued_for(*undelivered_to, kind))
+            query = query.where(
+                ~_story_delivered_there(*undelivered_to, kind), ~_story_queued_for(*undelivered_to, kind)
+            )
         if ids is not None:
             query = query.where(matches_table.c.id.in_(list(ids)))
         newest_first = func.coalesce(items_table.c.published, items_table.c.found_at).desc()
@@ -66,6 +73,32 @@ class MatchesStore(StoreBase):
             # The same filters select the deliveries, so no list of ids has to travel back as bound parameters.
             deliveries = _deliveries_of(connection, query.with_only_columns(matches_table.c.id))
         return [_match_record(row, deliveries.get(row.id, [])) for row in rows]
+
+    def cover_received_stories(
+        self, output: str, destination: str, *, topics: Collection[str], since: datetime, at: datetime
+    ) -> int:
+        """Mark delivered to (output, destination) the matches of ``topics`` (those routed there) found since ``since``
+        whose story it has already received (as a digest, or as an alert for alerts) though they were not in it:
+        copies found later, topics a page read late added. They are never sent there; return how many were marked."""
+        marked = 0
+        with self._writing() as connection:
+            for alert in (False, True):
+                kind = "alert" if alert else "digest"
+                covered = connection.scalars(
+                    select(matches_table.c.id)
+                    .join(items_table, items_table.c.id == matches_table.c.item_id)
+                    .where(
+                        items_table.c.found_at >= since,
+                        matches_table.c.topic_id.in_(list(topics)),
+                        ~_delivered_there(output, destination, kind),
+                        _story_delivered_there(output, destination, kind),
+                    )
+                ).all()
+                if covered:
+                    there = {"output": output, "destination": destination, "alert": alert, "delivered_at": at}
+                    connection.execute(insert(match_deliveries_table), [{"match_id": i, **there} for i in covered])
+                marked += len(covered)
+        return marked
 
 
 def match_rows(item_id: int, matches: Sequence[Match]) -> list[dict[str, Any]]:
@@ -86,24 +119,35 @@ def match_rows(item_id: int, matches: Sequence[Match]) -> list[dict[str, Any]]:
 
 
 def _delivered_there(output: str, destination: str, kind: str) -> Exists:
+    """The match (of the outer query) has been delivered to (output, destination) as a ``kind``."""
     return (
         select(match_deliveries_table.c.match_id)
-        .where(
-            match_deliveries_table.c.match_id == matches_table.c.id,
-            match_deliveries_table.c.output == output,
-            match_deliveries_table.c.destination == destination,
-            match_deliveries_table.c.alert == (kind == "alert"),
-        )
+        .where(match_deliveries_table.c.match_id == matches_table.c.id, _there(output, destination, kind))
         .exists()
     )
 
 
-def _queued_for(output: str, destination: str, kind: str) -> Exists:
+def _story_delivered_there(output: str, destination: str, kind: str) -> Exists:
+    """A match of the story of the outer query's item has been delivered to (output, destination) as a ``kind``."""
+    return (
+        select(match_deliveries_table.c.match_id)
+        .join(_OTHER_MATCHES, _OTHER_MATCHES.c.id == match_deliveries_table.c.match_id)
+        .join(_OTHER_ITEMS, _OTHER_ITEMS.c.id == _OTHER_MATCHES.c.item_id)
+        .where(_OTHER_ITEMS.c.story_id == items_table.c.story_id, _there(output, destination, kind))
+        .exists()
+    )
+
+
+def _story_queued_for(output: str, destination: str, kind: str) -> Exists:
+    """A match of the story of the outer query's item waits in the outbox to go to (output, destination) as a
+    ``kind``."""
     return (
         select(delivery_matches_table.c.match_id)
         .join(deliveries_table, deliveries_table.c.id == delivery_matches_table.c.delivery_id)
+        .join(_OTHER_MATCHES, _OTHER_MATCHES.c.id == delivery_matches_table.c.match_id)
+        .join(_OTHER_ITEMS, _OTHER_ITEMS.c.id == _OTHER_MATCHES.c.item_id)
         .where(
-            delivery_matches_table.c.match_id == matches_table.c.id,
+            _OTHER_ITEMS.c.story_id == items_table.c.story_id,
             deliveries_table.c.output == output,
             deliveries_table.c.destination == destination,
             deliveries_table.c.kind == kind,
@@ -111,6 +155,19 @@ def _queued_for(output: str, destination: str, kind: str) -> Exists:
         )
         .exists()
     )
+
+
+def _there(output: str, destination: str, kind: str) -> ColumnElement[bool]:
+    return and_(
+        match_deliveries_table.c.output == output,
+        match_deliveries_table.c.destination == destination,
+        match_deliveries_table.c.alert == (kind == "alert"),
+    )
+
+
+# The other matches and items of a story, beside those of the outer query.
+_OTHER_MATCHES = matches_table.alias("story_matches")
+_OTHER_ITEMS = items_table.alias("story_items")
 
 
 def _deliveries_of(connection: Connection, match_ids: Select[int]) -> dict[int, list[Row[Any]]]:
@@ -148,4 +205,5 @@ def _match_record(row: Row[Any], deliveries: Sequence[Row[Any]]) -> MatchRecord:
         council=row.council,
         delivered_to=tuple((delivery.output, delivery.destination) for delivery in deliveries if not delivery.alert),
         alerted=any(delivery.alert for delivery in deliveries),
+        story_id=row.story_id,
     )

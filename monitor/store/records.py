@@ -36,6 +36,7 @@ class MatchRecord:
     council: CouncilReference | None  # where council material belongs; None for articles
     delivered_to: tuple[tuple[str, str], ...]  # (output, destination), first delivery first
     alerted: bool  # sent as an urgent alert to at least one destination
+    story_id: int  # shared by every item of one story (monitor/stories.py)
 
     @property
     def delivered(self) -> bool:
@@ -62,6 +63,7 @@ class ItemRecord:
     reported: bool  # False for first-run backfill: stored so it is never reported, but its matches were not kept
     page_tries: int = 0  # fetches of its page that failed
     page_retry_at: datetime | None = None  # when its page is due to be fetched again; None when it is not waiting
+    story_id: int = 0  # shared by every item of one story (monitor/stories.py); the store always gives it
 
 
 @dataclass(frozen=True)

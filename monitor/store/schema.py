@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -26,6 +28,7 @@ from sqlalchemy import (
     inspect,
     select,
     text,
+    update,
 )
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.schema import CreateColumn
@@ -132,8 +135,23 @@ items_table = Table(
     # next is due (None: not waiting).
     Column("page_tries", Integer, nullable=False, server_default="0"),
     Column("page_retry_at", UTCDateTime),
+    # The story the item tells: the id of the story's first item, shared by its copies; and what a copy is compared
+    # by, the hashes of the runs of words of its text (monitor/stories.py).
+    Column("story_id", Integer),
+    Column("story_runs", LargeBinary),
 )
 page_retry_index = Index("ix_items_page_retry_at", items_table.c.page_retry_at)
+story_index = Index("ix_items_story_id", items_table.c.story_id)
+
+# The keys under which an article's copies find it (monitor/stories.py), with the article's time (published, else
+# found), as copies are looked for within a window around it. Looked up by key; removed with the article's text.
+story_keys_table = Table(
+    "story_keys",
+    metadata,
+    Column("key", BigInteger, primary_key=True, autoincrement=False),
+    Column("item_id", Integer, ForeignKey("items.id"), primary_key=True, index=True),
+    Column("at", UTCDateTime, nullable=False),
+)
 
 # Every key an item is known by (its key and aliases): what makes an item that comes back under any of them "known".
 item_keys_table = Table(
@@ -316,6 +334,18 @@ def _reference_of_pairs(pairs: list[list[str]]) -> dict[str, str] | None:
     return {name: named[name] for name in _REFERENCE_PAIRS if named.get(name)}
 
 
+def _stories(connection: Connection) -> None:
+    """Every item tells a story: items get a story id, and articles the keys their copies find them by (the articles
+    of the last week are grouped as new ones are; every other item is a story of its own)."""
+    from monitor.store.stories import group_stored_articles  # it builds on the tables defined here
+
+    _add_columns(connection, items_table, "story_id", "story_runs")
+    story_index.create(connection)
+    story_keys_table.create(connection)
+    connection.execute(update(items_table).values(story_id=items_table.c.id))
+    group_stored_articles(connection)
+
+
 # Step n takes a database from version n-1 to version n. Step 1 creates every table as defined above, i.e. as the code
 # has them today, so a new database runs only step 1 and is stamped with the latest version; later steps (ALTER TABLE,
 # new tables) only ever run on databases made by older code. Never edit a released step: append a new one.
@@ -325,6 +355,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _add_part_in_flight_since,
     _one_record_of_delivery_matches,
     _council_reference_in_one_object,
+    _stories,
 )
 
 

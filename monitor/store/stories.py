@@ -1,0 +1,166 @@
+"""Stories in the store: each item's story id, given when it is stored, and the keys its copies find it by.
+
+The candidates for a new article are the stored articles that share one of its keys (``story_keys``, indexed by key)
+within the window around its time: a lookup, never a scan of every item, and done in the database, so that every
+process sharing it groups alike. Which candidate, if any, is the same story is decided by ``monitor.stories``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, delete, func, insert, select, text, update
+from sqlalchemy.engine import Connection
+
+from monitor.items import Item
+from monitor.store.schema import items_table, story_keys_table
+from monitor.stories import SAME_STORY_WITHIN, Candidate, StoryPrint, same_story, story_print
+
+_STORY_LOCK = int.from_bytes(b"stories", "big")  # the key of PostgreSQL's advisory lock for giving stories
+GROUPED_ON_UPGRADE = timedelta(days=7)  # articles older than this when stories came are no longer copied
+
+
+@dataclass(frozen=True)
+class StoredText:
+    """What the store knows of an item that decides its story."""
+
+    item_id: int
+    source_id: str
+    kind: str
+    url: str
+    title: str
+    text: str  # its page text, else its feed summary
+    at: datetime  # published, else found
+
+
+def stored_text(item_id: int, item: Item | Row[Any], found_at: datetime) -> StoredText:
+    """What decides the story of ``item`` (an item about to be stored, or its row): its page text, else its summary."""
+    return StoredText(
+        item_id=item_id,
+        source_id=item.source_id,
+        kind=item.kind,
+        url=item.url,
+        title=item.title,
+        text=item.body or item.summary,
+        at=item.published or found_at,
+    )
+
+
+def give_story(connection: Connection, stored: StoredText, window: timedelta, *, look: bool = True) -> int:
+    """Give a newly stored item its story (an existing one it is a copy of, else a new one named by its id) and record
+    its keys; return how many candidates were compared. ``look=False`` (an item never reported, as a first poll's old
+    ones) makes it a story of its own without looking: its keys still let later copies find it."""
+    printed = _print(stored)
+    joined, compared = _same_story(connection, stored, printed, window) if look else (None, 0)
+    _set_story(connection, stored.item_id, joined.story_id if joined else stored.item_id)
+    _record_print(connection, stored, printed)
+    return compared
+
+
+def retell_story(connection: Connection, stored: StoredText, story_id: int, window: timedelta) -> int:
+    """The item's text changed (its page was read at last): its keys become those of the new text, and an item still
+    alone in its story may now join another. Return how many candidates were compared."""
+    connection.execute(delete(story_keys_table).where(story_keys_table.c.item_id == stored.item_id))
+    printed = _print(stored)
+    compared = 0
+    if _alone_in(connection, story_id, stored.item_id):
+        joined, compared = _same_story(connection, stored, printed, window)
+        if joined is not None:
+            _set_story(connection, stored.item_id, joined.story_id)
+    _record_print(connection, stored, printed)
+    return compared
+
+
+def group_stored_articles(connection: Connection, window: timedelta = SAME_STORY_WITHIN) -> None:
+    """Give stories to the articles stored before stories existed (each item already a story of its own): those found
+    in the ``GROUPED_ON_UPGRADE`` before the latest item are grouped, oldest first, as new ones are."""
+    latest = connection.execute(select(func.max(items_table.c.found_at))).scalar()
+    if latest is None:
+        return
+    recent = connection.execute(
+        select(items_table)
+        .where(items_table.c.kind == "article", items_table.c.found_at >= latest - GROUPED_ON_UPGRADE)
+        .order_by(items_table.c.id)
+    )
+    for row in recent.all():
+        give_story(connection, stored_text(row.id, row, row.found_at), window)
+
+
+def forget_prints(connection: Connection, *, before: datetime) -> None:
+    """Drop the keys and runs of items found before ``before``: long past any window, their copies are no longer
+    looked for."""
+    old = items_table.c.found_at < before
+    connection.execute(
+        delete(story_keys_table).where(story_keys_table.c.item_id.in_(select(items_table.c.id).where(old)))
+    )
+    connection.execute(update(items_table).where(old, items_table.c.story_runs.is_not(None)).values(story_runs=None))
+
+
+def _one_at_a_time(connection: Connection) -> None:
+    """Two processes storing copies of one story at the same moment would each miss the other's copy, not committed
+    yet, and start two stories. SQLite's write transactions already take turns; on PostgreSQL the stories are given
+    under a lock held until the transaction ends."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": _STORY_LOCK})
+
+
+def _print(stored: StoredText) -> StoryPrint | None:
+    return story_print(kind=stored.kind, url=stored.url, title=stored.title, text=stored.text)
+
+
+def _same_story(
+    connection: Connection, stored: StoredText, printed: StoryPrint | None, window: timedelta
+) -> tuple[Candidate | None, int]:
+    if printed is None:
+        return None, 0
+    _one_at_a_time(connection)
+    candidates = _candidates(connection, stored, printed.keys, window)
+    return same_story(printed, stored.source_id, candidates), len(candidates)
+
+
+def _candidates(connection: Connection, stored: StoredText, keys: Iterable[int], window: timedelta) -> list[Candidate]:
+    """The stored articles sharing one of ``keys`` within ``window`` of the item's time, each with the keys it shares
+    and its text's word runs."""
+    shared: dict[int, set[int]] = defaultdict(set)
+    rows = connection.execute(
+        select(story_keys_table.c.item_id, story_keys_table.c.key).where(
+            story_keys_table.c.key.in_(list(dict.fromkeys(keys))),  # a print has a few dozen keys
+            story_keys_table.c.at.between(stored.at - window, stored.at + window),
+            story_keys_table.c.item_id != stored.item_id,
+        )
+    )
+    for item_id, key in rows:
+        shared[item_id].add(key)
+    if not shared:
+        return []
+    items = connection.execute(
+        select(items_table.c.id, items_table.c.story_id, items_table.c.source_id, items_table.c.story_runs).where(
+            items_table.c.id.in_(list(shared))
+        )
+    )
+    return [
+        Candidate(row.id, row.story_id, row.source_id, frozenset(shared[row.id]), row.story_runs or b"")
+        for row in items
+    ]
+
+
+def _alone_in(connection: Connection, story_id: int, item_id: int) -> bool:
+    others = select(items_table.c.id).where(items_table.c.story_id == story_id, items_table.c.id != item_id).limit(1)
+    return connection.execute(others).first() is None
+
+
+def _set_story(connection: Connection, item_id: int, story_id: int) -> None:
+    connection.execute(update(items_table).where(items_table.c.id == item_id).values(story_id=story_id))
+
+
+def _record_print(connection: Connection, stored: StoredText, printed: StoryPrint | None) -> None:
+    """Keep what later copies find the item by (its keys) and are compared with (its runs)."""
+    runs = printed.runs if printed is not None and printed.runs else None
+    connection.execute(update(items_table).where(items_table.c.id == stored.item_id).values(story_runs=runs))
+    if printed is not None and printed.keys:
+        rows = [{"key": key, "item_id": stored.item_id, "at": stored.at} for key in dict.fromkeys(printed.keys)]
+        connection.execute(insert(story_keys_table), rows)
