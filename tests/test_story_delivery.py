@@ -112,6 +112,11 @@ def test_a_story_on_four_topics_is_one_entry_in_each_destination_whatever_its_co
     assert recipients == [NEWSDESK]
     plain = mail.get_payload()[0].get_content()
     assert (plain.count(bbc), plain.count(echo)) == (1, 1)
+    # Under its first topic routed there, with the others named.
+    assert "== Knife crime (1) ==" in plain and "also: Police numbers, PFCC, Council" in plain
+    channel_text, politics_text = (json.dumps(by_channel[name].blocks) for name in (CHANNEL, POLITICS))
+    assert "also: Police numbers" in channel_text and "PFCC" not in channel_text
+    assert "also: Council" in politics_text and "Knife crime" not in politics_text
     carried = {row["destination"]: row["matches"] for row in outbox(monitor, config)}
     # Each destination's one entry stands for every match of the story routed there.
     assert carried == {CHANNEL: 4, POLITICS: 4, NEWSDESK: 8}
