@@ -5,9 +5,12 @@ nothing on the page is a readable problem of that source."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
+from ruamel.yaml import YAML
 
 from monitor.config import ConfigErrors, load_config
 from monitor.sources.base import SourceError
@@ -327,3 +330,29 @@ def test_the_council_newsroom_is_polled_with_its_stories_read_in_full(tmp_path, 
     stored = {item.url: item for item in poll_with.store.items(since=NOW - timedelta(days=30))}
     assert set(stored) == {council_story_url(site, story) for story in STORIES}
     assert stored[council_story_url(site, featured)].topics == ("knife-crime",)
+
+
+# --- the README's worked example -------------------------------------------------------------------------------------
+
+
+def readme_example() -> tuple[str, PageConfig]:
+    """The README's example card (its ```html block) and the page source it configures."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    (card,) = re.findall(r"```html\n(.*?)```", readme, flags=re.S)
+    blocks = [YAML(typ="safe").load(body) for body in re.findall(r"```yaml\n(.*?)```", readme, flags=re.S)]
+    sources = [source for block in blocks for source in (block or {}).get("sources", []) if source["type"] == "page"]
+    (source,) = sources
+    return card, PageConfig.model_validate(source)
+
+
+def test_the_readme_example_reads_its_card_and_a_whole_listing_of_that_shape():
+    card, config = readme_example()
+
+    (item,) = read_listing(config, card.encode(), url=config.url, now=NOW).items
+    assert item.url == "https://www.essex.police.uk/news/essex/news/news/2026/man-charged-after-southend-stabbing/"
+    assert item.title == "Man charged after Southend stabbing"
+    assert item.published == datetime(2026, 11, 27, 10, 20, tzinfo=UTC)
+    assert item.summary == "A 19-year-old has been charged after a man was hurt in Southend High Street."
+
+    listed = read_listing(config, police_listing(STORIES).encode(), url=config.url, now=NOW).items
+    assert [item.title for item in listed] == [story.title for story in STORIES]
