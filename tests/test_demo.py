@@ -1,5 +1,5 @@
-"""`monitor demo` works offline, its digest holds the sample's true stories and none of its decoys, and its sample
-site is made from one table of stories."""
+"""`monitor demo` works offline, its digest holds the sample's true stories (from two feeds and a listing without
+one) and none of its decoys, and its sample site is made from one table of stories."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ TRUE_STORIES = (
     "Forty more officers for Southend as commissioner sets out policing plan",
     "Three arrested in Westcliff county lines operation",
     "Dispersal order in place in Leigh-on-Sea this weekend",
+    "Seafront rules to stay for three more years",  # from the council's newsroom, which has no feed
 )
 DECOYS = (
     "Councillors face knife-edge vote on Southend budget",
@@ -57,3 +58,25 @@ def test_a_story_added_to_the_table_gets_a_page_a_feed_entry_and_an_index_line()
     page = pages["/articles/pier-closed.html"]
     assert "<p>The pier was closed on Thursday morning while officers examined a bag.</p>" in page
     assert "08:05 26/11/2026" in page
+
+
+def test_a_council_story_added_to_the_table_is_on_the_newsroom_listing_and_in_no_feed():
+    added = Story(
+        slug="library-hours",
+        outlet="council",
+        title="Library opening hours & winter events",
+        published=datetime(2026, 11, 27, 9, 30, tzinfo=UTC),
+        summary="Longer hours at the Forum from December.",
+        text="The Forum will open until 8pm on weekdays.",
+    )
+    pages = {page.path: page.body for page in sample_pages("http://demo.example", (*STORIES, added))}
+
+    newsroom = pages["/council/newsroom.html"]
+    link = '<a href="http://demo.example/articles/library-hours.html">Library opening hours &amp; winter events</a>'
+    assert link in newsroom
+    assert "Published 27 November 2026, 9.30am" in newsroom
+    assert added.title not in pages["/police/news.atom"] and added.title not in pages["/echo/rss.xml"]
+    assert (
+        "<title>Library opening hours &amp; winter events | Southend-on-Sea City Council (demo)</title>"
+        in (pages["/articles/library-hours.html"])
+    )

@@ -28,7 +28,7 @@ def run_demo(echo: Callable[[str], None], workdir: Path | None = None) -> Path:
         config = load_config(config_dir, checks=[rules_check])
         store = Store(Store.default_url(workdir / "data"))
         app = App(config, store, data_dir=workdir / "data", stream=io.StringIO())
-        echo(f"Sample site at {site.url('/')}; polling {len(config.sources.sources)} feeds and their articles…")
+        echo(f"Sample site at {site.url('/')}; polling {len(config.sources.sources)} sources and their articles…")
         for report in app.poll():
             echo(
                 f"  {report.source_id}: {report.new_items} new items, {report.new_matches} matches"
