@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 
 import feedparser
 
-from monitor.demo.run import run_demo
-from monitor.demo.sample_site import sample_pages
+from monitor.config import load_config
+from monitor.demo.run import run_demo, write_demo_config
+from monitor.demo.sample_site import sample_pages, serve_sample_site
 from monitor.demo.stories import STORIES, Story
+from monitor.sources.page import PageSource
 
 TRUE_STORIES = (
     "Man taken to hospital after disorder in Southend High Street",
@@ -80,3 +82,17 @@ def test_a_council_story_added_to_the_table_is_on_the_newsroom_listing_and_in_no
         "<title>Library opening hours &amp; winter events | Southend-on-Sea City Council (demo)</title>"
         in (pages["/articles/library-hours.html"])
     )
+
+
+def test_the_demos_page_source_reads_exactly_the_council_stories_off_the_newsroom(tmp_path, site, fetcher):
+    serve_sample_site(site)
+    config_dir = write_demo_config(tmp_path / "config", site.base_url)
+    (page,) = [source for source in load_config(config_dir).sources.sources if source.type == "page"]
+
+    found = PageSource(page).discover(fetcher, {})
+
+    council = [story for story in STORIES if story.outlet == "council"]
+    assert [item.url for item in found.items] == [site.url(f"/articles/{story.slug}.html") for story in council]
+    assert [(item.title, item.summary, item.published) for item in found.items] == [
+        (story.title, story.summary, story.published) for story in council
+    ]

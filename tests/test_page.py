@@ -301,6 +301,15 @@ def test_edited_selectors_read_an_unchanged_listing_again(tmp_path, site, fetche
     assert [item.summary for item in reread.items] == [story.summary for story in STORIES]
 
 
+def test_relative_links_resolve_against_the_listings_address_after_redirects(site, fetcher):
+    site.add("/news/latest/", '<ul><li class="story"><a href="2026/first.html">First</a></li></ul>')
+    site.add_handler("/police-news", lambda request: (301, {"Location": site.url("/news/latest/")}, b""))
+
+    found = PageSource(page_config(site.url("/police-news"), item_selector=".story")).discover(fetcher, {})
+
+    assert [item.url for item in found.items] == [site.url("/news/latest/2026/first.html")]
+
+
 def test_a_selector_that_matches_nothing_is_the_sources_problem_in_the_poll_table_and_status(tmp_path, site, poll_with):
     publish_police_listing(site)
     directory = configured(tmp_path, site, item_selector="'article h2 a'")

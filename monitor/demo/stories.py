@@ -2,8 +2,9 @@
 newsroom listing and the index page from this table, so a story added here is on the site and in its outlet's feed or
 listing.
 
-Half the stories are on the demo's beat (``demo/config/keywords.yaml``) and half are decoys a plain keyword search
-would report: a knife-edge vote, a team without killer instinct, a stabbing in another city, a chef's knife skills.
+Half the stories are on the demo's beat (``demo/config/keywords.yaml``) and most of the others are decoys a plain
+keyword search would report: a knife-edge vote, a team without killer instinct, a stabbing in another city, a chef's
+knife skills.
 """
 
 from __future__ import annotations
@@ -283,7 +284,8 @@ they want these powers kept. We will review how they are used every six months."
 The council has published the roads its gritters will treat this winter, covering main routes, bus routes and
 the roads to schools, the hospital and the fire stations.
 
-Grit bins have been refilled across the city, and residents can report an empty one online.
+Grit bins have been refilled across the city, and residents can report an empty one online. Pavements in the
+city centre and outside stations will be cleared by hand when snow settles.
 """,
     ),
 )

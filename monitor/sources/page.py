@@ -137,7 +137,7 @@ def read_listing(config: PageConfig, content: bytes, *, url: str, now: datetime)
 @dataclass(frozen=True)
 class _Story:
     item: Item
-    date_text: str  # what the date element said, "" when the item has none
+    date_text: str  # what date_selector's element said ("" without one), for the note on dates not read
 
 
 def _story(config: PageConfig, element: Tag, base: str, now: datetime) -> _Story | None:
