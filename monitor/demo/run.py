@@ -45,6 +45,7 @@ def run_demo(echo: Callable[[str], None], workdir: Path | None = None) -> Path:
 
 
 def write_demo_config(target: Path, base_url: str) -> Path:
+    """The demo's three configuration files in ``target``, pointing at the sample site served at ``base_url``."""
     target.mkdir(parents=True, exist_ok=True)
     for name in CONFIG_FILES:
         text = (_HERE / "config" / name).read_text(encoding="utf-8")
