@@ -161,9 +161,15 @@ def own_link(head: str, page: str = PAGE, body: str = "") -> str | None:
         ('<link rel="canonical" href="https://www.echo.test:99999/news/stabbing.html">', None),
         ('<link rel="canonical" href="http://[::1/news">', None),
         ('<link rel="canonical" href="mailto:news@echo.test">', None),
-        # the front page named on every article by a template
+        # the front page or a section named on every article by a template
         ('<link rel="canonical" href="https://www.echo.test/">', None),
         ('<link rel="canonical" href="/">', None),
+        ('<link rel="canonical" href="/amp/news/">', None),
+        ('<link rel="canonical" href="/amp">', None),
+        # but a query names a page of its own, and the page itself is not above itself
+        ('<link rel="canonical" href="/amp/news/?page=2">', "https://www.echo.test/amp/news/?page=2"),
+        ('<link rel="canonical" href="/amp/news/stabbing.html/">', "https://www.echo.test/amp/news/stabbing.html/"),
+        ('<link rel="canonical" href="/amp/news-extra/stabbing.html">', "https://www.echo.test/amp/news-extra/stabbing.html"),
         ('<link rel="alternate" href="/news/stabbing.html"><link rel="amphtml" href="/amp.html">', None),
         ("", None),
     ],
