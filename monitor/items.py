@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from monitor.urls import identity_link
 
-_LINK = "url:"  # the prefix of the keys made of a link
+LINK_KEY = "url:"  # how the keys made of a link begin
 
 
 class CouncilEvent(StrEnum):
@@ -79,13 +79,15 @@ class Item:
 
 def link_key(url: str, also_drop: tuple[str, ...] = ()) -> str:
     """The key of an item whose link is ``url``: the link in its identity form (``monitor.urls.identity_link``)."""
-    return _LINK + identity_link(url, also_drop)
+    return LINK_KEY + identity_link(url, also_drop)
 
 
 def link_keys_without(keys: Sequence[str], also_drop: tuple[str, ...]) -> tuple[str, ...]:
     """The keys of ``keys`` made of a link, each again without the query parameters of ``also_drop``, where that
     changes it. The keys with them stay keys too, so that a change to the list never makes a known item look new."""
-    without = (link_key(key.removeprefix(_LINK), also_drop) for key in keys if also_drop and key.startswith(_LINK))
+    without = (
+        link_key(key.removeprefix(LINK_KEY), also_drop) for key in keys if also_drop and key.startswith(LINK_KEY)
+    )
     return tuple(dict.fromkeys(key for key in without if key not in keys))
 
 

@@ -107,7 +107,9 @@ def identified(item: Item, links: LinkSettings) -> Item:
 
 def open_page(fetcher: Fetcher, url: str, *, found_on: str | None, links: LinkSettings, max_hops: int) -> Response:
     """The page a story's link leads to: fetched (the fetcher follows HTTP redirects), and again at the address a page
-    sends the reader on to at once, up to ``max_hops`` times. ``found_on`` as for ``Fetcher.get``.
+    sends the reader on to at once, up to ``max_hops`` times. ``found_on`` as for ``Fetcher.get``; where a page sends
+    the reader on is held to the same rule as a redirect (only the host of ``found_on``, else of ``url``, may be
+    private).
 
     Raises ``FetchError``, as the fetcher does, and also when a link through an aggregator does not lead off its site.
     """
@@ -116,7 +118,7 @@ def open_page(fetcher: Fetcher, url: str, *, found_on: str | None, links: LinkSe
         onward = _sent_on_to(page)
         if onward is None:
             break
-        page = fetcher.get(onward, found_on=found_on)
+        page = fetcher.get(onward, found_on=found_on or url)  # an address found on the page, like a redirect
     else:
         if _sent_on_to(page) is not None:
             raise FetchError(url, f"sent the reader on more than {max_hops} times; open it in a browser to see where")

@@ -52,17 +52,21 @@ def check_host_name(value: str) -> str:
 def is_tracking_parameter(name: str, also_drop: tuple[str, ...] = ()) -> bool:
     """Whether a query parameter (its name decoded, in any case) only tracks where a click came from, by the built-in
     list or by ``also_drop`` (names written like the list's, in lower case: ``links.drop_parameters``)."""
-    names, prefixes = _dropped_names(also_drop)
+    return is_named(name, (*TRACKING_PARAMETERS, *also_drop))
+
+
+def is_named(name: str, names: tuple[str, ...]) -> bool:
+    """Whether a query parameter's name (decoded, in any case) is one of ``names``, written in lower case, where "x*"
+    stands for every name that begins with "x"."""
+    exact, prefixes = _exact_and_prefixes(names)
     lowered = name.lower()
-    return lowered in names or lowered.startswith(prefixes)
+    return lowered in exact or lowered.startswith(prefixes)
 
 
 @lru_cache(maxsize=16)
-def _dropped_names(also_drop: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
-    """The exact names and the prefixes (from names ending in "*") of the built-in list and ``also_drop``."""
-    listed = (*TRACKING_PARAMETERS, *also_drop)
-    prefixes = tuple(name[:-1] for name in listed if name.endswith("*"))
-    return frozenset(name for name in listed if not name.endswith("*")), prefixes
+def _exact_and_prefixes(names: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
+    prefixes = tuple(name[:-1] for name in names if name.endswith("*"))
+    return frozenset(name for name in names if not name.endswith("*")), prefixes
 
 
 def clean_link(url: str, also_drop: tuple[str, ...] = ()) -> str:

@@ -23,7 +23,7 @@ import pytest
 from monitor.app import App, rules_check
 from monitor.config import load_config
 from monitor.demo.server import LocalSite
-from monitor.fetch import FetchError
+from monitor.fetch import FetchError, LinkRefused
 from monitor.links import LinkSettings, open_page
 from monitor.page_retry import FIRST_PAGE_RETRY
 from monitor.sources.feed import parse_feed
@@ -265,6 +265,17 @@ def test_pages_that_send_the_reader_on_are_followed_up_to_the_redirect_limit(sit
     assert open_page(fetcher, site.url("/r/0"), found_on=None, links=LinkSettings(), max_hops=4).url == site.url("/r/4")
     with pytest.raises(FetchError, match=r"sent the reader on more than 3 times"):
         open_page(fetcher, site.url("/r/0"), found_on=None, links=LinkSettings(), max_hops=3)
+
+
+def test_a_page_sending_the_reader_on_to_another_private_host_is_refused_even_at_a_typed_address(site, fetcher):
+    with LocalSite(host="127.0.0.2") as canary:
+        canary.add("/secret.html", "<p>secret</p>")
+        site.add("/typed.html", f'<meta http-equiv="refresh" content="0; url={canary.url("/secret.html")}">')
+
+        with pytest.raises(LinkRefused):
+            open_page(fetcher, site.url("/typed.html"), found_on=None, links=LinkSettings(), max_hops=5)
+
+        assert canary.requests == []
 
 
 @pytest.mark.parametrize(

@@ -15,14 +15,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
-from monitor.items import link_key
+from monitor.items import LINK_KEY, link_key
 from monitor.store.schema import item_keys_table, items_table, story_keys_table
 from monitor.stories import link_story_key
-from monitor.urls import identity_link
+from monitor.urls import identity_link, is_named
 
-_LINK = "url:"
 _CHUNK = 1000
-# The tracking parameters of that version (a name ending in "*" stands for every name that begins so).
+# The tracking parameters of that version, kept as they were: the step computes what that version did.
 _OLD_TRACKING = ("utm_*", "at_*", "fbclid", "gclid", "mc_cid", "mc_eid", "ocid", "ref", "cmpid", "icid")
 
 
@@ -35,13 +34,13 @@ def _add_link_keys(connection: Connection) -> None:
     """Give every stored link key its form of today, under the item it belongs to, unless its source already has it."""
     rows = connection.execute(
         select(item_keys_table.c.source_id, item_keys_table.c.key, item_keys_table.c.item_id)
-        .where(item_keys_table.c.key.startswith(_LINK))
+        .where(item_keys_table.c.key.startswith(LINK_KEY))
         .order_by(item_keys_table.c.item_id)
     ).all()
     known = {(source_id, key) for source_id, key, _ in rows}
     added = []
     for source_id, key, item_id in rows:
-        today = link_key(key.removeprefix(_LINK))
+        today = link_key(key.removeprefix(LINK_KEY))
         if (source_id, today) not in known:
             known.add((source_id, today))
             added.append({"source_id": source_id, "key": today, "item_id": item_id})
@@ -73,14 +72,9 @@ def _old_form(url: str) -> str:
         parts = urlsplit(url.strip())
     except ValueError:
         return url  # that version could not store such a link at all
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _old_tracking(k)]
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_named(k, _OLD_TRACKING)]
     path = parts.path.rstrip("/") or "/"
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, urlencode(sorted(query)), ""))
-
-
-def _old_tracking(name: str) -> bool:
-    lowered = name.lower()
-    return any(lowered.startswith(each[:-1]) if each.endswith("*") else lowered == each for each in _OLD_TRACKING)
 
 
 def _chunks(rows: list[dict[str, object]]) -> list[list[dict[str, object]]]:
