@@ -15,7 +15,7 @@ from monitor.items import CouncilReference
 from monitor.match.settings import TopicConfig
 from monitor.match.types import Snippet
 from monitor.store.records import MatchRecord, SourceHealth
-from monitor.urls import clean_link
+from monitor.urls import clean_link, identity_link
 
 
 @dataclass(frozen=True)
@@ -193,15 +193,15 @@ def _story_entry(
 def _other_copies(
     lead: MatchRecord, story: list[MatchRecord], source_names: Mapping[str, str], zone: ZoneInfo
 ) -> tuple[OtherCopy, ...]:
-    """The story's copies besides the lead's, newest first, each once (a copy with several topics has one record
-    for each)."""
+    """The story's copies besides the lead's, newest first, each link once: a copy with several topics has one record
+    for each, and a copy under the lead's link or another copy's (an aggregator's copy of the publisher's page) adds
+    no link to follow."""
     newest_first = sorted(story, key=lambda record: _time(record, zone), reverse=True)
-    copies = dict.fromkeys(
-        OtherCopy(source_names.get(record.source_id, record.source_id), clean_link(record.url))
-        for record in newest_first
-        if record.item_id != lead.item_id
-    )
-    copies.pop(OtherCopy(source_names.get(lead.source_id, lead.source_id), clean_link(lead.url)), None)
+    linked, copies = {identity_link(lead.url)}, []
+    for record in newest_first:
+        if identity_link(record.url) not in linked:
+            linked.add(identity_link(record.url))
+            copies.append(OtherCopy(source_names.get(record.source_id, record.source_id), clean_link(record.url)))
     return tuple(copies)
 
 

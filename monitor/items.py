@@ -4,12 +4,14 @@ piece of council material says about where it belongs."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from monitor.urls import is_tracking_parameter
+from monitor.urls import identity_link
+
+LINK_KEY = "url:"  # how the keys made of a link begin
 
 
 class CouncilEvent(StrEnum):
@@ -45,10 +47,10 @@ class Item:
     """One story, agenda item, minute, document or decision, as a source found it.
 
     ``key`` identifies the item within its source. ``aliases`` are other keys under which the same item could come
-    back (its normalised link, a hash of title and date) so that a feed that changes GUIDs or republishes is not
-    reported twice. ``body`` is the full text (filled by the extract stage for articles, by the source for council
-    material); ``body_note`` says why it is missing when it is. ``council`` says where council material belongs; None
-    for articles.
+    back (its link in its identity form, where its link led, the address its page names as its own, a hash of title
+    and date) so that a feed that changes GUIDs or republishes is not reported twice. ``body`` is the full text (filled
+    by the extract stage for articles, by the source for council material); ``body_note`` says why it is missing when
+    it is. ``council`` says where council material belongs; None for articles.
     """
 
     source_id: str
@@ -70,24 +72,40 @@ class Item:
     def with_body(self, body: str | None, note: str = "") -> Item:
         return replace(self, body=body, body_note=note)
 
-
-def normalise_url(url: str) -> str:
-    """The form of a link used for identity: lower-case host, no fragment, no tracking parameters, no trailing slash."""
-    parts = urlsplit(url.strip())
-    # Two links that differ only by tracking parameters are the same story.
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_parameter(k)]
-    path = parts.path.rstrip("/") or "/"
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, urlencode(sorted(query)), ""))
+    def known_also_as(self, keys: Iterable[str]) -> Item:
+        """This item, with ``keys`` among its aliases (those it has already are not repeated)."""
+        return replace(self, aliases=tuple(key for key in dict.fromkeys((*self.aliases, *keys)) if key != self.key))
 
 
-def identity_keys(entry_id: str | None, link: str | None, title: str, published: datetime | None) -> tuple[str, ...]:
-    """Every key under which an entry may be recognised, strongest first: its id, its normalised link, a content
-    hash."""
+def link_key(url: str, also_drop: tuple[str, ...] = ()) -> str:
+    """The key of an item whose link is ``url``: the link in its identity form (``monitor.urls.identity_link``)."""
+    return LINK_KEY + identity_link(url, also_drop)
+
+
+def link_keys_without(keys: Sequence[str], also_drop: tuple[str, ...]) -> tuple[str, ...]:
+    """The keys of ``keys`` made of a link, each again without the query parameters of ``also_drop``, where that
+    changes it. The keys with them stay keys too, so that a change to the list never makes a known item look new."""
+    without = (
+        link_key(key.removeprefix(LINK_KEY), also_drop) for key in keys if also_drop and key.startswith(LINK_KEY)
+    )
+    return tuple(dict.fromkeys(key for key in without if key not in keys))
+
+
+def identity_keys(
+    entry_id: str | None,
+    link: str | None,
+    title: str,
+    published: datetime | None,
+    *,
+    other_links: Iterable[str | None] = (),
+) -> tuple[str, ...]:
+    """Every key under which an entry may be recognised, strongest first: its id, its link (and ``other_links``, such
+    as the redirector's link a feed gives beside the publisher's) in their identity form; a hash of its title and date
+    only when it has neither id nor link."""
     keys: list[str] = []
     if entry_id and entry_id.strip():
         keys.append("id:" + entry_id.strip())
-    if link and link.strip():
-        keys.append("url:" + normalise_url(link))
+    keys += [link_key(each) for each in (link, *other_links) if each and each.strip()]
     if not keys:
         stamp = published.isoformat() if published else ""
         keys.append("hash:" + hashlib.sha256(f"{title.strip()}\n{stamp}".encode()).hexdigest()[:32])

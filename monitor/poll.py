@@ -23,12 +23,12 @@ from monitor.config import Config
 from monitor.extract import read_article
 from monitor.fetch import Fetcher, FetchError
 from monitor.items import Item
+from monitor.links import PageText, follow_link, identified, open_page
 from monitor.match import Match, Matcher
 from monitor.match.types import story_fields
 from monitor.page_retry import after_failure, expired_note, too_old_to_retry
 from monitor.sources import Checkpoint, SourceConfig, SourceError, build_source
 from monitor.store import ItemRecord, Store
-from monitor.urls import clean_link
 
 log = logging.getLogger("monitor.poll")
 
@@ -61,20 +61,10 @@ class PollSetup:
     matcher: Matcher
     fetcher: Fetcher
 
-
-@dataclass(frozen=True)
-class PageText:
-    """What reading a story's page gave: its main text, or None and why; ``failure`` when it was not fetched; ``link``
-    the address the page names as its own on its own site (rel=canonical or og:url), when it names one."""
-
-    body: str | None
-    note: str = ""
-    failure: FetchError | None = None
-    link: str | None = None
-
-    def applied_to(self, item: Item) -> Item:
-        """``item`` with this page's text (or why it has none), under the page's own link when it names one."""
-        return replace(item.with_body(self.body, self.note), url=clean_link(self.link or item.url))
+    @property
+    def hops(self) -> int:
+        """How many times a story's link may be sent on, by HTTP redirects and again by pages that send readers on."""
+        return self.config.monitor.fetch.max_redirects
 
 
 @dataclass
@@ -172,18 +162,20 @@ class Poller:
         """The main text of a story's page; when the page cannot be had, the feed's text is matched and we say why.
 
         ``found_on``: the configured address of the source that listed the page (None: the operator typed its URL)."""
+        setup = self.setup
+        links = setup.config.monitor.links
         try:
-            page = self.setup.fetcher.get(url, found_on=found_on)
+            page = open_page(setup.fetcher, url, found_on=found_on, links=links, max_hops=setup.hops)
         except FetchError as error:
             return PageText(None, f"page not fetched: {error.reason}", error)
         try:
             article = read_article(page.content, page.url)
         except Exception as error:  # a page that trips the extractor is matched on its feed text, like one not fetched
             log.exception("could not extract %s", url)
-            return PageText(None, f"text not extracted: {_unexpected(error)}")
+            return PageText(None, f"text not extracted: {_unexpected(error)}", address=page.url)
         if article.text is None:
-            return PageText(None, "no article text found on the page", link=article.link)
-        return PageText(article.text, link=article.link)
+            return PageText(None, "no article text found on the page", link=article.link, address=page.url)
+        return PageText(article.text, link=article.link, address=page.url)
 
     def page_item(self, url: str) -> Item:
         """A page fetched and extracted exactly as a poll reads a story's page, as an item (`monitor test-rules
@@ -206,7 +198,8 @@ class Poller:
         ready, so a stop or a crash leaves a clean cut. An item whose page failed for a reason that may pass is
         stored with the matches of its feed text and waits for its page (see ``_retry_pages``)."""
         first_poll = not self.store.has_polled(source.id)
-        fresh = [item for item in items if not self.store.known_keys(source.id, item.keys)]
+        known_by = [identified(item, self.setup.config.monitor.links) for item in items]
+        fresh = [item for item in known_by if not self.store.known_keys(source.id, item.keys)]
         with closing(self._in_order(partial(self._prepare, source, first_poll=first_poll), fresh)) as prepared:
             for ready in prepared:
                 if ready is None or self.stop.is_set():
@@ -238,17 +231,19 @@ class Poller:
         """The item with its full text and matches; a first poll's old items are recorded only (no fetch, no match).
         None when the daemon is stopping: the item is left for the next poll.
 
-        The item keeps the keys its source gave it, and is stored under the link its page names as its own on its
-        site when the page was read, else its source's link; cleaned of tracking parameters either way, and fetched
-        clean."""
-        setup = self.setup
+        The item keeps the keys its source gave it, and gains those of where its link led and of the link its page
+        names as its own on its site; it is stored under the latter, else the former, else its source's link (see
+        ``monitor.links``). A link through an aggregator is followed even when the page is not read for its text."""
+        setup, failure = self.setup, None
         reported = not first_poll or self._within_backfill(setup, item)
         if self.stop.is_set():
             return None
-        item, failure = replace(item, url=clean_link(item.url)), None
+        links = setup.config.monitor.links
         if reported and item.body is None and setup.config.sources.full_text(source):
             page = self.read_page(item.url, found_on=source.url)
-            item, failure = page.applied_to(item), page.failure
+            item, failure = page.applied_to(item, links), page.failure
+        elif reported and links.through_aggregator(item.url):
+            item = follow_link(setup.fetcher, item, found_on=source.url, links=links, max_hops=setup.hops)
         return _Prepared(item, setup.matcher.match(story_fields(item)) if reported else [], reported, failure)
 
     def _within_backfill(self, setup: PollSetup, item: Item) -> bool:
@@ -290,6 +285,7 @@ class Poller:
             if self.store.record_page_failure(record.id, tries=record.page_tries, note=note, retry_at=retry_at):
                 counts.page_failed(record.url, note)
         else:
+            links = self.setup.config.monitor.links
             added = self.store.record_page_text(
                 record.id,
                 tries=record.page_tries,
@@ -297,6 +293,8 @@ class Poller:
                 note=page.note,
                 matches=retry.matches,
                 story_window=self._story_window,
+                url=page.shown_link(record.url, links),
+                keys=page.keys(links),
             )
             if added is not None:
                 counts.pages_read_late += 1

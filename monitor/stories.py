@@ -12,10 +12,10 @@ cut into ``bands`` bands of ``rows`` values, each band gives a key, and only art
 The store keeps the keys in an indexed table and each article's run hashes beside it, so every process on one
 database finds and compares the same candidates.
 
-Two keys make a story on their own ("sure" keys): the same link (normalised), and, for a text too short to compare
-(under ``min_words`` words), the same headline over the same text. A short text is often a stock line ("Police were
-called.") or mostly the police's standard appeal, which must not join different incidents together; and a shared
-headline alone never makes one story.
+Two keys make a story on their own ("sure" keys): the same link (in its identity form, ``monitor.urls``), and, for a
+text too short to compare (under ``min_words`` words), the same headline over the same text. A short text is often a
+stock line ("Police were called.") or mostly the police's standard appeal, which must not join different incidents
+together; and a shared headline alone never makes one story.
 
 Only articles are grouped: a council item's text is expected to repeat (a document changed, the minutes after the
 agenda) and each such change is news of its own.
@@ -34,8 +34,8 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from monitor.items import normalise_url
 from monitor.match.normalise import WORD, normalise
+from monitor.urls import identity_link
 
 if TYPE_CHECKING:
     import numpy as np
@@ -96,7 +96,7 @@ def story_print(*, kind: str, url: str, title: str, text: str, rules: StoryRules
     if kind != "article":
         return None
     words = _words(text)
-    sure = [_key(b"link", normalise_url(url))] if url.strip() else []
+    sure = [link_story_key(identity_link(url))] if url.strip() else []
     if len(words) < rules.min_words:
         if words:
             sure.append(_key(b"short", " ".join(_words(title)) + "\n" + " ".join(words)))
@@ -130,6 +130,11 @@ def same_story(
         if score >= threshold and (best is None or (score, -candidate.item_id) > best):
             best, chosen = (score, -candidate.item_id), candidate
     return chosen
+
+
+def link_story_key(link_form: str) -> int:
+    """The sure key of an article whose link has the identity form ``link_form``."""
+    return _key(b"link", link_form)
 
 
 def _words(text: str) -> list[str]:

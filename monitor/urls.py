@@ -1,20 +1,21 @@
 """Web addresses: those staff write in the configuration, checked once at the edge so later stages can trust them, and
-the links of stories, cleaned of what only tracks a click before anyone sees or stores them."""
+the links of stories: cleaned of what only tracks a click before anyone sees or stores them, and the form in which two
+links to one page compare equal (their identity)."""
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from urllib.parse import unquote_plus, urlsplit
+from functools import lru_cache
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
-from w3lib.url import url_query_cleaner
+from w3lib.url import canonicalize_url, url_query_cleaner
 
 # Query parameters that only say where a click came from (a campaign, a newsletter, an ad). A name ending in "*" stands
 # for every name that begins with what comes before it. This one list serves both the links we show and store
-# (clean_link) and the identity of an item's link (monitor.items.normalise_url), so the two cannot drift apart.
+# (clean_link) and the identity of a link (identity_link), so the two cannot drift apart. Stored items are known by
+# keys made with it: a name added here makes their links look new (a schema step must add their new keys).
 TRACKING_PARAMETERS = ("utm_*", "at_*", "fbclid", "gclid", "mc_cid", "mc_eid", "ocid", "ref", "cmpid", "icid")
-_TRACKING_NAMES = frozenset(name for name in TRACKING_PARAMETERS if not name.endswith("*"))
-_TRACKING_PREFIXES = tuple(name[:-1] for name in TRACKING_PARAMETERS if name.endswith("*"))
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")  # underscores are not DNS, but real hosts use them
@@ -39,20 +40,81 @@ def check_web_address(value: str) -> str:
     return value
 
 
-def is_tracking_parameter(name: str) -> bool:
-    """Whether a query parameter (its name decoded, in any case) only tracks where a click came from."""
+def check_host_name(value: str) -> str:
+    """``value`` as a host name in lower case (a DNS name or an IP address, without a scheme, port or path); else
+    ValueError saying what to fix."""
+    host = value.strip().lower().rstrip(".")
+    if not _valid_host(host):
+        raise ValueError(f"{value!r} is not a host name; write the host alone, e.g. news.google.com")
+    return host
+
+
+def is_tracking_parameter(name: str, also_drop: tuple[str, ...] = ()) -> bool:
+    """Whether a query parameter (its name decoded, in any case) only tracks where a click came from, by the built-in
+    list or by ``also_drop`` (names written like the list's, in lower case: ``links.drop_parameters``)."""
+    return is_named(name, (*TRACKING_PARAMETERS, *also_drop))
+
+
+def is_named(name: str, names: tuple[str, ...]) -> bool:
+    """Whether a query parameter's name (decoded, in any case) is one of ``names``, written in lower case, where "x*"
+    stands for every name that begins with "x"."""
+    exact, prefixes = _exact_and_prefixes(names)
     lowered = name.lower()
-    return lowered in _TRACKING_NAMES or lowered.startswith(_TRACKING_PREFIXES)
+    return lowered in exact or lowered.startswith(prefixes)
 
 
-def clean_link(url: str) -> str:
-    """A story's link as Beatwatch shows and stores it: without tracking parameters and without the fragment (``#...``);
-    the other parameters are kept as written and in their order. Never raises, whatever the link."""
+@lru_cache(maxsize=16)
+def _exact_and_prefixes(names: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
+    prefixes = tuple(name[:-1] for name in names if name.endswith("*"))
+    return frozenset(name for name in names if not name.endswith("*")), prefixes
+
+
+def clean_link(url: str, also_drop: tuple[str, ...] = ()) -> str:
+    """A story's link as Beatwatch shows and stores it: without tracking parameters (and those of ``also_drop``),
+    without the fragment (``#...``), with its scheme and host in lower case and without its scheme's default port or a
+    user name and password; the other parameters are kept as written and in their order. Never raises, whatever the
+    link."""
     query = url.partition("#")[0].partition("?")[2]
     names = (pair.partition("=")[0] for pair in query.split("&"))
-    tracking = [name for name in names if is_tracking_parameter(unquote_plus(name))]
+    tracking = [name for name in names if is_tracking_parameter(unquote_plus(name), also_drop)]
     # unique=False: a parameter given twice (?tag=a&tag=b) is kept twice, as the site wrote it.
-    return url_query_cleaner(url, tracking, remove=True, unique=False, keep_fragments=False)
+    return _plain_site(url_query_cleaner(url, tracking, remove=True, unique=False, keep_fragments=False))
+
+
+def identity_link(url: str, also_drop: tuple[str, ...] = ()) -> str:
+    """The form in which two links to one page are equal: ``clean_link``'s, then w3lib's canonical form (query
+    parameters sorted, percent-encoding and dot segments normalised, non-ASCII characters encoded) and no trailing
+    slash after the path (``/news/story/`` is ``/news/story``). Never raises, whatever the link.
+
+    Only compared, never shown: the order of the parameters is the publisher's in the links staff see."""
+    cleaned = clean_link(url.strip(), also_drop)
+    parts = urlsplit(canonicalize_url(cleaned)) if _readable(cleaned) else None
+    if parts is None or parts.scheme not in _DEFAULT_PORTS:
+        return cleaned
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") or "/"))
+
+
+def _plain_site(url: str) -> str:
+    """``url`` with its scheme and host in lower case and without its scheme's default port or a user name and
+    password; as it is when it is not an http(s) address that can be read."""
+    if not _readable(url):
+        return url
+    parts = urlsplit(url)
+    scheme, host, port = parts.scheme.lower(), parts.hostname or "", parts.port
+    if scheme not in _DEFAULT_PORTS or not host:
+        return url
+    host = f"[{host}]" if ":" in host else host  # an IPv6 address
+    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    return urlunsplit((scheme, netloc, parts.path, parts.query, ""))
+
+
+def _readable(url: str) -> bool:
+    """Whether ``url`` splits into its parts (urlsplit refuses a bad IPv6 address or port, some only when asked)."""
+    try:
+        urlsplit(url).port  # noqa: B018
+    except ValueError:
+        return False
+    return True
 
 
 def same_site(first: str, second: str) -> bool:

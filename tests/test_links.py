@@ -8,8 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from monitor.extract import read_article
-from monitor.items import normalise_url
-from monitor.urls import TRACKING_PARAMETERS, clean_link, is_tracking_parameter, same_site
+from monitor.urls import TRACKING_PARAMETERS, clean_link, identity_link, is_tracking_parameter, same_site
 
 # --- clean_link ----------------------------------------------------------------------------------------------------
 
@@ -60,7 +59,7 @@ links = st.builds(
 @given(links)
 def test_a_cleaned_link_is_still_the_same_item_to_identity(link):
     # Identity and cleaning read one list: storing the clean link never makes a known item look new.
-    assert normalise_url(clean_link(link)) == normalise_url(link)
+    assert identity_link(clean_link(link)) == identity_link(link)
 
 
 @given(links)
@@ -162,9 +161,15 @@ def own_link(head: str, page: str = PAGE, body: str = "") -> str | None:
         ('<link rel="canonical" href="https://www.echo.test:99999/news/stabbing.html">', None),
         ('<link rel="canonical" href="http://[::1/news">', None),
         ('<link rel="canonical" href="mailto:news@echo.test">', None),
-        # the front page named on every article by a template
+        # the front page or a section named on every article by a template
         ('<link rel="canonical" href="https://www.echo.test/">', None),
         ('<link rel="canonical" href="/">', None),
+        ('<link rel="canonical" href="/amp/news/">', None),
+        ('<link rel="canonical" href="/amp">', None),
+        # but a query names a page of its own, and the page itself is not above itself
+        ('<link rel="canonical" href="/amp/news/?page=2">', "https://www.echo.test/amp/news/?page=2"),
+        ('<link rel="canonical" href="/amp/news/stabbing.html/">', "https://www.echo.test/amp/news/stabbing.html/"),
+        ('<link rel="canonical" href="/amp/news-extra/stabbing.html">', "https://www.echo.test/amp/news-extra/stabbing.html"),
         ('<link rel="alternate" href="/news/stabbing.html"><link rel="amphtml" href="/amp.html">', None),
         ("", None),
     ],

@@ -16,6 +16,7 @@ from pydantic import Field, field_validator
 from monitor.deliver.outputs import OutputSettings
 from monitor.deliver.settings import AdminSettings, DeliverySettings, DigestSettings, Route
 from monitor.fetch.settings import FetchSettings
+from monitor.links import LinkSettings
 from monitor.match.settings import KeywordsFile
 from monitor.settings import Duration, StrictModel
 from monitor.sources import SourceConfig, SourceDefaults, SourceSpec
@@ -36,6 +37,7 @@ class MonitorSettings(StrictModel):
     admin: AdminSettings = Field(default_factory=AdminSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     fetch: FetchSettings = Field(default_factory=FetchSettings)
+    links: LinkSettings = Field(default_factory=LinkSettings)
 
     @field_validator("timezone")
     @classmethod

@@ -77,8 +77,9 @@ def _own_address(tree: HtmlElement, url: str) -> str | None:
     Only the head counts (a canonical in the body is ignored, as search engines do), relative addresses resolve
     against ``<base href>``, and a tag given twice with different addresses says nothing. An address is trusted when
     it is a valid http(s) address on the page's own site (``monitor.urls.same_site``), does not trade https for http,
-    and is not the site's front page (a template that names the home page on every article would make every story
-    one). Otherwise the page's link stays as it was: a canonical on another site is ignored.
+    and is not a page above it on the site, such as the front page or its section (a template that names one on every
+    article would make every story one, and known by it). Otherwise the page's link stays as it was: a canonical on
+    another site is ignored.
     """
     head = tree.find("head")
     if head is None:
@@ -124,8 +125,9 @@ def _trusted(address: str, page_url: str) -> bool:
         return False
     parts, page = urlsplit(address), urlsplit(page_url)
     downgrade = parts.scheme.lower() == "http" and page.scheme.lower() == "https"
-    front_page = parts.path in ("", "/") and not parts.query and page.path not in ("", "/")
-    return same_site(address, page_url) and not downgrade and not front_page
+    section = parts.path.rstrip("/") + "/"  # "/news/" for /news and /news/: the pages under it are "/news/..."
+    above = not parts.query and page.path.startswith(section) and page.path.rstrip("/") != parts.path.rstrip("/")
+    return same_site(address, page_url) and not downgrade and not above
 
 
 def reset_caches() -> None:

@@ -163,13 +163,18 @@ def parse_feed(source_id: str, content: bytes, *, url: str, headers: Mapping[str
 
 @dataclass(frozen=True)
 class _Entry:
-    """One entry as any feed format gives it: title and summary may hold HTML, the link is absolute or None."""
+    """One entry as any feed format gives it: title and summary may hold HTML, the link is absolute or None.
+
+    ``listed_link`` is the link the feed lists when it names the publisher's apart (FeedBurner lists its redirector's
+    link and gives the publisher's as ``feedburner:origLink``): the item is shown under the publisher's and known by
+    both."""
 
     entry_id: str | None
     link: str | None
     title: str
     summary: str
     published: datetime | None
+    listed_link: str | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -179,7 +184,7 @@ class _Entry:
     def to_item(self, source_id: str, feed_link: str) -> Item:
         summary = html_to_text(self.summary)
         title = one_line(html_to_text(self.title)) or _headline(summary)
-        key, *aliases = identity_keys(self.entry_id, self.link, title, self.published)
+        key, *aliases = identity_keys(self.entry_id, self.link, title, self.published, other_links=(self.listed_link,))
         return Item(
             source_id=source_id,
             key=key,
@@ -215,12 +220,14 @@ def _read_xml_feed(content: bytes, url: str, headers: Mapping[str, str]) -> tupl
 
 def _feedparser_entry(entry: Mapping[str, Any], url: str) -> _Entry:
     content = entry.get("content") or [{}]
+    listed, publishers = _absolute(url, entry.get("link")), _absolute(url, entry.get("feedburner_origlink"))
     return _Entry(
         entry_id=entry.get("id"),
-        link=_absolute(url, entry.get("link")),
+        link=publishers or listed,
         title=entry.get("title", ""),
         summary=entry.get("summary") or content[0].get("value", ""),
         published=_utc(entry.get("published_parsed") or entry.get("updated_parsed")),
+        listed_link=listed if publishers else None,
     )
 
 

@@ -86,15 +86,24 @@ class ItemsStore(StoreBase):
         note: str,
         matches: Sequence[Match],
         story_window: timedelta = SAME_STORY_WITHIN,
+        url: str | None = None,
+        keys: Sequence[str] = (),
     ) -> int | None:
         """A waiting page was read: store its text and the matches of topics the item had not matched yet, in one
         transaction; return how many matches were added. ``tries`` is the item's ``page_tries`` as the caller read it:
         None, and nothing written, when the page is no longer waiting at that count (another process got there).
-        An item alone in its story may join another story by its new text (``story_window`` as for ``add_item``)."""
+        An item alone in its story may join another story by its new text (``story_window`` as for ``add_item``).
+        ``url`` is the link the item is shown by now (where its link led), and ``keys`` those the page adds to it,
+        but for any its source already knows for another item."""
+        shown = {"url": url} if url else {}
         with self._writing() as connection:
-            if not _update_waiting_page(connection, item_id, tries, body=body, body_note=note, page_retry_at=None):
+            if not _update_waiting_page(
+                connection, item_id, tries, body=body, body_note=note, page_retry_at=None, **shown
+            ):
                 return None
             row = connection.execute(select(items_table).where(items_table.c.id == item_id)).one()
+            known = _known_keys(connection, row.source_id, keys)
+            _insert_keys(connection, row.source_id, item_id, [key for key in dict.fromkeys(keys) if key not in known])
             stored = stored_text(item_id, row, row.found_at)
             self.stories_compared += retell_story(connection, stored, row.story_id, story_window)
             matched = set(
@@ -181,12 +190,17 @@ def _insert_item(
             **page,
         ),
     )
-    connection.execute(
-        insert(item_keys_table), [{"source_id": item.source_id, "key": key, "item_id": item_id} for key in keys]
-    )
+    _insert_keys(connection, item.source_id, item_id, keys)
     if matches:
         connection.execute(insert(matches_table), match_rows(item_id, matches))
     return item_id
+
+
+def _insert_keys(connection: Connection, source_id: str, item_id: int, keys: Sequence[str]) -> None:
+    if keys:
+        connection.execute(
+            insert(item_keys_table), [{"source_id": source_id, "key": key, "item_id": item_id} for key in keys]
+        )
 
 
 def _item_records(connection: Connection, condition: ColumnElement[bool]) -> list[ItemRecord]:

@@ -346,6 +346,13 @@ def _stories(connection: Connection) -> None:
     group_stored_articles(connection)
 
 
+def _links_in_their_form_of_today(connection: Connection) -> None:
+    """Items are known by their links in w3lib's canonical form: stored link keys and story keys gain it."""
+    from monitor.store.relink import relink  # it builds on the tables defined here
+
+    relink(connection)
+
+
 # Step n takes a database from version n-1 to version n. Step 1 creates every table as defined above, i.e. as the code
 # has them today, so a new database runs only step 1 and is stamped with the latest version; later steps (ALTER TABLE,
 # new tables) only ever run on databases made by older code. Never edit a released step: append a new one.
@@ -356,6 +363,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _one_record_of_delivery_matches,
     _council_reference_in_one_object,
     _stories,
+    _links_in_their_form_of_today,
 )
 
 
