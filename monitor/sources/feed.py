@@ -71,13 +71,15 @@ class FeedSource(Source[FeedCheckpoint]):
 
     def look(self, fetcher: Fetcher, checkpoint: FeedCheckpoint) -> Discovery:
         response = fetcher.get(self.config.url, validators=checkpoint.validators)
+        fresh_for = response.fresh_for(self.clock())
         if response.not_modified:
-            return Discovery(unchanged=True, checkpoint=_checkpoint(response.validators, checkpoint.body_hash))
+            checkpoint = _checkpoint(response.validators, checkpoint.body_hash)
+            return Discovery(unchanged=True, checkpoint=checkpoint, fresh_for=fresh_for)
         answered = _checkpoint(response.validators, hashlib.sha256(response.content).hexdigest())
         if answered.body_hash == checkpoint.body_hash:
-            return Discovery(unchanged=True, checkpoint=answered)
+            return Discovery(unchanged=True, checkpoint=answered, fresh_for=fresh_for)
         parsed = parse_feed(self.config.id, response.content, url=response.url, headers=response.headers)
-        return Discovery(items=parsed.items, checkpoint=answered, notes=parsed.notes)
+        return Discovery(items=parsed.items, checkpoint=answered, notes=parsed.notes, fresh_for=fresh_for)
 
 
 def parse_feed(source_id: str, content: bytes, *, url: str, headers: Mapping[str, str] | None = None) -> ParsedFeed:
