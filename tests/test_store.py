@@ -17,7 +17,7 @@ from monitor.match.types import Hit, Match, Snippet
 from monitor.sources.council.memory import CouncilMemory, DocumentMemory, MeetingMemory
 from monitor.sources.feed import FeedCheckpoint
 from monitor.sources.moderngov.checkpoint import ModernGovCheckpoint, ReadBy, Reading
-from monitor.store import FAILED, PENDING, SENT, OutboxConflict, Store, StoreError, schema
+from monitor.store import FAILED, PENDING, SENT, OutboxConflict, SourceWait, Store, StoreError, WaitReason, schema
 
 T0 = datetime(2026, 11, 12, 8, 0, tzinfo=UTC)
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -284,6 +284,24 @@ def test_reopening_the_same_database_keeps_everything(url: str) -> None:
     assert _schema_versions(url) == [len(schema.MIGRATIONS)]
 
 
+def test_a_sources_wait_is_replaced_by_each_poll_and_read_back_by_source(store: Store) -> None:
+    def finish(source_id: str, wait: SourceWait | None, error: str | None = None) -> None:
+        store.finish_poll(source_id, at=T0, checkpoint=None, error=error, new_items=0, new_matches=0, seconds=0.1,
+                          wait=wait)  # fmt: skip
+
+    fresh = SourceWait(WaitReason.FRESH, T0 + timedelta(minutes=40), entry="e1")
+    gone = SourceWait(WaitReason.GONE, None, entry="e2")
+    finish("echo", fresh)
+    finish("police", gone, error="answered 410 Gone")
+    assert [(health.source_id, health.wait) for health in store.source_health()] == [("echo", fresh), ("police", gone)]
+    assert [health.wait for health in store.source_health("police")] == [gone]
+    assert store.source_health("nowhere") == []
+
+    finish("echo", None)
+    [echo] = store.source_health("echo")
+    assert echo.wait is None and echo.consecutive_failures == 0
+
+
 def test_upgrade_runs_each_new_step_once_and_a_newer_database_is_refused(url: str) -> None:
     Store(url).close()
     current = len(schema.MIGRATIONS)
@@ -416,6 +434,28 @@ def test_a_database_made_by_schema_version_3_keeps_its_outbox_with_one_record_of
     connection = sqlite3.connect(tmp_path / "old" / "beatwatch.sqlite3")
     assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
     connection.close()
+    new_url = Store.default_url(tmp_path / "new")
+    Store(new_url).close()
+    assert _tables(url) == _tables(new_url)
+
+
+def test_a_database_made_by_schema_version_6_is_upgraded_with_sources_that_wait_for_nothing(tmp_path: Path) -> None:
+    url = database_made_by("schema-v6.sql", tmp_path / "old")
+    at = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+
+    with Store(url) as store:
+        broken, echo = store.source_health()
+        assert (echo.source_id, echo.last_success_at, echo.consecutive_failures, echo.wait) == ("echo", at, 0, None)
+        assert (broken.consecutive_failures, broken.last_polled_at, broken.wait) == (4, at, None)
+        assert broken.last_error == "{{BASE}}/missing.xml: answered 503 Service Unavailable"
+        kept = FeedCheckpoint('"abc"', "Thu, 26 Nov 2026 05:00:00 GMT", "f00d")
+        assert FeedCheckpoint.restore(store.source_state("echo")) == kept
+        wait = SourceWait(WaitReason.BACKING_OFF, at + timedelta(hours=2), entry="0123456789abcdef")
+        store.finish_poll("broken", at=at, checkpoint=None, error="again", new_items=0, new_matches=0, seconds=0.1,
+                          wait=wait)  # fmt: skip
+        assert [health.wait for health in store.source_health("broken")] == [wait]
+
+    assert _schema_versions(url) == [6, 7] == [6, len(schema.MIGRATIONS)]
     new_url = Store.default_url(tmp_path / "new")
     Store(new_url).close()
     assert _tables(url) == _tables(new_url)

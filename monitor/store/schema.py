@@ -112,6 +112,11 @@ sources_table = Table(
     # The latest story page of the source that could not be fetched ("URL: reason"), and when.
     Column("last_page_error", Text),
     Column("last_page_error_at", UTCDateTime),
+    # Why the source is not polled before wait_until (a WaitReason; NULL: on its interval), for which version of its
+    # entry in sources.yaml (a fingerprint).
+    Column("wait_reason", String),
+    Column("wait_until", UTCDateTime),
+    Column("wait_entry", String),
 )
 
 items_table = Table(
@@ -346,6 +351,11 @@ def _stories(connection: Connection) -> None:
     group_stored_articles(connection)
 
 
+def _source_waits(connection: Connection) -> None:
+    """A source may wait before its next poll: a cache floor, a Retry-After, a back-off, or a 410 Gone."""
+    _add_columns(connection, sources_table, "wait_reason", "wait_until", "wait_entry")
+
+
 # Step n takes a database from version n-1 to version n. Step 1 creates every table as defined above, i.e. as the code
 # has them today, so a new database runs only step 1 and is stamped with the latest version; later steps (ALTER TABLE,
 # new tables) only ever run on databases made by older code. Never edit a released step: append a new one.
@@ -356,6 +366,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _one_record_of_delivery_matches,
     _council_reference_in_one_object,
     _stories,
+    _source_waits,
 )
 
 
