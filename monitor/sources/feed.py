@@ -149,11 +149,13 @@ def _read_xml_feed(content: bytes, url: str, headers: Mapping[str, str]) -> tupl
         if not parsed.get("version"):
             raise SourceError(_not_a_feed(url, content, headers, parsed))
         if isinstance(problem, xml.sax.SAXException):
-            raise SourceError(f"{url} sent a broken feed with no readable entries ({problem}); try again later")
+            raise SourceError(
+                f"{url} sent a broken feed with no readable entries ({_in_words(problem)}); try again later"
+            )
     notes = []
     # Feeds served as text/html or text/plain are common and harmless; anything else is worth a look.
     if problem is not None and not isinstance(problem, feedparser.NonXMLContentType):
-        notes.append(f"{url}: the feed has errors ({problem}); read what could be parsed")
+        notes.append(f"{url}: the feed has errors ({_in_words(problem)}); read what could be parsed")
     feed_link = _absolute(url, parsed.feed.get("link")) or url
     return entries, feed_link, notes
 
@@ -167,6 +169,13 @@ def _feedparser_entry(entry: Mapping[str, Any], url: str) -> _Entry:
         summary=entry.get("summary") or content[0].get("value", ""),
         published=_utc(entry.get("published_parsed") or entry.get("updated_parsed")),
     )
+
+
+def _in_words(problem: Exception) -> str:
+    """What the XML parser met, and where: "no element found at line 1, column 105", not "<unknown>:1:105: ..."."""
+    if isinstance(problem, xml.sax.SAXParseException):
+        return f"{problem.getMessage()} at line {problem.getLineNumber()}, column {problem.getColumnNumber()}"
+    return str(problem)
 
 
 def _utc(parsed: time.struct_time | None) -> datetime | None:
