@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import re
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
@@ -17,7 +16,7 @@ from monitor.fetch.guard import PrivateAddress, PublicOnlyTransport, Site, site_
 from monitor.fetch.politeness import PolitenessGate
 from monitor.fetch.robots import ROBOTS_MAX_REDIRECTS, ROBOTS_PARSE_LIMIT, RobotsCache
 from monitor.retry_after import seconds_to_wait
-from monitor.text import byte_size
+from monitor.text import byte_size, error_words
 
 if TYPE_CHECKING:
     from monitor.fetch.settings import FetchSettings
@@ -278,14 +277,11 @@ def _connect_problem(error: httpx2.ConnectError) -> str:
 
 
 def _in_words(error: httpx2.HTTPError) -> str:
-    """What went wrong on the connection, in the words the system gave, without "[Errno 104]"; and never the name of an
-    exception class, which says nothing to a newsroom."""
-    text = re.sub(r"^\[Errno -?\d+\]\s*", "", str(error)).strip()
-    if text:
-        return text
+    """What went wrong on the connection, in the words the system gave; and never the name of an exception class,
+    which says nothing to a newsroom."""
     if isinstance(error, httpx2.RemoteProtocolError):
-        return "the server broke off or did not answer in HTTP"
-    return "the server or the network closed the connection"
+        return error_words(error, "the server broke off or did not answer in HTTP")
+    return error_words(error, "the server or the network closed the connection")
 
 
 def _seconds(value: float) -> str:
