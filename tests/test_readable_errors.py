@@ -21,7 +21,7 @@ from monitor.demo.server import LocalSite
 from monitor.sources.feed import FeedSource
 from monitor.store import Store
 from tests.e2e import STORIES, Story, publish, rss_feed, write_config
-from tests.test_fetch import gzip_bomb
+from tests.test_fetch import gzip_bomb, trickling
 
 EXCEPTION_NAME = re.compile(r"\b[A-Z]\w+(Error|Exception)\b")
 TRACEBACK = re.compile(r"Traceback|File \"|line \d+, in ")
@@ -57,23 +57,13 @@ def hostile(site: LocalSite) -> Iterator[LocalSite]:
     """``site`` serving the local news, and every hostile answer of HOSTILE and PAGE_PROBLEMS."""
     publish(site)
     stop = threading.Event()
-
-    def trickle(_request):
-        def one_byte_at_a_time():
-            for _ in range(100):  # 5 s at most, so the handler ends by itself
-                yield b" "
-                if stop.wait(0.05):
-                    return
-
-        return 200, {"Content-Type": "application/rss+xml"}, one_byte_at_a_time()
-
     bomb = gzip_bomb()
     site.add("/garbage.bin", b"\x00\x01garbage bytes\xff", content_type="application/octet-stream")
     site.add("/empty.xml", b"", content_type="application/rss+xml")
     site.add("/truncated.xml", TRUNCATED, content_type="application/rss+xml")
     site.add("/broken.json", BROKEN_JSON, content_type="application/feed+json")
     site.add_handler("/bomb.xml", lambda _request: (200, {"Content-Encoding": "gzip"}, bomb))
-    site.add_handler("/slow.xml", trickle)
+    site.add_handler("/slow.xml", trickling(stop, "application/rss+xml"))
     site.add("/loop.xml", "", status=302, headers={"Location": "/loop.xml"})
     site.add("/away.xml", "", status=302, headers={"Location": "ftp://files.example.org/feed.xml"})
     site.add("/broken.xml", "oops", status=500)

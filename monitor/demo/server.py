@@ -6,7 +6,7 @@
         site.add("/fresh.xml", feed_bytes, headers={"Cache-Control": "max-age=600", "Age": "100"})  # on 304s too
         site.add("/flaky", b"busy", status=503, headers={"Retry-After": "Fri, 27 Nov 2026 08:00:00 GMT"})
         site.add("/gone.xml", b"", status=410)
-        site.add_handler("/slow", lambda request: (200, {"Date": "Thu, 26 Nov 2026 08:00:00 GMT"}, chunks()))
+        site.add_handler("/dated", lambda request: (200, {"Date": "Thu, 26 Nov 2026 08:00:00 GMT"}, b"..."))
         fetch(site.url("/feed.xml")); site.requests[-1].headers["if-none-match"]
 
 A route sends any headers it is given, ``Date`` and ``Server`` included in place of the site's own, so a test with its
