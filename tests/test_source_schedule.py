@@ -15,10 +15,11 @@ import pytest
 
 from monitor import terminal
 from monitor.app import App, rules_check
-from monitor.config import load_config
+from monitor.config import ConfigWatcher, load_config
 from monitor.fetch import FetchError
 from monitor.fetch.freshness import fresh_for
 from monitor.next_poll import Turn
+from monitor.scheduler import Daemon
 from monitor.store import Store, WaitReason
 from tests.e2e import NOW, STORIES, Clock, Story, publish, rss_feed, write_config
 from tests.slack_server import SlackServer
@@ -420,3 +421,26 @@ def test_a_410_stops_the_source_until_its_entry_changes_with_one_admin_notice(
     else:  # asked again, still gone: the people who edited it are told
         assert after_edit.gone and len(requests_to(site, GONE)) == 3
         assert len(admin_notices(slack)) == 2
+
+
+# --- the daemon ------------------------------------------------------------------------------------------------------
+
+
+def test_the_daemons_poll_job_stays_on_its_interval_and_asks_nothing_while_its_source_waits(tmp_path, site, clock):
+    serve_feed(site, STORIES, {}, {"Cache-Control": "max-age=1800"})  # fresh for two of the daemon's turns
+    directory = write_config(tmp_path / "config", site, full_text=False)
+    watcher = ConfigWatcher(directory, checks=[rules_check])
+    with Store(Store.default_url(tmp_path / "data")) as store:
+        app = App(watcher.current, store, clock=clock, stream=io.StringIO())
+        daemon = Daemon(watcher, app)
+        daemon._schedule(watcher.current)
+        job = daemon.scheduler.get_job("poll:local-news")
+        asked = []
+        for _ in range(5):  # the job's turns, every 15 minutes
+            job.func()
+            asked.append(len(requests_to(site, FEED)))
+            clock.advance(EVERY)
+        app.close()
+
+    assert job.trigger.interval == EVERY
+    assert asked == [1, 1, 2, 2, 3]
