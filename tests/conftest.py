@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterator
 from datetime import timedelta
@@ -11,11 +12,15 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
+from monitor.app import App, rules_check
 from monitor.cli import cli
+from monitor.config import load_config
 from monitor.demo.server import LocalSite
 from monitor.fetch import Fetcher
 from monitor.fetch.settings import FetchSettings
+from monitor.poll import PollReport
 from monitor.store import Store
+from monitor.views import SourceStatus
 
 pytest_plugins = ["tests.e2e", "tests.smtp_server"]  # the local news site and its config; an SMTP server
 
@@ -75,3 +80,33 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     engine.dispose()
     return POSTGRES_URL
+
+
+# --- polls through an App, as `monitor poll` makes them -------------------------------------------------------------
+
+
+class Polls:
+    """Polls of the configuration in a folder, one App each, into one store."""
+
+    def __init__(self, store: Store, data_dir: Path) -> None:
+        self.store, self.data_dir = store, data_dir
+
+    def __call__(self, directory: Path) -> list[PollReport]:
+        app = App(
+            load_config(directory, checks=[rules_check]), self.store, data_dir=self.data_dir, stream=io.StringIO()
+        )
+        try:
+            return app.poll()
+        finally:
+            app.close()
+
+    def status(self, directory: Path) -> list[SourceStatus]:
+        """What `monitor status` shows of each source, by the configuration in ``directory``."""
+        return App(load_config(directory), self.store, data_dir=self.data_dir).views.status()
+
+
+@pytest.fixture
+def poll_with(tmp_path: Path) -> Iterator[Polls]:
+    """``poll_with(config_dir)`` polls that configuration into a store in tmp_path and returns the reports."""
+    with Store(Store.default_url(tmp_path / "data")) as store:
+        yield Polls(store, tmp_path / "data")

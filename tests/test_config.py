@@ -157,7 +157,7 @@ def test_misspelt_key_names_file_line_column_and_suggests_the_key(tmp_path):
                     url: https://news.example.org/rss
             """
             },
-            ["sources.yaml:4:11: unknown source type 'fed'; use one of: feed, moderngov, cmis"],
+            ["sources.yaml:4:11: unknown source type 'fed'; use one of: feed, page, moderngov, cmis"],
             id="unknown-source-type",
         ),
         pytest.param(

@@ -279,13 +279,14 @@ def test_http_errors_reach_the_caller_as_fetch_errors(site, fetcher):
         feed_source(site.url("/missing.xml")).discover(fetcher, {})
 
 
-def test_demo_feeds_list_every_demo_story_with_absolute_links(site, fetcher):
+def test_demo_feeds_list_every_demo_story_of_their_outlets_with_absolute_links(site, fetcher):
     serve_sample_site(site)
     echo = feed_source(site.url("/echo/rss.xml")).discover(fetcher, {}).items
     police = feed_source(site.url("/police/news.atom")).discover(fetcher, {}).items
+    in_feeds = [story for story in STORIES if story.outlet in ("echo", "police")]  # the council's newsroom has none
 
-    assert [item.url for item in (*echo, *police)] == [site.url(f"/articles/{story.slug}.html") for story in STORIES]
-    assert [item.published for item in (*echo, *police)] == [story.published for story in STORIES]
+    assert [item.url for item in (*echo, *police)] == [site.url(f"/articles/{story.slug}.html") for story in in_feeds]
+    assert [item.published for item in (*echo, *police)] == [story.published for story in in_feeds]
     assert all(fetcher.get(item.url).status == 200 for item in (*echo, *police))
 
 

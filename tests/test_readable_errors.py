@@ -2,10 +2,11 @@
 
 Every hostile answer the other tests meet one at a time (an HTML page, garbage, an empty or cut-off feed, a gzip bomb, a
 body that trickles in, a redirect loop, a refused connection, an unreadable robots.txt, error statuses, a link to a
-private address, council sites that answer nonsense) and the failures nobody planned for (a source, the extractor or the
-store raising) are polled together through `monitor poll`. The poll table, `monitor status`, the digest's list of
-sources with problems and the log's warnings then say what happened to each source, and none of them names a Python
-exception or shows a traceback: those are in the log, with the error that a bug logs, and nowhere else.
+private address, council sites that answer nonsense, a listing page that is not one) and the failures nobody planned
+for (a source, the extractor or the store raising) are polled together through `monitor poll`. The poll table,
+`monitor status`, the digest's list of sources with problems and the log's warnings then say what happened to each
+source, and none of them names a Python exception or shows a traceback: those are in the log, with the error that a bug
+logs, and nowhere else.
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ def sources_yaml(site: LocalSite, unreachable: str, robots_broken: LocalSite) ->
     lines = [entry.format(name, name.title(), "feed", url) for name, url in entries.items()]
     lines.append(entry.format("council", "Council", "moderngov", site.url("/council")))
     lines.append(entry.format("panel", "Panel", "cmis", site.url("/cmis")) + "    committees: [127]\n")
+    lines.append(entry.format("listing", "Listing", "page", site.url("/garbage.bin")) + "    item_selector: h2 a\n")
     return "".join(lines)
 
 
@@ -169,7 +171,7 @@ def test_every_hostile_source_ends_in_words_in_the_poll_table_status_digest_and_
     digest = monitor("digest", "--dry-run", config=config)
 
     assert poll.exit_code == status.exit_code == digest.exit_code == 0, poll.output + status.output + digest.output
-    failing = [*HOSTILE, "refused", "robots-unreadable", "council", "panel"]
+    failing = [*HOSTILE, "refused", "robots-unreadable", "council", "panel", "listing"]
     for source_id in [*failing, *PAGE_PROBLEMS]:
         remark = row_of(poll.output, source_id)
         assert not remark.endswith(" -"), remark  # something is said about it

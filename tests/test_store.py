@@ -191,7 +191,13 @@ def test_finish_poll_saves_the_checkpoint_on_success_and_counts_failures(store: 
         0,
     )
     assert (health.last_new_items, health.last_new_matches, health.last_seconds) == (3, 1, 1.5)
-    assert store.source_state("echo") == {"etag": '"v1"', "last_modified": None, "body_hash": "abc"}
+    assert store.source_state("echo") == {
+        "etag": '"v1"',
+        "last_modified": None,
+        "body_hash": "abc",
+        "feed_url": None,
+        "page_url": None,
+    }
 
     store.finish_poll("echo", at=later, checkpoint=None, error=None, new_items=0, new_matches=0, seconds=0.2)
     assert FeedCheckpoint.restore(store.source_state("echo")) == saved

@@ -24,11 +24,11 @@ def run_demo(echo: Callable[[str], None], workdir: Path | None = None) -> Path:
     workdir = workdir or Path(tempfile.mkdtemp(prefix="beatwatch-demo-"))
     with LocalSite() as site:
         serve_sample_site(site)
-        config_dir = _write_config(workdir / "config", site.base_url)
+        config_dir = write_demo_config(workdir / "config", site.base_url)
         config = load_config(config_dir, checks=[rules_check])
         store = Store(Store.default_url(workdir / "data"))
         app = App(config, store, data_dir=workdir / "data", stream=io.StringIO())
-        echo(f"Sample site at {site.url('/')}; polling {len(config.sources.sources)} feeds and their articles…")
+        echo(f"Sample site at {site.url('/')}; polling {len(config.sources.sources)} sources and their articles…")
         for report in app.poll():
             echo(
                 f"  {report.source_id}: {report.new_items} new items, {report.new_matches} matches"
@@ -44,7 +44,8 @@ def run_demo(echo: Callable[[str], None], workdir: Path | None = None) -> Path:
     return preview
 
 
-def _write_config(target: Path, base_url: str) -> Path:
+def write_demo_config(target: Path, base_url: str) -> Path:
+    """The demo's three configuration files in ``target``, pointing at the sample site served at ``base_url``."""
     target.mkdir(parents=True, exist_ok=True)
     for name in CONFIG_FILES:
         text = (_HERE / "config" / name).read_text(encoding="utf-8")

@@ -1,8 +1,8 @@
 """The demo's sample news site, made from the table of stories (``stories.STORIES``) and put on a ``LocalSite``:
 
-    /                        an index of every story           /echo/rss.xml       the Echo's stories, RSS 2.0
-    /articles/<slug>.html    one page per story                /police/news.atom   the police's stories, Atom
-    /robots.txt              everything allowed
+    /                        an index of every story     /echo/rss.xml           the Echo's stories, RSS 2.0
+    /articles/<slug>.html    one page per story          /police/news.atom       the police's stories, Atom
+    /robots.txt              everything allowed          /council/newsroom.html  the council's: a listing, no feed
 
 Pages carry absolute links, so they are made for the address the site was given.
 """
@@ -16,13 +16,15 @@ from email.utils import format_datetime
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from monitor.demo.server import LocalSite
-from monitor.demo.stories import STORIES, Outlet, Story
+from monitor.demo.stories import OUTLET_NAMES, STORIES, Outlet, Story
 
 _HTML = "text/html; charset=utf-8"
 _FEEDS: dict[Outlet, tuple[str, str, str]] = {  # path, template, content type
     "echo": ("/echo/rss.xml", "rss.xml.j2", "application/xml"),
     "police": ("/police/news.atom", "atom.xml.j2", "application/atom+xml"),
 }
+# The council's newsroom has no feed: it is read by a page source (demo/config/sources.yaml).
+_LISTINGS: dict[Outlet, tuple[str, str]] = {"council": ("/council/newsroom.html", "newsroom.html.j2")}  # path, template
 _MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
@@ -53,6 +55,9 @@ def sample_pages(base: str, stories: tuple[Story, ...] = STORIES) -> list[Page]:
     for outlet, (path, template, content_type) in _FEEDS.items():
         own = [story for story in stories if story.outlet == outlet]
         pages.append(Page(path, _TEMPLATES.get_template(template).render(base=base, stories=own), content_type))
+    for outlet, (path, template) in _LISTINGS.items():
+        own = [story for story in stories if story.outlet == outlet]
+        pages.append(Page(path, _TEMPLATES.get_template(template).render(base=base, stories=own)))
     article = _TEMPLATES.get_template("article.html.j2")
     pages += [Page(f"/articles/{story.slug}.html", article.render(base=base, story=story)) for story in stories]
     return pages
@@ -79,3 +84,4 @@ _TEMPLATES = Environment(
     keep_trailing_newline=True,
 )
 _TEMPLATES.filters.update(mail_time=format_datetime, echo_time=_echo_time, police_time=_police_time)
+_TEMPLATES.globals["outlet_names"] = OUTLET_NAMES

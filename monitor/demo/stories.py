@@ -1,8 +1,10 @@
-"""The stories of the demo's sample site, one row each: ``sample_site`` makes their pages, the two feeds and the
-index page from this table, so a story added here is on the site and in its outlet's feed.
+"""The stories of the demo's sample site, one row each: ``sample_site`` makes their pages, the two feeds, the council's
+newsroom listing and the index page from this table, so a story added here is on the site and in its outlet's feed or
+listing.
 
-Half the stories are on the demo's beat (``demo/config/keywords.yaml``) and half are decoys a plain keyword search
-would report: a knife-edge vote, a team without killer instinct, a stabbing in another city, a chef's knife skills.
+Half the stories are on the demo's beat (``demo/config/keywords.yaml``) and most of the others are decoys a plain
+keyword search would report: a knife-edge vote, a team without killer instinct, a stabbing in another city, a chef's
+knife skills.
 """
 
 from __future__ import annotations
@@ -11,7 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-Outlet = Literal["echo", "police"]  # the Southend Echo (demo), with an RSS feed; Essex Police (demo), with Atom
+# The Southend Echo (demo), with an RSS feed; Essex Police (demo), with Atom; the council's newsroom, without a feed
+Outlet = Literal["echo", "police", "council"]
+OUTLET_NAMES: dict[Outlet, str] = {
+    "echo": "Southend Echo (demo)",
+    "police": "Essex Police (demo)",
+    "council": "Southend-on-Sea City Council (demo)",
+}
 
 
 @dataclass(frozen=True)
@@ -244,6 +252,40 @@ Inspector Hollis Martindale said: "Most young people in Leigh do nothing wrong, 
 place everyone can enjoy. We will also be working with youth services over the winter."
 
 You can report anti-social behaviour online or by calling 101.
+""",
+    ),
+    Story(
+        slug="seafront-rules-renewed",
+        outlet="council",
+        title="Seafront rules to stay for three more years",
+        published=_utc(2026, 11, 26, 11, 0),
+        summary="Cabinet has agreed to renew the rules that cover the seafront and the city centre.",
+        text="""
+The public spaces protection order covering Southend seafront and the city centre will be renewed for three years
+from January, the council's cabinet agreed on Wednesday.
+
+The order lets council wardens and police officers stop drinking in the street, ban groups from returning to an
+area, and seize fireworks. A consultation this autumn drew 1,240 replies, and seven in ten backed renewal.
+
+Reports of anti-social behaviour on the seafront fell by a fifth in the two summers since the order was last
+renewed, a report to cabinet said.
+
+The cabinet member for community safety, Cllr Imogen Tasker, said: "Residents and visitors told us clearly that
+they want these powers kept. We will review how they are used every six months."
+""",
+    ),
+    Story(
+        slug="winter-gritting-routes",
+        outlet="council",
+        title="Winter gritting routes published",
+        published=_utc(2026, 11, 19, 9, 0),
+        summary="Our gritters will treat 140 miles of roads when frost or snow is forecast.",
+        text="""
+The council has published the roads its gritters will treat this winter, covering main routes, bus routes and
+the roads to schools, the hospital and the fire stations.
+
+Grit bins have been refilled across the city, and residents can report an empty one online. Pavements in the
+city centre and outside stations will be cleared by hand when snow settles.
 """,
     ),
 )

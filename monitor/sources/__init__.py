@@ -18,15 +18,17 @@ from monitor.sources.base import Checkpoint, Discovery, Source, SourceConfig, So
 from monitor.sources.cmis import CmisConfig, CmisSource
 from monitor.sources.feed import FeedConfig, FeedSource
 from monitor.sources.moderngov import ModernGovConfig, ModernGovSource
+from monitor.sources.page import PageConfig, PageSource
 
 SOURCE_TYPES: dict[str, type[Source[Any]]] = {
     "feed": FeedSource,
+    "page": PageSource,
     "moderngov": ModernGovSource,
     "cmis": CmisSource,
 }
 
 # An entry of ``sources:``, read as the model its ``type:`` names.
-SourceSpec = Annotated[FeedConfig | ModernGovConfig | CmisConfig, Field(discriminator="type")]
+SourceSpec = Annotated[FeedConfig | PageConfig | ModernGovConfig | CmisConfig, Field(discriminator="type")]
 
 
 def build_source(config: SourceConfig, *, clock: Clock = utc_now) -> Source[Any]:

@@ -1,22 +1,23 @@
 """Feeds: RSS 0.9x/1.0/2.0 and Atom read by feedparser, JSON Feed 1 and 1.1 read here.
 
-One conditional GET per look: whatever validators the last answer had (ETag, Last-Modified, either or none) go back
-to the server, and a 304 costs no parsing. Servers that send none, or a new ETag every time, answer 200 with the same
-body: its hash, kept with the validators, makes that as cheap as a 304.
+One conditional GET per look (``monitor.sources.conditional``): a 304, or the same body again, costs no parsing.
+
+A configured address that answers with a web page advertising a feed (``<link rel="alternate"
+type="application/rss+xml" href=…>``) is read through that feed, as feed readers do: the checkpoint remembers it, so
+later looks go straight there, and the page is looked at again only when that feed is gone.
 """
 
 from __future__ import annotations
 
 import calendar
-import hashlib
 import io
 import json
 import re
 import time
 import xml.sax
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urljoin
 
@@ -24,9 +25,11 @@ import feedparser
 
 from monitor.clock import utc_from_iso
 from monitor.extract import html_to_text
-from monitor.fetch import Validators
+from monitor.fetch import FetchError
 from monitor.items import Item, identity_keys
-from monitor.sources.base import Checkpoint, Discovery, Source, SourceConfig, SourceError
+from monitor.sources.base import Discovery, Source, SourceConfig, SourceError
+from monitor.sources.conditional import ConditionalCheckpoint, fetch_if_changed
+from monitor.sources.html_head import advertised_feeds
 from monitor.text import one_line, shorten, without_bom
 
 if TYPE_CHECKING:
@@ -34,7 +37,6 @@ if TYPE_CHECKING:
 
 _JSON_FEED_VERSION = re.compile(r"^https?://jsonfeed\.org/version/1(?:\.1)?/?$")
 _JSON_MEDIA_TYPES = ("application/feed+json", "application/json")
-_FEED_MEDIA_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/rdf+xml")
 _HEADLINE_LENGTH = 100
 _UNTITLED = "(untitled)"
 
@@ -52,17 +54,20 @@ class ParsedFeed:
 
 
 @dataclass(frozen=True)
-class FeedCheckpoint(Checkpoint):
-    """The validators of the feed's last answer (ETag, Last-Modified, either or none) and the hash of the body last
-    read: the keys checkpoints had before they were typed (strings, or absent), so those load as they are."""
+class FeedCheckpoint(ConditionalCheckpoint):
+    """The validators and body hash of the feed's last answer; and, when the configured address (``page_url``) is a
+    web page, the feed it advertises (``feed_url``), which those belong to."""
 
-    etag: str | None = None
-    last_modified: str | None = None
-    body_hash: str | None = None
+    feed_url: str | None = None
+    page_url: str | None = None
 
-    @property
-    def validators(self) -> Validators:
-        return Validators(etag=self.etag, last_modified=self.last_modified)
+
+class NotAFeed(SourceError):
+    """The body is not a feed at all; ``advertised`` is the feed it names when it is a web page that advertises one."""
+
+    def __init__(self, message: str, advertised: str | None = None) -> None:
+        super().__init__(message)
+        self.advertised = advertised
 
 
 class FeedSource(Source[FeedCheckpoint]):
@@ -70,16 +75,66 @@ class FeedSource(Source[FeedCheckpoint]):
     checkpoint_model = FeedCheckpoint
 
     def look(self, fetcher: Fetcher, checkpoint: FeedCheckpoint) -> Discovery:
-        response = fetcher.get(self.config.url, validators=checkpoint.validators)
-        fresh_for = response.fresh_for(self.clock())
-        if response.not_modified:
-            checkpoint = _checkpoint(response.validators, checkpoint.body_hash)
-            return Discovery(unchanged=True, checkpoint=checkpoint, fresh_for=fresh_for)
-        answered = _checkpoint(response.validators, hashlib.sha256(response.content).hexdigest())
-        if answered.body_hash == checkpoint.body_hash:
-            return Discovery(unchanged=True, checkpoint=answered, fresh_for=fresh_for)
+        feed_url = self._advertised_feed(checkpoint)
+        if feed_url is None:  # the validators of a feed advertised by a page configured before are not this address's
+            return self._read_configured(fetcher, checkpoint if checkpoint.feed_url is None else FeedCheckpoint())
+        try:
+            return self._read_advertised(fetcher, feed_url, checkpoint)
+        except (FetchError, NotAFeed) as error:  # gone, or no longer a feed; a broken feed is an error as it is
+            if isinstance(error, FetchError) and error.temporary:
+                raise
+            again = self._read_configured(fetcher, FeedCheckpoint())
+            gone = f"the feed the page advertised could not be read any more ({error}); looked at the page again"
+            return replace(again, notes=(gone, *again.notes))
+
+    def describe(self, checkpoint: FeedCheckpoint, *, zone: tzinfo) -> str:
+        feed_url = self._advertised_feed(checkpoint)
+        return _reading_advertised(feed_url) if feed_url else ""
+
+    def _advertised_feed(self, checkpoint: FeedCheckpoint) -> str | None:
+        """The feed ``checkpoint`` is of, when the page now configured advertised it; None when the configured address
+        is read itself (or the feed was advertised by a page configured before)."""
+        return checkpoint.feed_url if checkpoint.page_url == self.config.url else None
+
+    def _read_configured(self, fetcher: Fetcher, checkpoint: FeedCheckpoint) -> Discovery:
+        """Read the configured address; when it answers with a page that advertises a feed, read that feed."""
+        try:
+            return self._read(fetcher, self.config.url, checkpoint)
+        except NotAFeed as error:
+            if error.advertised is None:
+                raise
+            feed_url = error.advertised
+        try:
+            return self._read_advertised(fetcher, feed_url, FeedCheckpoint(feed_url=feed_url, page_url=self.config.url))
+        except (FetchError, SourceError) as error:
+            if isinstance(error, FetchError) and error.temporary:
+                raise  # as it is, so that a Retry-After still counts
+            raise SourceError(
+                f"{self.config.url} is a web page; the feed it advertises could not be read: {error}"
+            ) from None
+
+    def _read_advertised(self, fetcher: Fetcher, feed_url: str, checkpoint: FeedCheckpoint) -> Discovery:
+        note = _reading_advertised(feed_url)
+        return self._read(fetcher, feed_url, checkpoint, found_on=self.config.url, notes=(note,))
+
+    def _read(
+        self,
+        fetcher: Fetcher,
+        url: str,
+        checkpoint: FeedCheckpoint,
+        *,
+        found_on: str | None = None,
+        notes: tuple[str, ...] = (),
+    ) -> Discovery:
+        response, answered, fresh_for = fetch_if_changed(fetcher, url, checkpoint, now=self.clock(), found_on=found_on)
+        if response is None:
+            return Discovery(unchanged=True, checkpoint=answered, notes=notes, fresh_for=fresh_for)
         parsed = parse_feed(self.config.id, response.content, url=response.url, headers=response.headers)
-        return Discovery(items=parsed.items, checkpoint=answered, notes=parsed.notes, fresh_for=fresh_for)
+        return Discovery(items=parsed.items, checkpoint=answered, notes=(*notes, *parsed.notes), fresh_for=fresh_for)
+
+
+def _reading_advertised(feed_url: str) -> str:
+    return f"reading the feed the page advertises: {feed_url}"
 
 
 def parse_feed(source_id: str, content: bytes, *, url: str, headers: Mapping[str, str] | None = None) -> ParsedFeed:
@@ -147,7 +202,7 @@ def _read_xml_feed(content: bytes, url: str, headers: Mapping[str, str]) -> tupl
     entries = [_feedparser_entry(entry, url) for entry in parsed.entries]
     if all(entry.is_empty for entry in entries):
         if not parsed.get("version"):
-            raise SourceError(_not_a_feed(url, content, headers, parsed))
+            raise _not_a_feed(url, content, headers)
         if isinstance(problem, xml.sax.SAXException):
             raise SourceError(
                 f"{url} sent a broken feed with no readable entries ({_in_words(problem)}); try again later"
@@ -183,14 +238,13 @@ def _utc(parsed: time.struct_time | None) -> datetime | None:
     return datetime.fromtimestamp(calendar.timegm(parsed), UTC) if parsed else None
 
 
-def _not_a_feed(url: str, content: bytes, headers: Mapping[str, str], parsed: Mapping[str, Any]) -> str:
-    advertised = [
-        link["href"]
-        for link in parsed.get("feed", {}).get("links", [])
-        if link.get("rel") == "alternate" and link.get("type") in _FEED_MEDIA_TYPES and link.get("href")
-    ]
-    hint = f"; check the address: the page links to a feed at {advertised[0]}" if advertised else "; check the address"
-    return f"{url} did not answer with a feed (got {_describe_body(content, headers.get('content-type', ''))}){hint}"
+def _not_a_feed(url: str, content: bytes, headers: Mapping[str, str]) -> NotAFeed:
+    advertised = next(iter(advertised_feeds(content, url)), None)
+    hint = f"; check the address: the page links to a feed at {advertised}" if advertised else "; check the address"
+    return NotAFeed(
+        f"{url} did not answer with a feed (got {_describe_body(content, headers.get('content-type', ''))}){hint}",
+        advertised,
+    )
 
 
 def _describe_body(content: bytes, content_type: str) -> str:
@@ -238,11 +292,6 @@ def _json_feed_entry(item: Mapping[str, Any], url: str) -> _Entry:
 
 
 # --- shared ------------------------------------------------------------------------------------------------------
-
-
-def _checkpoint(validators: Validators, body_hash: str | None) -> FeedCheckpoint:
-    """What there is of the answer's validators, and the hash of the body last read."""
-    return FeedCheckpoint(validators.etag or None, validators.last_modified or None, body_hash or None)
 
 
 def _absolute(base: str, link: Any) -> str | None:
