@@ -87,11 +87,16 @@ class App:
         )
 
     def poll(
-        self, source_ids: Sequence[str] = (), on_done: Callable[[PollReport], None] | None = None
+        self,
+        source_ids: Sequence[str] = (),
+        on_done: Callable[[PollReport], None] | None = None,
+        *,
+        named: bool = False,
     ) -> list[PollReport]:
-        """Poll the named sources (all when none are named): store what is new and report. Sends nothing; what the
-        poll found goes out through ``delivery.after_poll(reports)``."""
-        return self.poller.poll(source_ids, on_done)
+        """Poll the sources of ``source_ids`` (all when none are given) that are due, or all of them when a person
+        ``named`` them (all but those waiting for a Retry-After): store what is new and report. Sends nothing; what
+        the poll found goes out through ``delivery.after_poll(reports)``."""
+        return self.poller.poll(source_ids, on_done, named=named)
 
     def close(self) -> None:
         if self._fetcher is not None:

@@ -122,30 +122,38 @@ def _echo_deliveries(config: Config, data_dir: Path) -> None:
 
 
 @cli.command()
-@click.option("--source", "source_ids", multiple=True, metavar="ID", help="Poll only this source (repeatable).")
+@click.option(
+    "--source",
+    "source_ids",
+    multiple=True,
+    metavar="ID",
+    help="Poll only this source, now, even if it waits, unless for a Retry-After (repeatable).",
+)
 @click.pass_obj
 def poll(obj: Context, source_ids: tuple[str, ...]) -> None:
     """Poll sources once now, store new items and matches, and print a table per source; then send the urgent
-    alerts and admin notices the poll calls for."""
+    alerts and admin notices the poll calls for. A source that waits (its server's Cache-Control or Retry-After, a
+    back-off, a 410 Gone) is not polled, and the table says why; one named with --source is polled anyway, unless its
+    server asked for a Retry-After."""
     app = obj.app()
     try:
         sources = app.poller.select_sources(source_ids)
     except KeyError as error:
         raise click.UsageError(error.args[0]) from None
-    reports = _poll_with_progress(app, [source.id for source in sources])
+    reports = _poll_with_progress(app, [source.id for source in sources], named=bool(source_ids))
     app.delivery.after_poll(reports)
     app.close()
     _print_wide(terminal.poll_table(reports), 120)
 
 
-def _poll_with_progress(app: App, source_ids: list[str]) -> list[PollReport]:
+def _poll_with_progress(app: App, source_ids: list[str], *, named: bool) -> list[PollReport]:
     if not console.is_terminal:
-        return app.poll(source_ids)
+        return app.poll(source_ids, named=named)
     from rich.progress import Progress
 
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("Polling", total=len(source_ids))
-        return app.poll(source_ids, on_done=lambda report: progress.advance(task))
+        return app.poll(source_ids, on_done=lambda report: progress.advance(task), named=named)
 
 
 @cli.command()
@@ -220,12 +228,14 @@ def matches(obj: Context, since: timedelta | None, topic: str | None, as_json: b
 @cli.command()
 @click.pass_obj
 def status(obj: Context) -> None:
-    """Each source's health: last poll, last success, failures in a row, last error; and the outbox."""
+    """Each source's health: last poll, last success, failures in a row, last error; the sources that wait before
+    their next poll, and why; and the outbox."""
     app = obj.app()
     rows, outbox_counts = app.views.status(), app.views.outbox_counts()
     app.close()
     zone = app.config.monitor.zone
     _print_wide(terminal.status_table(rows, zone), 140)
+    _echo_lines(terminal.waiting_lines(rows))
     _echo_lines(terminal.page_failure_lines([row.health for row in rows if row.health], zone))
     click.echo(f"Outbox: {outbox_counts.pending} pending, {outbox_counts.failed} failed (see `monitor outbox`).")
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from monitor.items import CouncilReference
 from monitor.match.settings import TopicConfig
 from monitor.match.types import Snippet
-from monitor.store.records import MatchRecord, SourceHealth
+from monitor.store.records import MatchRecord, SourceHealth, WaitReason
 from monitor.urls import clean_link, identity_link
 
 
@@ -214,6 +214,8 @@ def _failure_text(state: SourceHealth, zone: ZoneInfo) -> str:
     failures = state.consecutive_failures
     polls = f"{failures} failed poll{'' if failures == 1 else 's'}"
     error = state.last_error or "no reason recorded"
+    if state.wait is not None and state.wait.reason is WaitReason.GONE:
+        error += "; not polled again until its entry in sources.yaml changes"
     if state.last_success_at is None:
         return f"failing since it was first polled ({polls}; last error: {error})"
     return f"failing since {format_datetime(in_zone(state.last_success_at, zone))} ({polls}; last error: {error})"

@@ -26,30 +26,16 @@ from monitor.items import Item
 from monitor.links import PageText, follow_link, identified, open_page
 from monitor.match import Match, Matcher
 from monitor.match.types import story_fields
+from monitor.next_poll import Turn, describe_wait, take_turn
 from monitor.page_retry import after_failure, expired_note, too_old_to_retry
-from monitor.sources import Checkpoint, SourceConfig, SourceError, build_source
-from monitor.store import ItemRecord, Store
+from monitor.poll_report import UNEXPECTED, PollCounts, PollReport, log_poll, problem_text
+from monitor.sources import Discovery, SourceConfig, SourceError, build_source
+from monitor.store import ItemRecord, Store, WaitReason
 
 log = logging.getLogger("monitor.poll")
 
 _In = TypeVar("_In")
 _Out = TypeVar("_Out")
-
-
-@dataclass(frozen=True)
-class PollReport:
-    """What one poll of one source did, for the poll table, the log and the delivery service's notices."""
-
-    source_id: str
-    new_items: int = 0
-    new_matches: int = 0
-    error: str | None = None
-    seconds: float = 0.0
-    unchanged: bool = False
-    notes: tuple[str, ...] = ()
-    pages_failed: int = 0  # story pages this poll could not fetch, at a first try or a later one
-    pages_read_late: int = 0  # pages that had failed before and were read this time
-    page_error: str | None = None  # the last page this poll could not fetch: "URL: note"
 
 
 @dataclass(frozen=True)
@@ -65,20 +51,6 @@ class PollSetup:
     def hops(self) -> int:
         """How many times a story's link may be sent on, by HTTP redirects and again by pages that send readers on."""
         return self.config.monitor.fetch.max_redirects
-
-
-@dataclass
-class _PollCounts:
-    items: int = 0
-    matches: int = 0
-    notes: list[str] = field(default_factory=list)
-    pages_failed: int = 0
-    pages_read_late: int = 0
-    page_error: str | None = None
-
-    def page_failed(self, url: str, note: str) -> None:
-        self.pages_failed += 1
-        self.page_error = f"{url}: {note}"
 
 
 @dataclass(frozen=True)
@@ -111,13 +83,19 @@ class Poller:
         self.setup = setup
 
     def poll(
-        self, source_ids: Sequence[str] = (), on_done: Callable[[PollReport], None] | None = None
+        self,
+        source_ids: Sequence[str] = (),
+        on_done: Callable[[PollReport], None] | None = None,
+        *,
+        named: bool = False,
     ) -> list[PollReport]:
-        """Poll the named sources (all when none are named) concurrently, one report per source in config order."""
+        """Poll the named sources (all when none are named) concurrently, one report per source in config order; those
+        not due yet are reported postponed. ``named``: a person named them, which takes them past all but a
+        Retry-After (monitor/next_poll.py)."""
         sources = self.select_sources(source_ids)
         workers = max(1, min(self.setup.config.monitor.fetch.concurrency, len(sources)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
-            futures = [pool.submit(self.poll_source, source) for source in sources]
+            futures = [pool.submit(self.poll_source, source, named=named) for source in sources]
             reports = []
             for future in futures:
                 reports.append(future.result())
@@ -134,29 +112,42 @@ class Poller:
             )
         return [configured[source_id] for source_id in source_ids] if source_ids else list(configured.values())
 
-    def poll_source(self, source: SourceConfig) -> PollReport:
-        """Look at one source, store what is new with its matches, and save the source's checkpoint last."""
-        started = time.monotonic()
-        fetcher = self.setup.fetcher
+    def poll_source(self, source: SourceConfig, *, named: bool = False) -> PollReport:
+        """Look at one source, store what is new with its matches, and save the source's checkpoint last; or, when the
+        source is not due yet, make no request and say why. ``named``: a person named it (see ``poll``)."""
+        turn = self._turn(source, named=named)
+        if turn.postponed:
+            log.info("source %s not polled: %s", source.id, turn.postponed)
+            return PollReport(source.id, postponed=True, next_poll=turn.postponed)
+        started, fetcher = time.monotonic(), self.setup.fetcher
+        counts = PollCounts()
+        if turn.overridden:
+            counts.notes.append(f"polled because it was named; otherwise {turn.overridden}")
         try:
             discovery = build_source(source, clock=self.clock).discover(fetcher, self.store.source_state(source.id))
         except (FetchError, SourceError) as error:
-            return self._finish(source, started, _PollCounts(), error=str(error))
+            return self._finish(source, turn, started, counts, failure=error)
         except Exception as error:  # a bug or a surprise in one source must not stop the others or hide the failure
             log.exception("source %s: unexpected error", source.id)
-            return self._finish(source, started, _PollCounts(), error=_unexpected(error))
-        counts = _PollCounts(notes=list(discovery.notes))
+            return self._finish(source, turn, started, counts, failure=error)
+        counts.notes += discovery.notes
         try:
             if not discovery.unchanged:
                 self._take_new_items(source, discovery.items, counts)
             self._retry_pages(source, counts)
         except Exception as error:  # the items stored so far stay; the checkpoint is not saved, so none is lost
             log.exception("source %s: unexpected error while storing items", source.id)
-            return self._finish(source, started, counts, error=_unexpected(error))
+            return self._finish(source, turn, started, counts, failure=error, storing=True)
         if self.stop.is_set():
             # Stopped part-way: the checkpoint is not saved, so the next poll looks at the rest again.
-            return self._finish(source, started, counts, checkpoint=None, interrupted=True)
-        return self._finish(source, started, counts, checkpoint=discovery.checkpoint, unchanged=discovery.unchanged)
+            return self._finish(source, turn, started, counts, interrupted=True)
+        return self._finish(source, turn, started, counts, discovery=discovery)
+
+    def _turn(self, source: SourceConfig, *, named: bool) -> Turn:
+        config = self.setup.config
+        health = next(iter(self.store.source_health(source.id)), None)
+        every, zone = config.sources.every(source), config.monitor.zone
+        return take_turn(source, health, every=every, now=self.clock(), named=named, zone=zone)
 
     def read_page(self, url: str, *, found_on: str | None = None) -> PageText:
         """The main text of a story's page; when the page cannot be had, the feed's text is matched and we say why.
@@ -170,9 +161,9 @@ class Poller:
             return PageText(None, f"page not fetched: {error.reason}", error)
         try:
             article = read_article(page.content, page.url)
-        except Exception as error:  # a page that trips the extractor is matched on its feed text, like one not fetched
+        except Exception:  # a page that trips the extractor is matched on its feed text, like one not fetched
             log.exception("could not extract %s", url)
-            return PageText(None, f"text not extracted: {_unexpected(error)}", address=page.url)
+            return PageText(None, f"text not extracted: {UNEXPECTED}", address=page.url)
         if article.text is None:
             return PageText(None, "no article text found on the page", link=article.link, address=page.url)
         return PageText(article.text, link=article.link, address=page.url)
@@ -191,7 +182,7 @@ class Poller:
 
     # --- new items -------------------------------------------------------------------------------------------------
 
-    def _take_new_items(self, source: SourceConfig, items: Iterable[Item], counts: _PollCounts) -> None:
+    def _take_new_items(self, source: SourceConfig, items: Iterable[Item], counts: PollCounts) -> None:
         """Store every item not seen before, with its matches, in the source's order.
 
         Pages are fetched and matched a few at a time; each item is stored as soon as it and those before it are
@@ -206,7 +197,7 @@ class Poller:
                     return
                 self._store_new_item(ready, counts)
 
-    def _store_new_item(self, ready: _Prepared, counts: _PollCounts) -> None:
+    def _store_new_item(self, ready: _Prepared, counts: PollCounts) -> None:
         item, found_at, tries, retry_at = ready.item, self.clock(), 0, None
         if ready.page_failure is not None:
             note, retry_at = after_failure(ready.page_failure, tries=1, found_at=found_at, now=found_at)
@@ -252,7 +243,7 @@ class Poller:
 
     # --- pages fetched again ---------------------------------------------------------------------------------------
 
-    def _retry_pages(self, source: SourceConfig, counts: _PollCounts) -> None:
+    def _retry_pages(self, source: SourceConfig, counts: PollCounts) -> None:
         """Fetch again the pages of this source that failed before and are due; a page read at last is matched, and
         the topics its text adds are stored as new matches (a topic the item matched already is not matched twice).
         Each outcome is stored in one transaction, so a stop or a crash loses no page and repeats no match."""
@@ -273,7 +264,7 @@ class Poller:
         matches = [] if page.failure else matcher.match(story_fields(replace(record, body=page.body)))
         return _PageRetry(record, page, matches)
 
-    def _store_page_retry(self, retry: _PageRetry, counts: _PollCounts) -> None:
+    def _store_page_retry(self, retry: _PageRetry, counts: PollCounts) -> None:
         record, page = retry.record, retry.page
         if page is None:
             self.store.record_page_failure(
@@ -320,43 +311,36 @@ class Poller:
     def _finish(
         self,
         source: SourceConfig,
+        turn: Turn,
         started: float,
-        counts: _PollCounts,
+        counts: PollCounts,
         *,
-        error: str | None = None,
-        checkpoint: Checkpoint | None = None,
-        unchanged: bool = False,
+        discovery: Discovery | None = None,
+        failure: Exception | None = None,
+        storing: bool = False,
         interrupted: bool = False,
     ) -> PollReport:
-        seconds = time.monotonic() - started
-        if error:
-            log.warning("source %s failed after %.1f s: %s", source.id, seconds, error)
+        seconds, now = time.monotonic() - started, self.clock()
+        error = problem_text(failure, storing=storing) if failure else None
+        wait, next_poll = None, ""
         if not interrupted:
+            wait = turn.wait_after(failure, discovery.fresh_for if discovery else None, now=now)
             self.store.finish_poll(
                 source.id,
-                at=self.clock(),
-                checkpoint=checkpoint,
+                at=now,
+                checkpoint=discovery.checkpoint if discovery else None,
                 error=error,
                 new_items=counts.items,
                 new_matches=counts.matches,
                 seconds=seconds,
                 page_error=counts.page_error,
+                wait=wait,
             )
-        if not error:
-            note = " (not modified)" if unchanged else ""
-            log.info(
-                "source %s: %d new items, %d new matches%s, %d pages read on a later try in %.1f s",
-                source.id,
-                counts.items,
-                counts.matches,
-                note,
-                counts.pages_read_late,
-                seconds,
-            )
-        if counts.page_error:
-            log.warning(
-                "source %s: story pages not fetched: %d; last: %s", source.id, counts.pages_failed, counts.page_error
-            )
+        if wait is not None:
+            [health] = self.store.source_health(source.id)
+            next_poll = describe_wait(health, now=now, zone=self.setup.config.monitor.zone)
+        unchanged = discovery is not None and discovery.unchanged
+        log_poll(source.id, counts, error=error, unchanged=unchanged, next_poll=next_poll, seconds=seconds)
         return PollReport(
             source.id,
             counts.items,
@@ -368,13 +352,9 @@ class Poller:
             pages_failed=counts.pages_failed,
             pages_read_late=counts.pages_read_late,
             page_error=counts.page_error,
+            next_poll=next_poll,
+            gone=wait is not None and wait.reason is WaitReason.GONE and not turn.was_gone,
         )
-
-
-def _unexpected(error: Exception) -> str:
-    return (
-        f"unexpected error ({type(error).__name__}: {error}); this is a bug in Beatwatch, please report it with the log"
-    )
 
 
 __all__ = ["PageText", "PollReport", "PollSetup", "Poller"]

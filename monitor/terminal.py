@@ -41,14 +41,19 @@ def poll_table(reports: Sequence[PollReport]) -> Table:
 
 
 def poll_remarks(report: PollReport) -> str:
-    """The errors column: the source's error, else what is worth knowing about this poll, else "-"."""
+    """The errors column: why the source was not polled; else its error, or what is worth knowing about this poll;
+    then why it waits before its next poll; else "-"."""
+    if report.postponed:
+        return f"not polled: {report.next_poll}"
     if report.error:
-        return report.error
+        return "; ".join(filter(None, (report.error, *report.notes, report.next_poll)))
     remarks = ["not modified"] if report.unchanged else list(report.notes)
     if report.pages_read_late:
         remarks.append(f"{report.pages_read_late} page(s) that had failed were read")
     if report.page_error:
         remarks.append(report.page_error)
+    if report.next_poll:
+        remarks.append(report.next_poll)
     return "; ".join(remarks) or "-"
 
 
@@ -103,6 +108,12 @@ def status_table(rows: Sequence[SourceStatus], zone: ZoneInfo) -> Table:
             (health.last_error or "") if health else "",
         )
     return table
+
+
+def waiting_lines(rows: Sequence[SourceStatus]) -> list[str]:
+    """The sources not polled on their interval, each with why and until when."""
+    waiting = [f"  {row.source.id}: {row.next_poll}" for row in rows if row.next_poll]
+    return ["Sources waiting before their next poll:", *waiting] if waiting else []
 
 
 def page_failure_lines(healths: Sequence[SourceHealth], zone: ZoneInfo) -> list[str]:

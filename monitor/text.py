@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 ELLIPSIS = "…"
 # Between the pages of a document's text (a form feed): where a hit falls says which page it is on.
 PAGE_BREAK = "\f"
@@ -35,3 +37,16 @@ def byte_size(count: int) -> str:
     if count >= 1_000:
         return f"{round(count / 1_000):g} kB"
     return f"{count} bytes"
+
+
+def error_words(error: BaseException, otherwise: str = "") -> str:
+    """What an error says, without the name of its class or the system's "[Errno 111]": "Connection refused", never
+    "URLError(ConnectionRefusedError(111, 'Connection refused'))"; ``otherwise`` when it says nothing."""
+    reason = getattr(error, "reason", None)  # urllib's URLError wraps the error of the socket underneath
+    if isinstance(reason, BaseException):
+        return error_words(reason, otherwise)
+    if isinstance(reason, str) and reason:
+        return reason
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return re.sub(r"^\[Errno -?\d+\]\s*", "", str(error)).strip() or otherwise

@@ -16,6 +16,7 @@ from monitor.deliver import Origin
 from monitor.deliver.outputs import build_outputs
 from monitor.deliver.routes import plan_routes
 from monitor.digest import Digest, DigestEntry
+from monitor.next_poll import current_wait, describe_wait
 from monitor.sources import SourceConfig, describe_state
 from monitor.store import FAILED, PENDING, SENT, DeliveryRecord, MatchRecord, SourceHealth, Store
 from monitor.urls import clean_link
@@ -28,6 +29,7 @@ class SourceStatus:
     source: SourceConfig
     health: SourceHealth | None  # None before the first poll
     read_by: str  # how the source is being read now, in words ("web service" for ModernGov); empty for most kinds
+    next_poll: str = ""  # why it waits before its next poll, in words; empty when it is polled on its interval
 
 
 @dataclass(frozen=True)
@@ -84,13 +86,22 @@ class Views:
     def status(self) -> list[SourceStatus]:
         """Each configured source's health from the store, in config order."""
         health = {row.source_id: row for row in self.store.source_health()}
-        zone = self.config.monitor.zone
+        zone, now = self.config.monitor.zone, self.clock()
         return [
             SourceStatus(
-                source, health.get(source.id), describe_state(source, self.store.source_state(source.id), zone=zone)
+                source,
+                health.get(source.id),
+                describe_state(source, self.store.source_state(source.id), zone=zone),
+                self._next_poll(source, health.get(source.id), now),
             )
             for source in self.config.sources.sources
         ]
+
+    def _next_poll(self, source: SourceConfig, health: SourceHealth | None, now: datetime) -> str:
+        """The source's wait in words; "" when it has none, or its entry has changed since (which ends the wait)."""
+        if health is None or current_wait(source, health) is None:
+            return ""
+        return describe_wait(health, now=now, zone=self.config.monitor.zone)
 
 
 def source_names(config: Config) -> dict[str, str]:

@@ -25,6 +25,19 @@ from monitor.demo.server import LocalSite
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
+@dataclass
+class Clock:
+    """The time as a test sets it: a clock to inject wherever Beatwatch asks for "now"."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
 @dataclass(frozen=True)
 class Story:
     slug: str

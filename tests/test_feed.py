@@ -121,7 +121,10 @@ def test_malformed_feed_with_entries_is_read_and_noted():
         "Garrison cadets raise funds",
     ]
     (note,) = parsed.notes
-    assert note.startswith(f"{FEED_URL}: the feed has errors (<unknown>:8:19: not well-formed")
+    assert note == (
+        f"{FEED_URL}: the feed has errors (not well-formed (invalid token) at line 8, column 19); read what could be "
+        "parsed"
+    )
 
 
 def test_well_formed_empty_feed_gives_no_items_and_no_error():

@@ -233,19 +233,24 @@ def test_body_exactly_at_the_cap_is_accepted(site, fetcher):
 # --- total deadline -----------------------------------------------------------------------------------------------
 
 
-def test_trickling_server_is_cut_off_at_the_total_timeout(site, fetcher):
-    stop = threading.Event()
+def trickling(stop: threading.Event, content_type: str = "text/html"):
+    """A handler whose body comes a byte every 50 ms until ``stop`` is set (10 s at most, so it ends by itself)."""
 
     def trickle(request: Request):
         def one_byte_at_a_time():
-            for _ in range(200):  # 10 s at most, so the handler ends by itself
-                yield b"x"
+            for _ in range(200):
+                yield b" "
                 if stop.wait(0.05):
                     return
 
-        return 200, {"Content-Type": "text/html"}, one_byte_at_a_time()
+        return 200, {"Content-Type": content_type}, one_byte_at_a_time()
 
-    site.add_handler("/slow", trickle)
+    return trickle
+
+
+def test_trickling_server_is_cut_off_at_the_total_timeout(site, fetcher):
+    stop = threading.Event()
+    site.add_handler("/slow", trickling(stop))
     started = time.monotonic()
     try:
         error = fetch_error(fetcher, site.url("/slow"), timeout=0.5)

@@ -15,8 +15,7 @@ from hypothesis import strategies as st
 
 from monitor.config import ConfigErrors, load_config
 from monitor.items import Item, identity_keys, link_key, link_keys_without
-from monitor.store import Store
-from monitor.store import schema as store_schema
+from monitor.store import Store, migrations
 from monitor.store.relink import _old_form
 from monitor.urls import clean_link, identity_link
 from tests.e2e import NOW, STORIES, Story, article_page, write_config
@@ -309,4 +308,4 @@ def test_a_database_whose_links_an_older_version_keyed_reports_none_of_them_agai
                     summary="Different words altogether.", published=FIXTURE_TIME)  # fmt: skip
         added = store.add_item(copy, [], found_at=FIXTURE_TIME, reported=True)
         assert {item.id: item.story_id for item in store.items(since=FIXTURE_TIME)}[added] == 2
-    assert _schema_versions(url) == list(range(6, len(store_schema.MIGRATIONS) + 1))
+    assert _schema_versions(url) == list(range(6, len(migrations.MIGRATIONS) + 1))

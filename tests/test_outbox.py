@@ -214,3 +214,19 @@ def test_a_part_in_flight_when_its_process_died_is_found_in_slack_and_recorded_n
         "conversations.list",
         "conversations.history",
     ]
+
+
+def test_an_outputs_bug_costs_one_attempt_said_in_words_with_its_traceback_in_the_log(slack, processes, caplog):
+    def bug() -> None:
+        raise KeyError("ts")
+
+    a, _ = processes({"slack": slack_output(slack, X=bug)}, {})
+    a.enqueue("slack", "#a", "digest", [part("X")], [])
+
+    [result] = a.flush()
+
+    [delivery] = a.store.deliveries()
+    assert not result.sent and (delivery.state, delivery.attempts) == (PENDING, 1)
+    assert delivery.last_error.endswith("an unexpected problem while sending; the details are in the log")
+    assert "KeyError" not in delivery.last_error
+    assert [type(record.exc_info[1]) for record in caplog.records if record.exc_info] == [KeyError]

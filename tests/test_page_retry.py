@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import threading
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -23,22 +22,21 @@ from monitor.deliver.render import render_markdown
 from monitor.demo.server import LocalSite
 from monitor.page_retry import FIRST_PAGE_RETRY, PAGE_RETRY_AGE, PAGE_TRIES
 from monitor.store import Store
-from tests.e2e import NOW, STORIES, Story, article_page, kill_poll_at_page, publish, rss_feed, write_config
+from tests.e2e import (
+    NOW,
+    STORIES,
+    Clock,
+    Story,
+    article_page,
+    kill_poll_at_page,
+    publish,
+    rss_feed,
+    write_config,
+)
 
 ATTACK = STORIES[0]  # its feed text says nothing of a stabbing: only the page's text matches knife-crime
 ATTACK_PAGE = f"/news/{ATTACK.slug}.html"
 EPOCH = datetime(2000, 1, 1, tzinfo=NOW.tzinfo)
-
-
-@dataclass
-class Clock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
 
 
 def make_app(tmp_path: Path, site: LocalSite, clock: Clock, **config) -> App:

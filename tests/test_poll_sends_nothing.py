@@ -4,13 +4,14 @@ delivery service. Real Slack-compatible and SMTP servers on 127.0.0.1 count ever
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 
 from monitor.app import App, rules_check
 from monitor.config import load_config
 from monitor.store import Store
-from tests.e2e import STORIES, write_config
+from tests.e2e import NOW, STORIES, Clock, write_config
 from tests.slack_server import SlackServer
 from tests.smtp_server import Inbox
 
@@ -54,12 +55,21 @@ def test_a_poll_sends_nothing_and_its_urgent_alert_goes_out_through_the_delivery
         extra_sources=broken,
         monitor_extra={"outputs": outputs, "admin": {"slack_channel": ADMIN_CHANNEL}},
     )
+    clock = Clock(NOW)
     with Store(Store.default_url(tmp_path / "data")) as store:
-        app = App(load_config(config, checks=[rules_check]), store, data_dir=tmp_path / "data", stream=io.StringIO())
+        app = App(
+            load_config(config, checks=[rules_check]),
+            store,
+            data_dir=tmp_path / "data",
+            clock=clock,
+            stream=io.StringIO(),
+        )
         try:
-            # Three polls: an urgent match on the first, the broken source's third failure in a row on the last.
+            # Three polls an hour apart (the broken source's back-off lets each one through): an urgent match on the
+            # first, the broken source's third failure in a row on the last.
             found = []
             for _ in range(3):
+                clock.advance(timedelta(hours=1))
                 reports = app.poll()
                 assert (slack.requests, inbox.received, store.deliveries()) == (0, [], [])
                 found.append(sum(report.new_matches for report in reports))

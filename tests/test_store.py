@@ -17,7 +17,18 @@ from monitor.match.types import Hit, Match, Snippet
 from monitor.sources.council.memory import CouncilMemory, DocumentMemory, MeetingMemory
 from monitor.sources.feed import FeedCheckpoint
 from monitor.sources.moderngov.checkpoint import ModernGovCheckpoint, ReadBy, Reading
-from monitor.store import FAILED, PENDING, SENT, OutboxConflict, Store, StoreError, schema
+from monitor.store import (
+    FAILED,
+    PENDING,
+    SENT,
+    OutboxConflict,
+    SourceWait,
+    Store,
+    StoreError,
+    WaitReason,
+    migrations,
+    schema,
+)
 
 T0 = datetime(2026, 11, 12, 8, 0, tzinfo=UTC)
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -287,12 +298,30 @@ def test_reopening_the_same_database_keeps_everything(url: str) -> None:
         assert store.matches()[0].delivered_to == (("console", "-"),)
         assert add(store, make_item(2)) == 2
 
-    assert _schema_versions(url) == [len(schema.MIGRATIONS)]
+    assert _schema_versions(url) == [len(migrations.MIGRATIONS)]
+
+
+def test_a_sources_wait_is_replaced_by_each_poll_and_read_back_by_source(store: Store) -> None:
+    def finish(source_id: str, wait: SourceWait | None, error: str | None = None) -> None:
+        store.finish_poll(source_id, at=T0, checkpoint=None, error=error, new_items=0, new_matches=0, seconds=0.1,
+                          wait=wait)  # fmt: skip
+
+    fresh = SourceWait(WaitReason.FRESH, T0 + timedelta(minutes=40), entry="e1")
+    gone = SourceWait(WaitReason.GONE, None, entry="e2")
+    finish("echo", fresh)
+    finish("police", gone, error="answered 410 Gone")
+    assert [(health.source_id, health.wait) for health in store.source_health()] == [("echo", fresh), ("police", gone)]
+    assert [health.wait for health in store.source_health("police")] == [gone]
+    assert store.source_health("nowhere") == []
+
+    finish("echo", None)
+    [echo] = store.source_health("echo")
+    assert echo.wait is None and echo.consecutive_failures == 0
 
 
 def test_upgrade_runs_each_new_step_once_and_a_newer_database_is_refused(url: str) -> None:
     Store(url).close()
-    current = len(schema.MIGRATIONS)
+    current = len(migrations.MIGRATIONS)
     added = Table("added_in_next_version", MetaData(), Column("id", Integer, primary_key=True))
     runs: list[int] = []
 
@@ -303,7 +332,9 @@ def test_upgrade_runs_each_new_step_once_and_a_newer_database_is_refused(url: st
     engine = create_engine(url)
     for _ in range(2):
         with engine.begin() as connection:
-            assert schema.upgrade(connection, at=T0, migrations=(*schema.MIGRATIONS, next_version)) == current + 1
+            assert (
+                migrations.upgrade(connection, at=T0, migrations=(*migrations.MIGRATIONS, next_version)) == current + 1
+            )
     engine.dispose()
 
     assert runs == [current + 1]
@@ -314,7 +345,7 @@ def test_upgrade_runs_each_new_step_once_and_a_newer_database_is_refused(url: st
 
 
 def test_the_parts_in_flight_step_adds_its_column_to_an_older_database_and_keeps_its_outbox(url: str) -> None:
-    step = schema.MIGRATIONS.index(schema._add_part_in_flight_since) + 1  # the version it brings a database to
+    step = migrations.MIGRATIONS.index(migrations._add_part_in_flight_since) + 1  # the version it brings a db to
     with Store(url) as store:
         delivery = store.enqueue(
             key="old",
@@ -333,7 +364,7 @@ def test_the_parts_in_flight_step_adds_its_column_to_an_older_database_and_keeps
         connection.execute(schema.schema_version_table.insert().values(version=step - 1, applied_at=T0))
 
     with engine.begin() as connection:
-        assert schema.upgrade(connection, at=T0, migrations=schema.MIGRATIONS[:step]) == step
+        assert migrations.upgrade(connection, at=T0, migrations=migrations.MIGRATIONS[:step]) == step
     with engine.begin() as connection:
         connection.execute(schema.deliveries_table.update().values(part_in_flight_since=T0))
         row = connection.execute(select(schema.deliveries_table)).one()
@@ -377,7 +408,7 @@ def test_a_database_made_by_schema_version_1_is_upgraded_and_keeps_everything(tm
         waiting = add(store, make_item(2), page_tries=1, page_retry_at=T0)
         assert [record.id for record in store.pages_due("echo", now=T0)] == [waiting]
 
-    assert _schema_versions(url) == list(range(1, len(schema.MIGRATIONS) + 1))
+    assert _schema_versions(url) == list(range(1, len(migrations.MIGRATIONS) + 1))
     new_url = Store.default_url(tmp_path / "new")
     Store(new_url).close()
     assert _tables(url) == _tables(new_url)  # upgraded to what a new database is made with
@@ -417,11 +448,33 @@ def test_a_database_made_by_schema_version_3_keeps_its_outbox_with_one_record_of
         assert store.matches(undelivered_to=("slack", "#crime")) == []
         assert {m.id: m.delivered_to for m in store.matches()}[1] == (("console", "-"), ("slack", "#crime"))
 
-    assert _schema_versions(url) == list(range(3, len(schema.MIGRATIONS) + 1))
+    assert _schema_versions(url) == list(range(3, len(migrations.MIGRATIONS) + 1))
     assert "match_ids" not in _tables(url)["deliveries"][0]
     connection = sqlite3.connect(tmp_path / "old" / "beatwatch.sqlite3")
     assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
     connection.close()
+    new_url = Store.default_url(tmp_path / "new")
+    Store(new_url).close()
+    assert _tables(url) == _tables(new_url)
+
+
+def test_a_database_made_by_schema_version_6_is_upgraded_with_sources_that_wait_for_nothing(tmp_path: Path) -> None:
+    url = database_made_by("schema-v6.sql", tmp_path / "old")
+    at = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+
+    with Store(url) as store:
+        broken, echo = store.source_health()
+        assert (echo.source_id, echo.last_success_at, echo.consecutive_failures, echo.wait) == ("echo", at, 0, None)
+        assert (broken.consecutive_failures, broken.last_polled_at, broken.wait) == (4, at, None)
+        assert broken.last_error == "{{BASE}}/missing.xml: answered 503 Service Unavailable"
+        kept = FeedCheckpoint('"abc"', "Thu, 26 Nov 2026 05:00:00 GMT", "f00d")
+        assert FeedCheckpoint.restore(store.source_state("echo")) == kept
+        wait = SourceWait(WaitReason.BACKING_OFF, at + timedelta(hours=2), entry="0123456789abcdef")
+        store.finish_poll("broken", at=at, checkpoint=None, error="again", new_items=0, new_matches=0, seconds=0.1,
+                          wait=wait)  # fmt: skip
+        assert [health.wait for health in store.source_health("broken")] == [wait]
+
+    assert _schema_versions(url) == list(range(6, len(migrations.MIGRATIONS) + 1))
     new_url = Store.default_url(tmp_path / "new")
     Store(new_url).close()
     assert _tables(url) == _tables(new_url)
@@ -460,7 +513,7 @@ def test_a_database_made_by_schema_version_4_keeps_the_council_meaning_of_its_it
         add(store, make_item(1))  # an article stored after the upgrade has no reference
         assert [item.council for item in store.items(since=EPOCH) if item.key == "id:1"] == [None]
 
-    assert _schema_versions(url) == list(range(4, len(schema.MIGRATIONS) + 1))
+    assert _schema_versions(url) == list(range(4, len(migrations.MIGRATIONS) + 1))
     assert "context" not in _tables(url)["items"][0]
     new_url = Store.default_url(tmp_path / "new")
     Store(new_url).close()
@@ -468,7 +521,9 @@ def test_a_database_made_by_schema_version_4_keeps_the_council_meaning_of_its_it
 
 
 def test_the_council_reference_step_turns_articles_pairs_into_no_reference_on_every_backend(url: str) -> None:
-    step = schema.MIGRATIONS.index(schema._council_reference_in_one_object) + 1  # the version it brings a database to
+    step = (
+        migrations.MIGRATIONS.index(migrations._council_reference_in_one_object) + 1
+    )  # the version it brings a database to
     with Store(url) as store:
         add(store, make_item(1))
         add(store, make_item(2))
@@ -482,7 +537,7 @@ def test_the_council_reference_step_turns_articles_pairs_into_no_reference_on_ev
         connection.execute(text("DELETE FROM schema_version"))
         connection.execute(schema.schema_version_table.insert().values(version=step - 1, applied_at=T0))
     with engine.begin() as connection:  # up to this step only: later steps expect the tables of their own time
-        assert schema.upgrade(connection, at=T0, migrations=schema.MIGRATIONS[:step]) == step
+        assert migrations.upgrade(connection, at=T0, migrations=migrations.MIGRATIONS[:step]) == step
         councils = connection.scalars(select(schema.items_table.c.council).order_by(schema.items_table.c.id)).all()
     engine.dispose()
 
@@ -494,7 +549,9 @@ def test_the_council_reference_step_turns_articles_pairs_into_no_reference_on_ev
 
 
 def test_the_one_record_step_drops_the_json_copy_of_what_a_delivery_carries_on_every_backend(url: str) -> None:
-    step = schema.MIGRATIONS.index(schema._one_record_of_delivery_matches) + 1  # the version it brings a database to
+    step = (
+        migrations.MIGRATIONS.index(migrations._one_record_of_delivery_matches) + 1
+    )  # the version it brings a database to
     with Store(url) as store:
         queued = store.enqueue(
             key="old",
@@ -511,7 +568,7 @@ def test_the_one_record_step_drops_the_json_copy_of_what_a_delivery_carries_on_e
         connection.execute(text("DELETE FROM schema_version"))
         connection.execute(schema.schema_version_table.insert().values(version=step - 1, applied_at=T0))
     with engine.begin() as connection:  # up to this step only: later steps expect the tables of their own time
-        assert schema.upgrade(connection, at=T0, migrations=schema.MIGRATIONS[:step]) == step
+        assert migrations.upgrade(connection, at=T0, migrations=migrations.MIGRATIONS[:step]) == step
         carried = connection.scalars(select(schema.delivery_matches_table.c.match_id).order_by("match_id")).all()
     engine.dispose()
 

@@ -17,7 +17,7 @@ import pytest
 
 from monitor.items import CouncilEvent, CouncilReference, Item
 from monitor.match.types import Match, Snippet
-from monitor.store import Store, schema
+from monitor.store import Store, migrations
 from tests.story_world import START, Article, build_world
 from tests.test_store import EPOCH, _schema_versions, _tables, database_made_by, deliver
 
@@ -234,7 +234,7 @@ def test_a_database_made_by_schema_version_5_is_upgraded_with_the_stories_of_its
         added = store.add_item(later, [], found_at=now, reported=True)
         assert {item.id: item.story_id for item in store.items(since=EPOCH)}[added] == 2
 
-    assert _schema_versions(url) == list(range(5, len(schema.MIGRATIONS) + 1))
+    assert _schema_versions(url) == list(range(5, len(migrations.MIGRATIONS) + 1))
     new_url = Store.default_url(tmp_path / "new")
     Store(new_url).close()
     assert _tables(url) == _tables(new_url)  # upgraded to what a new database is made with

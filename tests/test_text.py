@@ -1,13 +1,16 @@
-"""The shared text helpers and the one Retry-After reader."""
+"""The shared text helpers (an error in its own words among them) and the one Retry-After reader."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from http.client import RemoteDisconnected
+from urllib.error import URLError
 
+import httpx2
 import pytest
 
 from monitor.retry_after import retry_after_header, seconds_to_wait
-from monitor.text import byte_size, one_line, shorten, without_bom
+from monitor.text import byte_size, error_words, one_line, shorten, without_bom
 
 
 def test_one_line_flattens_every_kind_of_blank():
@@ -66,3 +69,20 @@ def test_retry_after_is_found_whatever_the_case_of_its_name_and_as_a_list():
     assert retry_after_header({"retry-after": "3"}) == "3"
     assert retry_after_header({"Retry-After": ["7"]}) == "7"
     assert retry_after_header({}) is None and retry_after_header(None) is None
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (URLError(ConnectionRefusedError(111, "Connection refused")), "Connection refused"),
+        (URLError("unknown url type: ftp"), "unknown url type: ftp"),
+        (TimeoutError("timed out"), "timed out"),
+        (ConnectionResetError(104, "Connection reset by peer"), "Connection reset by peer"),
+        (RemoteDisconnected("Remote end closed connection without response"), "Remote end closed connection without "
+                                                                                "response"),
+        (httpx2.ConnectError("[Errno 113] No route to host"), "No route to host"),
+        (ConnectionResetError(), "it closed the connection"),
+    ],
+)  # fmt: skip
+def test_an_error_is_said_in_its_own_words_without_its_class(error, words):
+    assert error_words(error, "it closed the connection") == words

@@ -194,14 +194,14 @@ class Outbox:
             return self._elsewhere(queued)
         except DeliveryError as error:
             return self._fail(delivery, error)
-        except Exception as error:  # an output's bug must cost one attempt with backoff, not stall the outbox
+        except Exception:  # an output's bug must cost one attempt with backoff, not stall the outbox
             log.exception("%s failed unexpectedly sending #%d", delivery.output, delivery.id)
             return self._fail(
                 delivery,
                 DeliveryError(
                     delivery.output,
                     delivery.destination,
-                    f"unexpected error ({type(error).__name__}: {error})",
+                    "an unexpected problem while sending; the details are in the log",
                     retryable=True,
                     outcome_unknown=True,
                 ),

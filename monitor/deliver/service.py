@@ -59,6 +59,9 @@ class PolledSource(Protocol):
     @property
     def error(self) -> str | None: ...
 
+    @property
+    def gone(self) -> bool: ...  # its server has just said it is gone for good (410)
+
 
 @dataclass(frozen=True)
 class Notice:
@@ -138,11 +141,12 @@ class DeliveryService:
         return DigestRun(results=results, moves=moves, waiting=self.waiting(tried=results), queued=queued)
 
     def after_poll(self, polls: Iterable[PolledSource]) -> Sending:
-        """After a poll: tell the admin about sources that have failed too often, send matches of `urgent: true`
-        topics at once to their routes (the next digest repeats them, marked), and nothing else."""
+        """After a poll: tell the admin about sources that have failed too often or are gone, send matches of
+        `urgent: true` topics at once to their routes (the next digest repeats them, marked), and nothing else."""
         polls = list(polls)
         health = self.store.source_health()
         notices = failing_source_notices(polls, health, self.setup.source_names)
+        notices += gone_source_notices(polls, self.setup.source_names)
         for notice in notices:
             self.notify_admin(notice)
         if not self._queue_alerts() and not notices:
@@ -314,12 +318,13 @@ class DeliveryService:
 def failing_source_notices(
     polls: Sequence[PolledSource], health: Sequence[SourceHealth], names: Mapping[str, str]
 ) -> list[Notice]:
-    """One notice when a source has failed FAILURES_BEFORE_NOTICE polls in a row, not one per failed poll."""
+    """One notice when a source has failed FAILURES_BEFORE_NOTICE polls in a row, not one per failed poll (a source
+    that is gone has a notice of its own)."""
     failing = {each.source_id: each for each in health}
     notices = []
     for poll in polls:
         source = failing.get(poll.source_id)
-        if poll.error and source and source.consecutive_failures == FAILURES_BEFORE_NOTICE:
+        if poll.error and not poll.gone and source and source.consecutive_failures == FAILURES_BEFORE_NOTICE:
             name = names.get(poll.source_id, poll.source_id)
             notices.append(
                 Notice(
@@ -329,6 +334,20 @@ def failing_source_notices(
                 )
             )
     return notices
+
+
+def gone_source_notices(polls: Sequence[PolledSource], names: Mapping[str, str]) -> list[Notice]:
+    """One notice for each source whose server has just said it is gone for good: its polls stop until its entry in
+    sources.yaml changes, so someone must look."""
+    return [
+        Notice(
+            f"Source gone: {names.get(poll.source_id, poll.source_id)}",
+            f"{poll.error}. Beatwatch has stopped polling it. Fix its address in sources.yaml (any change to its "
+            f"entry starts its polls again), or remove it; `monitor poll --source {poll.source_id}` tries it once.",
+        )
+        for poll in polls
+        if poll.gone
+    ]
 
 
 def give_up_notice(result: SendResult) -> Notice | None:

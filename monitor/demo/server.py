@@ -3,8 +3,14 @@
     with LocalSite() as site:
         site.add("/feed.xml", feed_bytes, content_type="application/rss+xml")   # static, with ETag and Last-Modified
         site.add("/bare.xml", feed_bytes, etag=None, last_modified=None)          # validators as real servers vary
-        site.add_handler("/flaky", lambda request: (503, {"Retry-After": "60"}, b"busy"))
+        site.add("/fresh.xml", feed_bytes, headers={"Cache-Control": "max-age=600", "Age": "100"})  # on 304s too
+        site.add("/flaky", b"busy", status=503, headers={"Retry-After": "Fri, 27 Nov 2026 08:00:00 GMT"})
+        site.add("/gone.xml", b"", status=410)
+        site.add_handler("/dated", lambda request: (200, {"Date": "Thu, 26 Nov 2026 08:00:00 GMT"}, b"..."))
         fetch(site.url("/feed.xml")); site.requests[-1].headers["if-none-match"]
+
+A route sends any headers it is given, ``Date`` and ``Server`` included in place of the site's own, so a test with its
+own clock can send dates of its own time (Expires, Retry-After, Date).
 
 Answers are HTTP/1.0 (one request per connection) unless the site is made with ``keep_alive=True``. A handler may
 return its body as an iterable of chunks, written as they come (and the connection closed after): that is how tests
@@ -101,7 +107,9 @@ class LocalSite:
         a second, so a changed resource is never "not modified" to If-Modified-Since.
 
         Like real servers, it can send only one validator or none (``None``), a weak ETag, a new ETag every time,
-        Last-Modified in an obsolete date format, or a 304 without the validators (``bare_304``)."""
+        Last-Modified in an obsolete date format, or a 304 without the validators (``bare_304``). A 304 repeats the
+        caching headers among ``headers`` (Cache-Control, Expires, Age, Date, Vary), as RFC 9110 §15.4.5 asks, unless
+        it is bare."""
         content = body.encode("utf-8") if isinstance(body, str) else body
         resource = _StaticResource(
             content,
@@ -184,8 +192,11 @@ class _StaticResource:
         if self.status != 200:
             return self.status, self.headers, self.content
         if self._not_modified(request.headers):
-            return 304, {} if self.bare_304 else self._validators(), b""
+            return 304, {} if self.bare_304 else {**self._validators(), **self._caching()}, b""
         return 200, {**self._validators(), **self.headers}, self.content
+
+    def _caching(self) -> dict[str, str]:
+        return {name: value for name, value in self.headers.items() if name.lower() in _CACHING_HEADERS}
 
     def _validators(self) -> dict[str, str]:
         validators = {}
@@ -209,6 +220,7 @@ class _StaticResource:
         return self.modified is not None and since is not None and self.modified <= since
 
 
+_CACHING_HEADERS = frozenset({"cache-control", "expires", "age", "date", "vary"})
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -266,7 +278,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         status, reply_headers, body = self.server.site._answer(request)
         if isinstance(body, str):
             body = body.encode("utf-8")
-        self.send_response(status)
+        self.send_response_only(status)
+        given = {name.lower() for name in reply_headers}
+        if "server" not in given:
+            self.send_header("Server", self.version_string())
+        if "date" not in given:
+            self.send_header("Date", self.date_time_string())
         for name, value in reply_headers.items():
             self.send_header(name, value)
         if isinstance(body, bytes):

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from http import HTTPStatus
 from urllib.parse import urldefrag, urljoin
 
 import httpx2
+
+from monitor.fetch.freshness import fresh_for
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
@@ -37,13 +40,19 @@ class Response:
     def not_modified(self) -> bool:
         return self.status == 304
 
+    def fresh_for(self, now: datetime) -> timedelta | None:
+        """How much longer this answer stays fresh by its Cache-Control, Expires and Age (a 304's own headers)."""
+        return fresh_for(self.headers, now=now)
+
 
 class FetchError(Exception):
     """A URL could not be fetched: unreachable, timed out, too big, an error status, refused by robots.txt.
 
     ``temporary`` says whether the same request may well succeed later (a server error, 408 or 429, the network, an
     unreadable robots.txt) rather than being refused for good (404, 410, robots.txt says no, too large); unless the
-    raiser says otherwise it follows ``status``, so a failure without a status is taken as permanent."""
+    raiser says otherwise it follows ``status``, so a failure without a status is taken as permanent.
+    ``retry_after`` is the server's Retry-After in seconds from the moment it answered; ``retry_after_header`` is the
+    value as sent, for a reader that keeps its own clock."""
 
     def __init__(
         self,
@@ -52,9 +61,11 @@ class FetchError(Exception):
         *,
         status: int | None = None,
         retry_after: float | None = None,
+        retry_after_header: str | None = None,
         temporary: bool | None = None,
     ) -> None:
         self.url, self.reason, self.status, self.retry_after = url, reason, status, retry_after
+        self.retry_after_header = retry_after_header
         self.temporary = _temporary_status(status) if temporary is None else temporary
         super().__init__(f"{url}: {reason}")
 

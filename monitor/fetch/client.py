@@ -16,7 +16,7 @@ from monitor.fetch.guard import PrivateAddress, PublicOnlyTransport, Site, site_
 from monitor.fetch.politeness import PolitenessGate
 from monitor.fetch.robots import ROBOTS_MAX_REDIRECTS, ROBOTS_PARSE_LIMIT, RobotsCache
 from monitor.retry_after import seconds_to_wait
-from monitor.text import byte_size
+from monitor.text import byte_size, error_words
 
 if TYPE_CHECKING:
     from monitor.fetch.settings import FetchSettings
@@ -185,7 +185,7 @@ class Fetcher:
             return f"could not connect: {_connect_problem(error)}"
         if isinstance(error, httpx2.DecodingError):
             return f"sent a compressed body that could not be decoded: {error}"
-        return f"the connection failed: {error or type(error).__name__}"
+        return f"the connection failed: {_in_words(error)}"
 
     # --- robots.txt -----------------------------------------------------------------------------------------------
 
@@ -249,7 +249,8 @@ def _status_error(url: str, answer: Answer) -> FetchError:
         reason += " without saying where to (no Location header)"
     if answer.url != url:
         reason += f" at {answer.url}"
-    return FetchError(url, reason, status=answer.status, retry_after=seconds_to_wait(answer.headers.get("retry-after")))
+    waited = answer.headers.get("retry-after")
+    return FetchError(url, reason, status=answer.status, retry_after=seconds_to_wait(waited), retry_after_header=waited)
 
 
 def _conditional_headers(validators: Validators | None) -> dict[str, str]:
@@ -272,7 +273,15 @@ def _connect_problem(error: httpx2.ConnectError) -> str:
         return "host name not found"
     if "Connection refused" in text or "Errno 111" in text:
         return "connection refused"
-    return text or type(error).__name__
+    return _in_words(error)
+
+
+def _in_words(error: httpx2.HTTPError) -> str:
+    """What went wrong on the connection, in the words the system gave; and never the name of an exception class,
+    which says nothing to a newsroom."""
+    if isinstance(error, httpx2.RemoteProtocolError):
+        return error_words(error, "the server broke off or did not answer in HTTP")
+    return error_words(error, "the server or the network closed the connection")
 
 
 def _seconds(value: float) -> str:

@@ -82,13 +82,15 @@ class Discovery:
     """What one look at a source found.
 
     ``checkpoint`` is what the source wants back on its next look. The poll saves it only after the items are stored, so
-    a crash in between makes the next poll look again rather than lose items.
+    a crash in between makes the next poll look again rather than lose items. ``fresh_for`` is how long the source's
+    server said its answer stays as it is (Cache-Control, Expires): the poll does not ask again before then.
     """
 
     checkpoint: Checkpoint
     items: tuple[Item, ...] = ()
     unchanged: bool = False
     notes: tuple[str, ...] = ()
+    fresh_for: timedelta | None = None
 
 
 class Source(ABC, Generic[CheckpointT]):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from monitor.fetch import Response, Validators
@@ -36,16 +37,18 @@ CheckpointT = TypeVar("CheckpointT", bound=ConditionalCheckpoint)
 
 
 def fetch_if_changed(
-    fetcher: Fetcher, url: str, checkpoint: CheckpointT, *, found_on: str | None = None
-) -> tuple[Response | None, CheckpointT]:
+    fetcher: Fetcher, url: str, checkpoint: CheckpointT, *, now: datetime, found_on: str | None = None
+) -> tuple[Response | None, CheckpointT, timedelta | None]:
     """GET ``url`` with the validators of ``checkpoint``: the response when its body changed since (None when the server
-    said 304 or sent the same body again), and ``checkpoint`` brought up to date with this answer (its other fields
-    kept). ``found_on`` as for ``Fetcher.get``. Raises ``FetchError``."""
+    said 304 or sent the same body again), ``checkpoint`` brought up to date with this answer (its other fields kept),
+    and how long, at ``now``, the answer says it stays fresh (``Response.fresh_for``). ``found_on`` as for
+    ``Fetcher.get``. Raises ``FetchError``."""
     response = fetcher.get(url, validators=checkpoint.validators, found_on=found_on)
+    fresh_for = response.fresh_for(now)
     if response.not_modified:
-        return None, _answered(checkpoint, response.validators, checkpoint.body_hash)
+        return None, _answered(checkpoint, response.validators, checkpoint.body_hash), fresh_for
     answered = _answered(checkpoint, response.validators, hashlib.sha256(response.content).hexdigest())
-    return (None if answered.body_hash == checkpoint.body_hash else response), answered
+    return (None if answered.body_hash == checkpoint.body_hash else response), answered, fresh_for
 
 
 def _answered(checkpoint: CheckpointT, validators: Validators, body_hash: str | None) -> CheckpointT:

@@ -126,11 +126,11 @@ class FeedSource(Source[FeedCheckpoint]):
         found_on: str | None = None,
         notes: tuple[str, ...] = (),
     ) -> Discovery:
-        response, answered = fetch_if_changed(fetcher, url, checkpoint, found_on=found_on)
+        response, answered, fresh_for = fetch_if_changed(fetcher, url, checkpoint, now=self.clock(), found_on=found_on)
         if response is None:
-            return Discovery(unchanged=True, checkpoint=answered, notes=notes)
+            return Discovery(unchanged=True, checkpoint=answered, notes=notes, fresh_for=fresh_for)
         parsed = parse_feed(self.config.id, response.content, url=response.url, headers=response.headers)
-        return Discovery(items=parsed.items, checkpoint=answered, notes=(*notes, *parsed.notes))
+        return Discovery(items=parsed.items, checkpoint=answered, notes=(*notes, *parsed.notes), fresh_for=fresh_for)
 
 
 def _reading_advertised(feed_url: str) -> str:
@@ -209,11 +209,13 @@ def _read_xml_feed(content: bytes, url: str, headers: Mapping[str, str]) -> tupl
         if not parsed.get("version"):
             raise _not_a_feed(url, content, headers)
         if isinstance(problem, xml.sax.SAXException):
-            raise SourceError(f"{url} sent a broken feed with no readable entries ({problem}); try again later")
+            raise SourceError(
+                f"{url} sent a broken feed with no readable entries ({_in_words(problem)}); try again later"
+            )
     notes = []
     # Feeds served as text/html or text/plain are common and harmless; anything else is worth a look.
     if problem is not None and not isinstance(problem, feedparser.NonXMLContentType):
-        notes.append(f"{url}: the feed has errors ({problem}); read what could be parsed")
+        notes.append(f"{url}: the feed has errors ({_in_words(problem)}); read what could be parsed")
     feed_link = _absolute(url, parsed.feed.get("link")) or url
     return entries, feed_link, notes
 
@@ -229,6 +231,13 @@ def _feedparser_entry(entry: Mapping[str, Any], url: str) -> _Entry:
         published=_utc(entry.get("published_parsed") or entry.get("updated_parsed")),
         listed_link=listed if publishers else None,
     )
+
+
+def _in_words(problem: Exception) -> str:
+    """What the XML parser met, and where: "no element found at line 1, column 105", not "<unknown>:1:105: ..."."""
+    if isinstance(problem, xml.sax.SAXParseException):
+        return f"{problem.getMessage()} at line {problem.getLineNumber()}, column {problem.getColumnNumber()}"
+    return str(problem)
 
 
 def _utc(parsed: time.struct_time | None) -> datetime | None:

@@ -101,11 +101,12 @@ class PageSource(Source[PageCheckpoint]):
     def look(self, fetcher: Fetcher, checkpoint: PageCheckpoint) -> Discovery:
         if checkpoint.selectors != self.config.selectors:
             checkpoint = PageCheckpoint(selectors=self.config.selectors)
-        response, answered = fetch_if_changed(fetcher, self.config.url, checkpoint)
+        now = self.clock()
+        response, answered, fresh_for = fetch_if_changed(fetcher, self.config.url, checkpoint, now=now)
         if response is None:
-            return Discovery(unchanged=True, checkpoint=answered)
-        listing = read_listing(self.config, response.content, url=response.url, now=self.clock())
-        return Discovery(items=listing.items, checkpoint=answered, notes=listing.notes)
+            return Discovery(unchanged=True, checkpoint=answered, fresh_for=fresh_for)
+        listing = read_listing(self.config, response.content, url=response.url, now=now)
+        return Discovery(items=listing.items, checkpoint=answered, notes=listing.notes, fresh_for=fresh_for)
 
 
 def read_listing(config: PageConfig, content: bytes, *, url: str, now: datetime) -> Listing:

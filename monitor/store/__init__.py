@@ -5,7 +5,7 @@ composed of one part per domain, each a class over the same database (``StoreBas
 
 - ``engine``: opening the database, SQLite's settings, and the read and write transactions (``BEGIN IMMEDIATE``)
   every method runs in;
-- ``sources``: each source's checkpoint and health;
+- ``sources``: each source's checkpoint, health and wait before its next poll;
 - ``items``: stories under every key they are known by, their text, and pages waiting to be fetched again;
 - ``matches``: what the items matched, with where each match has been delivered;
 - ``outbox``: deliveries, from queued to sent or given up, and which matches each one carries;
@@ -15,7 +15,17 @@ A new method goes into the part of its domain; a query that joins two domains go
 """
 
 from monitor.store.errors import OutboxConflict, StoreError
-from monitor.store.records import FAILED, PENDING, SENT, DeliveryRecord, ItemRecord, MatchRecord, SourceHealth
+from monitor.store.records import (
+    FAILED,
+    PENDING,
+    SENT,
+    DeliveryRecord,
+    ItemRecord,
+    MatchRecord,
+    SourceHealth,
+    SourceWait,
+    WaitReason,
+)
 from monitor.store.store import Store
 
 __all__ = [
@@ -27,6 +37,8 @@ __all__ = [
     "MatchRecord",
     "OutboxConflict",
     "SourceHealth",
+    "SourceWait",
     "Store",
     "StoreError",
+    "WaitReason",
 ]

@@ -19,7 +19,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.pool import StaticPool
 
-from monitor.store import schema
+from monitor.store import migrations
 from monitor.store.errors import StoreError
 
 BUSY_TIMEOUT_MS = 30_000
@@ -50,7 +50,7 @@ class StoreBase:
         self._read_lock = self._write_lock if _is_sqlite_memory(self._url) else None
         try:
             with self._writing() as connection:
-                schema.upgrade(connection, at=datetime.now(UTC))
+                migrations.upgrade(connection, at=datetime.now(UTC))
         except OperationalError as error:
             self.close()
             raise StoreError(

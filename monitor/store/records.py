@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from monitor.items import CouncilReference
@@ -66,6 +67,25 @@ class ItemRecord:
     story_id: int = 0  # shared by every item of one story (monitor/stories.py); the store always gives it
 
 
+class WaitReason(StrEnum):
+    """Why a source is not polled on its usual interval (monitor/next_poll.py has the rules)."""
+
+    FRESH = "fresh"  # its server said the feed stays the same until then (Cache-Control max-age, Expires)
+    RETRY_AFTER = "retry-after"  # its server answered 429 or 503 with a Retry-After
+    BACKING_OFF = "backing-off"  # it failed poll after poll
+    GONE = "gone"  # its server answered 410 Gone: not polled again until its entry in sources.yaml changes
+
+
+@dataclass(frozen=True)
+class SourceWait:
+    """When a source may be polled next (``until``; None for GONE), why, and for which version of its entry in
+    sources.yaml (``entry``, a fingerprint): an edited entry ends the wait."""
+
+    reason: WaitReason
+    until: datetime | None
+    entry: str
+
+
 @dataclass(frozen=True)
 class SourceHealth:
     source_id: str
@@ -80,6 +100,7 @@ class SourceHealth:
     pages_waiting: int = 0  # story pages that failed and wait to be fetched again
     last_page_error: str | None = None  # the latest story page that could not be fetched ("URL: reason")
     last_page_error_at: datetime | None = None
+    wait: SourceWait | None = None  # None: polled on its interval
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Sources: each one's checkpoint (what the next poll goes on from) and its health (how its polls went)."""
+"""Sources: each one's checkpoint (what the next poll goes on from), its health (how its polls went) and its wait
+(when it may be polled next)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any, Protocol
 from sqlalchemy import Row, func, insert, select, update
 
 from monitor.store.engine import StoreBase
-from monitor.store.records import SourceHealth
+from monitor.store.records import SourceHealth, SourceWait, WaitReason
 from monitor.store.schema import items_table, sources_table
 
 
@@ -46,15 +47,20 @@ class SourcesStore(StoreBase):
         new_matches: int,
         seconds: float,
         page_error: str | None = None,
+        wait: SourceWait | None = None,
     ) -> None:
         """Record the end of a poll. Success replaces the checkpoint (None keeps it) and clears the error; failure keeps
         the checkpoint, so the next poll retries from where the last good one left off. ``page_error`` is the last
-        story page the poll could not fetch; it is kept until another takes its place."""
+        story page the poll could not fetch; it is kept until another takes its place. ``wait`` replaces the source's
+        wait before its next poll (None: its next poll is on its interval)."""
         values: dict[str, Any] = {
             "last_polled_at": at,
             "last_new_items": new_items,
             "last_new_matches": new_matches,
             "last_seconds": seconds,
+            "wait_reason": wait.reason.value if wait else None,
+            "wait_until": wait.until if wait else None,
+            "wait_entry": wait.entry if wait else None,
         }
         if page_error is not None:
             values |= {"last_page_error": page_error, "last_page_error_at": at}
@@ -75,8 +81,9 @@ class SourcesStore(StoreBase):
             else:
                 connection.execute(update(sources_table).where(sources_table.c.source_id == source_id).values(values))
 
-    def source_health(self) -> list[SourceHealth]:
-        """Every source ever polled, by id, with how many of its story pages wait to be fetched again."""
+    def source_health(self, *source_ids: str) -> list[SourceHealth]:
+        """Every source ever polled (or those of ``source_ids``), by id, with how many of its story pages wait to be
+        fetched again."""
         waiting_pages = (
             select(items_table.c.source_id, func.count().label("pages_waiting"))
             .where(items_table.c.page_retry_at.is_not(None))
@@ -88,6 +95,8 @@ class SourcesStore(StoreBase):
             .outerjoin(waiting_pages, waiting_pages.c.source_id == sources_table.c.source_id)
             .order_by(sources_table.c.source_id)
         )
+        if source_ids:
+            query = query.where(sources_table.c.source_id.in_(source_ids))
         with self._reading() as connection:
             rows = connection.execute(query).all()
         return [_source_health(row) for row in rows]
@@ -119,4 +128,5 @@ def _source_health(row: Row[Any]) -> SourceHealth:
         pages_waiting=row.pages_waiting,
         last_page_error=row.last_page_error,
         last_page_error_at=row.last_page_error_at,
+        wait=SourceWait(WaitReason(row.wait_reason), row.wait_until, row.wait_entry) if row.wait_reason else None,
     )

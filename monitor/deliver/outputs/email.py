@@ -31,7 +31,7 @@ from monitor.deliver.render import count_text, headline, render_html, render_tem
 from monitor.digest import Digest, DigestEntry
 from monitor.match.types import Snippet
 from monitor.settings import StrictModel
-from monitor.text import one_line, shorten
+from monitor.text import error_words, one_line, shorten
 
 log = logging.getLogger(__name__)
 
@@ -268,7 +268,7 @@ class EmailOutput(Output):
             )
         # Refused: nothing was sent. Anything else (a timeout, a reset) may have come after the server took the message.
         return failed(
-            f"could not talk to the SMTP server {server}: {error!r}",
+            f"could not talk to the SMTP server {server}: {error_words(error, 'it closed the connection')}",
             retryable=True,
             unknown=not isinstance(error, ConnectionRefusedError),
         )

@@ -37,6 +37,7 @@ from monitor.deliver.outputs.slack_layout import digest_parts, notice_parts
 from monitor.digest import Digest
 from monitor.retry_after import retry_after_header, seconds_to_wait
 from monitor.settings import StrictModel, WebAddress
+from monitor.text import error_words
 from monitor.urls import check_web_address
 
 log = logging.getLogger(__name__)
@@ -257,7 +258,8 @@ class SlackOutput(Output):
         return DeliveryError(
             self.name,
             destination,
-            f"could not reach Slack at {self._address()}: {error!r}; {consequence}",
+            f"could not reach Slack at {self._address()}: {error_words(error, 'Slack closed the connection')}; "
+            f"{consequence}",
             retryable=True,
             outcome_unknown=not refused,
         )

@@ -159,7 +159,7 @@ def _xml(data: bytes, root_tag: str) -> etree._Element:
     try:
         root = etree.fromstring(without_bom(data), _XML_PARSER)
     except etree.XMLSyntaxError as error:
-        raise SourceError(f"expected the web service's <{root_tag}> XML, got something else ({error})") from None
+        raise SourceError(f"expected the web service's <{root_tag}> XML, got something else ({error.msg})") from None
     if root.tag != root_tag:
         raise SourceError(f"expected the web service's <{root_tag}> XML, got <{root.tag}>")
     return root
