@@ -39,6 +39,7 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/extract.py
 	$(BIN)/python bench/stories.py
 	$(BIN)/python bench/digest.py
+	$(BIN)/python bench/rules.py
 
 clean:
 	rm -rf $(VENV) data build *.egg-info
