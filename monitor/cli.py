@@ -103,7 +103,8 @@ def check(obj: Context) -> None:
     click.echo(f"Sources ({len(config.sources.sources)}):")
     for source in config.sources.sources:
         every = config.sources.every(source)
-        click.echo(f"  {source.id:<24} {source.type:<10} every {format_duration(every):<5} {source.url}")
+        stands_for = f" (place: {', '.join(source.places)})" if source.places else ""
+        click.echo(f"  {source.id:<24} {source.type:<10} every {format_duration(every):<5} {source.url}{stands_for}")
     click.echo(f"Topics ({len(config.keywords.topics)}): " + ", ".join(t.id for t in config.keywords.topics))
     _echo_deliveries(config, obj.data_dir)
     click.echo(f"Next digest: {next_digest_time(config)}")
@@ -256,23 +257,39 @@ def status(obj: Context) -> None:
     metavar="DURATION",
     help="Run the rules on disk over stored items of this period and show what changes, e.g. 7d.",
 )
+@click.option(
+    "--source",
+    "source_id",
+    metavar="ID",
+    help="Test as if the story came from this source of sources.yaml (its place: counts as a mention).",
+)
 @click.pass_obj
 def test_rules(
-    obj: Context, text: str | None, topic: str | None, url: str | None, path: Path | None, replay: timedelta | None
+    obj: Context,
+    text: str | None,
+    topic: str | None,
+    url: str | None,
+    path: Path | None,
+    replay: timedelta | None,
+    source_id: str | None,
 ) -> None:
-    """Show, per topic, whether TEXT (or a page, or a file) matches the current rules, and why."""
+    """Show, per topic, whether TEXT (or a page, or a file) matches the current rules, and why. --replay matches each
+    stored story as from its own source."""
     given = (("TEXT", text), ("--url", url), ("--file", path), ("--replay", replay))
     chosen = [name for name, value in given if value is not None]
     if len(chosen) != 1:
         raise click.UsageError("give exactly one of TEXT, --url, --file or --replay")
+    if replay is not None and source_id is not None:
+        raise click.UsageError("--replay matches each stored story as from its own source; leave out --source")
     app = obj.app()
     try:
         if replay is not None:
             _echo_lines(terminal.replay_lines(app.config.keywords.topics, app.rules.replay(replay), replay))
             return
         _require_topic(app.config, topic)
+        _require_source(app.config, source_id)
         fields = _test_fields(app, text, url, path)
-        for report in app.rules.test_rules(fields, topic):
+        for report in app.rules.test_rules(fields, topic, source_id):
             for line in report.lines():
                 click.echo(line)
             click.echo("")
@@ -284,6 +301,12 @@ def _require_topic(config: Config, topic: str | None) -> None:
     known = [t.id for t in config.keywords.topics]
     if topic is not None and topic not in known:
         raise click.UsageError(f"no topic with id {topic!r} in keywords.yaml; known ids: {', '.join(known)}")
+
+
+def _require_source(config: Config, source_id: str | None) -> None:
+    known = [source.id for source in config.sources.sources]
+    if source_id is not None and source_id not in known:
+        raise click.UsageError(f"no source with id {source_id!r} in sources.yaml; known ids: {', '.join(known)}")
 
 
 def _test_fields(app: App, text: str | None, url: str | None, path: Path | None) -> dict[str, str]:

@@ -235,7 +235,8 @@ class Poller:
             item, failure = page.applied_to(item, links), page.failure
         elif reported and links.through_aggregator(item.url):
             item = follow_link(setup.fetcher, item, found_on=source.url, links=links, max_hops=setup.hops)
-        return _Prepared(item, setup.matcher.match(story_fields(item)) if reported else [], reported, failure)
+        matches = setup.matcher.match(story_fields(item), source.places) if reported else []
+        return _Prepared(item, matches, reported, failure)
 
     def _within_backfill(self, setup: PollSetup, item: Item) -> bool:
         backfill = setup.config.monitor.first_run_backfill
@@ -248,20 +249,20 @@ class Poller:
         the topics its text adds are stored as new matches (a topic the item matched already is not matched twice).
         Each outcome is stored in one transaction, so a stop or a crash loses no page and repeats no match."""
         due = self.store.pages_due(source.id, now=self.clock())
-        with closing(self._in_order(partial(self._fetch_again, found_on=source.url), due)) as fetched:
+        with closing(self._in_order(partial(self._fetch_again, source), due)) as fetched:
             for retry in fetched:
                 if retry is None or self.stop.is_set():
                     return
                 self._store_page_retry(retry, counts)
 
-    def _fetch_again(self, record: ItemRecord, *, found_on: str) -> _PageRetry | None:
+    def _fetch_again(self, source: SourceConfig, record: ItemRecord) -> _PageRetry | None:
         if self.stop.is_set():
             return None
         if too_old_to_retry(record.found_at, self.clock()):
             return _PageRetry(record)
         matcher = self.setup.matcher
-        page = self.read_page(record.url, found_on=found_on)
-        matches = [] if page.failure else matcher.match(story_fields(replace(record, body=page.body)))
+        page = self.read_page(record.url, found_on=source.url)
+        matches = [] if page.failure else matcher.match(story_fields(replace(record, body=page.body)), source.places)
         return _PageRetry(record, page, matches)
 
     def _store_page_retry(self, retry: _PageRetry, counts: PollCounts) -> None:

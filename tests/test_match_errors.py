@@ -101,11 +101,13 @@ def test_an_unknown_place_in_a_list_is_located_by_its_index():
 
 
 def test_an_empty_place_list_and_a_bad_place_term_are_located_under_places():
+    # A plain list is short for `any:`; the key path names `any` either way (the file has no such key for a plain
+    # list, so the loader locates it at the list: see test_config).
     problem = only_problem({"places": {"southend": []}, **one_topic(any=["x"])})
-    assert problem.loc == ("places", "southend")
+    assert problem.loc == ("places", "southend", "any")
     assert "empty" in problem.message
     problem = only_problem({"places": {"southend": ["Southend", "/[/"]}, **one_topic(any=["x"], place="southend")})
-    assert problem.loc == ("places", "southend", 1)
+    assert problem.loc == ("places", "southend", "any", 1)
 
 
 def test_a_duplicate_topic_id_is_located_at_the_second_one():
@@ -124,7 +126,7 @@ def test_every_problem_is_reported_at_once_in_file_order():
         ],
     }
     assert [problem.loc for problem in problems(data)] == [
-        ("places", "southend"),
+        ("places", "southend", "any"),
         ("topics", 0, "any", 0),
         ("topics", 0, "not", 0),
         ("topics", 0, "place"),
