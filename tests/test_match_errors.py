@@ -138,3 +138,11 @@ def test_every_problem_is_reported_at_once_in_file_order():
 def test_good_rules_compile():
     rules = one_topic(any=["stab*", "a NEAR/50 b", "/x+/", "£5m"], place="s")
     assert problems({"places": {"s": ["Southend"]}, **rules}) == []
+
+
+def test_a_not_term_also_under_ignore_is_refused_because_it_could_never_veto():
+    problem = only_problem(
+        one_topic(any=["assault*"], **{"not": ["rape", "Sexual assault*"]}, ignore=["sexual assault*"])
+    )
+    assert problem.loc == ("topics", 0, "not", 1)
+    assert "under both not: and ignore:" in problem.message

@@ -117,6 +117,12 @@ def test_explain_says_a_place_was_found_only_in_a_name_that_does_not_count():
     assert lines[3] == "place gate: no mention of any place in southend that counts"
 
 
+def test_explain_quotes_the_longest_not_name_a_place_was_found_in():
+    places = {"southend": {"any": ["Southend"], "not": ["Southend Magistrates*", "Southend Magistrates' Court"]}}
+    (report,) = matcher("southend", places=places).explain({"body": "He appeared at Southend Magistrates' Court"})
+    assert "found only in 'Southend Magistrates' Court', which doesn't count" in report.lines()[-2]
+
+
 def test_explain_says_a_place_also_found_in_a_name_still_counted():
     lines = explained("A Southend United fan was stabbed in Southend")
     assert lines[0].endswith("MATCHED")

@@ -329,12 +329,15 @@ def _covers(verdict: Verdict, scans: Mapping[str, FieldScan]) -> tuple[tuple[Hit
 
 
 def _cover_text(probe: Probe, scan: FieldScan, span: Span) -> str:
-    start, end = next(
-        stretch
-        for not_names in probe.unless
-        for name in not_names
-        for stretch in _stretches(name, scan)
-        if stretch[0] <= span[0] and span[1] <= stretch[1]
+    start, end = max(  # the longest: "Southend Magistrates' Court" rather than "Southend Magistrates*"
+        (
+            stretch
+            for not_names in probe.unless
+            for name in not_names
+            for stretch in _stretches(name, scan)
+            if stretch[0] <= span[0] and span[1] <= stretch[1]
+        ),
+        key=lambda stretch: stretch[1] - stretch[0],
     )
     original_start, original_end = scan.normalised.original_span(start, end)
     text = " ".join(scan.normalised.original[original_start:original_end].split())

@@ -54,6 +54,7 @@ def _parse_topic(
     written = {"any": topic.any, "all": topic.all, "not": topic.not_, "ignore": topic.ignore}
     lists = {key: parse_terms(written[key], (*loc, key), problems) for key in TERM_LISTS}
     problems += place_problems(f"topic {topic.id!r}", topic.place, (*loc, "place"), gazetteers)
+    problems += _vetoes_ignored(topic, loc)
     gate = [gazetteers[name] for name in dict.fromkeys(topic.places) if name in gazetteers]
     return TopicRules(
         id=topic.id,
@@ -68,6 +69,20 @@ def _parse_topic(
         urgent=topic.urgent,
         stem=topic.stem,
     )
+
+
+def _vetoes_ignored(topic: TopicConfig, loc: tuple[str | int, ...]) -> list[ConfigProblem]:
+    """A `not` term also written under `ignore` never vetoes: ``ignore`` sets aside its every occurrence."""
+    ignored = {term.strip().casefold() for term in topic.ignore}
+    return [
+        rule_problem(
+            (*loc, "not", index),
+            f"{term!r} is under both not: and ignore: of topic {topic.id!r}, so it can never veto a story",
+            "ignore: sets aside every occurrence of its terms, those of not: terms too; keep it under one of them",
+        )
+        for index, term in enumerate(topic.not_)
+        if term.strip().casefold() in ignored
+    ]
 
 
 def _duplicate_id(topic_id: str, first: int, again: int) -> ConfigProblem:
