@@ -30,6 +30,8 @@ class PollReport:
     postponed: bool = False  # not polled (no request made): the source waits, for the reason in ``next_poll``
     next_poll: str = ""  # why the source waits before its next poll (monitor/next_poll.py); "" when it does not
     gone: bool = False  # its server has just said it is gone (410): the admin is told once
+    topics: tuple[str, ...] = ()  # the topic of each new match
+    failure: str | None = None  # what kind of failure ``error`` is, in a word or two (``failure_kind``), for metrics
 
 
 @dataclass
@@ -37,11 +39,15 @@ class PollCounts:
     """What a poll of one source has done so far."""
 
     items: int = 0
-    matches: int = 0
     notes: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)  # one per new match
     pages_failed: int = 0
     pages_read_late: int = 0
     page_error: str | None = None
+
+    @property
+    def matches(self) -> int:
+        return len(self.topics)
 
     def page_failed(self, url: str, note: str) -> None:
         self.pages_failed += 1
@@ -75,6 +81,16 @@ def log_poll(
 UNEXPECTED = "an unexpected problem; the details are in the log"
 
 
+def failure_kind(failure: Exception, *, storing: bool) -> str:
+    """A poll's failure in a word or two, from a short fixed list, for metrics: the fetch's kind (``http_503``,
+    ``timeout``…), ``unreadable`` for an answer the source could not read, else ``storing`` or ``unexpected``."""
+    if isinstance(failure, FetchError):
+        return failure.kind
+    if isinstance(failure, SourceError):
+        return "unreadable"
+    return "storing" if storing else "unexpected"
+
+
 def problem_text(failure: Exception, *, storing: bool) -> str:
     """What went wrong, in words, for the poll table, `monitor status` and the digest: a fetch or a source says what
     it met; anything else is a bug, whose traceback is in the log and nowhere else."""
@@ -84,4 +100,4 @@ def problem_text(failure: Exception, *, storing: bool) -> str:
     return f"an unexpected problem while {doing}; the details are in the log"
 
 
-__all__ = ["UNEXPECTED", "PollCounts", "PollReport", "log_poll", "problem_text"]
+__all__ = ["UNEXPECTED", "PollCounts", "PollReport", "failure_kind", "log_poll", "problem_text"]
