@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -55,14 +52,15 @@ def scrape_until(base: str, holds: Callable[[str], bool], limit: float = 20.0) -
     return text
 
 
-def health_command(address: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "monitor", "health"],
-        env={**os.environ, "MONITOR_HTTP_LISTEN": address, **env},
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+@pytest.fixture
+def health(monitor, monkeypatch):
+    """`monitor health` (in-process) asking the daemon at ``address``, as a HEALTHCHECK does in the image."""
+
+    def ask(address: str, config: Path | None = None):
+        monkeypatch.setenv("MONITOR_HTTP_LISTEN", address)
+        return monitor("health", config=config)
+
+    return ask
 
 
 @pytest.fixture
@@ -84,7 +82,7 @@ def watched_daemon(news_site, tmp_path):
         daemon.process.kill()
 
 
-def test_healthz_metrics_and_monitor_health_follow_the_daemon_and_its_database(watched_daemon):
+def test_healthz_metrics_and_monitor_health_follow_the_daemon_and_its_database(watched_daemon, health):
     daemon, base, data = watched_daemon
     daemon.wait_for("source local-news:")
     first = scrape_until(base, lambda text: polls_of("local-news", text) > 0)
@@ -103,8 +101,8 @@ def test_healthz_metrics_and_monitor_health_follow_the_daemon_and_its_database(w
     healthy = httpx2.get(f"{base}/healthz")
     assert healthy.status_code == 200 and healthy.text.startswith("ok: 2 sources")
     address = base.removeprefix("http://")
-    answer = health_command(address)
-    assert answer.returncode == 0 and answer.stdout.startswith("ok")
+    answer = health(address)
+    assert answer.exit_code == 0 and answer.stdout.startswith("ok")
     assert httpx2.get(f"{base}/elsewhere").status_code == 404
 
     for path in data.glob("beatwatch.sqlite3*"):
@@ -112,39 +110,33 @@ def test_healthz_metrics_and_monitor_health_follow_the_daemon_and_its_database(w
     sick = httpx2.get(f"{base}/healthz")
     assert sick.status_code == 503
     assert sick.text.count("\n") == 1 and "beatwatch.sqlite3 is gone" in sick.text
-    answer = health_command(address)
-    assert answer.returncode == 1 and "is gone" in answer.stdout
+    answer = health(address)
+    assert answer.exit_code == 1 and "is gone" in answer.stdout
 
     daemon.process.send_signal(signal.SIGTERM)
     assert daemon.process.wait(timeout=STOP_LIMIT) == 0
 
 
-def test_monitor_health_fails_when_nothing_answers_or_nothing_is_configured(news_site, tmp_path):
+def test_monitor_health_fails_when_nothing_answers_or_nothing_is_configured(health, news_site, tmp_path):
     with socket.socket() as reserved:  # bound but not listening: connections to it are refused
         reserved.bind(("127.0.0.1", 0))
         port = reserved.getsockname()[1]
-        answer = health_command(f"0.0.0.0:{port}")
-    assert answer.returncode == 1
+        answer = health(f"0.0.0.0:{port}")
+    assert answer.exit_code == 1
     assert f"no answer from http://127.0.0.1:{port}/healthz" in answer.stdout
-    config = write_config(tmp_path / "config", news_site)
-    answer = health_command("", MONITOR_CONFIG_DIR=str(config))
-    assert answer.returncode == 1 and "set http.listen in monitor.yaml" in answer.stderr
+    answer = health("", config=write_config(tmp_path / "config", news_site))
+    assert answer.exit_code == 1 and "set http.listen in monitor.yaml" in answer.stderr
 
 
-def test_run_says_in_one_line_when_its_http_address_is_taken(news_site, tmp_path):
+def test_run_says_in_one_line_when_its_http_address_is_taken(monitor, news_site, tmp_path, monkeypatch):
     config = write_config(tmp_path / "config", news_site)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         address = f"127.0.0.1:{taken.getsockname()[1]}"
-        result = subprocess.run(
-            [sys.executable, "-m", "monitor", "--config", str(config), "run"],
-            env={**os.environ, "MONITOR_DATA_DIR": str(tmp_path / "data"), "MONITOR_HTTP_LISTEN": address},
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-    assert result.returncode == 2
+        monkeypatch.setenv("MONITOR_HTTP_LISTEN", address)
+        result = monitor("run", config=config)
+    assert result.exit_code == 2
     [line] = result.stderr.splitlines()
     assert f"cannot serve /healthz and /metrics on {address}" in line and "MONITOR_HTTP_LISTEN" in line
 

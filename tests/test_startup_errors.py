@@ -1,4 +1,7 @@
-"""A daemon that cannot start says why in one line, with what to do, and exits 2; the traceback is for `-v` only."""
+"""A command that cannot start says why in one line, with what to do, and exits 2; the traceback is for `-v` only.
+
+Most cases run `monitor status` in-process (it opens the store as every command does); `monitor run` itself runs as a
+process where a process is what the case is about: another user's permissions, the log's traceback."""
 
 from __future__ import annotations
 
@@ -30,10 +33,14 @@ def start(config: Path, *args: str, command: str = "run", prefix: tuple[str, ...
     )
 
 
-def assert_one_line(result: subprocess.CompletedProcess[str], *needles: str) -> str:
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr
-    [line] = result.stderr.splitlines()
+def assert_one_line(result, *needles: str) -> str:
+    """``result``: a finished process, or a click Result of a command run in-process."""
+    code, stderr = (
+        (result.returncode, result.stderr) if hasattr(result, "returncode") else (result.exit_code, result.output)
+    )
+    assert code == 2, stderr
+    assert "Traceback" not in stderr
+    [line] = stderr.splitlines()
     for needle in needles:
         assert needle in line
     return line
@@ -65,49 +72,60 @@ def test_a_data_folder_this_user_may_not_write_to(config, tmp_path):
     assert_one_line(result, f"the data folder {locked / 'data'} is not writable by", "MONITOR_DATA_DIR", "chown")
 
 
-def test_a_data_folder_that_is_a_file(config, tmp_path):
+@pytest.fixture
+def status(monitor, config, monkeypatch):
+    """`monitor status` in-process, with these environment variables."""
+
+    def run(**env: str):
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        return monitor("status", config=config)
+
+    return run
+
+
+def test_a_data_folder_that_is_a_file(status, tmp_path):
     a_file = tmp_path / "data"
     a_file.write_text("not a folder")
-    assert_one_line(start(config, MONITOR_DATA_DIR=str(a_file)), f"{a_file} is a file, not a folder")
+    assert_one_line(status(MONITOR_DATA_DIR=str(a_file)), f"{a_file} is a file, not a folder")
 
 
-def test_a_database_driver_that_is_not_installed_names_the_extra_to_install(config):
-    result = start(config, MONITOR_DATABASE_URL="postgresql+pg8000://beatwatch@127.0.0.1/beatwatch")
+def test_a_database_driver_that_is_not_installed_names_the_extra_to_install(status):
+    result = status(MONITOR_DATABASE_URL="postgresql+pg8000://beatwatch@127.0.0.1/beatwatch")
     assert_one_line(result, "PostgreSQL driver is not installed", "pip install 'beatwatch[postgres]'")
 
 
-def test_a_database_url_that_is_not_one(config):
-    result = start(config, MONITOR_DATABASE_URL="beatwatch on the big server")
-    assert_one_line(result, "not a SQLAlchemy URL")
+def test_a_database_url_that_is_not_one(status):
+    assert_one_line(status(MONITOR_DATABASE_URL="beatwatch on the big server"), "not a SQLAlchemy URL")
 
 
-def test_a_database_server_that_is_down(config, refused_port):
+def test_a_database_server_that_is_down(status, refused_port):
     pytest.importorskip("psycopg", reason="the PostgreSQL driver (beatwatch[postgres]) is not installed")
     url = f"postgresql+psycopg://beatwatch:s3cret-pw@127.0.0.1:{refused_port}/beatwatch"
-    line = assert_one_line(start(config, MONITOR_DATABASE_URL=url), "cannot reach the database server at 127.0.0.1:")
+    line = assert_one_line(status(MONITOR_DATABASE_URL=url), "cannot reach the database server at 127.0.0.1:")
     assert "Connection refused" in line and "check that it is running" in line
     assert "s3cret-pw" not in line
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="set BEATWATCH_TEST_POSTGRES_URL to a PostgreSQL database to run this")
-def test_a_database_server_that_refuses_the_login(config):
+def test_a_database_server_that_refuses_the_login(status):
     url = make_url(POSTGRES_URL).set(drivername="postgresql+psycopg", password="not-the-password")
-    result = start(config, MONITOR_DATABASE_URL=url.render_as_string(hide_password=False))
+    result = status(MONITOR_DATABASE_URL=url.render_as_string(hide_password=False))
     line = assert_one_line(result, "refused the login of user", "check the user name and password")
     assert "not-the-password" not in line
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="set BEATWATCH_TEST_POSTGRES_URL to a PostgreSQL database to run this")
-def test_a_database_that_does_not_exist_on_the_server(config):
+def test_a_database_that_does_not_exist_on_the_server(status):
     url = make_url(POSTGRES_URL).set(drivername="postgresql+psycopg", database="no_such_beatwatch_database")
-    result = start(config, MONITOR_DATABASE_URL=url.render_as_string(hide_password=False))
+    result = status(MONITOR_DATABASE_URL=url.render_as_string(hide_password=False))
     assert_one_line(result, "'no_such_beatwatch_database' does not exist", "createdb")
 
 
-def test_a_config_file_that_cannot_be_read(config):
+def test_a_config_file_that_cannot_be_read(status, config):
     (config / "monitor.yaml").unlink()
     (config / "monitor.yaml").mkdir()  # unreadable as a file for root too
-    assert_one_line(start(config), "monitor.yaml:1:1: the file cannot be read", "check that it is a file")
+    assert_one_line(status(), "monitor.yaml:1:1: the file cannot be read", "check that it is a file")
 
 
 def test_the_traceback_is_in_the_log_with_verbose(config, tmp_path):
@@ -119,8 +137,9 @@ def test_the_traceback_is_in_the_log_with_verbose(config, tmp_path):
     assert result.stderr.rstrip().endswith("is a file, not a folder; set MONITOR_DATA_DIR to a folder")
 
 
-def test_every_command_that_opens_the_store_says_it_the_same_way(config, tmp_path):
+def test_every_command_that_opens_the_store_says_it_the_same_way(monitor, config, tmp_path, monkeypatch):
     a_file = tmp_path / "data"
     a_file.write_text("not a folder")
-    for command in ("status", "poll", "digest"):
-        assert_one_line(start(config, command=command, MONITOR_DATA_DIR=str(a_file)), "is a file, not a folder")
+    monkeypatch.setenv("MONITOR_DATA_DIR", str(a_file))
+    for command in ("poll", "digest", "matches", "outbox", "stats"):
+        assert_one_line(monitor(command, config=config), "is a file, not a folder")
