@@ -57,9 +57,11 @@ class PollCounts:
 def log_poll(
     source_id: str, counts: PollCounts, *, error: str | None, unchanged: bool, next_poll: str, seconds: float
 ) -> None:
-    """The poll's outcome in the log: its error or what it found, the story pages it could not fetch, its wait."""
+    """The poll's outcome in the log: its error or what it found, the story pages it could not fetch, its wait. The
+    outcome's figures are fields of its event too, for a JSON log."""
+    figures = {"seconds": round(seconds, 3), "new_items": counts.items, "new_matches": counts.matches}
     if error:
-        log.warning("source %s failed after %.1f s: %s", source_id, seconds, error)
+        log.warning("source %s failed after %.1f s: %s", source_id, seconds, error, extra={**figures, "error": error})
     else:
         log.info(
             "source %s: %d new items, %d new matches%s, %d pages read on a later try in %.1f s",
@@ -69,6 +71,7 @@ def log_poll(
             " (not modified)" if unchanged else "",
             counts.pages_read_late,
             seconds,
+            extra={**figures, "not_modified": unchanged, "pages_read_late": counts.pages_read_late},
         )
     if counts.page_error:
         log.warning(

@@ -45,6 +45,7 @@ def test_a_poll_logs_json_lines_that_name_their_source_and_hide_secrets(news_sit
     assert all({"time", "level", "logger", "event"} <= line.keys() for line in lines)
     found = next(line for line in lines if line["event"].startswith("source local-news: 3 new items"))
     assert found["source"] == "local-news" and found["level"] == "info"
+    assert found["new_items"] == 3 and found["new_matches"] == 1 and found["not_modified"] is False
     failed = next(line for line in lines if line["event"].startswith("source members-feed failed"))
     assert failed["source"] == "members-feed" and failed["level"] == "warning"
     assert f"http://reader:{MASK}@127.0.0.1" in failed["event"]
@@ -71,7 +72,7 @@ def test_a_json_line_carries_the_fields_of_its_event_and_its_error():
         line = json.loads(formatter.format(failing))
     assert line["event"] == "source echo: 0 items" and line["source"] == "echo" and line["level"] == "warning"
     assert line["items"] == 0 and line["url"] == "https://example.org/feed"
-    assert "ValueError: the feed had no items" in line["error"]
+    assert "ValueError: the feed had no items" in line["traceback"]
     assert "source" not in json.loads(formatter.format(record("outside any poll")))
 
 

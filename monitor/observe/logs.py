@@ -68,7 +68,7 @@ class TextFormatter(logging.Formatter):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, event (the message), source, the event's own fields, error."""
+    """One JSON object per line: time, level, logger, event (the message), source, the event's own fields, traceback."""
 
     def __init__(self, redact: Redactor) -> None:
         super().__init__()
@@ -86,7 +86,7 @@ class JsonFormatter(logging.Formatter):
             line["source"] = source
         line.update((key, value) for key, value in vars(record).items() if key not in _RECORD_ATTRIBUTES)
         if record.exc_info:
-            line["error"] = self.formatException(record.exc_info)
+            line["traceback"] = self.formatException(record.exc_info)
         return json.dumps(self._masked(line), ensure_ascii=False, default=str)
 
     def _masked(self, value: Any) -> Any:
