@@ -17,48 +17,18 @@ from rich.table import Table
 
 from monitor import terminal
 from monitor.durations import format_duration, parse_duration
+from monitor.observe import logs
+from monitor.startup import Context, fail_to_start, refuse_config
 
 if TYPE_CHECKING:  # imported where used, so `monitor --help` does not load the whole application
     from monitor.app import App
     from monitor.config import Config
+    from monitor.observe.server import StatusServer
+    from monitor.observe.settings import HttpSettings
     from monitor.poll import PollReport
-    from monitor.store import Store
+    from monitor.scheduler import Daemon
 
-EXIT_CONFIG = 2
 console = Console()
-log = logging.getLogger("monitor")
-
-
-class Context:
-    """What every command needs: where the configuration and the data live."""
-
-    def __init__(self, config_dir: Path) -> None:
-        self.config_dir = config_dir
-        self.data_dir = Path(os.environ.get("MONITOR_DATA_DIR") or "data")
-        self.database_url = os.environ.get("MONITOR_DATABASE_URL") or ""
-
-    def load(self) -> Config:
-        """The validated configuration, or exit 2 after printing every problem as FILE:LINE:COL."""
-        from monitor.app import rules_check
-        from monitor.config import ConfigErrors, load_config
-
-        try:
-            return load_config(self.config_dir, checks=[rules_check])
-        except ConfigErrors as errors:
-            for error in errors.errors:
-                click.echo(str(error), err=True)
-            click.echo(f"{len(errors.errors)} problem(s) in {self.config_dir}; nothing was changed.", err=True)
-            sys.exit(EXIT_CONFIG)
-
-    def store(self) -> Store:
-        from monitor.store import Store
-
-        return Store(self.database_url or Store.default_url(self.data_dir))
-
-    def app(self, config: Config | None = None) -> App:
-        from monitor.app import App
-
-        return App(config or self.load(), self.store(), data_dir=self.data_dir)
 
 
 def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -> timedelta | None:
@@ -85,10 +55,7 @@ def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -
 @click.pass_context
 def cli(ctx: click.Context, config_dir: Path, verbose: bool, quiet: bool) -> None:
     """Beatwatch: watch local news, police news and council papers for your topics; send digests."""
-    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("httpx", "httpx2", "httpcore", "apscheduler", "trafilatura", "htmldate"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    logs.start(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
     ctx.obj = Context(config_dir)
 
 
@@ -197,15 +164,61 @@ def run(obj: Context) -> None:
     try:
         watcher = ConfigWatcher(obj.config_dir, checks=[rules_check])
     except ConfigErrors as errors:
-        for error in errors.errors:
-            click.echo(str(error), err=True)
-        click.echo("Not starting: fix the configuration above, then run again.", err=True)
-        sys.exit(EXIT_CONFIG)
-    code = Daemon(watcher, obj.app(watcher.current)).run()
+        refuse_config(errors, "Not starting: fix the configuration above, then run again.")
+    obj.use_log_settings(watcher.current)
+    daemon = Daemon(watcher, obj.app(watcher.current))
+    server = _status_server(watcher.current, daemon)
+    code = daemon.run()
+    if server is not None:
+        server.close()
     logging.shutdown()
     sys.stdout.flush()
     # A job still stuck in a slow request must not keep PID 1 alive: everything it stored is already committed.
     os._exit(code)
+
+
+def _status_server(config: Config, daemon: Daemon) -> StatusServer | None:
+    """The server of /healthz and /metrics, listening, if http.listen (or $MONITOR_HTTP_LISTEN) asks for one."""
+    from monitor.observe.server import StatusServer
+
+    address = _listen_address(config.monitor.http)
+    if address is None:
+        return None
+    server = StatusServer(address, daemon.health, daemon.metrics.registry)
+    try:
+        server.start()
+    except OSError as error:
+        host, port = address
+        fail_to_start(
+            f"cannot serve /healthz and /metrics on {host}:{port}: {error.strerror}; choose another address in "
+            "http.listen (monitor.yaml) or $MONITOR_HTTP_LISTEN"
+        )
+    return server
+
+
+def _listen_address(settings: HttpSettings) -> tuple[str, int] | None:
+    try:
+        return settings.address()
+    except ValueError as error:
+        fail_to_start(str(error))
+
+
+@cli.command()
+@click.pass_obj
+def health(obj: Context) -> None:
+    """Ask the running daemon (`monitor run`, at http.listen) whether it is healthy; exit 0 if so, else 1. For a
+    container's HEALTHCHECK: it needs no curl."""
+    from monitor.observe.server import probe
+    from monitor.observe.settings import LISTEN_VARIABLE, HttpSettings
+
+    # With $MONITOR_HTTP_LISTEN set (as in the image) the configuration need not even be read.
+    address = _listen_address(HttpSettings() if os.environ.get(LISTEN_VARIABLE) else obj.load().monitor.http)
+    if address is None:
+        click.echo("no health to ask for: set http.listen in monitor.yaml (or $MONITOR_HTTP_LISTEN)", err=True)
+        sys.exit(1)
+    state = probe(address)
+    click.echo(state.reason)
+    sys.exit(0 if state.ok else 1)
 
 
 @cli.command()

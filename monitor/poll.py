@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Generator, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
+from contextvars import copy_context
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import partial
@@ -27,8 +28,9 @@ from monitor.links import PageText, follow_link, identified, open_page
 from monitor.match import Match, Matcher
 from monitor.match.types import story_fields
 from monitor.next_poll import Turn, describe_wait, take_turn
+from monitor.observe.logs import about_source
 from monitor.page_retry import after_failure, expired_note, too_old_to_retry
-from monitor.poll_report import UNEXPECTED, PollCounts, PollReport, log_poll, problem_text
+from monitor.poll_report import UNEXPECTED, PollCounts, PollReport, failure_kind, log_poll, problem_text
 from monitor.sources import Discovery, SourceConfig, SourceError, build_source
 from monitor.store import ItemRecord, Store, WaitReason
 
@@ -115,6 +117,10 @@ class Poller:
     def poll_source(self, source: SourceConfig, *, named: bool = False) -> PollReport:
         """Look at one source, store what is new with its matches, and save the source's checkpoint last; or, when the
         source is not due yet, make no request and say why. ``named``: a person named it (see ``poll``)."""
+        with about_source(source.id):
+            return self._poll_source(source, named=named)
+
+    def _poll_source(self, source: SourceConfig, *, named: bool) -> PollReport:
         turn = self._turn(source, named=named)
         if turn.postponed:
             log.info("source %s not polled: %s", source.id, turn.postponed)
@@ -214,7 +220,7 @@ class Poller:
         if stored is None:
             return
         counts.items += 1
-        counts.matches += len(ready.matches)
+        counts.topics += [match.topic_id for match in ready.matches]
         if ready.page_failure is not None:
             counts.page_failed(item.url, item.body_note)
 
@@ -290,7 +296,7 @@ class Poller:
             )
             if added is not None:
                 counts.pages_read_late += 1
-                counts.matches += added
+                counts.topics += added
 
     @property
     def _story_window(self) -> timedelta:
@@ -302,7 +308,8 @@ class Poller:
         per_host = self.setup.config.monitor.fetch.per_host
         pool = ThreadPoolExecutor(max_workers=per_host, thread_name_prefix="page")
         try:
-            for future in [pool.submit(work, each) for each in inputs]:
+            # Each page's work runs in a copy of this thread's context, so its log lines still name the source.
+            for future in [pool.submit(copy_context().run, work, each) for each in inputs]:
                 yield future.result()
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -355,6 +362,8 @@ class Poller:
             page_error=counts.page_error,
             next_poll=next_poll,
             gone=wait is not None and wait.reason is WaitReason.GONE and not turn.was_gone,
+            topics=tuple(counts.topics),
+            failure=failure_kind(failure, storing=storing) if failure else None,
         )
 
 

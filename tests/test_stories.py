@@ -141,7 +141,7 @@ def test_a_report_whose_page_is_read_later_joins_its_story_then(store: Store) ->
     stories = {item.id: item.story_id for item in store.items(since=START)}
     assert stories[waiting] == waiting  # its summary alone is no copy of anything
 
-    assert store.record_page_text(waiting, tries=1, body=copy.text, note="", matches=[]) == 0
+    assert store.record_page_text(waiting, tries=1, body=copy.text, note="", matches=[]) == []
 
     assert {item.id: item.story_id for item in store.items(since=START)}[waiting] == stories[1]
 

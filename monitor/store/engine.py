@@ -16,13 +16,16 @@ from typing import Any, Self, TypeVar
 
 from sqlalchemy import Engine, Insert, Row, Select, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.pool import StaticPool
 
 from monitor.store import migrations
 from monitor.store.errors import StoreError
+from monitor.store.opening import cannot_open, missing_driver, writable_data_folder
+from monitor.text import one_line
 
 BUSY_TIMEOUT_MS = 30_000
+CONNECT_TIMEOUT_SECONDS = 10
 DATABASE_FILE = "beatwatch.sqlite3"
 _WRITE_OPTION = "beatwatch_write"
 _Value = TypeVar("_Value")
@@ -40,10 +43,7 @@ class StoreBase:
                 f"the database URL is not a SQLAlchemy URL ({error}); use e.g. sqlite:////data/beatwatch.sqlite3"
             ) from error
         except ImportError as error:
-            raise StoreError(
-                f"no driver for {make_url(url).drivername} is installed ({error}); for PostgreSQL install "
-                "'psycopg[binary]' and use a postgresql+psycopg:// URL"
-            ) from error
+            raise missing_driver(make_url(url), error) from error
         self._writer = self._engine.execution_options(**{_WRITE_OPTION: True})
         self._write_lock = threading.Lock()
         # An in-memory SQLite database is one connection shared by every thread, so reads must take turns as well.
@@ -53,18 +53,26 @@ class StoreBase:
                 migrations.upgrade(connection, at=datetime.now(UTC))
         except OperationalError as error:
             self.close()
-            raise StoreError(
-                f"cannot open the database {self._url.render_as_string(hide_password=True)}: {error.orig}; "
-                "check that it exists and is writable, or set MONITOR_DATABASE_URL"
-            ) from error
+            raise cannot_open(self._url, error.orig or error) from error
         except StoreError:
             self.close()
             raise
 
     @staticmethod
     def default_url(data_dir: Path) -> str:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        return URL.create("sqlite", database=str(data_dir.resolve() / DATABASE_FILE)).render_as_string()
+        return URL.create("sqlite", database=str(writable_data_folder(data_dir) / DATABASE_FILE)).render_as_string()
+
+    def ping(self) -> None:
+        """Raise StoreError unless the database answers now: for a health check."""
+        sqlite_file = self._url.get_backend_name() == "sqlite" and not _is_sqlite_memory(self._url)
+        # An open connection keeps reading a deleted file, whose writes would be lost: that is not healthy.
+        if sqlite_file and not Path(self._url.database or "").is_file():
+            raise StoreError(f"the database file {self._url.database} is gone")
+        try:
+            with self._reading() as connection:
+                connection.exec_driver_sql("SELECT 1")
+        except DBAPIError as error:
+            raise StoreError(f"the database does not answer: {one_line(str(error.orig))}") from error
 
     def close(self) -> None:
         self._engine.dispose()
@@ -112,8 +120,10 @@ def rows_with_values(
 
 def _create_engine(url: URL) -> Engine:
     if url.get_backend_name() != "sqlite":
-        # pre_ping: the daemon outlives database server restarts and idle-connection timeouts.
-        return create_engine(url, pool_pre_ping=True)
+        # pre_ping: the daemon outlives database server restarts and idle-connection timeouts. A server that does not
+        # answer at all is given up on after a while, rather than after the system's TCP timeout of minutes.
+        connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS} if url.get_backend_name() == "postgresql" else {}
+        return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     if _is_sqlite_memory(url):
         # The default pool would give each thread its own, empty, in-memory database.
         engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})

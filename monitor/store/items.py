@@ -88,10 +88,10 @@ class ItemsStore(StoreBase):
         story_window: timedelta = SAME_STORY_WITHIN,
         url: str | None = None,
         keys: Sequence[str] = (),
-    ) -> int | None:
+    ) -> list[str] | None:
         """A waiting page was read: store its text and the matches of topics the item had not matched yet, in one
-        transaction; return how many matches were added. ``tries`` is the item's ``page_tries`` as the caller read it:
-        None, and nothing written, when the page is no longer waiting at that count (another process got there).
+        transaction; return the topics of the matches added. ``tries`` is the item's ``page_tries`` as the caller read
+        it: None, and nothing written, when the page is no longer waiting at that count (another process got there).
         An item alone in its story may join another story by its new text (``story_window`` as for ``add_item``).
         ``url`` is the link the item is shown by now (where its link led), and ``keys`` those the page adds to it,
         but for any its source already knows for another item."""
@@ -112,7 +112,7 @@ class ItemsStore(StoreBase):
             new = [match for match in matches if match.topic_id not in matched]
             if new:
                 connection.execute(insert(matches_table), match_rows(item_id, new))
-            return len(new)
+            return [match.topic_id for match in new]
 
     def record_page_failure(self, item_id: int, *, tries: int, note: str, retry_at: datetime | None) -> bool:
         """A waiting page failed again (or its time ran out): one more failed try, the note, and the next time it is due
