@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field, replace
@@ -22,6 +22,7 @@ from monitor.clock import Clock
 from monitor.config import Config
 from monitor.extract import ARTICLES
 from monitor.fetch import Fetcher, FetchError
+from monitor.futures import done, ready_in_order
 from monitor.items import Item
 from monitor.links import PageText, follow_link, identified, open_page
 from monitor.match import Match, Matcher
@@ -206,10 +207,10 @@ class Poller:
         prepared = [
             self._in_page_pool(partial(self._prepare, source, item))
             if not first_poll or self._within_backfill(setup, item)
-            else _done(_Prepared(item, [], reported=False))  # recorded only: nothing to fetch or match
+            else done(_Prepared(item, [], reported=False))  # recorded only: nothing to fetch or match
             for item in fresh
         ]
-        with closing(_ready_in_order(prepared)) as batches:
+        with closing(ready_in_order(prepared)) as batches:
             for batch in batches:
                 if self.stop.is_set():
                     return
@@ -262,7 +263,7 @@ class Poller:
         Each outcome is stored in one transaction, so a stop or a crash loses no page and repeats no match."""
         due = self.store.pages_due(source.id, now=self.clock())
         fetched = [self._in_page_pool(partial(self._fetch_again, record, found_on=source.url)) for record in due]
-        with closing(_ready_in_order(fetched)) as batches:
+        with closing(ready_in_order(fetched)) as batches:
             for retry in (retry for batch in batches for retry in batch):
                 if retry is None or self.stop.is_set():
                     return
@@ -374,29 +375,6 @@ class Poller:
             next_poll=next_poll,
             gone=wait is not None and wait.reason is WaitReason.GONE and not turn.was_gone,
         )
-
-
-def _done(value: _Out) -> Future[_Out]:
-    future: Future[_Out] = Future()
-    future.set_result(value)
-    return future
-
-
-def _ready_in_order(futures: Sequence[Future[_Out]]) -> Generator[list[_Out], None, None]:
-    """The results of ``futures`` in their order, in batches: a batch ends where the next result is not ready yet.
-    Work not yet started when the caller stops reading is cancelled."""
-    batch: list[_Out] = []
-    try:
-        for future in futures:
-            if batch and not future.done():
-                yield batch
-                batch = []
-            batch.append(future.result())
-        if batch:
-            yield batch
-    finally:
-        for future in futures:
-            future.cancel()
 
 
 __all__ = ["PageText", "PollReport", "PollSetup", "Poller"]
