@@ -56,6 +56,7 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/stories.py
 	$(BIN)/python bench/digest.py
 	$(BIN)/python bench/rules.py
+	$(BIN)/python bench/poll.py
 
 clean:
 	rm -rf $(VENV) data build *.egg-info

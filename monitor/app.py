@@ -100,6 +100,7 @@ class App:
         return self.poller.poll(source_ids, on_done, named=named)
 
     def close(self) -> None:
+        self.poller.close()
         if self._fetcher is not None:
             self._fetcher.close()
             self._fetcher = None

@@ -3,6 +3,12 @@
 SQLite (the default) runs in WAL mode so readers never wait for the writer. Writes inside one process are serialised by
 a lock, and each write transaction starts with ``BEGIN IMMEDIATE`` so that a second process (``monitor digest`` beside
 ``monitor run``) waits for the write lock (busy_timeout) instead of failing half-way with "database is locked".
+
+A write is flushed to disk when it commits (``synchronous = FULL``) unless it says it need not be (``durable=False``:
+what a poll stores, ``synchronous = NORMAL``). Either way a killed process loses no committed transaction; only a power
+cut or an operating-system crash may undo the last non-durable ones, always whole and in order, and never one that a
+later durable commit (a delivery recorded as sent) has flushed with it. An undone poll is polled again: its checkpoint
+goes with its items.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from monitor.text import one_line
 BUSY_TIMEOUT_MS = 30_000
 CONNECT_TIMEOUT_SECONDS = 10
 DATABASE_FILE = "beatwatch.sqlite3"
-_WRITE_OPTION = "beatwatch_write"
+_WRITE_OPTION = "beatwatch_write"  # its value: whether the transaction is flushed to disk when it commits
 _Value = TypeVar("_Value")
 
 
@@ -44,7 +50,9 @@ class StoreBase:
             ) from error
         except ImportError as error:
             raise missing_driver(make_url(url), error) from error
-        self._writer = self._engine.execution_options(**{_WRITE_OPTION: True})
+        self._writers = {
+            flushed: self._engine.execution_options(**{_WRITE_OPTION: flushed}) for flushed in (True, False)
+        }
         self._write_lock = threading.Lock()
         # An in-memory SQLite database is one connection shared by every thread, so reads must take turns as well.
         self._read_lock = self._write_lock if _is_sqlite_memory(self._url) else None
@@ -84,9 +92,10 @@ class StoreBase:
         self.close()
 
     @contextmanager
-    def _writing(self) -> Iterator[Connection]:
-        """One write transaction: committed when the block ends, rolled back if it raises."""
-        with self._write_lock, self._writer.begin() as connection:
+    def _writing(self, *, durable: bool = True) -> Iterator[Connection]:
+        """One write transaction: committed when the block ends, rolled back if it raises; flushed to disk by its
+        commit unless not ``durable`` (see the module's docstring)."""
+        with self._write_lock, self._writers[durable].begin() as connection:
             yield connection
 
     @contextmanager
@@ -153,5 +162,9 @@ def _configure_sqlite_connection(dbapi_connection: Any, _connection_record: Any)
 def _begin_sqlite_transaction(connection: Connection) -> None:
     # A deferred transaction that reads and then writes fails at once, whatever the busy timeout, when another process
     # wrote in between; taking the write lock at BEGIN makes writers wait their turn instead.
-    immediate = connection.get_execution_options().get(_WRITE_OPTION, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    durable = connection.get_execution_options().get(_WRITE_OPTION)
+    if durable is None:
+        connection.exec_driver_sql("BEGIN")
+        return
+    connection.exec_driver_sql(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
