@@ -63,7 +63,7 @@ def cli(ctx: click.Context, config_dir: Path, verbose: bool, quiet: bool) -> Non
 @click.pass_obj
 def check(obj: Context) -> None:
     """Validate the three configuration files and print a summary."""
-    from monitor.views import next_digest_time
+    from monitor.digest_plan import next_digest_time
 
     config = obj.load()
     click.echo(f"Configuration in {obj.config_dir} is valid.")
@@ -73,15 +73,15 @@ def check(obj: Context) -> None:
         stands_for = f" (place: {', '.join(source.places)})" if source.places else ""
         click.echo(f"  {source.id:<24} {source.type:<10} every {format_duration(every):<5} {source.url}{stands_for}")
     click.echo(f"Topics ({len(config.keywords.topics)}): " + ", ".join(t.id for t in config.keywords.topics))
-    _echo_deliveries(config, obj.data_dir)
+    _echo_deliveries(config)
     click.echo(f"Next digest: {next_digest_time(config)}")
 
 
-def _echo_deliveries(config: Config, data_dir: Path) -> None:
+def _echo_deliveries(config: Config) -> None:
     """Where digests go: each (output, destination) with its topics, and the admin destination."""
-    from monitor.views import admin_destinations, digest_plan
+    from monitor.digest_plan import admin_destinations, digest_plan
 
-    plan = digest_plan(config, data_dir)
+    plan = digest_plan(config)
     click.echo("Digests go to:" if plan.outputs else "Digests go nowhere: enable an output in monitor.yaml.")
     for route in plan.routes:
         click.echo(f"  {route.where}: {route.topics}")
@@ -157,8 +157,8 @@ def digest(obj: Context, dry_run: bool, as_json: bool) -> None:
 @click.pass_obj
 def run(obj: Context) -> None:
     """Run the daemon: poll each source on its schedule and send digests at the configured times."""
-    from monitor.app import rules_check
     from monitor.config import ConfigErrors, ConfigWatcher
+    from monitor.config_checks import rules_check
     from monitor.scheduler import Daemon
 
     try:

@@ -32,7 +32,8 @@ from monitor.next_poll import Turn, describe_wait, take_turn
 from monitor.observe.logs import about_source
 from monitor.page_retry import after_failure, expired_note, too_old_to_retry
 from monitor.poll_report import UNEXPECTED, PollCounts, PollReport, failure_kind, log_poll, problem_text
-from monitor.sources import Discovery, SourceConfig, SourceError, build_source
+from monitor.sources import Discovery, SourceConfig, SourceError
+from monitor.sources.kinds import build_source
 from monitor.store import ItemRecord, NewItem, Store, WaitReason
 
 log = logging.getLogger("monitor.poll")

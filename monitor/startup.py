@@ -32,8 +32,8 @@ class Context:
 
     def load(self) -> Config:
         """The validated configuration, or exit 2 after printing every problem as FILE:LINE:COL."""
-        from monitor.app import rules_check
         from monitor.config import ConfigErrors, load_config
+        from monitor.config_checks import rules_check
 
         try:
             config = load_config(self.config_dir, checks=[rules_check])

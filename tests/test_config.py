@@ -16,9 +16,11 @@ from ruamel.yaml.error import FileMark
 
 from monitor.config import Config, ConfigErrors, ConfigProblem, ConfigWatcher, load_config
 from monitor.config.document import _syntax_error as syntax_error
-from monitor.deliver.outputs import OUTPUT_TYPES, OutputSettings
+from monitor.deliver.outputs import OutputSettings
+from monitor.deliver.outputs.kinds import OUTPUT_TYPES
 from monitor.deliver.settings import DigestEdition
-from monitor.sources import SOURCE_TYPES, SourceSpec
+from monitor.sources import SourceSpec
+from monitor.sources.kinds import SOURCE_TYPES
 
 SOURCES = """\
     sources:

@@ -12,8 +12,8 @@ import css_inline
 import pytest
 
 from monitor.deliver import DeliveryError
-from monitor.deliver.outputs import OUTPUT_TYPES
 from monitor.deliver.outputs.console import ConsoleOutput
+from monitor.deliver.outputs.kinds import OUTPUT_TYPES
 from monitor.deliver.render import render_html, render_markdown
 from monitor.digest import build_digest
 from monitor.items import CouncilEvent, CouncilReference
