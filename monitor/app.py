@@ -24,7 +24,7 @@ from monitor.config_checks import rules_check
 from monitor.deliver import Origin
 from monitor.deliver.outputs.kinds import build_outputs
 from monitor.deliver.service import DeliveryService, DeliverySetup
-from monitor.fetch import Fetcher
+from monitor.fetch.client import Fetcher
 from monitor.fetch.settings import FetchSettings
 from monitor.match import Matcher
 from monitor.match.tools import RulesTools

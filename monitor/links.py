@@ -30,7 +30,7 @@ from monitor.settings import StrictModel
 from monitor.urls import check_host_name, check_web_address, clean_link, identity_link
 
 if TYPE_CHECKING:
-    from monitor.fetch import Fetcher
+    from monitor.fetch.client import Fetcher
 
 # Hosts whose story links only redirect to the publisher's page: Google News (its RSS article links) and FeedBurner
 # (feedproxy.google.com and feeds.feedburner.com/~r/... links, when a feed does not give feedburner:origLink).

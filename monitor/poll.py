@@ -22,7 +22,8 @@ from typing import TypeVar
 from monitor.clock import Clock
 from monitor.config import Config
 from monitor.extract import ARTICLES
-from monitor.fetch import Fetcher, FetchError
+from monitor.fetch import FetchError
+from monitor.fetch.client import Fetcher
 from monitor.futures import done, ready_in_order
 from monitor.items import Item
 from monitor.links import PageText, follow_link, identified, open_page

@@ -28,7 +28,7 @@ from monitor.sources.council.poll import CouncilPoll
 from monitor.text import one_line
 
 if TYPE_CHECKING:
-    from monitor.fetch import Fetcher
+    from monitor.fetch.client import Fetcher
 
 _MODULE_ID = re.compile(r"dnn[$_]ctr(\d+)[$_]MeetingCalendarPublic|/mid/(\d+)/", re.IGNORECASE)
 _MEETING_LINK = re.compile(r"/ViewMeetingPublic/mid/\d+/Meeting/(\d+)/Committee/(\d+)", re.IGNORECASE)

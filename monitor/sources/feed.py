@@ -34,7 +34,7 @@ from monitor.sources.html_head import advertised_feeds
 from monitor.text import one_line, shorten, without_bom
 
 if TYPE_CHECKING:
-    from monitor.fetch import Fetcher
+    from monitor.fetch.client import Fetcher
 
 _JSON_FEED_VERSION = re.compile(r"^https?://jsonfeed\.org/version/1(?:\.1)?/?$")
 _JSON_MEDIA_TYPES = ("application/feed+json", "application/json")

@@ -28,7 +28,7 @@ from monitor.sources.page_settings import PageConfig
 from monitor.text import one_line
 
 if TYPE_CHECKING:
-    from monitor.fetch import Fetcher
+    from monitor.fetch.client import Fetcher
 
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _UNTITLED = "(untitled)"
