@@ -35,6 +35,7 @@ NOT_FOR_CHECK = {
     "feedparser",
     "bs4",
     "lxml",
+    "w3lib",
     "trafilatura",
     "pypdf",
     "pypdfium2",
