@@ -22,12 +22,12 @@ import re2
 from monitor.match.normalise import WORD_CHAR
 from monitor.match.stemming import stemmed_view
 from monitor.match.terms import Near, Phrase, Regex, Term
-from monitor.match.view import word_view
+from monitor.match.view import ascii_word_view, word_view
 
 Span = tuple[int, int]
 
 _WORD_TAIL = re.compile(WORD_CHAR + "*")
-_NEXT_WORD = re.compile(" *([^ ]*)")  # in the word view
+_NEXT_WORD = re.compile(b" *([^ ]*)")  # in the word view
 _ANCHOR = re.compile("[^ ]+")  # in a view key
 _EXACT, _PREFIX = 0, 1  # the two pattern slots of an automaton key: the key itself, and words starting with it
 
@@ -84,16 +84,16 @@ class KeyFinder(NamedTuple):
     """
 
     automaton: ahocorasick.Automaton
-    anchors: re2._Regexp | None  # searches the view encoded as ASCII; None when a view key has no anchor
+    anchors: re2._Regexp | None  # None when a view key has no anchor
     reach: int  # the length of the longest view key
 
-    def stretches(self, view: str) -> list[tuple[int, int]]:
+    def stretches(self, view: bytes) -> list[tuple[int, int]]:
         """The stretches of ``view`` that hold every occurrence of a view key, in order and not overlapping."""
         reach, size = self.reach, len(view)
         if self.anchors is None:
             return [(0, size)]
         stretches: list[tuple[int, int]] = []
-        for anchor in self.anchors.finditer(view.encode("ascii")):
+        for anchor in self.anchors.finditer(view):
             position = anchor.start()
             low, high = position - reach, position + reach
             if stretches and low <= stretches[-1][1]:
@@ -203,14 +203,14 @@ def find_keys(finder: KeyFinder, texts: Sequence[str]) -> list[defaultdict[int, 
     ``finder`` says a key may be.
     """
     joined = "\x00" + "\x00".join(texts) + "\x00"  # \x00 at either end, too: a space in the view
-    view = word_view(joined)
+    view = ascii_word_view(joined)
     starts = list(accumulate((len(text) + 1 for text in texts[:-1]), initial=1))
     found: list[defaultdict[int, list[Span]]] = [defaultdict(list) for _ in texts]
     for last, (length, entries, by_next, by_next_start) in _found(finder, view):
         if by_next or by_next_start:  # the view key ended with a space: the next word follows the run of spaces
             next_word = _NEXT_WORD.match(view, last + 1)
             assert next_word is not None  # " *([^ ]*)" matches anywhere, if only the empty string
-            following = next_word.group(1)
+            following = next_word.group(1).decode("ascii")
             entries = (
                 *entries,
                 *by_next.get(following, ()),
@@ -236,7 +236,8 @@ def _end_of_word(text: str, position: int) -> int:
     return position if tail is None else tail.end()
 
 
-def _found(finder: KeyFinder, view: str) -> Iterator[tuple[int, _Keys]]:
+def _found(finder: KeyFinder, view: bytes) -> Iterator[tuple[int, _Keys]]:
     """What the automaton finds in ``view``, by where each view key ends."""
     for low, high in finder.stretches(view):
-        yield from finder.automaton.iter(view, low, high)
+        for last, keys in finder.automaton.iter(view[low:high].decode("ascii")):
+            yield low + last, keys
