@@ -190,3 +190,13 @@ def test_explain_tells_the_same_story_as_match(rules, title, body):
             assert report.hits == matched[report.topic_id].hits
             assert report.snippet == matched[report.topic_id].snippet
         assert report.lines()[0].startswith(report.topic_id)
+
+
+def test_they_agree_with_more_first_words_than_the_anchor_search_takes():
+    """Beyond ``patterns._MOST_ANCHORS`` first words the automaton reads whole texts again; it must find the same."""
+    words = [f"w{number}x" for number in range(1200)]
+    rules = KeywordsFile.model_validate({"topics": [{"id": "t", "name": "T", "any": words}]})
+    fields = {"title": "W7X and w1199x", "body": "costs – w1000x, w42x-w43x, aw5x w5"}
+    matches = Matcher.compile(rules).match(fields)
+    assert [hit.term for hit in matches[0].hits] == ["w7x", "w1199x", "w1000x", "w42x", "w43x"]
+    assert matches == ReferenceMatcher.compile(rules).match(fields)
