@@ -33,7 +33,7 @@ from monitor.observe.logs import about_source
 from monitor.page_retry import after_failure, expired_note, too_old_to_retry
 from monitor.poll_report import UNEXPECTED, PollCounts, PollReport, failure_kind, log_poll, problem_text
 from monitor.sources import Discovery, SourceConfig, SourceError, build_source
-from monitor.store import ItemRecord, NewItem, Store, WaitReason
+from monitor.store import ItemRecord, NewItem, SourceHealth, Store, WaitReason
 
 log = logging.getLogger("monitor.poll")
 
@@ -132,7 +132,8 @@ class Poller:
             return self._poll_source(source, named=named)
 
     def _poll_source(self, source: SourceConfig, *, named: bool) -> PollReport:
-        turn = self._turn(source, named=named)
+        health = next(iter(self.store.source_health(source.id)), None)  # None: never polled
+        turn = self._turn(source, health, named=named)
         if turn.postponed:
             log.info("source %s not polled: %s", source.id, turn.postponed)
             return PollReport(source.id, postponed=True, next_poll=turn.postponed)
@@ -141,7 +142,8 @@ class Poller:
         if turn.overridden:
             counts.notes.append(f"polled because it was named; otherwise {turn.overridden}")
         try:
-            discovery = build_source(source, clock=self.clock).discover(fetcher, self.store.source_state(source.id))
+            checkpoint = health.checkpoint if health else {}
+            discovery = build_source(source, clock=self.clock).discover(fetcher, checkpoint)
         except (FetchError, SourceError) as error:
             return self._finish(source, turn, started, counts, failure=error)
         except Exception as error:  # a bug or a surprise in one source must not stop the others or hide the failure
@@ -150,8 +152,9 @@ class Poller:
         counts.notes += discovery.notes
         try:
             if not discovery.unchanged:
-                self._take_new_items(source, discovery.items, counts)
-            self._retry_pages(source, counts)
+                self._take_new_items(source, discovery.items, counts, first_poll=not (health and health.polled_once))
+            if health and health.pages_waiting:  # pages that fail in this poll wait till a later one
+                self._retry_pages(source, counts)
         except Exception as error:  # the items stored so far stay; the checkpoint is not saved, so none is lost
             log.exception("source %s: unexpected error while storing items", source.id)
             return self._finish(source, turn, started, counts, failure=error, storing=True)
@@ -160,9 +163,8 @@ class Poller:
             return self._finish(source, turn, started, counts, interrupted=True)
         return self._finish(source, turn, started, counts, discovery=discovery)
 
-    def _turn(self, source: SourceConfig, *, named: bool) -> Turn:
+    def _turn(self, source: SourceConfig, health: SourceHealth | None, *, named: bool) -> Turn:
         config = self.setup.config
-        health = next(iter(self.store.source_health(source.id)), None)
         every, zone = config.sources.every(source), config.monitor.zone
         return take_turn(source, health, every=every, now=self.clock(), named=named, zone=zone)
 
@@ -199,14 +201,16 @@ class Poller:
 
     # --- new items -------------------------------------------------------------------------------------------------
 
-    def _take_new_items(self, source: SourceConfig, items: Iterable[Item], counts: PollCounts) -> None:
+    def _take_new_items(
+        self, source: SourceConfig, items: Iterable[Item], counts: PollCounts, *, first_poll: bool
+    ) -> None:
         """Store every item not seen before, with its matches, in the source's order.
 
         Pages are fetched and matched a few at a time; what is ready, in order, is stored in one transaction whenever
         the next item is not ready yet, so a stop or a crash leaves a clean cut. An item whose page failed for a
         reason that may pass is stored with the matches of its feed text and waits for its page (see
         ``_retry_pages``)."""
-        setup, first_poll = self.setup, not self.store.has_polled(source.id)
+        setup = self.setup
         known_by = [identified(item, setup.config.monitor.links) for item in items]
         known = self.store.known_keys(source.id, [key for item in known_by for key in item.keys])
         fresh = [item for item in known_by if known.isdisjoint(item.keys)]

@@ -28,14 +28,6 @@ class SourcesStore(StoreBase):
             state = connection.scalar(select(sources_table.c.state).where(sources_table.c.source_id == source_id))
         return dict(state or {})
 
-    def has_polled(self, source_id: str) -> bool:
-        """Whether a poll of ``source_id`` has completed once (so its items are no longer first-run backfill)."""
-        with self._reading() as connection:
-            polled = connection.scalar(
-                select(sources_table.c.polled_once).where(sources_table.c.source_id == source_id)
-            )
-        return bool(polled)
-
     def finish_poll(
         self,
         source_id: str,
@@ -68,33 +60,23 @@ class SourcesStore(StoreBase):
             values |= {"polled_once": True, "last_success_at": at, "last_error": None, "consecutive_failures": 0}
             if checkpoint is not None:
                 values["state"] = dict(checkpoint.document())
-        else:
-            values["last_error"] = error
+        else:  # counted in the database, so two processes that both fail count two failures
+            values |= {"last_error": error, "consecutive_failures": sources_table.c.consecutive_failures + 1}
+        this_source = sources_table.c.source_id == source_id
         with self._writing(durable=False) as connection:  # poll state, as the items it goes with
-            failures = connection.scalar(
-                select(sources_table.c.consecutive_failures).where(sources_table.c.source_id == source_id)
-            )
-            if error is not None:
-                values["consecutive_failures"] = (failures or 0) + 1
-            if failures is None:
-                connection.execute(insert(sources_table).values(_new_source_row(source_id) | values))
-            else:
-                connection.execute(update(sources_table).where(sources_table.c.source_id == source_id).values(values))
+            if connection.execute(update(sources_table).where(this_source).values(values)).rowcount == 0:
+                first = values | {"consecutive_failures": 0 if error is None else 1}
+                connection.execute(insert(sources_table).values(_new_source_row(source_id) | first))
 
     def source_health(self, *source_ids: str) -> list[SourceHealth]:
         """Every source ever polled (or those of ``source_ids``), by id, with how many of its story pages wait to be
-        fetched again."""
-        waiting_pages = (
-            select(items_table.c.source_id, func.count().label("pages_waiting"))
-            .where(items_table.c.page_retry_at.is_not(None))
-            .group_by(items_table.c.source_id)
-            .subquery()
+        fetched again and its checkpoint."""
+        pages_waiting = (
+            select(func.count())
+            .where(items_table.c.source_id == sources_table.c.source_id, items_table.c.page_retry_at.is_not(None))
+            .scalar_subquery()
         )
-        query = (
-            select(sources_table, func.coalesce(waiting_pages.c.pages_waiting, 0).label("pages_waiting"))
-            .outerjoin(waiting_pages, waiting_pages.c.source_id == sources_table.c.source_id)
-            .order_by(sources_table.c.source_id)
-        )
+        query = select(sources_table, pages_waiting.label("pages_waiting")).order_by(sources_table.c.source_id)
         if source_ids:
             query = query.where(sources_table.c.source_id.in_(source_ids))
         with self._reading() as connection:
@@ -129,4 +111,5 @@ def _source_health(row: Row[Any]) -> SourceHealth:
         last_page_error=row.last_page_error,
         last_page_error_at=row.last_page_error_at,
         wait=SourceWait(WaitReason(row.wait_reason), row.wait_until, row.wait_entry) if row.wait_reason else None,
+        checkpoint=dict(row.state),
     )
