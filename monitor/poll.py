@@ -21,7 +21,7 @@ from typing import TypeVar
 
 from monitor.clock import Clock
 from monitor.config import Config
-from monitor.extract import ARTICLES
+from monitor.extract import PROCESSES, read_article
 from monitor.fetch import Fetcher, FetchError
 from monitor.futures import done, ready_in_order
 from monitor.items import Item
@@ -78,8 +78,8 @@ class Poller:
     """Polls sources into the store; safe to use from several threads at once.
 
     Story pages are fetched in one pool of threads shared by every poll (the fetcher's politeness gate decides how
-    many requests are in flight) and read in the process's pool of processes (``monitor.extract.pool``); both start
-    when first needed and stop at ``close``."""
+    many requests are in flight); feeds and pages are read in the process's pool of processes
+    (``monitor.extract.pool``). Both start when first needed and stop at ``close``."""
 
     def __init__(self, store: Store, setup: PollSetup, *, clock: Clock, stop: Event) -> None:
         self.store, self.setup, self.clock, self.stop = store, setup, clock, stop
@@ -179,7 +179,7 @@ class Poller:
         except FetchError as error:
             return PageText(None, f"page not fetched: {error.reason}", error)
         try:
-            article = ARTICLES.read(page.content, page.url)
+            article = PROCESSES.run(read_article, page.content, page.url)
         except Exception:  # a page that trips the extractor is matched on its feed text, like one not fetched
             log.exception("could not extract %s", url)
             return PageText(None, f"text not extracted: {UNEXPECTED}", address=page.url)
@@ -335,7 +335,7 @@ class Poller:
             pages, self._pages = self._pages, None
         if pages is not None:
             pages.shutdown(wait=True, cancel_futures=True)
-        ARTICLES.close()
+        PROCESSES.close()
 
     # --- the end of a source's poll --------------------------------------------------------------------------------
 
