@@ -18,15 +18,12 @@ from rich.table import Table
 from monitor import terminal
 from monitor.durations import format_duration, parse_duration
 from monitor.observe import logs
-from monitor.startup import Context, fail_to_start, refuse_config
+from monitor.startup import Context, listen_address, refuse_config, serve_status
 
 if TYPE_CHECKING:  # imported where used, so `monitor --help` does not load the whole application
     from monitor.app import App
     from monitor.config import Config
-    from monitor.observe.server import StatusServer
-    from monitor.observe.settings import HttpSettings
     from monitor.poll import PollReport
-    from monitor.scheduler import Daemon
 
 console = Console()
 
@@ -167,7 +164,7 @@ def run(obj: Context) -> None:
         refuse_config(errors, "Not starting: fix the configuration above, then run again.")
     obj.use_log_settings(watcher.current)
     daemon = Daemon(watcher, obj.app(watcher.current))
-    server = _status_server(watcher.current, daemon)
+    server = serve_status(watcher.current, daemon)
     code = daemon.run()
     if server is not None:
         server.close()
@@ -175,32 +172,6 @@ def run(obj: Context) -> None:
     sys.stdout.flush()
     # A job still stuck in a slow request must not keep PID 1 alive: everything it stored is already committed.
     os._exit(code)
-
-
-def _status_server(config: Config, daemon: Daemon) -> StatusServer | None:
-    """The server of /healthz and /metrics, listening, if http.listen (or $MONITOR_HTTP_LISTEN) asks for one."""
-    from monitor.observe.server import StatusServer
-
-    address = _listen_address(config.monitor.http)
-    if address is None:
-        return None
-    server = StatusServer(address, daemon.health, daemon.metrics.registry)
-    try:
-        server.start()
-    except OSError as error:
-        host, port = address
-        fail_to_start(
-            f"cannot serve /healthz and /metrics on {host}:{port}: {error.strerror}; choose another address in "
-            "http.listen (monitor.yaml) or $MONITOR_HTTP_LISTEN"
-        )
-    return server
-
-
-def _listen_address(settings: HttpSettings) -> tuple[str, int] | None:
-    try:
-        return settings.address()
-    except ValueError as error:
-        fail_to_start(str(error))
 
 
 @cli.command()
@@ -212,7 +183,7 @@ def health(obj: Context) -> None:
     from monitor.observe.settings import LISTEN_VARIABLE, HttpSettings
 
     # With $MONITOR_HTTP_LISTEN set (as in the image) the configuration need not even be read.
-    address = _listen_address(HttpSettings() if os.environ.get(LISTEN_VARIABLE) else obj.load().monitor.http)
+    address = listen_address(HttpSettings() if os.environ.get(LISTEN_VARIABLE) else obj.load().monitor.http)
     if address is None:
         click.echo("no health to ask for: set http.listen in monitor.yaml (or $MONITOR_HTTP_LISTEN)", err=True)
         sys.exit(1)

@@ -32,7 +32,7 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-@dataclass(frozen=True)
+@dataclass  # not frozen: Python sets an exception's __traceback__ as it passes through a `with` block
 class ConfigProblem(Exception):
     """A problem found after schema validation (e.g. by compiling the rules), located by its path in a file.
 

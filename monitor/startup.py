@@ -16,6 +16,9 @@ from monitor.observe import logs
 if TYPE_CHECKING:  # imported where used, so `monitor --help` does not load the whole application
     from monitor.app import App
     from monitor.config import Config, ConfigErrors
+    from monitor.observe.server import StatusServer
+    from monitor.observe.settings import HttpSettings
+    from monitor.scheduler import Daemon
     from monitor.store import Store
 
 EXIT_CONFIG = 2
@@ -82,3 +85,29 @@ def _say(line: str) -> None:
         log.error(line)
     else:
         click.echo(line, err=True)
+
+
+def serve_status(config: Config, daemon: Daemon) -> StatusServer | None:
+    """The server of /healthz and /metrics, listening, if http.listen (or $MONITOR_HTTP_LISTEN) asks for one."""
+    from monitor.observe.server import StatusServer
+
+    address = listen_address(config.monitor.http)
+    if address is None:
+        return None
+    server = StatusServer(address, daemon.health, daemon.metrics.registry)
+    try:
+        server.start()
+    except OSError as error:
+        host, port = address
+        fail_to_start(
+            f"cannot serve /healthz and /metrics on {host}:{port}: {error.strerror}; choose another address in "
+            "http.listen (monitor.yaml) or $MONITOR_HTTP_LISTEN"
+        )
+    return server
+
+
+def listen_address(settings: HttpSettings) -> tuple[str, int] | None:
+    try:
+        return settings.address()
+    except ValueError as error:
+        fail_to_start(str(error))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 from monitor.config.errors import ConfigProblem
@@ -146,3 +148,15 @@ def test_a_not_term_also_under_ignore_is_refused_because_it_could_never_veto():
     )
     assert problem.loc == ("topics", 0, "not", 1)
     assert "under both not: and ignore:" in problem.message
+
+
+def test_a_rule_problem_passes_through_a_with_block_intact():
+    """contextlib sets ``__traceback__`` on an exception leaving a generator-based context manager."""
+
+    @contextmanager
+    def around():
+        yield
+
+    with pytest.raises(ConfigProblem) as raised, around():
+        Matcher.compile(KeywordsFile.model_validate(one_topic(any=["x"], **{"not": ["y"]}, ignore=["y"])))
+    assert "under both not: and ignore:" in raised.value.message

@@ -114,6 +114,8 @@ def keywords(draw) -> KeywordsFile:
             "fields": draw(st.lists(st.sampled_from(FIELDS), min_size=1, max_size=3, unique=True)),
             "stem": draw(st.booleans()),
         }
+        ignored = {term.strip().casefold() for term in topic["ignore"]}  # a term in both is refused by the rules
+        topic["not"] = [term for term in topic["not"] if term.strip().casefold() not in ignored]
         gate = draw(st.lists(st.sampled_from(sorted(places)), max_size=2, unique=True))
         if gate:
             topic["place"] = gate
