@@ -34,6 +34,7 @@ from monitor.page_retry import after_failure, expired_note, too_old_to_retry
 from monitor.poll_report import UNEXPECTED, PollCounts, PollReport, failure_kind, log_poll, problem_text
 from monitor.sources import Discovery, SourceConfig, SourceError, build_source
 from monitor.store import ItemRecord, NewItem, SourceHealth, Store, WaitReason
+from monitor.stories import StoryPrint, item_print, item_prints
 
 log = logging.getLogger("monitor.poll")
 
@@ -63,6 +64,7 @@ class _Prepared:
     matches: list[Match]
     reported: bool
     page_failure: FetchError | None = None
+    printed: StoryPrint | None = None  # its story print, made in the pool of processes
 
 
 @dataclass(frozen=True)
@@ -214,11 +216,14 @@ class Poller:
         known_by = [identified(item, setup.config.monitor.links) for item in items]
         known = self.store.known_keys(source.id, [key for item in known_by for key in item.keys])
         fresh = [item for item in known_by if known.isdisjoint(item.keys)]
+        looked_at = [not first_poll or self._within_backfill(setup, item) for item in fresh]
+        recorded = [item for item, look in zip(fresh, looked_at, strict=True) if not look]
+        recorded_prints = iter(PROCESSES.run(item_prints, recorded) if recorded else [])
         prepared = [
             self._in_page_pool(partial(self._prepare, source, item))
-            if not first_poll or self._within_backfill(setup, item)
-            else done(_Prepared(item, [], reported=False))  # recorded only: nothing to fetch or match
-            for item in fresh
+            if look
+            else done(_Prepared(item, [], reported=False, printed=next(recorded_prints)))  # nothing to fetch or match
+            for item, look in zip(fresh, looked_at, strict=True)
         ]
         with closing(ready_in_order(prepared)) as batches:
             for batch in batches:
@@ -233,7 +238,7 @@ class Poller:
             if ready.page_failure is not None:
                 note, retry_at = after_failure(ready.page_failure, tries=1, found_at=found_at, now=found_at)
                 item, tries = item.with_body(None, note), 1
-            new.append(NewItem(item, ready.matches, ready.reported, tries, retry_at))
+            new.append(NewItem(item, ready.matches, ready.reported, tries, retry_at, ready.printed))
         stored = self.store.add_items(new, found_at=found_at, story_window=self._story_window)
         for ready, each, item_id in zip(batch, new, stored, strict=True):
             if item_id is None:
@@ -259,7 +264,8 @@ class Poller:
             item, failure = page.applied_to(item, links), page.failure
         elif links.through_aggregator(item.url):
             item = follow_link(setup.fetcher, item, found_on=source.url, links=links, max_hops=setup.hops)
-        return _Prepared(item, setup.matcher.match(story_fields(item), source.places), True, failure)
+        matches = setup.matcher.match(story_fields(item), source.places)
+        return _Prepared(item, matches, True, failure, PROCESSES.run(item_print, item))
 
     def _within_backfill(self, setup: PollSetup, item: Item) -> bool:
         backfill = setup.config.monitor.first_run_backfill

@@ -1,6 +1,6 @@
 """Downloaded documents read in other processes: feedparser and trafilatura are Python, and a process runs Python on
-one core at a time, so a poll reads feeds and article pages in a pool of processes, one per core, while its threads
-fetch and store.
+one core at a time, so a poll reads feeds and article pages, and makes the story prints of what it found, in a pool of
+processes, one per core, while its threads fetch and store.
 
 One pool serves the whole process (``PROCESSES``): it starts with the first document read (a command that reads none
 never starts it) and lasts until it is closed; the next document read starts it again. Its processes are forked from a
@@ -19,7 +19,8 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import ParamSpec, TypeVar
 
 TASKS_PER_PROCESS = 500
-_READERS = ["monitor.extract.html", "trafilatura", "monitor.sources.feed"]  # imported once, by the server
+# Imported once, by the server the processes are forked from (datasketch, for story prints, takes most of a second).
+_PRELOADED = ["monitor.extract.html", "trafilatura", "monitor.sources.feed", "monitor.stories", "datasketch"]
 _Args = ParamSpec("_Args")
 _Value = TypeVar("_Value")
 
@@ -53,7 +54,7 @@ class ProcessPool:
         with self._lock:
             if self._pool is None:
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(_READERS)
+                context.set_forkserver_preload(_PRELOADED)
                 self._pool = ProcessPoolExecutor(
                     self._processes, mp_context=context, max_tasks_per_child=TASKS_PER_PROCESS
                 )

@@ -19,7 +19,7 @@ from monitor.store.matches import match_rows
 from monitor.store.records import ItemRecord
 from monitor.store.schema import item_keys_table, items_table, matches_table
 from monitor.store.stories import forget_prints, give_stories, retell_story, stored_text
-from monitor.stories import SAME_STORY_WITHIN
+from monitor.stories import SAME_STORY_WITHIN, StoryPrint
 
 BODY_FORGOTTEN_NOTE = "text removed after the retention period"
 _KEY_CHUNK = 500  # keys per IN (...) query, well under every backend's limit on bound parameters
@@ -28,13 +28,15 @@ _KEY_CHUNK = 500  # keys per IN (...) query, well under every backend's limit on
 @dataclass(frozen=True)
 class NewItem:
     """An item to store with ``add_items``: its matches, whether it is ``reported`` (False: first-run backfill, its
-    matches dropped), and its page's failed fetches (``page_tries``) and next try (``page_retry_at``)."""
+    matches dropped), its page's failed fetches (``page_tries``) and next try (``page_retry_at``), and its story print
+    when the caller made it already (``monitor.stories.item_print`` of ``item``; None: the store makes it)."""
 
     item: Item
     matches: Sequence[Match] = ()
     reported: bool = True
     page_tries: int = 0
     page_retry_at: datetime | None = None
+    printed: StoryPrint | None = None
 
 
 class ItemsStore(StoreBase):
@@ -99,7 +101,9 @@ class ItemsStore(StoreBase):
                 seen.update(keys)
                 taken[position] = (each, keys)
         item_ids = dict(zip(taken, _insert_items(connection, list(taken.values()), found_at), strict=True))
-        stored = [stored_text(item_ids[position], each.item, found_at) for position, (each, _) in taken.items()]
+        stored = [
+            stored_text(item_ids[position], each.item, found_at, each.printed) for position, (each, _) in taken.items()
+        ]
         looks = [each.reported for each, _ in taken.values()]
         self.stories_compared += give_stories(connection, stored, looks, story_window)
         ids = [item_ids.get(position) for position in range(len(new))]
