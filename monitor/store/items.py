@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, insert, select, update
+from sqlalchemy import ColumnElement, Row, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -187,14 +187,13 @@ def _known_keys(connection: Connection, source_id: str, keys: Iterable[str]) -> 
     known: set[str] = set()
     for start in range(0, len(wanted), _KEY_CHUNK):
         chunk = wanted[start : start + _KEY_CHUNK]
-        known.update(
-            connection.scalars(
-                select(item_keys_table.c.key).where(
-                    item_keys_table.c.source_id == source_id, item_keys_table.c.key.in_(chunk)
-                )
-            )
-        )
+        known.update(connection.scalars(_KNOWN_KEYS, {"source_id": source_id, "keys": chunk}))
     return known
+
+
+_KNOWN_KEYS = select(item_keys_table.c.key).where(  # built once: each poll of a changed source runs it
+    item_keys_table.c.source_id == bindparam("source_id"), item_keys_table.c.key.in_(bindparam("keys", expanding=True))
+)
 
 
 def _require_one_match_per_topic(item: Item, matches: Sequence[Match]) -> None:
