@@ -50,7 +50,8 @@ def _add_columns(connection: Connection, table: Table, *names: str) -> None:
 def _retry_failed_pages(connection: Connection) -> None:
     """Story pages that failed wait to be fetched again; each source remembers its last page error."""
     _add_columns(connection, items_table, "page_tries", "page_retry_at")
-    connection.execute(text("CREATE INDEX ix_items_page_retry_at ON items (page_retry_at)"))  # until step 9
+    # As this step made it; a later step (_waiting_pages_by_source) replaces it.
+    connection.execute(text("CREATE INDEX ix_items_page_retry_at ON items (page_retry_at)"))
     _add_columns(connection, sources_table, "last_page_error", "last_page_error_at")
 
 
