@@ -21,7 +21,7 @@ from typing import TypeVar
 
 from monitor.clock import Clock
 from monitor.config import Config
-from monitor.extract import ARTICLES
+from monitor.extract import PROCESSES, read_article
 from monitor.fetch import FetchError
 from monitor.fetch.client import Fetcher
 from monitor.futures import done, ready_in_order
@@ -35,7 +35,8 @@ from monitor.page_retry import after_failure, expired_note, too_old_to_retry
 from monitor.poll_report import UNEXPECTED, PollCounts, PollReport, failure_kind, log_poll, problem_text
 from monitor.sources import Discovery, SourceConfig, SourceError
 from monitor.sources.kinds import build_source
-from monitor.store import ItemRecord, NewItem, Store, WaitReason
+from monitor.store import ItemRecord, NewItem, SourceHealth, Store, WaitReason
+from monitor.stories import StoryPrint, item_print, item_prints
 
 log = logging.getLogger("monitor.poll")
 
@@ -65,6 +66,7 @@ class _Prepared:
     matches: list[Match]
     reported: bool
     page_failure: FetchError | None = None
+    printed: StoryPrint | None = None  # its story print, made in the pool of processes
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,8 @@ class Poller:
     """Polls sources into the store; safe to use from several threads at once.
 
     Story pages are fetched in one pool of threads shared by every poll (the fetcher's politeness gate decides how
-    many requests are in flight) and read in the process's pool of processes (``monitor.extract.pool``); both start
-    when first needed and stop at ``close``."""
+    many requests are in flight); feeds and pages are read in the process's pool of processes
+    (``monitor.extract.pool``). Both start when first needed and stop at ``close``."""
 
     def __init__(self, store: Store, setup: PollSetup, *, clock: Clock, stop: Event) -> None:
         self.store, self.setup, self.clock, self.stop = store, setup, clock, stop
@@ -134,7 +136,8 @@ class Poller:
             return self._poll_source(source, named=named)
 
     def _poll_source(self, source: SourceConfig, *, named: bool) -> PollReport:
-        turn = self._turn(source, named=named)
+        health = next(iter(self.store.source_health(source.id)), None)  # None: never polled
+        turn = self._turn(source, health, named=named)
         if turn.postponed:
             log.info("source %s not polled: %s", source.id, turn.postponed)
             return PollReport(source.id, postponed=True, next_poll=turn.postponed)
@@ -143,7 +146,8 @@ class Poller:
         if turn.overridden:
             counts.notes.append(f"polled because it was named; otherwise {turn.overridden}")
         try:
-            discovery = build_source(source, clock=self.clock).discover(fetcher, self.store.source_state(source.id))
+            checkpoint = health.checkpoint if health else {}
+            discovery = build_source(source, clock=self.clock).discover(fetcher, checkpoint)
         except (FetchError, SourceError) as error:
             return self._finish(source, turn, started, counts, failure=error)
         except Exception as error:  # a bug or a surprise in one source must not stop the others or hide the failure
@@ -152,8 +156,9 @@ class Poller:
         counts.notes += discovery.notes
         try:
             if not discovery.unchanged:
-                self._take_new_items(source, discovery.items, counts)
-            self._retry_pages(source, counts)
+                self._take_new_items(source, discovery.items, counts, first_poll=not (health and health.polled_once))
+            if health and health.pages_waiting:  # pages that fail in this poll wait till a later one
+                self._retry_pages(source, counts)
         except Exception as error:  # the items stored so far stay; the checkpoint is not saved, so none is lost
             log.exception("source %s: unexpected error while storing items", source.id)
             return self._finish(source, turn, started, counts, failure=error, storing=True)
@@ -162,9 +167,8 @@ class Poller:
             return self._finish(source, turn, started, counts, interrupted=True)
         return self._finish(source, turn, started, counts, discovery=discovery)
 
-    def _turn(self, source: SourceConfig, *, named: bool) -> Turn:
+    def _turn(self, source: SourceConfig, health: SourceHealth | None, *, named: bool) -> Turn:
         config = self.setup.config
-        health = next(iter(self.store.source_health(source.id)), None)
         every, zone = config.sources.every(source), config.monitor.zone
         return take_turn(source, health, every=every, now=self.clock(), named=named, zone=zone)
 
@@ -179,7 +183,7 @@ class Poller:
         except FetchError as error:
             return PageText(None, f"page not fetched: {error.reason}", error)
         try:
-            article = ARTICLES.read(page.content, page.url)
+            article = PROCESSES.run(read_article, page.content, page.url)
         except Exception:  # a page that trips the extractor is matched on its feed text, like one not fetched
             log.exception("could not extract %s", url)
             return PageText(None, f"text not extracted: {UNEXPECTED}", address=page.url)
@@ -201,22 +205,27 @@ class Poller:
 
     # --- new items -------------------------------------------------------------------------------------------------
 
-    def _take_new_items(self, source: SourceConfig, items: Iterable[Item], counts: PollCounts) -> None:
+    def _take_new_items(
+        self, source: SourceConfig, items: Iterable[Item], counts: PollCounts, *, first_poll: bool
+    ) -> None:
         """Store every item not seen before, with its matches, in the source's order.
 
         Pages are fetched and matched a few at a time; what is ready, in order, is stored in one transaction whenever
         the next item is not ready yet, so a stop or a crash leaves a clean cut. An item whose page failed for a
         reason that may pass is stored with the matches of its feed text and waits for its page (see
         ``_retry_pages``)."""
-        setup, first_poll = self.setup, not self.store.has_polled(source.id)
+        setup = self.setup
         known_by = [identified(item, setup.config.monitor.links) for item in items]
         known = self.store.known_keys(source.id, [key for item in known_by for key in item.keys])
         fresh = [item for item in known_by if known.isdisjoint(item.keys)]
+        looked_at = [not first_poll or self._within_backfill(setup, item) for item in fresh]
+        recorded = [item for item, look in zip(fresh, looked_at, strict=True) if not look]
+        recorded_prints = iter(PROCESSES.run(item_prints, recorded) if recorded else [])
         prepared = [
             self._in_page_pool(partial(self._prepare, source, item))
-            if not first_poll or self._within_backfill(setup, item)
-            else done(_Prepared(item, [], reported=False))  # recorded only: nothing to fetch or match
-            for item in fresh
+            if look
+            else done(_Prepared(item, [], reported=False, printed=next(recorded_prints)))  # nothing to fetch or match
+            for item, look in zip(fresh, looked_at, strict=True)
         ]
         with closing(ready_in_order(prepared)) as batches:
             for batch in batches:
@@ -231,7 +240,7 @@ class Poller:
             if ready.page_failure is not None:
                 note, retry_at = after_failure(ready.page_failure, tries=1, found_at=found_at, now=found_at)
                 item, tries = item.with_body(None, note), 1
-            new.append(NewItem(item, ready.matches, ready.reported, tries, retry_at))
+            new.append(NewItem(item, ready.matches, ready.reported, tries, retry_at, ready.printed))
         stored = self.store.add_items(new, found_at=found_at, story_window=self._story_window)
         for ready, each, item_id in zip(batch, new, stored, strict=True):
             if item_id is None:
@@ -257,7 +266,8 @@ class Poller:
             item, failure = page.applied_to(item, links), page.failure
         elif links.through_aggregator(item.url):
             item = follow_link(setup.fetcher, item, found_on=source.url, links=links, max_hops=setup.hops)
-        return _Prepared(item, setup.matcher.match(story_fields(item), source.places), True, failure)
+        matches = setup.matcher.match(story_fields(item), source.places)
+        return _Prepared(item, matches, True, failure, PROCESSES.run(item_print, item))
 
     def _within_backfill(self, setup: PollSetup, item: Item) -> bool:
         backfill = setup.config.monitor.first_run_backfill
@@ -333,7 +343,7 @@ class Poller:
             pages, self._pages = self._pages, None
         if pages is not None:
             pages.shutdown(wait=True, cancel_futures=True)
-        ARTICLES.close()
+        PROCESSES.close()
 
     # --- the end of a source's poll --------------------------------------------------------------------------------
 

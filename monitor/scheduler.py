@@ -14,8 +14,7 @@ import itertools
 import logging
 import signal
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from functools import partial
 from types import FrameType
@@ -31,7 +30,6 @@ from monitor.app import App
 from monitor.config import Config, ConfigErrors, ConfigWatcher
 from monitor.cron import cron_trigger
 from monitor.deliver.service import Notice
-from monitor.extract import reset_caches
 from monitor.observe.metrics import DaemonMetrics, StoredFigures
 from monitor.observe.server import Health
 from monitor.poll import PollReport
@@ -47,33 +45,9 @@ TIDY_EVERY = timedelta(hours=6)
 ONCE = "once:"  # the id prefix of one-off jobs (the sending after a poll), which a reload leaves alone
 
 
-class ExtractionCaches:
-    """The extractor's caches (trafilatura's) only grow; they are emptied when the last poll running ends, never while
-    a poll reads pages with them. A poll starting meanwhile waits the moment the emptying takes."""
-
-    def __init__(self, reset: Callable[[], None] = reset_caches) -> None:
-        self._reset = reset
-        self._polls = 0
-        self._lock = threading.Lock()
-
-    @contextmanager
-    def in_use(self) -> Iterator[None]:
-        """Around a poll: the caches are not emptied until it, and every other poll, has ended."""
-        with self._lock:
-            self._polls += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._polls -= 1
-                if self._polls == 0:
-                    self._reset()
-
-
 class Daemon:
-    def __init__(self, watcher: ConfigWatcher, app: App, caches: ExtractionCaches | None = None) -> None:
+    def __init__(self, watcher: ConfigWatcher, app: App) -> None:
         self.watcher, self.app = watcher, app
-        self.caches = caches or ExtractionCaches()
         self.metrics = DaemonMetrics(self._stored_figures)
         watcher.on_error = self._report_config_errors
         self.stop = app.stop
@@ -202,8 +176,7 @@ class Daemon:
     def _poll(self, source_id: str) -> None:
         if not any(source.id == source_id for source in self.app.config.sources.sources):  # removed by a reload
             return
-        with self.caches.in_use():
-            reports = self.app.poll([source_id])
+        reports = self.app.poll([source_id])
         for report in reports:
             self.metrics.record_poll(report)
         self._deliver_soon("deliver:after-poll", partial(self._after_poll, reports))

@@ -34,6 +34,7 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from monitor.items import Item
 from monitor.match.normalise import WORD, normalise
 from monitor.urls import identity_link
 
@@ -108,6 +109,17 @@ def story_print(*, kind: str, url: str, title: str, text: str, rules: StoryRules
         for band in range(rules.bands)
     )
     return StoryPrint(band_keys=bands, sure_keys=tuple(sure), runs=_packed(runs))
+
+
+def item_print(item: Item) -> StoryPrint | None:
+    """The print of ``item`` as it is stored: of its page text, else its feed summary. Pure, so a poll makes it in its
+    pool of processes and hands it to the store with the item."""
+    return story_print(kind=item.kind, url=item.url, title=item.title, text=item.body or item.summary)
+
+
+def item_prints(items: Sequence[Item]) -> list[StoryPrint | None]:
+    """``item_print`` of each of ``items``: many prints for one trip to a pool of processes."""
+    return [item_print(item) for item in items]
 
 
 def likeness(a: bytes, b: bytes) -> float:

@@ -161,19 +161,3 @@ def test_run_sends_an_urgent_alert_through_the_delivery_pool_after_the_poll_that
             daemon.process.wait(STOP_LIMIT)
         [alert] = slack.messages
         assert alert.blocks[0]["text"]["text"] == "Urgent: Knife crime — 1 new story"
-
-
-def test_the_extraction_caches_are_emptied_when_the_last_poll_running_ends_and_never_under_one():
-    from monitor.scheduler import ExtractionCaches
-
-    resets = []
-    caches = ExtractionCaches(reset=lambda: resets.append("reset"))
-
-    with caches.in_use():  # a poll of one source
-        with caches.in_use():  # another source's poll starts, and ends first
-            pass
-        assert resets == []  # the first poll still reads pages with them
-    assert resets == ["reset"]
-    with caches.in_use():
-        assert resets == ["reset"]
-    assert resets == ["reset", "reset"]

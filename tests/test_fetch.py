@@ -79,6 +79,21 @@ def test_conditional_get_answers_304_to_the_validators_of_the_first_answer(site,
     assert sent["if-modified-since"] == first.validators.last_modified
 
 
+def test_answers_without_a_body_leave_a_kept_alive_connection_open_for_the_next_request():
+    # An answer whose (empty) body is left unread would close its connection: every unchanged feed a new connection.
+    with LocalSite(keep_alive=True) as site, Fetcher(settings(), TEST_USER_AGENT) as fetcher:
+        site.add("/robots.txt", "User-agent: *\nAllow: /\n", "text/plain")
+        site.add("/feed.xml", "<rss/>", content_type="application/rss+xml")
+        site.add("/moved", "", status=301, headers={"Location": "/feed.xml"}, etag=None, last_modified=None)
+        first = fetcher.get(site.url("/feed.xml"))
+        unchanged = [fetcher.get(site.url("/feed.xml"), validators=first.validators) for _ in range(3)]
+        moved = fetcher.get(site.url("/moved"))
+
+    assert [answer.status for answer in unchanged] == [304, 304, 304]
+    assert moved.content == b"<rss/>"
+    assert {request.connection for request in site.requests} == {1}
+
+
 def test_changed_resource_is_downloaded_again_with_new_validators(site, fetcher):
     site.add("/feed.xml", "<rss>one</rss>")
     first = fetcher.get(site.url("/feed.xml"))

@@ -116,7 +116,7 @@ def faults(monkeypatch) -> None:
 
     from sqlalchemy.exc import OperationalError
 
-    from monitor.extract import ArticleReader, read_article
+    from monitor.extract import ProcessPool, read_article
 
     real_discover, real_add = FeedSource.discover, Store.add_items
 
@@ -125,10 +125,10 @@ def faults(monkeypatch) -> None:
             raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
         return real_discover(self, fetcher, state)
 
-    def read(self, content, url):  # in this process, so that the fault reaches it
-        if "trips-extractor" in url:
+    def run(self, work, *args, **kwargs):  # in this process, so that the fault reaches it
+        if work is read_article and "trips-extractor" in args[1]:
             raise KeyError("lxml-node")
-        return read_article(content, url)
+        return work(*args, **kwargs)
 
     def add_items(self, new, *args, **kwargs):
         if any(each.item.source_id == "unstorable" for each in new):
@@ -136,7 +136,7 @@ def faults(monkeypatch) -> None:
         return real_add(self, new, *args, **kwargs)
 
     monkeypatch.setattr(FeedSource, "discover", discover)
-    monkeypatch.setattr(ArticleReader, "read", read)
+    monkeypatch.setattr(ProcessPool, "run", run)
     monkeypatch.setattr(Store, "add_items", add_items)
 
 

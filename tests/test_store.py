@@ -186,10 +186,16 @@ def test_a_naive_datetime_is_refused(store: Store) -> None:
 
 
 def test_finish_poll_saves_the_checkpoint_on_success_and_counts_failures(store: Store) -> None:
-    assert (store.source_state("echo"), store.has_polled("echo"), store.source_health()) == ({}, False, [])
+    assert (store.source_state("echo"), store.source_health()) == ({}, [])
 
     store.finish_poll("echo", at=T0, checkpoint=None, error="timed out", new_items=0, new_matches=0, seconds=30.0)
-    assert (store.has_polled("echo"), store.source_state("echo")) == (False, {})
+    [health] = store.source_health()
+    assert (health.polled_once, health.consecutive_failures, health.checkpoint, store.source_state("echo")) == (
+        False,
+        1,
+        {},
+        {},
+    )
 
     later = T0 + timedelta(minutes=15)
     saved = FeedCheckpoint(etag='"v1"', body_hash="abc")
@@ -227,7 +233,7 @@ def test_finish_poll_saves_the_checkpoint_on_success_and_counts_failures(store: 
     assert (health.consecutive_failures, health.last_error, health.last_success_at) == (2, "HTTP 503", later)
     assert health.last_polled_at == T0 + timedelta(minutes=45)
     assert FeedCheckpoint.restore(store.source_state("echo")) == saved
-    assert store.has_polled("echo")
+    assert health.polled_once and FeedCheckpoint.restore(health.checkpoint) == saved
 
 
 # -- matches ----------------------------------------------------------------------------------------------------------
@@ -294,7 +300,7 @@ def test_reopening_the_same_database_keeps_everything(url: str) -> None:
     with Store(url) as store:
         assert add(store, make_item(1)) is None
         assert ModernGovCheckpoint.restore(store.source_state("council")) == COUNCIL_CHECKPOINT
-        assert store.has_polled("council")
+        assert store.source_health("council")[0].polled_once
         assert store.matches()[0].delivered_to == (("console", "-"),)
         assert add(store, make_item(2)) == 2
 

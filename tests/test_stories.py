@@ -17,7 +17,8 @@ import pytest
 
 from monitor.items import CouncilEvent, CouncilReference, Item
 from monitor.match.types import Match, Snippet
-from monitor.store import Store, migrations
+from monitor.store import NewItem, Store, migrations
+from monitor.stories import StoryPrint, item_print
 from tests.story_world import START, Article, build_world
 from tests.test_store import EPOCH, _schema_versions, _tables, database_made_by, deliver
 
@@ -112,6 +113,28 @@ def test_the_same_link_is_one_story_whatever_the_text(store: Store) -> None:
     story_by_url = store_all(store, [first, again])
 
     assert story_by_url[again.url] == story_by_url[first.url]
+
+
+def test_prints_made_before_storing_as_a_poll_makes_them_give_the_stories_the_store_would(store: Store) -> None:
+    world = build_world(seed=10)
+    for article in world:
+        item = item_of(article)
+        assert store.add_items([NewItem(item, printed=item_print(item))], found_at=article.published) != [None]
+    given = {item.url: item.story_id for item in store.items(since=START - timedelta(days=30))}
+
+    with Store("sqlite://") as own:
+        assert store_all(own, world) == given
+    assert len(set(given.values())) < len(given)  # copies were grouped
+
+
+def test_a_print_given_with_an_item_is_the_one_stored(store: Store) -> None:
+    first, second, *_ = [a for a in build_world(seed=12) if a.role == "original"]
+    alike = StoryPrint(band_keys=(), sure_keys=(4242,), runs=b"")  # as if the two shared a link
+
+    for article in (first, second):
+        store.add_items([NewItem(item_of(article), printed=alike)], found_at=article.published)
+
+    assert len({item.story_id for item in store.items(since=START - timedelta(days=30))}) == 1
 
 
 def test_copies_are_looked_for_within_the_window_only(store: Store) -> None:

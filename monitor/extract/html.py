@@ -139,7 +139,8 @@ def _trusted(address: str, page_url: str) -> bool:
 
 
 def reset_caches() -> None:
-    """Free trafilatura's and htmldate's caches, which only grow; call it after each poll in a long-running process."""
+    """Free trafilatura's and htmldate's caches, which only grow. The pool's processes are replaced instead
+    (``monitor.extract.pool``); this serves measurements that start each round from empty caches."""
     import trafilatura.meta
 
     # htmldate logs an ERROR when this charset_normalizer release has no cache to clear; nothing is wrong, so hush it.

@@ -1,10 +1,11 @@
-"""Article pages read in other processes: trafilatura is Python, and a process runs Python on one core at a time, so a
-poll that reads many pages reads them in a pool of processes, one per core.
+"""Downloaded documents read in other processes: feedparser and trafilatura are Python, and a process runs Python on
+one core at a time, so a poll reads feeds and article pages, and makes the story prints of what it found, in a pool of
+processes, one per core, while its threads fetch and store.
 
-One pool serves the whole process (``ARTICLES``): it starts with the first page read (a command that reads none never
-starts it) and lasts until it is closed; the next page read starts it again. Its processes are forked from a server
-that has imported the extractor once, and each is replaced after ``PAGES_PER_PROCESS`` pages, which also empties the
-caches trafilatura only ever grows.
+One pool serves the whole process (``PROCESSES``): it starts with the first document read (a command that reads none
+never starts it) and lasts until it is closed; the next document read starts it again. Its processes are forked from a
+server that has imported the readers once, and each is replaced after ``TASKS_PER_PROCESS`` documents, which also
+empties the caches trafilatura only ever grows. What runs there must be pure: bytes in, a value out.
 """
 
 from __future__ import annotations
@@ -12,16 +13,20 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import ParamSpec, TypeVar
 
-from monitor.extract.html import Article, read_article
+TASKS_PER_PROCESS = 500
+# Imported once, by the server the processes are forked from (datasketch, for story prints, takes most of a second).
+_PRELOADED = ["monitor.extract.html", "trafilatura", "monitor.sources.feed", "monitor.stories", "datasketch"]
+_Args = ParamSpec("_Args")
+_Value = TypeVar("_Value")
 
-PAGES_PER_PROCESS = 500
 
-
-class ArticleReader:
-    """``read_article`` in a pool of ``processes`` processes (one per core when not given); safe to share between
+class ProcessPool:
+    """Pure functions run in a pool of ``processes`` processes (one per core when not given); safe to share between
     threads."""
 
     def __init__(self, processes: int | None = None) -> None:
@@ -29,12 +34,13 @@ class ArticleReader:
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
-    def read(self, content: bytes, url: str) -> Article:
-        """The article of a downloaded page, as ``read_article`` gives it; its exceptions are raised here."""
+    def run(self, work: Callable[_Args, _Value], *args: _Args.args, **kwargs: _Args.kwargs) -> _Value:
+        """``work(*args, **kwargs)`` in a process of the pool; its exceptions are raised here. ``work`` and what it
+        takes and gives must pickle: a module-level function of plain values."""
         pool = self._started()
         try:
-            return pool.submit(read_article, content, url).result()
-        except BrokenProcessPool:  # a process died (killed, out of memory): the next page gets a new pool
+            return pool.submit(work, *args, **kwargs).result()
+        except BrokenProcessPool:  # a process died (killed, out of memory): the next document gets a new pool
             self._discard(pool)
             raise
 
@@ -48,9 +54,9 @@ class ArticleReader:
         with self._lock:
             if self._pool is None:
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["monitor.extract.html", "trafilatura"])
+                context.set_forkserver_preload(_PRELOADED)
                 self._pool = ProcessPoolExecutor(
-                    self._processes, mp_context=context, max_tasks_per_child=PAGES_PER_PROCESS
+                    self._processes, mp_context=context, max_tasks_per_child=TASKS_PER_PROCESS
                 )
             return self._pool
 
@@ -61,4 +67,4 @@ class ArticleReader:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-ARTICLES = ArticleReader()
+PROCESSES = ProcessPool()

@@ -162,6 +162,8 @@ class Fetcher:
                     content = b""
                     if 200 <= response.status_code < 300:
                         content = _read_body(url, response, limit=limit, deadline=started + timeout, truncate=truncate)
+                    elif _without_body(response):
+                        response.read()  # takes no time, and ends the answer: its connection can carry the next one
             except httpx2.HTTPError as error:
                 logger.debug("GET %s failed after %.2f s: %r", target, time.monotonic() - started, error)
                 reason, kind = self._network_failure(error, timeout)
@@ -244,6 +246,11 @@ def _read_body(url: str, response: httpx2.Response, *, limit: int, deadline: flo
                 return bytes(received[:limit])
             raise _too_large(url, limit)
     return bytes(received)
+
+
+def _without_body(response: httpx2.Response) -> bool:
+    """A 304 (never a body: RFC 9110 §15.4.5), or an answer that says its body is empty."""
+    return response.status_code == 304 or response.headers.get("content-length") == "0"
 
 
 def _too_large(url: str, limit: int) -> FetchError:

@@ -24,7 +24,7 @@ from urllib.parse import urljoin
 import feedparser
 
 from monitor.clock import utc_from_iso
-from monitor.extract import html_to_text
+from monitor.extract import PROCESSES, html_to_text
 from monitor.fetch import FetchError
 from monitor.items import Item, identity_keys
 from monitor.sources.base import Discovery, Source, SourceError
@@ -126,7 +126,8 @@ class FeedSource(Source[FeedCheckpoint]):
         response, answered, fresh_for = fetch_if_changed(fetcher, url, checkpoint, now=self.clock(), found_on=found_on)
         if response is None:
             return Discovery(unchanged=True, checkpoint=answered, notes=notes, fresh_for=fresh_for)
-        parsed = parse_feed(self.config.id, response.content, url=response.url, headers=response.headers)
+        # In the pool of processes, so this thread's core is free to fetch and store meanwhile.
+        parsed = PROCESSES.run(parse_feed, self.config.id, response.content, url=response.url, headers=response.headers)
         return Discovery(items=parsed.items, checkpoint=answered, notes=(*notes, *parsed.notes), fresh_for=fresh_for)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, insert, select, update
+from sqlalchemy import ColumnElement, Row, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -19,7 +19,7 @@ from monitor.store.matches import match_rows
 from monitor.store.records import ItemRecord
 from monitor.store.schema import item_keys_table, items_table, matches_table
 from monitor.store.stories import forget_prints, give_stories, retell_story, stored_text
-from monitor.stories import SAME_STORY_WITHIN
+from monitor.stories import SAME_STORY_WITHIN, StoryPrint
 
 BODY_FORGOTTEN_NOTE = "text removed after the retention period"
 _KEY_CHUNK = 500  # keys per IN (...) query, well under every backend's limit on bound parameters
@@ -28,13 +28,15 @@ _KEY_CHUNK = 500  # keys per IN (...) query, well under every backend's limit on
 @dataclass(frozen=True)
 class NewItem:
     """An item to store with ``add_items``: its matches, whether it is ``reported`` (False: first-run backfill, its
-    matches dropped), and its page's failed fetches (``page_tries``) and next try (``page_retry_at``)."""
+    matches dropped), its page's failed fetches (``page_tries``) and next try (``page_retry_at``), and its story print
+    when the caller made it already (``monitor.stories.item_print`` of ``item``; None: the store makes it)."""
 
     item: Item
     matches: Sequence[Match] = ()
     reported: bool = True
     page_tries: int = 0
     page_retry_at: datetime | None = None
+    printed: StoryPrint | None = None
 
 
 class ItemsStore(StoreBase):
@@ -99,7 +101,9 @@ class ItemsStore(StoreBase):
                 seen.update(keys)
                 taken[position] = (each, keys)
         item_ids = dict(zip(taken, _insert_items(connection, list(taken.values()), found_at), strict=True))
-        stored = [stored_text(item_ids[position], each.item, found_at) for position, (each, _) in taken.items()]
+        stored = [
+            stored_text(item_ids[position], each.item, found_at, each.printed) for position, (each, _) in taken.items()
+        ]
         looks = [each.reported for each, _ in taken.values()]
         self.stories_compared += give_stories(connection, stored, looks, story_window)
         ids = [item_ids.get(position) for position in range(len(new))]
@@ -183,14 +187,13 @@ def _known_keys(connection: Connection, source_id: str, keys: Iterable[str]) -> 
     known: set[str] = set()
     for start in range(0, len(wanted), _KEY_CHUNK):
         chunk = wanted[start : start + _KEY_CHUNK]
-        known.update(
-            connection.scalars(
-                select(item_keys_table.c.key).where(
-                    item_keys_table.c.source_id == source_id, item_keys_table.c.key.in_(chunk)
-                )
-            )
-        )
+        known.update(connection.scalars(_KNOWN_KEYS, {"source_id": source_id, "keys": chunk}))
     return known
+
+
+_KNOWN_KEYS = select(item_keys_table.c.key).where(  # built once: each poll of a changed source runs it
+    item_keys_table.c.source_id == bindparam("source_id"), item_keys_table.c.key.in_(bindparam("keys", expanding=True))
+)
 
 
 def _require_one_match_per_topic(item: Item, matches: Sequence[Match]) -> None:

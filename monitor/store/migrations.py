@@ -24,11 +24,11 @@ from monitor.store.schema import (
     deliveries_table,
     items_table,
     metadata,
-    page_retry_index,
     schema_version_table,
     sources_table,
     story_index,
     story_keys_table,
+    waiting_pages_index,
 )
 
 Migration = Callable[[Connection], None]
@@ -50,7 +50,8 @@ def _add_columns(connection: Connection, table: Table, *names: str) -> None:
 def _retry_failed_pages(connection: Connection) -> None:
     """Story pages that failed wait to be fetched again; each source remembers its last page error."""
     _add_columns(connection, items_table, "page_tries", "page_retry_at")
-    page_retry_index.create(connection)
+    # As this step made it; a later step (_waiting_pages_by_source) replaces it.
+    connection.execute(text("CREATE INDEX ix_items_page_retry_at ON items (page_retry_at)"))
     _add_columns(connection, sources_table, "last_page_error", "last_page_error_at")
 
 
@@ -165,6 +166,12 @@ def _source_waits(connection: Connection) -> None:
     _add_columns(connection, sources_table, "wait_reason", "wait_until", "wait_entry")
 
 
+def _waiting_pages_by_source(connection: Connection) -> None:
+    """Waiting pages are found by source, so a poll's look for them does not grow with every source's items."""
+    connection.execute(text("DROP INDEX ix_items_page_retry_at"))
+    waiting_pages_index.create(connection)
+
+
 # Step n takes a database from version n-1 to version n. Step 1 creates every table as defined above, i.e. as the code
 # has them today, so a new database runs only step 1 and is stamped with the latest version; later steps (ALTER TABLE,
 # new tables) only ever run on databases made by older code. Never edit a released step: append a new one.
@@ -177,6 +184,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _stories,
     _links_in_their_form_of_today,
     _source_waits,
+    _waiting_pages_by_source,
 )
 
 

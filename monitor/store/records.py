@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -101,6 +101,7 @@ class SourceHealth:
     last_page_error: str | None = None  # the latest story page that could not be fetched ("URL: reason")
     last_page_error_at: datetime | None = None
     wait: SourceWait | None = None  # None: polled on its interval
+    checkpoint: dict[str, Any] = field(default_factory=dict)  # the document the last successful poll saved
 
 
 @dataclass(frozen=True)

@@ -136,7 +136,8 @@ items_table = Table(
     Column("story_id", Integer),
     Column("story_runs", LargeBinary),
 )
-page_retry_index = Index("ix_items_page_retry_at", items_table.c.page_retry_at)
+# A source's waiting pages, found by source: how many there are (its health) and which are due (each poll of it).
+waiting_pages_index = Index("ix_items_source_page_retry_at", items_table.c.source_id, items_table.c.page_retry_at)
 story_index = Index("ix_items_story_id", items_table.c.story_id)
 
 # The keys under which an article's copies find it (monitor/stories.py), with the article's time (published, else

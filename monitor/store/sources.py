@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, bindparam, func, insert, select, update
 
 from monitor.store.engine import StoreBase
 from monitor.store.records import SourceHealth, SourceWait, WaitReason
@@ -27,14 +27,6 @@ class SourcesStore(StoreBase):
         with self._reading() as connection:
             state = connection.scalar(select(sources_table.c.state).where(sources_table.c.source_id == source_id))
         return dict(state or {})
-
-    def has_polled(self, source_id: str) -> bool:
-        """Whether a poll of ``source_id`` has completed once (so its items are no longer first-run backfill)."""
-        with self._reading() as connection:
-            polled = connection.scalar(
-                select(sources_table.c.polled_once).where(sources_table.c.source_id == source_id)
-            )
-        return bool(polled)
 
     def finish_poll(
         self,
@@ -71,35 +63,34 @@ class SourcesStore(StoreBase):
         else:
             values["last_error"] = error
         with self._writing(durable=False) as connection:  # poll state, as the items it goes with
-            failures = connection.scalar(
-                select(sources_table.c.consecutive_failures).where(sources_table.c.source_id == source_id)
-            )
-            if error is not None:
-                values["consecutive_failures"] = (failures or 0) + 1
-            if failures is None:
-                connection.execute(insert(sources_table).values(_new_source_row(source_id) | values))
-            else:
-                connection.execute(update(sources_table).where(sources_table.c.source_id == source_id).values(values))
+            finished = _SUCCESS if error is None else _FAILURE
+            if connection.execute(finished, {"polled_source": source_id, **values}).rowcount == 0:
+                first = values | {"consecutive_failures": 0 if error is None else 1}
+                connection.execute(insert(sources_table).values(_new_source_row(source_id) | first))
 
     def source_health(self, *source_ids: str) -> list[SourceHealth]:
         """Every source ever polled (or those of ``source_ids``), by id, with how many of its story pages wait to be
-        fetched again."""
-        waiting_pages = (
-            select(items_table.c.source_id, func.count().label("pages_waiting"))
-            .where(items_table.c.page_retry_at.is_not(None))
-            .group_by(items_table.c.source_id)
-            .subquery()
-        )
-        query = (
-            select(sources_table, func.coalesce(waiting_pages.c.pages_waiting, 0).label("pages_waiting"))
-            .outerjoin(waiting_pages, waiting_pages.c.source_id == sources_table.c.source_id)
-            .order_by(sources_table.c.source_id)
-        )
-        if source_ids:
-            query = query.where(sources_table.c.source_id.in_(source_ids))
+        fetched again and its checkpoint."""
         with self._reading() as connection:
-            rows = connection.execute(query).all()
+            if source_ids:
+                rows = connection.execute(_HEALTH_OF, {"source_ids": list(source_ids)}).all()
+            else:
+                rows = connection.execute(_HEALTH).all()
         return [_source_health(row) for row in rows]
+
+
+# Built once: every poll of every source runs them, and building a statement costs more than SQLite running it.
+_PAGES_WAITING = (
+    select(func.count())
+    .where(items_table.c.source_id == sources_table.c.source_id, items_table.c.page_retry_at.is_not(None))
+    .scalar_subquery()
+)
+_HEALTH = select(sources_table, _PAGES_WAITING.label("pages_waiting")).order_by(sources_table.c.source_id)
+_HEALTH_OF = _HEALTH.where(sources_table.c.source_id.in_(bindparam("source_ids", expanding=True)))
+# The end of a poll: the values set are the parameters it is run with, but for a failure, which is counted in the
+# database, so two processes that both fail count two failures.
+_SUCCESS = update(sources_table).where(sources_table.c.source_id == bindparam("polled_source"))
+_FAILURE = _SUCCESS.values(consecutive_failures=sources_table.c.consecutive_failures + 1)
 
 
 def _new_source_row(source_id: str) -> dict[str, Any]:
@@ -129,4 +120,5 @@ def _source_health(row: Row[Any]) -> SourceHealth:
         last_page_error=row.last_page_error,
         last_page_error_at=row.last_page_error_at,
         wait=SourceWait(WaitReason(row.wait_reason), row.wait_until, row.wait_entry) if row.wait_reason else None,
+        checkpoint=dict(row.state),
     )

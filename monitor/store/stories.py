@@ -35,10 +35,14 @@ class StoredText:
     title: str
     text: str  # its page text, else its feed summary
     at: datetime  # published, else found
+    printed: StoryPrint | None = None  # its print when the caller made it already (``item_print``); None: made here
 
 
-def stored_text(item_id: int, item: Item | Row[Any], found_at: datetime) -> StoredText:
-    """What decides the story of ``item`` (an item about to be stored, or its row): its page text, else its summary."""
+def stored_text(
+    item_id: int, item: Item | Row[Any], found_at: datetime, printed: StoryPrint | None = None
+) -> StoredText:
+    """What decides the story of ``item`` (an item about to be stored, or its row): its page text, else its summary;
+    with its print when the caller made it already."""
     return StoredText(
         item_id=item_id,
         source_id=item.source_id,
@@ -47,6 +51,7 @@ def stored_text(item_id: int, item: Item | Row[Any], found_at: datetime) -> Stor
         title=item.title,
         text=item.body or item.summary,
         at=item.published or found_at,
+        printed=printed,
     )
 
 
@@ -125,6 +130,8 @@ def _one_at_a_time(connection: Connection) -> None:
 
 
 def _print(stored: StoredText) -> StoryPrint | None:
+    if stored.printed is not None:
+        return stored.printed
     return story_print(kind=stored.kind, url=stored.url, title=stored.title, text=stored.text)
 
 
