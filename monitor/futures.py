@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
-from concurrent.futures import Future
+from collections.abc import Callable, Generator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextvars import copy_context
+from threading import Lock
 from typing import TypeVar
 
 _Result = TypeVar("_Result")
@@ -31,3 +33,27 @@ def ready_in_order(futures: Sequence[Future[_Result]]) -> Generator[list[_Result
     finally:
         for future in futures:
             future.cancel()
+
+
+class ThreadPool:
+    """A pool of threads started at its first task (with as many threads as ``size()`` then says) and stopped by
+    ``close``, after which the next task starts it again. Safe to use from several threads at once."""
+
+    def __init__(self, size: Callable[[], int], name: str) -> None:
+        self._size, self._name = size, name
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = Lock()
+
+    def submit(self, work: Callable[[], _Result]) -> Future[_Result]:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=self._size(), thread_name_prefix=self._name)
+            # The work runs in a copy of the caller's context, so its log lines still name what the caller's do.
+            return self._pool.submit(copy_context().run, work)
+
+    def close(self) -> None:
+        """Wait for the tasks running; drop those not started."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)

@@ -10,21 +10,19 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
-from contextvars import copy_context
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import partial
-from threading import Event, Lock
-from typing import TypeVar
+from threading import Event
 
 from monitor.clock import Clock
 from monitor.config import Config
 from monitor.extract import PROCESSES, read_article
 from monitor.fetch import FetchError
 from monitor.fetch.client import Fetcher
-from monitor.futures import done, ready_in_order
+from monitor.futures import ThreadPool, done, ready_in_order
 from monitor.items import Item
 from monitor.links import PageText, follow_link, identified, open_page
 from monitor.match import Match, Matcher
@@ -39,8 +37,6 @@ from monitor.store import ItemRecord, NewItem, SourceHealth, Store, WaitReason
 from monitor.stories import StoryPrint, item_print, item_prints
 
 log = logging.getLogger("monitor.poll")
-
-_Out = TypeVar("_Out")
 
 
 @dataclass(frozen=True)
@@ -87,8 +83,7 @@ class Poller:
 
     def __init__(self, store: Store, setup: PollSetup, *, clock: Clock, stop: Event) -> None:
         self.store, self.setup, self.clock, self.stop = store, setup, clock, stop
-        self._pages: ThreadPoolExecutor | None = None
-        self._pages_lock = Lock()
+        self._pages = ThreadPool(self._page_workers, "page")
 
     def use(self, setup: PollSetup) -> None:
         """Poll with a new configuration from the next item on; a poll in flight carries on with it."""
@@ -222,7 +217,7 @@ class Poller:
         recorded = [item for item, look in zip(fresh, looked_at, strict=True) if not look]
         recorded_prints = iter(PROCESSES.run(item_prints, recorded) if recorded else [])
         prepared = [
-            self._in_page_pool(partial(self._prepare, source, item))
+            self._pages.submit(partial(self._prepare, source, item))
             if look
             else done(_Prepared(item, [], reported=False, printed=next(recorded_prints)))  # nothing to fetch or match
             for item, look in zip(fresh, looked_at, strict=True)
@@ -280,7 +275,7 @@ class Poller:
         the topics its text adds are stored as new matches (a topic the item matched already is not matched twice).
         Each outcome is stored in one transaction, so a stop or a crash loses no page and repeats no match."""
         due = self.store.pages_due(source.id, now=self.clock())
-        fetched = [self._in_page_pool(partial(self._fetch_again, source, record)) for record in due]
+        fetched = [self._pages.submit(partial(self._fetch_again, source, record)) for record in due]
         with closing(ready_in_order(fetched)) as batches:
             for retry in (retry for batch in batches for retry in batch):
                 if retry is None or self.stop.is_set():
@@ -328,21 +323,13 @@ class Poller:
     def _story_window(self) -> timedelta:
         return self.setup.config.monitor.digest.same_story_within
 
-    def _in_page_pool(self, work: Callable[[], _Out]) -> Future[_Out]:
-        with self._pages_lock:
-            if self._pages is None:
-                fetch = self.setup.config.monitor.fetch
-                workers = max(fetch.concurrency, fetch.per_host)
-                self._pages = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="page")
-            # Each page's work runs in a copy of this thread's context, so its log lines still name the source.
-            return self._pages.submit(copy_context().run, work)
+    def _page_workers(self) -> int:
+        fetch = self.setup.config.monitor.fetch
+        return max(fetch.concurrency, fetch.per_host)
 
     def close(self) -> None:
         """Stop the pools that fetch and read pages, dropping work not started; the next page starts them again."""
-        with self._pages_lock:
-            pages, self._pages = self._pages, None
-        if pages is not None:
-            pages.shutdown(wait=True, cancel_futures=True)
+        self._pages.close()
         PROCESSES.close()
 
     # --- the end of a source's poll --------------------------------------------------------------------------------
