@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CONFIG ?= config
 
-.PHONY: run test lint demo check bench clean
+.PHONY: run test test-postgres lint demo check bench clean
 
 $(BIN)/monitor: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,12 @@ demo: $(BIN)/monitor
 	$(BIN)/monitor demo
 
 test: lint
-	$(BIN)/python -m pytest -n auto --maxprocesses=4
+	$(BIN)/python -m pytest -n auto --maxprocesses=4 $(PYTEST_ARGS)
+
+# The suite with its database tests on PostgreSQL as well, against a throwaway server (as CI runs it), e.g.
+# `make test-postgres PYTEST_ARGS=tests/test_store.py` for one module.
+test-postgres: $(VENV)/.dev-installed
+	bash .ci/with-postgres $(BIN)/python -m pytest -n auto --maxprocesses=4 $(PYTEST_ARGS)
 
 # Style and types: ruff (lint and format) on everything, mypy on the package (settings in pyproject.toml).
 lint: $(VENV)/.dev-installed

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import io
+import itertools
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 
 from monitor.app import App, rules_check
 from monitor.cli import cli
@@ -53,10 +56,10 @@ def fetcher(fetch_settings: FetchSettings) -> Iterator[Fetcher]:
 
 
 @pytest.fixture
-def monitor(tmp_path, monkeypatch):
-    """Run `monitor ARGS...` in-process with the data folder in tmp_path; returns the click Result."""
+def monitor(tmp_path, monkeypatch, database_url):
+    """Run `monitor ARGS...` in-process with the data folder in tmp_path, on the test's database; returns the click
+    Result."""
     monkeypatch.setenv("MONITOR_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
 
     def run(*args: str, config: Path | None = None):
         prefix = ["--config", str(config)] if config else []
@@ -65,21 +68,57 @@ def monitor(tmp_path, monkeypatch):
     return run
 
 
-# --- the store: SQLite, and PostgreSQL too when BEATWATCH_TEST_POSTGRES_URL names a scratch database ----------------
+# --- the database: SQLite, and PostgreSQL too in the modules marked `both_backends` ----------------------------------
 
 POSTGRES_URL = os.environ.get("BEATWATCH_TEST_POSTGRES_URL")
+NO_POSTGRES = "no PostgreSQL server: run `make test-postgres`, or set BEATWATCH_TEST_POSTGRES_URL"
+_databases = itertools.count(1)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A database URL for a Store, empty: a SQLite file in tmp_path, or the PostgreSQL scratch database emptied."""
-    if request.param == "sqlite":
-        return Store.default_url(tmp_path / "data")
-    engine = create_engine(POSTGRES_URL)
-    with engine.begin() as connection:  # each test starts from an empty database
-        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
-    return POSTGRES_URL
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "both_backends: every test of the module that uses the database runs on SQLite and on PostgreSQL"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database_url" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_backends"):
+        metafunc.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The URL of an empty database for the test, also in MONITOR_DATABASE_URL for the command line and daemons it
+    starts: a SQLite file in tmp_path/data (what MONITOR_DATA_DIR=tmp_path/data gives), or a new database on the
+    PostgreSQL server of BEATWATCH_TEST_POSTGRES_URL, dropped afterwards."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
+        yield Store.default_url(tmp_path / "data")
+        return
+    if not POSTGRES_URL:
+        if os.environ.get("CI"):  # CI starts a server (.ci/run): a missing one is a broken run, not a skip
+            pytest.fail(NO_POSTGRES)
+        pytest.skip(NO_POSTGRES)
+    with postgres_database() as url:
+        monkeypatch.setenv("MONITOR_DATABASE_URL", url)
+        yield url
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A new, empty database on the test server, for one test; dropped with its connections when the test ends."""
+    assert POSTGRES_URL is not None
+    server = make_url(POSTGRES_URL)
+    name = f"test_{os.getpid()}_{next(_databases)}"  # each pytest-xdist worker is a process of its own
+    engine = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))  # a killed daemon may still be connected
+        engine.dispose()
 
 
 # --- polls through an App, as `monitor poll` makes them -------------------------------------------------------------
@@ -106,7 +145,7 @@ class Polls:
 
 
 @pytest.fixture
-def poll_with(tmp_path: Path) -> Iterator[Polls]:
-    """``poll_with(config_dir)`` polls that configuration into a store in tmp_path and returns the reports."""
-    with Store(Store.default_url(tmp_path / "data")) as store:
+def poll_with(tmp_path: Path, database_url: str) -> Iterator[Polls]:
+    """``poll_with(config_dir)`` polls that configuration into the test's database and returns the reports."""
+    with Store(database_url) as store:
         yield Polls(store, tmp_path / "data")

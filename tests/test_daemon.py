@@ -15,6 +15,8 @@ import pytest
 
 from tests.e2e import STORIES, Story, publish, write_config
 
+pytestmark = pytest.mark.both_backends
+
 STOP_LIMIT = 10.0
 
 
@@ -68,6 +70,7 @@ class Daemon:
         return "".join(lines)
 
 
+@pytest.mark.usefixtures("database_url")  # in MONITOR_DATABASE_URL, which the daemon reads
 def test_run_polls_at_once_and_stops_cleanly_on_sigterm(news_site, tmp_path):
     config_dir = write_config(tmp_path / "config", news_site)
     daemon = Daemon(config_dir, tmp_path / "data")
@@ -106,6 +109,7 @@ def replace_file(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+@pytest.mark.usefixtures("database_url")  # in MONITOR_DATABASE_URL, which the daemon reads
 def test_edited_rules_take_effect_without_restart_and_a_broken_edit_keeps_the_old_ones(news_site, tmp_path):
     config_dir = write_config(tmp_path / "config", news_site)
     sources = config_dir / "sources.yaml"
@@ -135,6 +139,7 @@ def test_edited_rules_take_effect_without_restart_and_a_broken_edit_keeps_the_ol
         daemon.process.wait(STOP_LIMIT)
 
 
+@pytest.mark.usefixtures("database_url")  # in MONITOR_DATABASE_URL, which the daemon reads
 def test_run_sends_an_urgent_alert_through_the_delivery_pool_after_the_poll_that_found_it(
     news_site, tmp_path, monkeypatch
 ):
