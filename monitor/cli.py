@@ -200,7 +200,14 @@ def run(obj: Context) -> None:
             click.echo(str(error), err=True)
         click.echo("Not starting: fix the configuration above, then run again.", err=True)
         sys.exit(EXIT_CONFIG)
-    code = Daemon(watcher, obj.app(watcher.current)).run()
+    from monitor.store import StoreError
+
+    try:
+        daemon = Daemon(watcher, obj.app(watcher.current))
+    except StoreError as error:  # another daemon on the same SQLite file
+        click.echo(str(error), err=True)
+        sys.exit(EXIT_CONFIG)
+    code = daemon.run()
     logging.shutdown()
     sys.stdout.flush()
     # A job still stuck in a slow request must not keep PID 1 alive: everything it stored is already committed.

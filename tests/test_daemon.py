@@ -102,6 +102,27 @@ def test_run_refuses_to_start_on_a_broken_config(news_site, tmp_path):
     assert "Not starting" in result.stderr
 
 
+def test_a_second_daemon_on_the_same_sqlite_file_is_refused_in_one_line(news_site, tmp_path):
+    config_dir = write_config(tmp_path / "config", news_site)
+    first = Daemon(config_dir, tmp_path / "data")
+    try:
+        first.wait_for("running:")
+        second = subprocess.run(
+            [sys.executable, "-m", "monitor", "--config", str(config_dir), "run"],
+            env={**os.environ, "MONITOR_DATA_DIR": str(tmp_path / "data")},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    finally:
+        first.process.send_signal(signal.SIGTERM)
+        first.process.wait(STOP_LIMIT)
+    assert second.returncode == 2
+    [line] = second.stderr.splitlines()
+    assert line.startswith(f"another `monitor run` is already working on {tmp_path / 'data' / 'beatwatch.sqlite3'}")
+    assert first.process.returncode == 0
+
+
 def replace_file(path: Path, text: str) -> None:
     """Write as an editor saves: whole, in one step, so the daemon never reads half a file."""
     temporary = path.with_suffix(".tmp")

@@ -25,6 +25,8 @@ from monitor.store.schema import (
     items_table,
     metadata,
     page_retry_index,
+    poll_turns_table,
+    replicas_table,
     schema_version_table,
     sources_table,
     story_index,
@@ -165,6 +167,12 @@ def _source_waits(connection: Connection) -> None:
     _add_columns(connection, sources_table, "wait_reason", "wait_until", "wait_entry")
 
 
+def _poll_turns(connection: Connection) -> None:
+    """Several daemons share one database: each source's turns go to one of them at a time."""
+    replicas_table.create(connection)
+    poll_turns_table.create(connection)
+
+
 # Step n takes a database from version n-1 to version n. Step 1 creates every table as defined above, i.e. as the code
 # has them today, so a new database runs only step 1 and is stamped with the latest version; later steps (ALTER TABLE,
 # new tables) only ever run on databases made by older code. Never edit a released step: append a new one.
@@ -177,6 +185,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _stories,
     _links_in_their_form_of_today,
     _source_waits,
+    _poll_turns,
 )
 
 

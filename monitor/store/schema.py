@@ -219,3 +219,24 @@ delivery_matches_table = Table(
     Column("delivery_id", Integer, ForeignKey("deliveries.id"), primary_key=True),
     Column("match_id", Integer, ForeignKey("matches.id"), primary_key=True, index=True),
 )
+
+# The daemons (`monitor run`) that work on this database, one row each from its start. Which of them are alive is not
+# kept here: on PostgreSQL each holds an advisory lock on its id for as long as its connection lasts (store/turns.py).
+replicas_table = Table(
+    "replicas",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False),  # host:pid, for people reading the table
+    Column("started_at", UTCDateTime, nullable=False),
+)
+
+# Which daemon polls each source: the one that took its last turn keeps it while it lives (or until it hands it on),
+# and a poll in flight is never started by another.
+poll_turns_table = Table(
+    "poll_turns",
+    metadata,
+    Column("source_id", String, primary_key=True),
+    Column("replica_id", Integer),  # None: free for the next daemon whose turn comes
+    Column("polling", Boolean, nullable=False),
+    Column("turn_at", UTCDateTime),  # when the last poll started, or ended once it has
+)
