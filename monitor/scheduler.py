@@ -190,7 +190,7 @@ class Daemon:
             return
         store, shared_by = self.app.store, len(sources.sources)
         now, every = self.app.clock(), sources.every(source)
-        if not store.take_turn(source_id, replica=self.replica, now=now, every=every, sources=shared_by):
+        if not store.take_turn(source_id, replica=self.replica, now=now, every=every):
             log.debug("source %s: its turn is another daemon's", source_id)
             return
         try:
@@ -234,8 +234,10 @@ class Daemon:
     def _on_job_trouble(self, event: JobEvent) -> None:
         if getattr(event, "exception", None) is not None:
             log.error("job %s failed: %s", event.job_id, event.exception, exc_info=event.exception)
-        else:
-            log.warning("job %s did not run at %s (busy or late)", event.job_id, event.scheduled_run_time)
+            return
+        # A missed run has one time; runs refused because the last one is still going (max_instances) have a list.
+        times = getattr(event, "scheduled_run_times", None) or [getattr(event, "scheduled_run_time", None)]
+        log.warning("job %s did not run at %s (busy or late)", event.job_id, ", ".join(map(str, times)))
 
     # --- stopping ----------------------------------------------------------------------------------------------------
 

@@ -203,3 +203,20 @@ def test_the_extraction_caches_are_emptied_when_the_last_poll_running_ends_and_n
     with caches.in_use():
         assert resets == ["reset"]
     assert resets == ["reset", "reset"]
+
+
+def test_a_run_refused_because_the_last_is_still_going_is_logged_like_a_missed_one(news_site, tmp_path, caplog):
+    from datetime import UTC, datetime
+
+    from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent, JobSubmissionEvent
+
+    from tests.test_editions import daemon_for
+
+    daemon, _ = daemon_for(tmp_path, news_site)
+    at = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    daemon._on_job_trouble(JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, "poll:local-news", "default", [at, at]))
+    daemon._on_job_trouble(JobExecutionEvent(EVENT_JOB_MISSED, "digest:0:", "default", at))
+    assert [record.getMessage() for record in caplog.records if record.name == "monitor.daemon"] == [
+        f"job poll:local-news did not run at {at}, {at} (busy or late)",
+        f"job digest:0: did not run at {at} (busy or late)",
+    ]

@@ -26,7 +26,7 @@ class Daemon:
 
     def turn(self, source_id: str, at: datetime, *, sources: int = 1) -> bool:
         """Take the source's turn at ``at`` and, when it is this daemon's, end it (the poll itself is not the point)."""
-        taken = self.store.take_turn(source_id, replica=self.replica, now=at, every=EVERY, sources=sources)
+        taken = self.store.take_turn(source_id, replica=self.replica, now=at, every=EVERY)
         if taken:
             self.store.end_turn(source_id, replica=self.replica, now=at, sources=sources)
         return taken
@@ -100,7 +100,7 @@ def test_a_live_daemons_source_is_left_to_it_until_it_is_half_an_interval_late(p
 def test_a_source_being_polled_is_never_taken_by_another_daemon(postgres, daemons):
     a, b = Daemon(postgres, "host-a:1"), Daemon(postgres, "host-b:1")
     daemons += [a, b]
-    assert a.store.take_turn("council", replica=a.replica, now=T0, every=EVERY, sources=1)
+    assert a.store.take_turn("council", replica=a.replica, now=T0, every=EVERY)
     assert not b.turn("council", T0 + 5 * EVERY)  # a's poll has gone on for a long time, but a lives: it is a's
     a.store.end_turn("council", replica=a.replica, now=T0 + 5 * EVERY, sources=1)
     assert not b.turn("council", T0 + 6 * EVERY)  # and a keeps it
@@ -112,7 +112,7 @@ def test_a_dead_daemons_sources_are_taken_at_the_next_turn_of_another_and_never_
 ):
     a, b = Daemon(postgres, "host-a:1"), Daemon(postgres, "host-b:1")
     daemons.append(b)
-    assert a.store.take_turn("echo", replica=a.replica, now=T0, every=EVERY, sources=2)  # a dies mid-poll
+    assert a.store.take_turn("echo", replica=a.replica, now=T0, every=EVERY)  # a dies mid-poll
     assert a.turn("police", T0)
     a.leave()  # its connection closes, as when its process is killed
 

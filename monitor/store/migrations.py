@@ -21,6 +21,8 @@ from sqlalchemy.schema import CreateColumn
 
 from monitor.store.errors import StoreError
 from monitor.store.schema import (
+    ADVISORY_LOCK_CLASS,
+    SCHEMA_UPGRADE_LOCK,
     deliveries_table,
     items_table,
     metadata,
@@ -191,6 +193,9 @@ MIGRATIONS: tuple[Migration, ...] = (
 
 def upgrade(connection: Connection, *, at: datetime, migrations: Sequence[Migration] = MIGRATIONS) -> int:
     """Bring the database up to ``len(migrations)`` inside the caller's transaction; return the version it is now at."""
+    if connection.dialect.name == "postgresql":
+        # Daemons started together would all create the tables at once: one upgrades, the others wait and find it done.
+        connection.execute(select(func.pg_advisory_xact_lock(ADVISORY_LOCK_CLASS, SCHEMA_UPGRADE_LOCK)))
     schema_version_table.create(connection, checkfirst=True)
     current = connection.execute(select(func.max(schema_version_table.c.version))).scalar() or 0
     latest = len(migrations)

@@ -79,6 +79,13 @@ class CouncilJSON(TypeDecorator[CouncilReference]):
 
 metadata = MetaData()
 
+# PostgreSQL advisory locks taken by Beatwatch are keyed (ADVISORY_LOCK_CLASS, n): n = 0 while the schema is upgraded,
+# -1 while matches are chosen for deliveries (store/outbox.py), a replica's id while that daemon lives (store/turns.py).
+# The first key spells "bwtc".
+ADVISORY_LOCK_CLASS = 0x62777463
+SCHEMA_UPGRADE_LOCK = 0
+CHOOSING_MATCHES_LOCK = -1
+
 schema_version_table = Table(
     "schema_version",
     metadata,

@@ -8,34 +8,39 @@ finds the file's lock taken and is refused.
 A source's turn goes to the daemon that took its last one, while that daemon lives: its schedule is the source's
 schedule. Another daemon takes the turn when the source is free (never polled, handed on, or its daemon has died) and
 was last polled at least half an interval ago, or when the source's daemon is half an interval late. A daemon holding
-more than its share of the sources hands each one on after polling it, so daemons started later get work. The source's
-row is locked while a turn is decided (``SELECT ... FOR UPDATE SKIP LOCKED``): two daemons never both take it, and
-neither waits for the other.
+more than its share of the sources hands each one on after polling it, to whichever daemon's turn comes first, so
+daemons started later get work. The source's row is locked while a turn is decided: two daemons never both take it,
+and a daemon skips a source another is deciding about (``SELECT ... FOR UPDATE SKIP LOCKED``) unless it is its own.
 """
 
 from __future__ import annotations
 
 import fcntl
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Row, func, insert, select, text, update
+from sqlalchemy import ColumnElement, Row, Select, exists, false, func, insert, literal_column, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection
 
 from monitor.store.engine import StoreBase, insert_row
 from monitor.store.errors import StoreError
-from monitor.store.schema import poll_turns_table, replicas_table
+from monitor.store.schema import ADVISORY_LOCK_CLASS, poll_turns_table, replicas_table
 
-# The first key of Beatwatch's advisory locks ("bwtc"); the second is a replica's id.
-ADVISORY_LOCK_CLASS = 0x62777463
-_LIVE_REPLICAS = text(
-    "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = :class AND objsubid = 2 "
-    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+# The advisory locks of the daemons alive now (their ids in objid), as PostgreSQL lists them.
+_LIVE_REPLICAS: Select[Any] = (
+    select(literal_column("objid"))
+    .select_from(text("pg_locks"))
+    .where(
+        text(
+            "locktype = 'advisory' AND granted AND objsubid = 2 "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        ),
+        literal_column("classid") == ADVISORY_LOCK_CLASS,
+    )
 )
 
 
@@ -63,34 +68,38 @@ class TurnsStore(StoreBase):
 
     def leave(self, replica: Replica) -> None:
         """This daemon stops: its sources are free for the others at once."""
+        if isinstance(replica.hold, Connection):
+            replica.hold.invalidate()  # closes the session, and its lock with it (a pooled one would keep both)
         if replica.hold is not None:
-            replica.hold.close()  # ends the PostgreSQL session and its lock, or unlocks the SQLite file
+            replica.hold.close()
             replica.hold = None
 
-    def take_turn(self, source_id: str, *, replica: Replica, now: datetime, every: timedelta, sources: int) -> bool:
-        """Whether ``replica`` polls ``source_id`` now (its interval ``every``; ``sources`` sources to share). When it
-        does, the source is marked as being polled by it until ``end_turn``."""
-        row_of_source = poll_turns_table.c.source_id == source_id
-        with self._writing() as connection:
-            connection.execute(_insert_if_absent(connection, {"source_id": source_id, "polling": False}))
-            row = connection.execute(
-                select(poll_turns_table).where(row_of_source).with_for_update(skip_locked=True)
-            ).first()
+    def take_turn(self, source_id: str, *, replica: Replica, now: datetime, every: timedelta) -> bool:
+        """Whether ``replica`` polls ``source_id`` (due every ``every``) at its turn ``now``. When it does, the source
+        is marked as being polled by it until ``end_turn``."""
+        with self._writing_rows_it_locks() as connection:
+            # Most turns are another daemon's: one read says so. Its own source, a daemon waits for another's look at
+            # it to end (a moment); any other source it skips while another daemon decides, who polls it if anyone may.
+            row = connection.execute(_turn_row(connection, source_id)).first()
             if row is None:
-                return False  # another daemon is taking this very turn
-            live = self._live_replicas(connection, replica)
-            share = math.ceil(sources / len(live))
-            if not _may_take(row, replica.id, live, now, every, lambda: _held(connection, replica) < share):
+                connection.execute(_insert_if_absent(connection, {"source_id": source_id, "polling": False}))
+            elif row.replica_id != replica.id and not _may_take(row, now, every):
+                return False
+            mine = row is not None and row.replica_id == replica.id
+            row = connection.execute(_turn_row(connection, source_id, lock=True, wait=mine)).first()
+            if row is None or (row.replica_id != replica.id and not _may_take(row, now, every)):
                 return False
             connection.execute(
-                update(poll_turns_table).where(row_of_source).values(replica_id=replica.id, polling=True, turn_at=now)
+                update(poll_turns_table)
+                .where(poll_turns_table.c.source_id == source_id)
+                .values(replica_id=replica.id, polling=True, turn_at=now)
             )
             return True
 
     def end_turn(self, source_id: str, *, replica: Replica, now: datetime, sources: int) -> None:
         """``replica``'s poll of ``source_id`` ended ``now``; it keeps the source, or hands it on when it holds more
         than its share of the ``sources``."""
-        with self._writing() as connection:
+        with self._writing_rows_it_locks() as connection:
             live = self._live_replicas(connection, replica)
             over_share = _held(connection, replica) > math.ceil(sources / len(live))
             connection.execute(
@@ -104,7 +113,7 @@ class TurnsStore(StoreBase):
         the database server restarted)."""
         if connection.dialect.name != "postgresql":
             return {replica.id}  # SQLite: the file's lock lets one daemon in
-        live = set(connection.scalars(_LIVE_REPLICAS, {"class": ADVISORY_LOCK_CLASS}))
+        live = set(connection.scalars(_LIVE_REPLICAS))
         if replica.id not in live:
             self._hold_lock(replica)
         return live | {replica.id}
@@ -117,18 +126,24 @@ class TurnsStore(StoreBase):
         replica.hold = hold
 
 
-def _may_take(
-    row: Row[Any], me: int, live: set[int], now: datetime, every: timedelta, under_share: Callable[[], bool]
-) -> bool:
-    holder, last = row.replica_id, row.turn_at
-    if holder == me:
-        return True
-    late = last is not None and now >= last + every * 3 / 2
-    if holder in live:
-        return late and not row.polling  # its daemon lives but has missed its turn (busy, or no longer polling it)
-    if last is None:
-        return True  # never polled
-    return now >= last + every / 2 and (late or under_share())
+def _turn_row(connection: Connection, source_id: str, *, lock: bool = False, wait: bool = False) -> Select[Any]:
+    """The source's row with whether its daemon lives (``holder_alive``); ``lock``: locked FOR UPDATE, skipped while
+    another transaction has it unless ``wait``."""
+    holder = poll_turns_table.c.replica_id
+    if connection.dialect.name == "postgresql":
+        alive: ColumnElement[bool] = exists(_LIVE_REPLICAS.where(literal_column("objid") == holder))
+    else:
+        alive = false()  # SQLite: the one daemon a file lets in never asks about itself
+    query = select(poll_turns_table, alive.label("holder_alive")).where(poll_turns_table.c.source_id == source_id)
+    return query.with_for_update(of=poll_turns_table, skip_locked=not wait) if lock else query
+
+
+def _may_take(row: Row[Any], now: datetime, every: timedelta) -> bool:
+    """Whether a source that is not this daemon's (another's, or free) may be taken at this daemon's turn ``now``."""
+    last = row.turn_at
+    if row.holder_alive:  # another daemon's, alive: it is left to it unless it has missed its turn
+        return not row.polling and last is not None and now >= last + every * 3 / 2
+    return last is None or now >= last + every / 2  # free, or its daemon has died
 
 
 def _held(connection: Connection, replica: Replica) -> int:
