@@ -20,24 +20,35 @@ pytestmark = pytest.mark.both_backends
 STOP_LIMIT = 10.0
 
 
+def start_daemon(config_dir: Path, data_dir: Path) -> subprocess.Popen[str]:
+    """`monitor run` in a child process, its log (stdout and stderr) in one text pipe."""
+    # Polls every second are refused in real configurations; this daemon is allowed them so the test is quick.
+    env = {**os.environ, "MONITOR_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1", "MONITOR_SHORTEST_INTERVAL": "1s"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", "--config", str(config_dir), "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def run_to_the_end(config_dir: Path, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    """`monitor run` that is expected to stop by itself (refusing to start), with what it said."""
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", "--config", str(config_dir), "run"],
+        env={**os.environ, "MONITOR_DATA_DIR": str(data_dir)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
 class Daemon:
     """`monitor run` in a child process, its log read line by line in a thread so waits can have a deadline."""
 
     def __init__(self, config_dir: Path, data_dir: Path) -> None:
-        # Polls every second are refused in real configurations; this daemon is allowed them so the test is quick.
-        env = {
-            **os.environ,
-            "MONITOR_DATA_DIR": str(data_dir),
-            "PYTHONUNBUFFERED": "1",
-            "MONITOR_SHORTEST_INTERVAL": "1s",
-        }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "--config", str(config_dir), "run"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        self.process = start_daemon(config_dir, data_dir)
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -90,13 +101,7 @@ def test_run_refuses_to_start_on_a_broken_config(news_site, tmp_path):
     config_dir = write_config(tmp_path / "config", news_site)
     keywords = config_dir / "keywords.yaml"
     keywords.write_text(keywords.read_text().replace("any:", "ani:", 1))
-    result = subprocess.run(
-        [sys.executable, "-m", "monitor", "--config", str(config_dir), "run"],
-        env={**os.environ, "MONITOR_DATA_DIR": str(tmp_path / "data")},
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = run_to_the_end(config_dir, tmp_path / "data")
     assert result.returncode == 2
     assert "keywords.yaml:" in result.stderr and "ani" in result.stderr
     assert "Not starting" in result.stderr
@@ -107,13 +112,7 @@ def test_a_second_daemon_on_the_same_sqlite_file_is_refused_in_one_line(news_sit
     first = Daemon(config_dir, tmp_path / "data")
     try:
         first.wait_for("running:")
-        second = subprocess.run(
-            [sys.executable, "-m", "monitor", "--config", str(config_dir), "run"],
-            env={**os.environ, "MONITOR_DATA_DIR": str(tmp_path / "data")},
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+        second = run_to_the_end(config_dir, tmp_path / "data")
     finally:
         first.process.send_signal(signal.SIGTERM)
         first.process.wait(STOP_LIMIT)

@@ -5,11 +5,8 @@ dead daemon's feeds taken up by the others; what Slack received proves that ever
 
 from __future__ import annotations
 
-import os
 import re
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import defaultdict
@@ -22,6 +19,7 @@ from sqlalchemy import create_engine, text
 from monitor.demo.server import LocalSite, Request
 from tests.e2e import NOW, write_config
 from tests.slack_server import SlackServer
+from tests.test_daemon import start_daemon
 from tests.test_delivery import links
 
 pytestmark = pytest.mark.both_backends
@@ -74,14 +72,7 @@ class Replica:
     """`monitor run` as a process, its log kept line by line."""
 
     def __init__(self, config: Path, data: Path) -> None:
-        env = {**os.environ, "MONITOR_DATA_DIR": str(data), "PYTHONUNBUFFERED": "1", "MONITOR_SHORTEST_INTERVAL": "1s"}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "--config", str(config), "run"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        self.process = start_daemon(config, data)
         self.lines: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
 
