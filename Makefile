@@ -3,18 +3,34 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CONFIG ?= config
+# Every dependency's version, for the venv and the image alike; `make lock` brings it up to date.
+LOCK := requirements.lock
 
-.PHONY: run test test-postgres lint demo check bench clean
+.PHONY: run test test-postgres lint demo check bench clean lock image image-test
 
-$(BIN)/monitor: pyproject.toml
+$(BIN)/monitor: pyproject.toml $(LOCK)
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet --constraint $(LOCK) -e .
 	touch $@
 
-$(VENV)/.dev-installed: pyproject.toml $(BIN)/monitor
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(VENV)/.dev-installed: pyproject.toml $(LOCK) $(BIN)/monitor
+	$(BIN)/pip install --quiet --constraint $(LOCK) -e '.[dev]'
 	touch $@
+
+# The newest versions pyproject.toml allows, extras included, for Python 3.11.2 and later (Debian bookworm's python3,
+# the oldest a base image may have). uv reads the system's CA certificates, so it works behind a proxy that has one.
+lock: $(BIN)/monitor
+	$(BIN)/pip install --quiet 'uv>=0.5,<1'
+	$(BIN)/uv pip compile --quiet --native-tls --upgrade --all-extras --python-version 3.11.2 \
+		--custom-compile-command "make lock" --output-file $(LOCK) pyproject.toml
+
+# The container image, with podman or docker (see "Running in a container" in the README for the settings).
+image:
+	.ci/image build
+
+image-test:
+	.ci/image test
 
 run: $(BIN)/monitor
 	$(BIN)/monitor --config $(CONFIG) run
@@ -45,6 +61,7 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/stories.py
 	$(BIN)/python bench/digest.py
 	$(BIN)/python bench/rules.py
+	$(BIN)/python bench/poll.py
 
 clean:
 	rm -rf $(VENV) data build *.egg-info

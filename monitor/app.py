@@ -26,6 +26,7 @@ from monitor.deliver.service import DeliveryService, DeliverySetup
 from monitor.fetch import Fetcher
 from monitor.fetch.settings import FetchSettings
 from monitor.match import Matcher
+from monitor.match.places import place_problems
 from monitor.match.tools import RulesTools
 from monitor.poll import Poller, PollReport, PollSetup
 from monitor.store import Store
@@ -82,7 +83,7 @@ class App:
         return (
             PollSetup(config, matcher, self._fetcher_for(config)),
             delivery,
-            RulesTools(matcher, config.keywords, self.store, clock=self.clock),
+            RulesTools(matcher, config.keywords, self.store, clock=self.clock, source_places=_source_places(config)),
             Views(config, self.store, clock=self.clock),
         )
 
@@ -99,6 +100,7 @@ class App:
         return self.poller.poll(source_ids, on_done, named=named)
 
     def close(self) -> None:
+        self.poller.close()
         if self._fetcher is not None:
             self._fetcher.close()
             self._fetcher = None
@@ -127,10 +129,15 @@ def delivery_setup(config: Config) -> DeliverySetup:
     )
 
 
+def _source_places(config: Config) -> dict[str, tuple[str, ...]]:
+    """The place lists each source stands for (its `place:`), by source id."""
+    return {source.id: source.places for source in config.sources.sources}
+
+
 def rules_check(config: Config) -> None:
-    """A configuration check for the loader: the keyword rules compile (bad regexes, unknown places...), and routes
-    name topics that exist and outputs that are configured."""
-    problems: list[Exception] = list(_route_problems(config))
+    """A configuration check for the loader: the keyword rules compile (bad regexes, unknown places...), sources
+    stand for place lists that exist, and routes name topics that exist and outputs that are configured."""
+    problems: list[Exception] = [*_route_problems(config), *_source_place_problems(config)]
     try:
         Matcher.compile(config.keywords)
     except ConfigProblem as problem:
@@ -139,6 +146,13 @@ def rules_check(config: Config) -> None:
         problems.extend(group.exceptions)
     if problems:
         raise ExceptionGroup("configuration problems", problems)
+
+
+def _source_place_problems(config: Config) -> Iterable[ConfigProblem]:
+    known = config.keywords.places
+    for index, source in enumerate(config.sources.sources):
+        loc = ("sources", index, "place")
+        yield from place_problems(f"source {source.id!r}", source.place, loc, known, file="sources.yaml")
 
 
 def _route_problems(config: Config) -> Iterable[ConfigProblem]:

@@ -17,48 +17,15 @@ from rich.table import Table
 
 from monitor import terminal
 from monitor.durations import format_duration, parse_duration
+from monitor.observe import logs
+from monitor.startup import Context, fail_to_start, listen_address, refuse_config, serve_status
 
 if TYPE_CHECKING:  # imported where used, so `monitor --help` does not load the whole application
     from monitor.app import App
     from monitor.config import Config
     from monitor.poll import PollReport
-    from monitor.store import Store
 
-EXIT_CONFIG = 2
 console = Console()
-log = logging.getLogger("monitor")
-
-
-class Context:
-    """What every command needs: where the configuration and the data live."""
-
-    def __init__(self, config_dir: Path) -> None:
-        self.config_dir = config_dir
-        self.data_dir = Path(os.environ.get("MONITOR_DATA_DIR") or "data")
-        self.database_url = os.environ.get("MONITOR_DATABASE_URL") or ""
-
-    def load(self) -> Config:
-        """The validated configuration, or exit 2 after printing every problem as FILE:LINE:COL."""
-        from monitor.app import rules_check
-        from monitor.config import ConfigErrors, load_config
-
-        try:
-            return load_config(self.config_dir, checks=[rules_check])
-        except ConfigErrors as errors:
-            for error in errors.errors:
-                click.echo(str(error), err=True)
-            click.echo(f"{len(errors.errors)} problem(s) in {self.config_dir}; nothing was changed.", err=True)
-            sys.exit(EXIT_CONFIG)
-
-    def store(self) -> Store:
-        from monitor.store import Store
-
-        return Store(self.database_url or Store.default_url(self.data_dir))
-
-    def app(self, config: Config | None = None) -> App:
-        from monitor.app import App
-
-        return App(config or self.load(), self.store(), data_dir=self.data_dir)
 
 
 def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -> timedelta | None:
@@ -85,10 +52,7 @@ def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -
 @click.pass_context
 def cli(ctx: click.Context, config_dir: Path, verbose: bool, quiet: bool) -> None:
     """Beatwatch: watch local news, police news and council papers for your topics; send digests."""
-    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("httpx", "httpx2", "httpcore", "apscheduler", "trafilatura", "htmldate"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    logs.start(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
     ctx.obj = Context(config_dir)
 
 
@@ -103,7 +67,8 @@ def check(obj: Context) -> None:
     click.echo(f"Sources ({len(config.sources.sources)}):")
     for source in config.sources.sources:
         every = config.sources.every(source)
-        click.echo(f"  {source.id:<24} {source.type:<10} every {format_duration(every):<5} {source.url}")
+        stands_for = f" (place: {', '.join(source.places)})" if source.places else ""
+        click.echo(f"  {source.id:<24} {source.type:<10} every {format_duration(every):<5} {source.url}{stands_for}")
     click.echo(f"Topics ({len(config.keywords.topics)}): " + ", ".join(t.id for t in config.keywords.topics))
     _echo_deliveries(config, obj.data_dir)
     click.echo(f"Next digest: {next_digest_time(config)}")
@@ -192,26 +157,43 @@ def run(obj: Context) -> None:
     from monitor.app import rules_check
     from monitor.config import ConfigErrors, ConfigWatcher
     from monitor.scheduler import Daemon
+    from monitor.store import StoreError
 
     try:
         watcher = ConfigWatcher(obj.config_dir, checks=[rules_check])
     except ConfigErrors as errors:
-        for error in errors.errors:
-            click.echo(str(error), err=True)
-        click.echo("Not starting: fix the configuration above, then run again.", err=True)
-        sys.exit(EXIT_CONFIG)
-    from monitor.store import StoreError
-
+        refuse_config(errors, "Not starting: fix the configuration above, then run again.")
+    obj.use_log_settings(watcher.current)
     try:
         daemon = Daemon(watcher, obj.app(watcher.current))
     except StoreError as error:  # another daemon on the same SQLite file
-        click.echo(str(error), err=True)
-        sys.exit(EXIT_CONFIG)
+        fail_to_start(str(error))
+    server = serve_status(watcher.current, daemon)
     code = daemon.run()
+    if server is not None:
+        server.close()
     logging.shutdown()
     sys.stdout.flush()
     # A job still stuck in a slow request must not keep PID 1 alive: everything it stored is already committed.
     os._exit(code)
+
+
+@cli.command()
+@click.pass_obj
+def health(obj: Context) -> None:
+    """Ask the running daemon (`monitor run`, at http.listen) whether it is healthy; exit 0 if so, else 1. For a
+    container's HEALTHCHECK: it needs no curl."""
+    from monitor.observe.server import probe
+    from monitor.observe.settings import LISTEN_VARIABLE, HttpSettings
+
+    # With $MONITOR_HTTP_LISTEN set (as in the image) the configuration need not even be read.
+    address = listen_address(HttpSettings() if os.environ.get(LISTEN_VARIABLE) else obj.load().monitor.http)
+    if address is None:
+        click.echo("no health to ask for: set http.listen in monitor.yaml (or $MONITOR_HTTP_LISTEN)", err=True)
+        sys.exit(1)
+    state = probe(address)
+    click.echo(state.reason)
+    sys.exit(0 if state.ok else 1)
 
 
 @cli.command()
@@ -263,23 +245,39 @@ def status(obj: Context) -> None:
     metavar="DURATION",
     help="Run the rules on disk over stored items of this period and show what changes, e.g. 7d.",
 )
+@click.option(
+    "--source",
+    "source_id",
+    metavar="ID",
+    help="Test as if the story came from this source of sources.yaml (its place: counts as a mention).",
+)
 @click.pass_obj
 def test_rules(
-    obj: Context, text: str | None, topic: str | None, url: str | None, path: Path | None, replay: timedelta | None
+    obj: Context,
+    text: str | None,
+    topic: str | None,
+    url: str | None,
+    path: Path | None,
+    replay: timedelta | None,
+    source_id: str | None,
 ) -> None:
-    """Show, per topic, whether TEXT (or a page, or a file) matches the current rules, and why."""
+    """Show, per topic, whether TEXT (or a page, or a file) matches the current rules, and why. --replay matches each
+    stored story as from its own source."""
     given = (("TEXT", text), ("--url", url), ("--file", path), ("--replay", replay))
     chosen = [name for name, value in given if value is not None]
     if len(chosen) != 1:
         raise click.UsageError("give exactly one of TEXT, --url, --file or --replay")
+    if replay is not None and source_id is not None:
+        raise click.UsageError("--replay matches each stored story as from its own source; leave out --source")
     app = obj.app()
     try:
         if replay is not None:
             _echo_lines(terminal.replay_lines(app.config.keywords.topics, app.rules.replay(replay), replay))
             return
         _require_topic(app.config, topic)
+        _require_source(app.config, source_id)
         fields = _test_fields(app, text, url, path)
-        for report in app.rules.test_rules(fields, topic):
+        for report in app.rules.test_rules(fields, topic, source_id):
             for line in report.lines():
                 click.echo(line)
             click.echo("")
@@ -291,6 +289,12 @@ def _require_topic(config: Config, topic: str | None) -> None:
     known = [t.id for t in config.keywords.topics]
     if topic is not None and topic not in known:
         raise click.UsageError(f"no topic with id {topic!r} in keywords.yaml; known ids: {', '.join(known)}")
+
+
+def _require_source(config: Config, source_id: str | None) -> None:
+    known = [source.id for source in config.sources.sources]
+    if source_id is not None and source_id not in known:
+        raise click.UsageError(f"no source with id {source_id!r} in sources.yaml; known ids: {', '.join(known)}")
 
 
 def _test_fields(app: App, text: str | None, url: str | None, path: Path | None) -> dict[str, str]:

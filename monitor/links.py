@@ -121,12 +121,14 @@ def open_page(fetcher: Fetcher, url: str, *, found_on: str | None, links: LinkSe
         page = fetcher.get(onward, found_on=found_on or url)  # an address found on the page, like a redirect
     else:
         if _sent_on_to(page) is not None:
-            raise FetchError(url, f"sent the reader on more than {max_hops} times; open it in a browser to see where")
+            where = "open it in a browser to see where"
+            raise FetchError(url, f"sent the reader on more than {max_hops} times; {where}", kind="redirects")
     if links.through_aggregator(url) and not links.led_off_aggregator(url, page.url):
         raise FetchError(
             url,
             f"did not lead to the publisher's page (it ended at {page.url}; the aggregator may want a browser)",
             temporary=False,
+            kind="aggregator",
         )
     return page
 

@@ -9,32 +9,34 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Generator, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
+from contextvars import copy_context
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import partial
-from threading import Event
+from threading import Event, Lock
 from typing import TypeVar
 
 from monitor.clock import Clock
 from monitor.config import Config
-from monitor.extract import read_article
+from monitor.extract import ARTICLES
 from monitor.fetch import Fetcher, FetchError
+from monitor.futures import done, ready_in_order
 from monitor.items import Item
 from monitor.links import PageText, follow_link, identified, open_page
 from monitor.match import Match, Matcher
 from monitor.match.types import story_fields
 from monitor.next_poll import Turn, describe_wait, take_turn
+from monitor.observe.logs import about_source
 from monitor.page_retry import after_failure, expired_note, too_old_to_retry
-from monitor.poll_report import UNEXPECTED, PollCounts, PollReport, log_poll, problem_text
+from monitor.poll_report import UNEXPECTED, PollCounts, PollReport, failure_kind, log_poll, problem_text
 from monitor.sources import Discovery, SourceConfig, SourceError, build_source
-from monitor.store import ItemRecord, Store, WaitReason
+from monitor.store import ItemRecord, NewItem, Store, WaitReason
 
 log = logging.getLogger("monitor.poll")
 
-_In = TypeVar("_In")
 _Out = TypeVar("_Out")
 
 
@@ -73,10 +75,16 @@ class _PageRetry:
 
 
 class Poller:
-    """Polls sources into the store; safe to use from several threads at once."""
+    """Polls sources into the store; safe to use from several threads at once.
+
+    Story pages are fetched in one pool of threads shared by every poll (the fetcher's politeness gate decides how
+    many requests are in flight) and read in the process's pool of processes (``monitor.extract.pool``); both start
+    when first needed and stop at ``close``."""
 
     def __init__(self, store: Store, setup: PollSetup, *, clock: Clock, stop: Event) -> None:
         self.store, self.setup, self.clock, self.stop = store, setup, clock, stop
+        self._pages: ThreadPoolExecutor | None = None
+        self._pages_lock = Lock()
 
     def use(self, setup: PollSetup) -> None:
         """Poll with a new configuration from the next item on; a poll in flight carries on with it."""
@@ -93,6 +101,11 @@ class Poller:
         not due yet are reported postponed. ``named``: a person named them, which takes them past all but a
         Retry-After (monitor/next_poll.py)."""
         sources = self.select_sources(source_ids)
+        if len(sources) == 1:  # the daemon's turn of one source: no pool of threads for it
+            reports = [self.poll_source(sources[0], named=named)]
+            if on_done:
+                on_done(reports[0])
+            return reports
         workers = max(1, min(self.setup.config.monitor.fetch.concurrency, len(sources)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
             futures = [pool.submit(self.poll_source, source, named=named) for source in sources]
@@ -115,6 +128,10 @@ class Poller:
     def poll_source(self, source: SourceConfig, *, named: bool = False) -> PollReport:
         """Look at one source, store what is new with its matches, and save the source's checkpoint last; or, when the
         source is not due yet, make no request and say why. ``named``: a person named it (see ``poll``)."""
+        with about_source(source.id):
+            return self._poll_source(source, named=named)
+
+    def _poll_source(self, source: SourceConfig, *, named: bool) -> PollReport:
         turn = self._turn(source, named=named)
         if turn.postponed:
             log.info("source %s not polled: %s", source.id, turn.postponed)
@@ -160,7 +177,7 @@ class Poller:
         except FetchError as error:
             return PageText(None, f"page not fetched: {error.reason}", error)
         try:
-            article = read_article(page.content, page.url)
+            article = ARTICLES.read(page.content, page.url)
         except Exception:  # a page that trips the extractor is matched on its feed text, like one not fetched
             log.exception("could not extract %s", url)
             return PageText(None, f"text not extracted: {UNEXPECTED}", address=page.url)
@@ -185,57 +202,60 @@ class Poller:
     def _take_new_items(self, source: SourceConfig, items: Iterable[Item], counts: PollCounts) -> None:
         """Store every item not seen before, with its matches, in the source's order.
 
-        Pages are fetched and matched a few at a time; each item is stored as soon as it and those before it are
-        ready, so a stop or a crash leaves a clean cut. An item whose page failed for a reason that may pass is
-        stored with the matches of its feed text and waits for its page (see ``_retry_pages``)."""
-        first_poll = not self.store.has_polled(source.id)
-        known_by = [identified(item, self.setup.config.monitor.links) for item in items]
-        fresh = [item for item in known_by if not self.store.known_keys(source.id, item.keys)]
-        with closing(self._in_order(partial(self._prepare, source, first_poll=first_poll), fresh)) as prepared:
-            for ready in prepared:
-                if ready is None or self.stop.is_set():
+        Pages are fetched and matched a few at a time; what is ready, in order, is stored in one transaction whenever
+        the next item is not ready yet, so a stop or a crash leaves a clean cut. An item whose page failed for a
+        reason that may pass is stored with the matches of its feed text and waits for its page (see
+        ``_retry_pages``)."""
+        setup, first_poll = self.setup, not self.store.has_polled(source.id)
+        known_by = [identified(item, setup.config.monitor.links) for item in items]
+        known = self.store.known_keys(source.id, [key for item in known_by for key in item.keys])
+        fresh = [item for item in known_by if known.isdisjoint(item.keys)]
+        prepared = [
+            self._in_page_pool(partial(self._prepare, source, item))
+            if not first_poll or self._within_backfill(setup, item)
+            else done(_Prepared(item, [], reported=False))  # recorded only: nothing to fetch or match
+            for item in fresh
+        ]
+        with closing(ready_in_order(prepared)) as batches:
+            for batch in batches:
+                if self.stop.is_set():
                     return
-                self._store_new_item(ready, counts)
+                self._store_new_items([ready for ready in batch if ready is not None], counts)
 
-    def _store_new_item(self, ready: _Prepared, counts: PollCounts) -> None:
-        item, found_at, tries, retry_at = ready.item, self.clock(), 0, None
-        if ready.page_failure is not None:
-            note, retry_at = after_failure(ready.page_failure, tries=1, found_at=found_at, now=found_at)
-            item, tries = item.with_body(None, note), 1
-        stored = self.store.add_item(
-            item,
-            ready.matches,
-            found_at=found_at,
-            reported=ready.reported,
-            page_tries=tries,
-            page_retry_at=retry_at,
-            story_window=self._story_window,
-        )
-        if stored is None:
-            return
-        counts.items += 1
-        counts.matches += len(ready.matches)
-        if ready.page_failure is not None:
-            counts.page_failed(item.url, item.body_note)
+    def _store_new_items(self, batch: Sequence[_Prepared], counts: PollCounts) -> None:
+        found_at, new = self.clock(), []
+        for ready in batch:
+            item, tries, retry_at = ready.item, 0, None
+            if ready.page_failure is not None:
+                note, retry_at = after_failure(ready.page_failure, tries=1, found_at=found_at, now=found_at)
+                item, tries = item.with_body(None, note), 1
+            new.append(NewItem(item, ready.matches, ready.reported, tries, retry_at))
+        stored = self.store.add_items(new, found_at=found_at, story_window=self._story_window)
+        for ready, each, item_id in zip(batch, new, stored, strict=True):
+            if item_id is None:
+                continue
+            counts.items += 1
+            counts.topics += [match.topic_id for match in ready.matches]
+            if ready.page_failure is not None:
+                counts.page_failed(each.item.url, each.item.body_note)
 
-    def _prepare(self, source: SourceConfig, item: Item, *, first_poll: bool) -> _Prepared | None:
-        """The item with its full text and matches; a first poll's old items are recorded only (no fetch, no match).
-        None when the daemon is stopping: the item is left for the next poll.
+    def _prepare(self, source: SourceConfig, item: Item) -> _Prepared | None:
+        """A reported item with its full text and matches. None when the daemon is stopping: the item is left for the
+        next poll.
 
         The item keeps the keys its source gave it, and gains those of where its link led and of the link its page
         names as its own on its site; it is stored under the latter, else the former, else its source's link (see
         ``monitor.links``). A link through an aggregator is followed even when the page is not read for its text."""
         setup, failure = self.setup, None
-        reported = not first_poll or self._within_backfill(setup, item)
         if self.stop.is_set():
             return None
         links = setup.config.monitor.links
-        if reported and item.body is None and setup.config.sources.full_text(source):
+        if item.body is None and setup.config.sources.full_text(source):
             page = self.read_page(item.url, found_on=source.url)
             item, failure = page.applied_to(item, links), page.failure
-        elif reported and links.through_aggregator(item.url):
+        elif links.through_aggregator(item.url):
             item = follow_link(setup.fetcher, item, found_on=source.url, links=links, max_hops=setup.hops)
-        return _Prepared(item, setup.matcher.match(story_fields(item)) if reported else [], reported, failure)
+        return _Prepared(item, setup.matcher.match(story_fields(item), source.places), True, failure)
 
     def _within_backfill(self, setup: PollSetup, item: Item) -> bool:
         backfill = setup.config.monitor.first_run_backfill
@@ -248,20 +268,21 @@ class Poller:
         the topics its text adds are stored as new matches (a topic the item matched already is not matched twice).
         Each outcome is stored in one transaction, so a stop or a crash loses no page and repeats no match."""
         due = self.store.pages_due(source.id, now=self.clock())
-        with closing(self._in_order(partial(self._fetch_again, found_on=source.url), due)) as fetched:
-            for retry in fetched:
+        fetched = [self._in_page_pool(partial(self._fetch_again, source, record)) for record in due]
+        with closing(ready_in_order(fetched)) as batches:
+            for retry in (retry for batch in batches for retry in batch):
                 if retry is None or self.stop.is_set():
                     return
                 self._store_page_retry(retry, counts)
 
-    def _fetch_again(self, record: ItemRecord, *, found_on: str) -> _PageRetry | None:
+    def _fetch_again(self, source: SourceConfig, record: ItemRecord) -> _PageRetry | None:
         if self.stop.is_set():
             return None
         if too_old_to_retry(record.found_at, self.clock()):
             return _PageRetry(record)
         matcher = self.setup.matcher
-        page = self.read_page(record.url, found_on=found_on)
-        matches = [] if page.failure else matcher.match(story_fields(replace(record, body=page.body)))
+        page = self.read_page(record.url, found_on=source.url)
+        matches = [] if page.failure else matcher.match(story_fields(replace(record, body=page.body)), source.places)
         return _PageRetry(record, page, matches)
 
     def _store_page_retry(self, retry: _PageRetry, counts: PollCounts) -> None:
@@ -289,22 +310,28 @@ class Poller:
             )
             if added is not None:
                 counts.pages_read_late += 1
-                counts.matches += added
+                counts.topics += added
 
     @property
     def _story_window(self) -> timedelta:
         return self.setup.config.monitor.digest.same_story_within
 
-    def _in_order(self, work: Callable[[_In], _Out], inputs: Sequence[_In]) -> Generator[_Out, None, None]:
-        """``work`` on each input, a few at once (as many requests as one site allows at a time), yielded in input
-        order; work not yet started when the caller stops reading is cancelled."""
-        per_host = self.setup.config.monitor.fetch.per_host
-        pool = ThreadPoolExecutor(max_workers=per_host, thread_name_prefix="page")
-        try:
-            for future in [pool.submit(work, each) for each in inputs]:
-                yield future.result()
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+    def _in_page_pool(self, work: Callable[[], _Out]) -> Future[_Out]:
+        with self._pages_lock:
+            if self._pages is None:
+                fetch = self.setup.config.monitor.fetch
+                workers = max(fetch.concurrency, fetch.per_host)
+                self._pages = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="page")
+            # Each page's work runs in a copy of this thread's context, so its log lines still name the source.
+            return self._pages.submit(copy_context().run, work)
+
+    def close(self) -> None:
+        """Stop the pools that fetch and read pages, dropping work not started; the next page starts them again."""
+        with self._pages_lock:
+            pages, self._pages = self._pages, None
+        if pages is not None:
+            pages.shutdown(wait=True, cancel_futures=True)
+        ARTICLES.close()
 
     # --- the end of a source's poll --------------------------------------------------------------------------------
 
@@ -354,6 +381,8 @@ class Poller:
             page_error=counts.page_error,
             next_poll=next_poll,
             gone=wait is not None and wait.reason is WaitReason.GONE and not turn.was_gone,
+            topics=tuple(counts.topics),
+            failure=failure_kind(failure, storing=storing) if failure else None,
         )
 
 

@@ -30,6 +30,8 @@ class PollReport:
     postponed: bool = False  # not polled (no request made): the source waits, for the reason in ``next_poll``
     next_poll: str = ""  # why the source waits before its next poll (monitor/next_poll.py); "" when it does not
     gone: bool = False  # its server has just said it is gone (410): the admin is told once
+    topics: tuple[str, ...] = ()  # the topic of each new match
+    failure: str | None = None  # what kind of failure ``error`` is, in a word or two (``failure_kind``), for metrics
 
 
 @dataclass
@@ -37,11 +39,15 @@ class PollCounts:
     """What a poll of one source has done so far."""
 
     items: int = 0
-    matches: int = 0
     notes: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)  # one per new match
     pages_failed: int = 0
     pages_read_late: int = 0
     page_error: str | None = None
+
+    @property
+    def matches(self) -> int:
+        return len(self.topics)
 
     def page_failed(self, url: str, note: str) -> None:
         self.pages_failed += 1
@@ -51,9 +57,11 @@ class PollCounts:
 def log_poll(
     source_id: str, counts: PollCounts, *, error: str | None, unchanged: bool, next_poll: str, seconds: float
 ) -> None:
-    """The poll's outcome in the log: its error or what it found, the story pages it could not fetch, its wait."""
+    """The poll's outcome in the log: its error or what it found, the story pages it could not fetch, its wait. The
+    outcome's figures are fields of its event too, for a JSON log."""
+    figures = {"seconds": round(seconds, 3), "new_items": counts.items, "new_matches": counts.matches}
     if error:
-        log.warning("source %s failed after %.1f s: %s", source_id, seconds, error)
+        log.warning("source %s failed after %.1f s: %s", source_id, seconds, error, extra={**figures, "error": error})
     else:
         log.info(
             "source %s: %d new items, %d new matches%s, %d pages read on a later try in %.1f s",
@@ -63,6 +71,7 @@ def log_poll(
             " (not modified)" if unchanged else "",
             counts.pages_read_late,
             seconds,
+            extra={**figures, "not_modified": unchanged, "pages_read_late": counts.pages_read_late},
         )
     if counts.page_error:
         log.warning(
@@ -75,6 +84,16 @@ def log_poll(
 UNEXPECTED = "an unexpected problem; the details are in the log"
 
 
+def failure_kind(failure: Exception, *, storing: bool) -> str:
+    """A poll's failure in a word or two, from a short fixed list, for metrics: the fetch's kind (``http_503``,
+    ``timeout``…), ``unreadable`` for an answer the source could not read, else ``storing`` or ``unexpected``."""
+    if isinstance(failure, FetchError):
+        return failure.kind
+    if isinstance(failure, SourceError):
+        return "unreadable"
+    return "storing" if storing else "unexpected"
+
+
 def problem_text(failure: Exception, *, storing: bool) -> str:
     """What went wrong, in words, for the poll table, `monitor status` and the digest: a fetch or a source says what
     it met; anything else is a bug, whose traceback is in the log and nowhere else."""
@@ -84,4 +103,4 @@ def problem_text(failure: Exception, *, storing: bool) -> str:
     return f"an unexpected problem while {doing}; the details are in the log"
 
 
-__all__ = ["UNEXPECTED", "PollCounts", "PollReport", "log_poll", "problem_text"]
+__all__ = ["UNEXPECTED", "PollCounts", "PollReport", "failure_kind", "log_poll", "problem_text"]

@@ -36,7 +36,10 @@ from monitor.cron import cron_trigger
 from monitor.deliver.outbox import process_owner
 from monitor.deliver.service import Notice
 from monitor.extract import reset_caches
+from monitor.observe.metrics import DaemonMetrics, StoredFigures
+from monitor.observe.server import Health
 from monitor.poll import PollReport
+from monitor.store import StoreError
 
 log = logging.getLogger("monitor.daemon")
 
@@ -75,6 +78,7 @@ class Daemon:
     def __init__(self, watcher: ConfigWatcher, app: App, caches: ExtractionCaches | None = None) -> None:
         self.watcher, self.app = watcher, app
         self.caches = caches or ExtractionCaches()
+        self.metrics = DaemonMetrics(self._stored_figures)
         watcher.on_error = self._report_config_errors
         self.stop = app.stop
         # Raises StoreError when another daemon works on the same SQLite file.
@@ -117,9 +121,27 @@ class Daemon:
         if self.watcher.refresh():
             self.app.use_config(self.watcher.current)
             self._schedule(self.watcher.current)
+            self.metrics.record_reload(ok=True)
             log.info("configuration reloaded (%s)", self.watcher.current.fingerprint[:12])
 
+    def health(self) -> Health:
+        """Healthy while the scheduler runs and the database answers; else why not, in one line."""
+        if self.stop.is_set():
+            return Health(False, "stopping")
+        if not self.scheduler.running:
+            return Health(False, "the scheduler is not running")
+        try:
+            self.app.store.ping()
+        except StoreError as error:
+            return Health(False, str(error))
+        return Health(True, f"ok: {len(self.app.config.sources.sources)} sources; next digest {self.next_digest()}")
+
+    def _stored_figures(self) -> StoredFigures:
+        counts = self.app.views.outbox_counts()
+        return StoredFigures(counts.pending, counts.failed, self.app.store.last_sent(kind="digest"))
+
     def _report_config_errors(self, errors: ConfigErrors) -> None:
+        self.metrics.record_reload(ok=False)
         lines = "\n".join(str(error) for error in errors.errors)
         self.app.delivery.notify_admin(
             Notice("Configuration not reloaded", f"{lines}\nStill running on the last good configuration.")
@@ -198,6 +220,8 @@ class Daemon:
                 reports = self.app.poll([source_id])
         finally:
             store.end_turn(source_id, replica=self.replica, now=self.app.clock(), sources=shared_by)
+        for report in reports:
+            self.metrics.record_poll(report)
         self._deliver_soon("deliver:after-poll", partial(self._after_poll, reports))
 
     def _after_poll(self, reports: Sequence[PollReport]) -> None:

@@ -32,7 +32,7 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-@dataclass(frozen=True)
+@dataclass  # not frozen: Python sets an exception's __traceback__ as it passes through a `with` block
 class ConfigProblem(Exception):
     """A problem found after schema validation (e.g. by compiling the rules), located by its path in a file.
 
@@ -74,3 +74,14 @@ def identifier(example: str) -> Callable[[str], str]:
 Duration = Annotated[timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration)]
 PollInterval = Annotated[Duration, AfterValidator(_often_enough)]
 WebAddress = Annotated[str, AfterValidator(check_web_address)]
+
+# `place:` of a topic (its gate) or of a source (the places it stands for): the name of one list under `places:` in
+# keywords.yaml, or several. Cross-file: whether the names exist is checked with the rules (monitor.match.places).
+PlaceRef = str | list[str] | None
+
+
+def place_names(place: PlaceRef) -> list[str]:
+    """The place list names a ``place:`` value gives, in the order written."""
+    if place is None:
+        return []
+    return [place] if isinstance(place, str) else list(place)

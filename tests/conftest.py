@@ -56,9 +56,9 @@ def fetcher(fetch_settings: FetchSettings) -> Iterator[Fetcher]:
 
 
 @pytest.fixture
-def monitor(tmp_path, monkeypatch, database_url):
-    """Run `monitor ARGS...` in-process with the data folder in tmp_path, on the test's database; returns the click
-    Result."""
+def monitor(tmp_path, monkeypatch):
+    """Run `monitor ARGS...` in-process with the data folder in tmp_path; returns the click Result. Its database is the
+    SQLite file there, or the test's own (``database_url``) when the test has one."""
     monkeypatch.setenv("MONITOR_DATA_DIR", str(tmp_path / "data"))
 
     def run(*args: str, config: Path | None = None):
@@ -69,6 +69,8 @@ def monitor(tmp_path, monkeypatch, database_url):
 
 
 # --- the database: SQLite, and PostgreSQL too in the modules marked `both_backends` ----------------------------------
+# Such a module says `pytestmark = [pytest.mark.both_backends, pytest.mark.usefixtures("database_url")]`: each of its
+# tests runs once per backend, and the command line and daemons it starts find the database in MONITOR_DATABASE_URL.
 
 POSTGRES_URL = os.environ.get("BEATWATCH_TEST_POSTGRES_URL")
 NO_POSTGRES = "no PostgreSQL server: run `make test-postgres`, or set BEATWATCH_TEST_POSTGRES_URL"
@@ -81,6 +83,12 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+@pytest.fixture(autouse=True)
+def no_database_from_outside(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A MONITOR_DATABASE_URL of the developer's shell never reaches a test."""
+    monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "database_url" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_backends"):
         metafunc.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
@@ -88,11 +96,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The URL of an empty database for the test, also in MONITOR_DATABASE_URL for the command line and daemons it
-    starts: a SQLite file in tmp_path/data (what MONITOR_DATA_DIR=tmp_path/data gives), or a new database on the
-    PostgreSQL server of BEATWATCH_TEST_POSTGRES_URL, dropped afterwards."""
+    """The URL of an empty database for the test: a SQLite file in tmp_path/data (where MONITOR_DATA_DIR=tmp_path/data
+    has it), or a new database on the PostgreSQL server of BEATWATCH_TEST_POSTGRES_URL, dropped afterwards and given
+    to the command line and daemons the test starts in MONITOR_DATABASE_URL."""
     if getattr(request, "param", "sqlite") == "sqlite":
-        monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
         yield Store.default_url(tmp_path / "data")
         return
     if not POSTGRES_URL:
@@ -102,6 +109,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: py
     with postgres_database() as url:
         monkeypatch.setenv("MONITOR_DATABASE_URL", url)
         yield url
+
+
+@pytest.fixture
+def sqlite_only(database_url: str) -> None:
+    """For a case about SQLite alone, in a module whose tests run on both backends."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("a case about SQLite")
+
+
+@pytest.fixture
+def postgres_only(database_url: str) -> str:
+    """The test's PostgreSQL database, for a case SQLite cannot have (several live daemons on one database)."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite serves one daemon at a time: several live daemons need PostgreSQL")
+    return database_url
 
 
 @contextmanager
@@ -145,7 +167,7 @@ class Polls:
 
 
 @pytest.fixture
-def poll_with(tmp_path: Path, database_url: str) -> Iterator[Polls]:
-    """``poll_with(config_dir)`` polls that configuration into the test's database and returns the reports."""
-    with Store(database_url) as store:
+def poll_with(tmp_path: Path) -> Iterator[Polls]:
+    """``poll_with(config_dir)`` polls that configuration into a store in tmp_path and returns the reports."""
+    with Store(Store.default_url(tmp_path / "data")) as store:
         yield Polls(store, tmp_path / "data")

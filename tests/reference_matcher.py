@@ -11,7 +11,7 @@ never runs it.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import Stemmer
 
@@ -52,17 +52,19 @@ class ReferenceMatcher:
     def compile(cls, keywords: KeywordsFile) -> ReferenceMatcher:
         return cls(parse_rules(keywords))
 
-    def match(self, fields: Mapping[str, str]) -> list[Match]:
+    def match(self, fields: Mapping[str, str], places: Collection[str] = ()) -> list[Match]:
         texts = {field: _SingleSpaced(fields.get(field) or "") for field in FIELDS}
         stemmed = {field: self._stemmed(texts[field].text) for field in FIELDS}
         matches = []
         for rules in self._topics:
-            match = self._match_topic(rules, texts, stemmed)
+            match = self._match_topic(rules, texts, stemmed, places)
             if match is not None:
                 matches.append(match)
         return matches
 
-    def _match_topic(self, rules: TopicRules, texts: dict[str, _SingleSpaced], stemmed: dict) -> Match | None:
+    def _match_topic(
+        self, rules: TopicRules, texts: dict[str, _SingleSpaced], stemmed: dict, places: Collection[str]
+    ) -> Match | None:
         blockers = {
             field: [
                 span
@@ -87,7 +89,8 @@ class ReferenceMatcher:
             return None
         if any(counted(term, rules.stem) for term in rules.not_):
             return None
-        if rules.place_names and not any(counted(term, False) for term in rules.places):
+        gate_met_by_source = any(name in places for name in rules.place_names)
+        if rules.place_names and not gate_met_by_source and not self._place_found(rules, texts, stemmed, blockers):
             return None
         found = {**any_found, **all_found}
         terms = tuple(written for written in found if found[written])
@@ -102,30 +105,56 @@ class ReferenceMatcher:
         originals = {field: text.original for field, text in texts.items()}
         return Match(rules.id, terms, tuple(hits), snippet_for(hits, originals), rules.urgent)
 
+    def _place_found(
+        self, rules: TopicRules, texts: dict[str, _SingleSpaced], stemmed: dict, blockers: dict[str, list[Span]]
+    ) -> bool:
+        """A name of one of the gate's place lists occurs outside ``ignore`` and inside none of that list's `not`
+        names (an occurrence of NEAR reaching from one side of a pair to the other)."""
+        for gazetteer in rules.place_lists:
+            for field in rules.fields:
+                text, words = texts[field], stemmed[field]
+                covers = [stretch for term in gazetteer.not_names for stretch in self._stretches(term, text, words)]
+                for term in gazetteer.names:
+                    for start, end in self._spans(term, False, text, words, blockers[field]):
+                        if not any(cover_start <= start and end <= cover_end for cover_start, cover_end in covers):
+                            return True
+        return False
+
+    def _stretches(self, term: Term, field: _SingleSpaced, stemmed: tuple[str, list[Span]]) -> list[Span]:
+        if isinstance(term.body, Near):
+            pairs = self._near_pairs(term.body, False, field, stemmed, [])
+            return [(min(left[0], right[0]), max(left[1], right[1])) for left, right in pairs]
+        return self._spans(term, False, field, stemmed, [])
+
     def _spans(
         self, term: Term, stem: bool, field: _SingleSpaced, stemmed: tuple[str, list[Span]], blockers: list[Span]
     ) -> list[Span]:
         """Occurrences of ``term`` in one field that overlap none of the ``blockers``."""
-        text = field.text
-
-        def find(phrase: Phrase) -> list[Span]:
-            if stem and not phrase.prefix:
-                stemmed_text, origins = stemmed
-                spans = _overlapping(self._pattern(phrase, True), stemmed_text)
-                found = [(origins[start][0], origins[end - 1][1]) for start, end in spans]
-            else:
-                found = _overlapping(self._pattern(phrase, False), text)
-            return [span for span in found if not _overlaps(span, blockers)]
-
         body = term.body
         if isinstance(body, Regex):
-            spans = [found.span() for found in body.pattern.finditer(text) if found.end() > found.start()]
+            spans = [found.span() for found in body.pattern.finditer(field.text) if found.end() > found.start()]
             return [span for span in spans if not _overlaps(span, blockers)]
         if isinstance(body, Near):
-            lefts, rights = find(body.left), find(body.right)
-            pairs = [(left, right) for left in lefts for right in rights if _near(left, right, body.distance, text)]
-            return sorted({span for pair in pairs for span in pair})
-        return find(body)
+            return sorted({span for pair in self._near_pairs(body, stem, field, stemmed, blockers) for span in pair})
+        return self._find(body, stem, field, stemmed, blockers)
+
+    def _near_pairs(
+        self, near: Near, stem: bool, field: _SingleSpaced, stemmed: tuple[str, list[Span]], blockers: list[Span]
+    ) -> list[tuple[Span, Span]]:
+        lefts = self._find(near.left, stem, field, stemmed, blockers)
+        rights = self._find(near.right, stem, field, stemmed, blockers)
+        return [(left, right) for left in lefts for right in rights if _near(left, right, near.distance, field.text)]
+
+    def _find(
+        self, phrase: Phrase, stem: bool, field: _SingleSpaced, stemmed: tuple[str, list[Span]], blockers: list[Span]
+    ) -> list[Span]:
+        if stem and not phrase.prefix:
+            stemmed_text, origins = stemmed
+            spans = _overlapping(self._pattern(phrase, True), stemmed_text)
+            found = [(origins[start][0], origins[end - 1][1]) for start, end in spans]
+        else:
+            found = _overlapping(self._pattern(phrase, False), field.text)
+        return [span for span in found if not _overlaps(span, blockers)]
 
     def _stemmed(self, text: str) -> tuple[str, list[Span]]:
         """``text`` with every word stemmed, and for each of its characters the span it came from in ``text``."""

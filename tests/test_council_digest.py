@@ -22,7 +22,8 @@ KEYWORDS = """topics:
 """
 
 
-def council_app(tmp_path, site, keywords: str = KEYWORDS) -> App:
+def council_app(tmp_path, site, keywords: str = KEYWORDS, *, place: str | None = None) -> App:
+    """The council on ``site`` as one ModernGov source, polled by an App; ``place``: the source's `place:`."""
     config = tmp_path / "config"
     config.mkdir()
     (config / "monitor.yaml").write_text(
@@ -30,6 +31,7 @@ def council_app(tmp_path, site, keywords: str = KEYWORDS) -> App:
     )
     (config / "sources.yaml").write_text(
         f"sources:\n  - id: council\n    name: Southend Council\n    type: moderngov\n    url: {site.base_url}\n"
+        + (f"    place: {place}\n" if place else "")
     )
     (config / "keywords.yaml").write_text(keywords)
     store = Store(Store.default_url(tmp_path / "data"))

@@ -26,7 +26,7 @@ from tests.slack_server import SlackServer, block_problem
 from tests.smtp_server import AnyPortController, Inbox
 from tests.test_cli import REPO
 
-pytestmark = pytest.mark.both_backends
+pytestmark = [pytest.mark.both_backends, pytest.mark.usefixtures("database_url")]
 
 CHANNEL = "#crime-digest"
 ADMIN_CHANNEL = "#beatwatch-admin"

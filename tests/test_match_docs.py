@@ -1,7 +1,8 @@
 """Every example of the README's "Writing rules" section does what it says.
 
 An example is a ```yaml block: a keywords.yaml (places, topics) plus `matches:` and `misses:`, stories that each topic
-of the block matches or does not, or `problem:`, part of the message the rules are refused with.
+of the block matches or does not (a story with `from_place:` comes from a source that stands for those places), or
+`problem:`, part of the message the rules are refused with.
 """
 
 from __future__ import annotations
@@ -36,8 +37,12 @@ def test_the_section_has_examples_of_every_kind():
     assert sum("problem:" in example for example in EXAMPLES) >= 3
 
 
-def story(sample: str | dict) -> dict[str, str]:
-    return {"body": sample} if isinstance(sample, str) else dict(sample)
+def story(sample: str | dict) -> tuple[dict[str, str], list[str]]:
+    """The fields of a sample story, and the places its source stands for."""
+    if isinstance(sample, str):
+        return {"body": sample}, []
+    fields = dict(sample)
+    return fields, fields.pop("from_place", [])
 
 
 def problem_text(error: BaseException) -> str:
@@ -60,6 +65,6 @@ def test_the_example_does_what_it_says(example):
     topics = {topic.id for topic in keywords.topics}
     assert stories["matches"] or stories["misses"]
     for sample in stories["matches"]:
-        assert {match.topic_id for match in matcher.match(story(sample))} == topics, sample
+        assert {match.topic_id for match in matcher.match(*story(sample))} == topics, sample
     for sample in stories["misses"]:
-        assert matcher.match(story(sample)) == [], sample
+        assert matcher.match(*story(sample)) == [], sample

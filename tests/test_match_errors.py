@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 from monitor.config.errors import ConfigProblem
@@ -101,11 +103,13 @@ def test_an_unknown_place_in_a_list_is_located_by_its_index():
 
 
 def test_an_empty_place_list_and_a_bad_place_term_are_located_under_places():
+    # A plain list is short for `any:`; the key path names `any` either way (the file has no such key for a plain
+    # list, so the loader locates it at the list: see test_config).
     problem = only_problem({"places": {"southend": []}, **one_topic(any=["x"])})
-    assert problem.loc == ("places", "southend")
+    assert problem.loc == ("places", "southend", "any")
     assert "empty" in problem.message
     problem = only_problem({"places": {"southend": ["Southend", "/[/"]}, **one_topic(any=["x"], place="southend")})
-    assert problem.loc == ("places", "southend", 1)
+    assert problem.loc == ("places", "southend", "any", 1)
 
 
 def test_a_duplicate_topic_id_is_located_at_the_second_one():
@@ -124,7 +128,7 @@ def test_every_problem_is_reported_at_once_in_file_order():
         ],
     }
     assert [problem.loc for problem in problems(data)] == [
-        ("places", "southend"),
+        ("places", "southend", "any"),
         ("topics", 0, "any", 0),
         ("topics", 0, "not", 0),
         ("topics", 0, "place"),
@@ -136,3 +140,23 @@ def test_every_problem_is_reported_at_once_in_file_order():
 def test_good_rules_compile():
     rules = one_topic(any=["stab*", "a NEAR/50 b", "/x+/", "£5m"], place="s")
     assert problems({"places": {"s": ["Southend"]}, **rules}) == []
+
+
+def test_a_not_term_also_under_ignore_is_refused_because_it_could_never_veto():
+    problem = only_problem(
+        one_topic(any=["assault*"], **{"not": ["rape", "Sexual assault*"]}, ignore=["sexual assault*"])
+    )
+    assert problem.loc == ("topics", 0, "not", 1)
+    assert "under both not: and ignore:" in problem.message
+
+
+def test_a_rule_problem_passes_through_a_with_block_intact():
+    """contextlib sets ``__traceback__`` on an exception leaving a generator-based context manager."""
+
+    @contextmanager
+    def around():
+        yield
+
+    with pytest.raises(ConfigProblem) as raised, around():
+        Matcher.compile(KeywordsFile.model_validate(one_topic(any=["x"], **{"not": ["y"]}, ignore=["y"])))
+    assert "under both not: and ignore:" in raised.value.message

@@ -82,8 +82,26 @@ def terms(draw) -> str:
 
 
 @st.composite
+def not_names(draw, names: list[str]) -> str:
+    """A `not` name of a place list: one of its ``names`` in a phrase, or a NEAR or a regular expression."""
+    kind = draw(st.sampled_from(["around", "around", "near", "regex"]))
+    if kind == "near":
+        return f"{draw(phrases())} NEAR/{draw(st.integers(1, 4))} {draw(phrases())}"
+    if kind == "regex":
+        return draw(st.sampled_from(REGEXES))
+    before, after = draw(st.sampled_from([*WORDS, ""])), draw(st.sampled_from([*WORDS, ""]))
+    return f"{before} {draw(st.sampled_from(names)).removesuffix('*')} {after}".strip()
+
+
+@st.composite
+def place_lists(draw) -> dict:
+    names = draw(st.lists(phrases(), min_size=1, max_size=3))
+    return {"any": names, "not": draw(st.lists(not_names(names), max_size=2))}
+
+
+@st.composite
 def keywords(draw) -> KeywordsFile:
-    places = {"town": draw(st.lists(phrases(), min_size=1, max_size=3))}
+    places = {"town": draw(place_lists()), "city": draw(place_lists())}
     topics = []
     for index in range(draw(st.integers(1, 3))):
         topic = {
@@ -96,17 +114,42 @@ def keywords(draw) -> KeywordsFile:
             "fields": draw(st.lists(st.sampled_from(FIELDS), min_size=1, max_size=3, unique=True)),
             "stem": draw(st.booleans()),
         }
-        if draw(st.booleans()):
-            topic["place"] = "town"
+        ignored = {term.strip().casefold() for term in topic["ignore"]}  # a term in both is refused by the rules
+        topic["not"] = [term for term in topic["not"] if term.strip().casefold() not in ignored]
+        gate = draw(st.lists(st.sampled_from(sorted(places)), max_size=2, unique=True))
+        if gate:
+            topic["place"] = gate
         topics.append(topic)
     return KeywordsFile.model_validate({"places": places, "topics": topics})
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(keywords(), texts(4), texts(8), texts())
-def test_the_matcher_agrees_with_the_reference(rules, title, summary, body):
+@given(keywords(), texts(4), texts(8), texts(), st.sets(st.sampled_from(["town", "city"]), max_size=1))
+def test_the_matcher_agrees_with_the_reference(rules, title, summary, body, source_places):
     fields = {"title": title, "summary": summary, "body": body}
-    assert Matcher.compile(rules).match(fields) == ReferenceMatcher.compile(rules).match(fields)
+    expected = ReferenceMatcher.compile(rules).match(fields, source_places)
+    assert Matcher.compile(rules).match(fields, source_places) == expected
+
+
+def pieces_of(rules: KeywordsFile) -> list[str]:
+    """The words and phrases of ``rules`` as a story could contain them (NEAR split into its sides)."""
+    written = [term for topic in rules.topics for term in (*topic.any, *topic.all, *topic.not_, *topic.ignore)]
+    written += [name for place in rules.places.values() for name in (*place.any, *place.not_)]
+    sides = [side for term in written if not term.startswith("/") for side in term.split(" NEAR/")]
+    return [side.lstrip("0123456789 ").removesuffix("*") for side in sides]
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(keywords(), st.data(), st.sets(st.sampled_from(["town", "city"]), max_size=1))
+def test_they_agree_on_stories_made_of_the_rules_own_words(rules, data, source_places):
+    """Random words rarely put a place name inside a `not` name; stories made of the rules' own phrases do."""
+    pieces = st.sampled_from([*pieces_of(rules) * 4, *WORDS])
+    words = data.draw(st.lists(pieces, min_size=4, max_size=14))
+    gaps = data.draw(st.lists(st.sampled_from(GAPS), min_size=len(words), max_size=len(words)))
+    body = "".join(word + gap for word, gap in zip(words, gaps, strict=True))
+    fields = {"title": data.draw(st.sampled_from(words)), "body": body}
+    expected = ReferenceMatcher.compile(rules).match(fields, source_places)
+    assert Matcher.compile(rules).match(fields, source_places) == expected
 
 
 @settings(max_examples=100, deadline=None)

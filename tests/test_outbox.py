@@ -18,7 +18,7 @@ from monitor.store import PENDING, SENT, Store
 from tests.slack_server import SlackServer
 from tests.smtp_server import Inbox
 
-pytestmark = pytest.mark.both_backends
+pytestmark = [pytest.mark.both_backends, pytest.mark.usefixtures("database_url")]
 
 LONDON = ZoneInfo("Europe/London")
 TOKEN = "xoxb-test-token"

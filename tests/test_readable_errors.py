@@ -116,28 +116,28 @@ def faults(monkeypatch) -> None:
 
     from sqlalchemy.exc import OperationalError
 
-    import monitor.poll
+    from monitor.extract import ArticleReader, read_article
 
-    real_discover, real_read, real_add = FeedSource.discover, monitor.poll.read_article, Store.add_item
+    real_discover, real_add = FeedSource.discover, Store.add_items
 
     def discover(self, fetcher, state):
         if self.config.id == "buggy":
             raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
         return real_discover(self, fetcher, state)
 
-    def read_article(content, url):
+    def read(self, content, url):  # in this process, so that the fault reaches it
         if "trips-extractor" in url:
             raise KeyError("lxml-node")
-        return real_read(content, url)
+        return read_article(content, url)
 
-    def add_item(self, item, *args, **kwargs):
-        if item.source_id == "unstorable":
+    def add_items(self, new, *args, **kwargs):
+        if any(each.item.source_id == "unstorable" for each in new):
             raise OperationalError("INSERT INTO items", {}, sqlite3.OperationalError("database is locked"))
-        return real_add(self, item, *args, **kwargs)
+        return real_add(self, new, *args, **kwargs)
 
     monkeypatch.setattr(FeedSource, "discover", discover)
-    monkeypatch.setattr(monitor.poll, "read_article", read_article)
-    monkeypatch.setattr(Store, "add_item", add_item)
+    monkeypatch.setattr(ArticleReader, "read", read)
+    monkeypatch.setattr(Store, "add_items", add_items)
 
 
 def readable(text: str) -> None:

@@ -22,7 +22,7 @@ from tests.slack_server import SlackServer
 from tests.test_daemon import start_daemon
 from tests.test_delivery import links
 
-pytestmark = pytest.mark.both_backends
+pytestmark = [pytest.mark.both_backends, pytest.mark.usefixtures("database_url")]
 
 FEEDS = 200
 EVERY = 8.0  # seconds: short, so the test sees several turns; 200 feeds in 8 s keep three daemons busy enough
@@ -120,9 +120,8 @@ def held_by(database_url: str, replica: Replica) -> list[str]:
     return list(held)
 
 
-def test_three_daemons_share_200_feeds_and_the_survivors_take_over_a_killed_ones(database_url, tmp_path):
-    if database_url.startswith("sqlite"):
-        pytest.skip("SQLite serves one daemon at a time: several daemons need PostgreSQL")
+def test_three_daemons_share_200_feeds_and_the_survivors_take_over_a_killed_ones(postgres_only, tmp_path):
+    database_url = postgres_only
     with LocalSite() as site, SlackServer(channels={CHANNEL}) as slack:
         feeds = Feeds(site)
         outputs = {"console": False, "slack": {"token": slack.token, "api_url": slack.api_url, "channel": CHANNEL}}

@@ -36,6 +36,17 @@ def test_static_resource_has_validators_and_answers_conditional_requests(site):
     assert other_etag[0] == 200
 
 
+def test_body_bytes_sent_are_counted_and_a_304_sends_none(site):
+    site.add("/feed.xml", "<rss>twelve</rss>", content_type="application/rss+xml")
+    site.add_handler("/streamed", lambda request: (200, {}, iter([b"ab", b"cde"])))
+
+    _, headers, _ = get(site, "/feed.xml")
+    get(site, "/feed.xml", {"If-None-Match": headers["etag"]})
+    get(site, "/streamed")
+
+    assert site.bytes_sent == len(b"<rss>twelve</rss>") + 5
+
+
 def test_re_adding_a_path_moves_last_modified_forward(site):
     site.add("/page.html", "one", etag=None)
     first = get(site, "/page.html")[1]["last-modified"]

@@ -41,10 +41,6 @@ def test_a_council_paper_stands_for_its_place_and_nothing_else_does(corpus):
     assert all(story.place == "southend" for story in corpus if story.source == "southend-council")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the shipped keywords.yaml predates issue 12's topics and place gates; the rules part of issue 12 tunes it",
-)
 def test_the_shipped_rules_find_what_the_desk_wants_and_little_else(corpus):
     result = score(corpus, shipped_topics())
     assert result.meets(TARGET), f"{result.table()}\n\n{result.errors()}"

@@ -30,7 +30,7 @@ from monitor.store import (
     schema,
 )
 
-pytestmark = pytest.mark.both_backends
+pytestmark = [pytest.mark.both_backends, pytest.mark.usefixtures("database_url")]
 
 T0 = datetime(2026, 11, 12, 8, 0, tzinfo=UTC)
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -614,7 +614,7 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
 
 
 def test_an_unopenable_database_says_where_and_what_to_do(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match=r"cannot open the database .*missing.*MONITOR_DATABASE_URL"):
+    with pytest.raises(StoreError, match=r"cannot open the SQLite database .*missing.*MONITOR_DATABASE_URL"):
         Store(f"sqlite:///{tmp_path}/missing/dir/db.sqlite3")
     with pytest.raises(StoreError, match="not a SQLAlchemy URL"):
         Store("data/beatwatch.sqlite3")

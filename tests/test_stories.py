@@ -21,7 +21,7 @@ from monitor.store import Store, migrations
 from tests.story_world import START, Article, build_world
 from tests.test_store import EPOCH, _schema_versions, _tables, database_made_by, deliver
 
-pytestmark = pytest.mark.both_backends
+pytestmark = [pytest.mark.both_backends, pytest.mark.usefixtures("database_url")]
 
 
 @pytest.fixture
@@ -143,7 +143,7 @@ def test_a_report_whose_page_is_read_later_joins_its_story_then(store: Store) ->
     stories = {item.id: item.story_id for item in store.items(since=START)}
     assert stories[waiting] == waiting  # its summary alone is no copy of anything
 
-    assert store.record_page_text(waiting, tries=1, body=copy.text, note="", matches=[]) == 0
+    assert store.record_page_text(waiting, tries=1, body=copy.text, note="", matches=[]) == []
 
     assert {item.id: item.story_id for item in store.items(since=START)}[waiting] == stories[1]
 

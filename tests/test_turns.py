@@ -11,7 +11,7 @@ import pytest
 
 from monitor.store import Replica, Store, StoreError
 
-pytestmark = pytest.mark.both_backends
+pytestmark = [pytest.mark.both_backends, pytest.mark.usefixtures("database_url")]
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 EVERY = timedelta(minutes=10)
@@ -46,13 +46,6 @@ def daemons(database_url: str) -> Iterator[list[Daemon]]:
             daemon.leave()
 
 
-@pytest.fixture
-def postgres(database_url: str) -> str:
-    if database_url.startswith("sqlite"):
-        pytest.skip("SQLite serves one daemon at a time: several live daemons need PostgreSQL")
-    return database_url
-
-
 def test_a_daemon_polls_its_source_at_every_one_of_its_turns(database_url, daemons):
     daemons.append(Daemon(database_url, "host-a:1"))
     assert [daemons[0].turn("echo", T0 + n * EVERY) for n in range(4)] == [True] * 4
@@ -70,6 +63,7 @@ def test_a_restarted_daemon_takes_the_sources_of_the_one_before_half_an_interval
     assert daemons[0].turn("echo", T0 + EVERY / 2)
 
 
+@pytest.mark.usefixtures("sqlite_only")
 def test_sqlite_lets_one_daemon_work_on_a_file_at_a_time(tmp_path):
     url = Store.default_url(tmp_path / "data")
     first = Daemon(url, "host-a:1")
@@ -85,8 +79,8 @@ def test_sqlite_lets_one_daemon_work_on_a_file_at_a_time(tmp_path):
     Daemon(url, "host-a:3").leave()  # its lock went with it
 
 
-def test_a_live_daemons_source_is_left_to_it_until_it_is_half_an_interval_late(postgres, daemons):
-    a, b = Daemon(postgres, "host-a:1"), Daemon(postgres, "host-b:1")
+def test_a_live_daemons_source_is_left_to_it_until_it_is_half_an_interval_late(postgres_only, daemons):
+    a, b = Daemon(postgres_only, "host-a:1"), Daemon(postgres_only, "host-b:1")
     daemons += [a, b]
     assert a.turn("echo", T0)
     assert not b.turn("echo", T0 + EVERY / 2)
@@ -97,8 +91,8 @@ def test_a_live_daemons_source_is_left_to_it_until_it_is_half_an_interval_late(p
     assert not a.turn("echo", T0 + 3 * EVERY)  # and keeps it
 
 
-def test_a_source_being_polled_is_never_taken_by_another_daemon(postgres, daemons):
-    a, b = Daemon(postgres, "host-a:1"), Daemon(postgres, "host-b:1")
+def test_a_source_being_polled_is_never_taken_by_another_daemon(postgres_only, daemons):
+    a, b = Daemon(postgres_only, "host-a:1"), Daemon(postgres_only, "host-b:1")
     daemons += [a, b]
     assert a.store.take_turn("council", replica=a.replica, now=T0, every=EVERY)
     assert not b.turn("council", T0 + 5 * EVERY)  # a's poll has gone on for a long time, but a lives: it is a's
@@ -108,9 +102,9 @@ def test_a_source_being_polled_is_never_taken_by_another_daemon(postgres, daemon
 
 
 def test_a_dead_daemons_sources_are_taken_at_the_next_turn_of_another_and_never_before_half_an_interval(
-    postgres, daemons
+    postgres_only, daemons
 ):
-    a, b = Daemon(postgres, "host-a:1"), Daemon(postgres, "host-b:1")
+    a, b = Daemon(postgres_only, "host-a:1"), Daemon(postgres_only, "host-b:1")
     daemons.append(b)
     assert a.store.take_turn("echo", replica=a.replica, now=T0, every=EVERY)  # a dies mid-poll
     assert a.turn("police", T0)
@@ -121,13 +115,13 @@ def test_a_dead_daemons_sources_are_taken_at_the_next_turn_of_another_and_never_
     assert b.turn("police", T0 + EVERY / 2, sources=2)
 
 
-def test_a_daemon_over_its_share_hands_sources_on_after_polling_them_and_a_newcomer_takes_them(postgres, daemons):
+def test_a_daemon_over_its_share_hands_sources_on_after_polling_them_and_a_newcomer_takes_them(postgres_only, daemons):
     sources = [f"feed-{n}" for n in range(4)]
-    a = Daemon(postgres, "host-a:1")
+    a = Daemon(postgres_only, "host-a:1")
     daemons.append(a)
     assert all(a.turn(source, T0, sources=4) for source in sources)  # alone, a takes every source
 
-    b = Daemon(postgres, "host-b:1")
+    b = Daemon(postgres_only, "host-b:1")
     daemons.append(b)
     assert not any(b.turn(source, T0 + EVERY / 2, sources=4) for source in sources)  # all a's
     assert all(a.turn(source, T0 + EVERY, sources=4) for source in sources)  # a polls each, handing two on
@@ -136,8 +130,9 @@ def test_a_daemon_over_its_share_hands_sources_on_after_polling_them_and_a_newco
     assert [a.turn(source, T0 + 2 * EVERY, sources=4) for source in sources] == [False, False, True, True]
 
 
-def test_replicas_are_told_apart_by_their_ids(postgres, daemons):
-    a, b = Daemon(postgres, "host-a:1"), Daemon(postgres, "host-a:1")  # the same name, as after a pid is reused
+def test_replicas_are_told_apart_by_their_ids(postgres_only, daemons):
+    # The same name, as when a process id is used again.
+    a, b = Daemon(postgres_only, "host-a:1"), Daemon(postgres_only, "host-a:1")
     daemons += [a, b]
     assert isinstance(a.replica, Replica) and a.replica.id != b.replica.id
     assert a.turn("echo", T0)

@@ -18,6 +18,7 @@ from monitor.deliver.settings import AdminSettings, DeliverySettings, DigestSett
 from monitor.fetch.settings import FetchSettings
 from monitor.links import LinkSettings
 from monitor.match.settings import KeywordsFile
+from monitor.observe.settings import HttpSettings, LogSettings
 from monitor.settings import Duration, StrictModel
 from monitor.sources import SourceConfig, SourceDefaults, SourceSpec
 from monitor.text import one_line
@@ -38,6 +39,8 @@ class MonitorSettings(StrictModel):
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     links: LinkSettings = Field(default_factory=LinkSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
 
     @field_validator("timezone")
     @classmethod

@@ -64,6 +64,7 @@ class LocalSite:
         self._routes: dict[str, Handler] = {}
         self._modified: dict[str, datetime] = {}
         self._requests: list[Request] = []
+        self._bytes_sent = 0
         self._connections = itertools.count(1)
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._serve, name=f"LocalSite {self.base_url}", daemon=True)
@@ -140,7 +141,17 @@ class LocalSite:
         with self._lock:
             return list(self._requests)
 
+    @property
+    def bytes_sent(self) -> int:
+        """Bytes of response bodies sent so far (headers not counted; a 304 sends none)."""
+        with self._lock:
+            return self._bytes_sent
+
     # --- serving --------------------------------------------------------------------------------------------------
+
+    def _count_sent(self, size: int) -> None:
+        with self._lock:
+            self._bytes_sent += size
 
     def _next_connection(self) -> int:
         return next(self._connections)
@@ -291,6 +302,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             if send_body and status not in (204, 304):
+                self.server.site._count_sent(len(body))  # before writing, so a client that has read it sees it
                 self.wfile.write(body)
         else:
             # no length to announce: the end of the body is the end of the connection
@@ -303,6 +315,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _write_chunks(self, chunks: Iterable[bytes]) -> None:
         try:
             for chunk in chunks:
+                self.server.site._count_sent(len(chunk))
                 self.wfile.write(chunk)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up, as a timeout or size cap should make it

@@ -12,16 +12,19 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-import trafilatura
-import trafilatura.meta
 from bs4 import BeautifulSoup, Tag
-from lxml.html import HtmlElement
-from trafilatura.metadata import Document
 
 from monitor.text import one_line
 from monitor.urls import check_web_address, same_site
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+
+# trafilatura is imported where an article is read: a command that reads none (`monitor check`) does without it, and a
+# poll reads its pages in other processes (``monitor.extract.pool``).
 
 # Elements whose content is a separate line of text. <br> is handled on its own: it is a break, not a box.
 _BLOCK_ELEMENTS = (
@@ -51,6 +54,8 @@ def read_article(html_bytes: bytes, url: str) -> Article:
     from that tree. Trafilatura's metadata (title, date, its own canonical URL) is not asked for: finding the date
     (htmldate) was nearly half the time of an extraction (bench/extract.py).
     """
+    import trafilatura
+
     tree = trafilatura.load_html(html_bytes)
     if tree is None:  # empty, or not HTML at all
         return Article(None, None)
@@ -58,6 +63,9 @@ def read_article(html_bytes: bytes, url: str) -> Article:
 
 
 def _article_text(tree: HtmlElement, url: str) -> str | None:
+    import trafilatura
+    from trafilatura.metadata import Document
+
     document = trafilatura.bare_extraction(
         tree,  # trafilatura works on a copy: the head stays as it was
         url=url,
@@ -132,6 +140,8 @@ def _trusted(address: str, page_url: str) -> bool:
 
 def reset_caches() -> None:
     """Free trafilatura's and htmldate's caches, which only grow; call it after each poll in a long-running process."""
+    import trafilatura.meta
+
     # htmldate logs an ERROR when this charset_normalizer release has no cache to clear; nothing is wrong, so hush it.
     noisy = logging.getLogger("htmldate.meta")
     level = noisy.level

@@ -52,7 +52,10 @@ class FetchError(Exception):
     unreadable robots.txt) rather than being refused for good (404, 410, robots.txt says no, too large); unless the
     raiser says otherwise it follows ``status``, so a failure without a status is taken as permanent.
     ``retry_after`` is the server's Retry-After in seconds from the moment it answered; ``retry_after_header`` is the
-    value as sent, for a reader that keeps its own clock."""
+    value as sent, for a reader that keeps its own clock. ``kind`` names the failure in a word or two, for metrics:
+    ``http_404`` for a status, else what the raiser says (``timeout``, ``connect``, ``too_large``, ``robots``…)."""
+
+    default_kind = "other"
 
     def __init__(
         self,
@@ -63,8 +66,10 @@ class FetchError(Exception):
         retry_after: float | None = None,
         retry_after_header: str | None = None,
         temporary: bool | None = None,
+        kind: str = "",
     ) -> None:
         self.url, self.reason, self.status, self.retry_after = url, reason, status, retry_after
+        self.kind = kind or (f"http_{status}" if status is not None else self.default_kind)
         self.retry_after_header = retry_after_header
         self.temporary = _temporary_status(status) if temporary is None else temporary
         super().__init__(f"{url}: {reason}")
@@ -78,6 +83,8 @@ class LinkRefused(FetchError):
     """A found link, or a redirect, leads to a private address: refused before any request was sent there.
 
     Asking again changes nothing until the configuration does (``fetch.allow_private_links``)."""
+
+    default_kind = "private_link"
 
 
 @dataclass(frozen=True)

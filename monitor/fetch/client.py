@@ -135,7 +135,9 @@ class Fetcher:
                 return answer
             address = answer.location
         raise FetchError(
-            url, f"was redirected more than {max_redirects} times; open it in a browser to see where it leads"
+            url,
+            f"was redirected more than {max_redirects} times; open it in a browser to see where it leads",
+            kind="redirects",
         )
 
     def _may_be_private(self, target: httpx2.URL, trusted: Site | None) -> bool:
@@ -162,7 +164,8 @@ class Fetcher:
                         content = _read_body(url, response, limit=limit, deadline=started + timeout, truncate=truncate)
             except httpx2.HTTPError as error:
                 logger.debug("GET %s failed after %.2f s: %r", target, time.monotonic() - started, error)
-                raise FetchError(url, self._network_reason(error, timeout), temporary=True) from error
+                reason, kind = self._network_failure(error, timeout)
+                raise FetchError(url, reason, temporary=True, kind=kind) from error
             except FetchError as error:
                 logger.debug("GET %s abandoned after %.2f s: %s", target, time.monotonic() - started, error.reason)
                 raise
@@ -176,16 +179,18 @@ class Fetcher:
         # across reads (a body that trickles in), which leaves a body that stalls half-way cut off by the read timeout.
         return httpx2.Timeout(timeout, connect=min(self._settings.connect_timeout, timeout))
 
-    def _network_reason(self, error: httpx2.HTTPError, timeout: float) -> str:
+    def _network_failure(self, error: httpx2.HTTPError, timeout: float) -> tuple[str, str]:
+        """What went wrong in words, and its kind."""
         if isinstance(error, httpx2.ConnectTimeout):
-            return f"could not connect: no answer within {_seconds(min(self._settings.connect_timeout, timeout))}"
+            connect = _seconds(min(self._settings.connect_timeout, timeout))
+            return f"could not connect: no answer within {connect}", "timeout"
         if isinstance(error, httpx2.TimeoutException):
-            return f"timed out after {_seconds(timeout)}"
+            return f"timed out after {_seconds(timeout)}", "timeout"
         if isinstance(error, httpx2.ConnectError):
-            return f"could not connect: {_connect_problem(error)}"
+            return f"could not connect: {_connect_problem(error)}", "connect"
         if isinstance(error, httpx2.DecodingError):
-            return f"sent a compressed body that could not be decoded: {error}"
-        return f"the connection failed: {_in_words(error)}"
+            return f"sent a compressed body that could not be decoded: {error}", "decoding"
+        return f"the connection failed: {_in_words(error)}", "network"
 
     # --- robots.txt -----------------------------------------------------------------------------------------------
 
@@ -209,12 +214,14 @@ def _web_address(url: str, address: str) -> httpx2.URL:
     try:
         target = httpx2.URL(address)
     except httpx2.InvalidURL as error:
-        raise FetchError(url, f"{address!r} is not a valid web address ({error})") from None
+        raise FetchError(url, f"{address!r} is not a valid web address ({error})", kind="address") from None
     if target.scheme not in ("http", "https"):
         where = "" if address == url else f" (it redirected to {address})"
-        raise FetchError(url, f"only http and https addresses can be fetched{where}")
+        raise FetchError(url, f"only http and https addresses can be fetched{where}", kind="address")
     if not target.host:
-        raise FetchError(url, f"{address!r} has no host name; write a full address like https://example.org/news")
+        raise FetchError(
+            url, f"{address!r} has no host name; write a full address like https://example.org/news", kind="address"
+        )
     return target
 
 
@@ -240,7 +247,7 @@ def _read_body(url: str, response: httpx2.Response, *, limit: int, deadline: flo
 
 
 def _too_large(url: str, limit: int) -> FetchError:
-    return FetchError(url, f"response is larger than the {byte_size(limit)} limit")
+    return FetchError(url, f"response is larger than the {byte_size(limit)} limit", kind="too_large")
 
 
 def _status_error(url: str, answer: Answer) -> FetchError:

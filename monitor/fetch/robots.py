@@ -52,7 +52,7 @@ class RobotsCache:
         site = target.host if target.port is None else f"{target.host}:{target.port}"
         if found.unreachable:
             reason = f"could not reach {site} ({found.problem}); check the address, and that this machine can reach it"
-            raise FetchError(url, reason, retry_after=self._seconds_left(found), temporary=True)
+            raise FetchError(url, reason, retry_after=self._seconds_left(found), temporary=True, kind="connect")
         if found.problem:
             raise FetchError(
                 url,
@@ -60,9 +60,10 @@ class RobotsCache:
                 f"it will be asked again within {ROBOTS_RETRY_SECONDS // 60} minutes",
                 retry_after=self._seconds_left(found),
                 temporary=True,
+                kind="robots",
             )
         if not found.rules.can_fetch(str(target), self._robot_name):
-            raise FetchError(url, f"robots.txt of {site} asks bots like ours not to fetch this page")
+            raise FetchError(url, f"robots.txt of {site} asks bots like ours not to fetch this page", kind="robots")
 
     def _seconds_left(self, rules: _RobotsRules) -> float:
         # Until a cached failure expires, every request to its site fails the same way: that is when to come back.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from monitor.match.types import Hit, Snippet
@@ -27,10 +27,13 @@ class TopicReport:
     ignored: tuple[Hit, ...]  # hits that did not count because an `ignore` term covers them
     ignore_hits: tuple[Hit, ...]  # occurrences of the `ignore` terms themselves
     place_names: tuple[str, ...]  # the place lists of the gate; empty when the topic has no gate
-    place_hits: tuple[Hit, ...]
+    place_hits: tuple[Hit, ...]  # place names that counted
+    place_set_aside: tuple[tuple[Hit, str], ...]  # place names that did not, each with the `not` name it lay in
+    place_by_source: tuple[str, ...]  # the place lists of the gate the story's source stands for
+    source: str  # the id of the source the story was tested as coming from ("" for none)
     place_missing: bool
     snippet: Snippet | None  # what a digest would show, when anything was found
-    contexts: tuple[tuple[Hit, Snippet], ...]  # a short excerpt around each hit of the four lists above
+    contexts: tuple[tuple[Hit, Snippet], ...]  # a short excerpt around each hit of the lists above
 
     def context(self, hit: Hit) -> Snippet:
         return dict(self.contexts)[hit]
@@ -49,8 +52,29 @@ class TopicReport:
         for hit in _first_hits(self.ignored):
             lines.append(self._line("ignored", hit, self.ignored, f", inside {self._cover(hit)!r}"))
         lines += [self._line("place", hit, self.place_hits) for hit in _first_hits(self.place_hits)]
+        lines += self._set_aside_lines()
+        if self.place_by_source:
+            source = self.source or "it"
+            lines.append(f"place gate met by the source ({source} stands for {', '.join(self.place_by_source)})")
         if self.place_missing:
-            lines.append(f"place gate: no mention of any place in {', '.join(self.place_names)}")
+            counts = " that counts" if self.place_set_aside else ""
+            lines.append(f"place gate: no mention of any place in {', '.join(self.place_names)}{counts}")
+        return lines
+
+    def _set_aside_lines(self) -> list[str]:
+        """Per place name and field, the `not` names it was found in: "place: 'Southend' in body, found only in
+        'Southend Magistrates' Court', which doesn't count: …"."""
+        set_aside = [hit for hit, _ in self.place_set_aside]
+        covers = dict(self.place_set_aside)
+        counted = {(hit.term, hit.field) for hit in self.place_hits}
+        lines = []
+        for first in _first_hits(set_aside):
+            key = (first.term, first.field)
+            names = list(dict.fromkeys(covers[hit] for hit in set_aside if (hit.term, hit.field) == key))
+            where = "also found in" if key in counted else "found only in"
+            which = "which doesn't count" if len(names) == 1 else "which don't count"
+            note = f", {where} {_listed(names, _quoted)}, {which}"
+            lines.append(self._line("place", first, set_aside, note))
         return lines
 
     def _line(self, label: str, first: Hit, hits: Sequence[Hit], note: str = "") -> str:
@@ -77,7 +101,11 @@ def _first_hits(hits: Sequence[Hit]) -> list[Hit]:
     return list(firsts.values())
 
 
-def _listed(terms: Sequence[str]) -> str:
-    shown = ", ".join(repr(term) for term in terms[:_TERMS_LISTED])
+def _quoted(text: str) -> str:
+    return f"'{text}'"
+
+
+def _listed(terms: Sequence[str], quote: Callable[[str], str] = repr) -> str:
+    shown = ", ".join(quote(term) for term in terms[:_TERMS_LISTED])
     more = len(terms) - _TERMS_LISTED
     return f"{shown} and {more} more" if more > 0 else shown

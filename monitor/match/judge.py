@@ -1,31 +1,34 @@
 """Topics compiled into probes of numbered patterns, and judged on the patterns found in an item's fields.
 
 A topic is judged only from the patterns found: which of its lists (any, all, not, ignore, place) were met where,
-what ``ignore`` set aside, and NEAR pairs counted in words. Offsets are those of ``normalise`` until a match is made;
-its hits are then led back to the original text.
+what ``ignore`` set aside, which place names lay inside a `not` name of their place list, and NEAR pairs counted in
+words. Offsets are those of ``normalise`` until a match is made; its hits are then led back to the original text.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import islice
+from itertools import accumulate, islice
 from typing import NamedTuple
 
 from monitor.match.explain import TopicReport
-from monitor.match.normalise import WORD, Normalised
+from monitor.match.normalise import WORD
 from monitor.match.patterns import PatternTable, Span
+from monitor.match.places import Gazetteer
 from monitor.match.rules import TopicRules
+from monitor.match.scan import FieldScan
 from monitor.match.settings import FIELDS
 from monitor.match.snippets import excerpt, snippet_for
-from monitor.match.terms import Near, Regex, Term
+from monitor.match.terms import Near, Term
 from monitor.match.types import Hit, Match, Snippet
 
 HITS_KEPT = 100  # a match records the first hits of each term in each field, so that a huge text stays cheap
 _LISTS = ("any", "all", "not", "ignore", "place")
 _CONTEXT_LENGTH = 90
+_COVER_LENGTH = 60  # an explanation quotes at most this much of the `not` name a place name was found in
 _FIELD_ORDER = {field: index for index, field in enumerate(FIELDS)}
 
 
@@ -37,6 +40,9 @@ class Probe:
     term: Term
     pattern: int
     near: tuple[int, int] | None = None  # (pattern of the right side, distance)
+    # A place name: for each place list of the gate holding it, that list's `not` names. An occurrence inside an
+    # occurrence of one of them, for every such list, does not count. Empty when it always counts.
+    unless: tuple[tuple[Probe, ...], ...] = ()
 
     @property
     def patterns(self) -> tuple[int, ...]:
@@ -55,28 +61,28 @@ class CompiledTopic:
     place_patterns: frozenset[int]  # ... of which one must be found when there is a place gate
     all_patterns: tuple[frozenset[int], ...]  # per `all` term, the patterns that must all be found
 
-    def may_match(self, scans: Mapping[str, FieldScan]) -> bool:
-        """False when a pattern the topic needs is missing: no need to judge it then."""
+    def may_match(self, scans: Mapping[str, FieldScan], places: Collection[str]) -> bool:
+        """False when a pattern the topic needs is missing: no need to judge it then. ``places``: the place lists the
+        item's source stands for."""
         present = set().union(*(scans[field].found for field in self.rules.fields))
-        if self.place_patterns and self.place_patterns.isdisjoint(present):
+        if self.place_patterns and self.place_patterns.isdisjoint(present) and not self.stood_for(places):
             return False
         return all(needed <= present for needed in self.all_patterns)
 
-
-class FieldScan(NamedTuple):  # a NamedTuple rather than a dataclass: made for every field of every item
-    """One field of an item, normalised and searched: ``found`` maps pattern ids to their spans in ``normalised``."""
-
-    name: str
-    normalised: Normalised
-    found: dict[int, list[Span]]
+    def stood_for(self, places: Collection[str]) -> tuple[str, ...]:
+        """The place lists of the gate that a source standing for ``places`` stands for."""
+        return tuple(name for name in self.rules.place_names if name in places) if places else ()
 
 
 class Verdict(NamedTuple):
-    """A topic judged on one item, in normalised offsets: what counted, by list, and what ``ignore`` set aside."""
+    """A topic judged on one item, in normalised offsets: what counted, by list, what ``ignore`` set aside, and the
+    place names that lay inside a `not` name of their place list."""
 
     topic: CompiledTopic
     counted: dict[str, list[tuple[Probe, str, Span]]]  # by list name: "any", "all", "not", "ignore", "place"
     ignored: list[tuple[Probe, str, Span]]
+    set_aside: list[tuple[Probe, str, Span]]  # place names inside a `not` name
+    by_source: tuple[str, ...]  # the place lists of the gate that the item's source stands for
 
     def of(self, *list_names: str) -> list[tuple[Probe, str, Span]]:
         return [found for name in list_names for found in self.counted[name]]
@@ -91,17 +97,17 @@ class Verdict(NamedTuple):
         return (
             (not rules.any or bool(self.counted["any"]))
             and not self.counted["not"]
-            and (not rules.place_names or bool(self.counted["place"]))
+            and (not rules.place_names or bool(self.counted["place"]) or bool(self.by_source))
             and not self.missing_all()
         )
 
 
 def compile_topic(rules: TopicRules, patterns: PatternTable) -> CompiledTopic:
-    lists = {"any": rules.any, "all": rules.all, "not": rules.not_, "ignore": rules.ignore, "place": rules.places}
+    lists = {"any": rules.any, "all": rules.all, "not": rules.not_, "ignore": rules.ignore}
     probes = {
-        name: tuple(_probe(name, term, patterns, stem=rules.stem and name != "place") for term in terms)
-        for name, terms in lists.items()
+        name: tuple(_probe(name, term, patterns, stem=rules.stem) for term in terms) for name, terms in lists.items()
     }
+    probes["place"] = _place_probes(rules.place_lists, patterns)
     by_pattern: defaultdict[int, list[Probe]] = defaultdict(list)
     for name in ("any", "all", "not", "place"):
         for probe in probes[name]:
@@ -120,19 +126,35 @@ def compile_topic(rules: TopicRules, patterns: PatternTable) -> CompiledTopic:
     )
 
 
-def _probe(list_name: str, term: Term, patterns: PatternTable, *, stem: bool) -> Probe:
-    body = term.body
-    if isinstance(body, Regex):
-        return Probe(list_name, term, patterns.of_regex(body))
-    if isinstance(body, Near):
-        left, right = patterns.of_phrase(body.left, stem), patterns.of_phrase(body.right, stem)
-        return Probe(list_name, term, left, (right, body.distance))
-    return Probe(list_name, term, patterns.of_phrase(body, stem))
+def _probe(
+    list_name: str, term: Term, patterns: PatternTable, *, stem: bool, unless: tuple[tuple[Probe, ...], ...] = ()
+) -> Probe:
+    pattern, *right = patterns.of_term(term, stem)
+    near = (right[0], term.body.distance) if isinstance(term.body, Near) else None
+    return Probe(list_name, term, pattern, near, unless)
 
 
-def judge(topic: CompiledTopic, scans: Mapping[str, FieldScan]) -> Verdict:
+def _place_probes(gazetteers: Sequence[Gazetteer], patterns: PatternTable) -> tuple[Probe, ...]:
+    """One probe per place name of the gate's lists, however many of them hold it. Place names are never stemmed."""
+    not_names = {
+        gazetteer.name: tuple(_probe("place-not", term, patterns, stem=False) for term in gazetteer.not_names)
+        for gazetteer in gazetteers
+    }
+    holders: dict[str, tuple[Term, list[tuple[Probe, ...]]]] = {}
+    for gazetteer in gazetteers:
+        for term in gazetteer.names:
+            holders.setdefault(term.written, (term, []))[1].append(not_names[gazetteer.name])
+    return tuple(
+        _probe("place", term, patterns, stem=False, unless=tuple(unless) if all(unless) else ())
+        for term, unless in holders.values()
+    )
+
+
+def judge(topic: CompiledTopic, scans: Mapping[str, FieldScan], places: Collection[str] = ()) -> Verdict:
+    """``places``: the place lists the item's source stands for."""
     counted: dict[str, list[tuple[Probe, str, Span]]] = {name: [] for name in _LISTS}
     ignored: list[tuple[Probe, str, Span]] = []
+    set_aside: list[tuple[Probe, str, Span]] = []
     for field in topic.rules.fields:
         scan = scans[field]
         present = [pattern_id for pattern_id in scan.found if pattern_id in topic.by_pattern]
@@ -142,8 +164,9 @@ def judge(topic: CompiledTopic, scans: Mapping[str, FieldScan]) -> Verdict:
         if not topic.ignore_patterns.isdisjoint(scan.found):
             ignores = [(probe, _spans(probe, scan, blocked)[0]) for probe in topic.probes["ignore"]]
             counted["ignore"] += [(probe, field, span) for probe, spans in ignores for span in spans[:HITS_KEPT]]
-            blocked = _Blocked(span for _, spans in ignores for span in spans)
+            blocked = _Stretches(span for _, spans in ignores for span in spans)
         near_done: set[Probe] = set()  # a NEAR probe is listed under both its patterns
+        not_names: dict[tuple[Probe, ...], _Stretches] = {}  # where each place list's `not` names are in the field
         for pattern_id in present:
             for probe in topic.by_pattern[pattern_id]:
                 if probe.near is not None:
@@ -151,12 +174,15 @@ def judge(topic: CompiledTopic, scans: Mapping[str, FieldScan]) -> Verdict:
                         continue
                     near_done.add(probe)
                 kept, dropped = _spans(probe, scan, blocked)
+                if probe.unless and kept:
+                    kept, inside = _outside_not_names(probe, scan, kept, not_names)
+                    set_aside += [(probe, field, span) for span in inside[:HITS_KEPT]]
                 counted[probe.list_name] += [(probe, field, span) for span in kept[:HITS_KEPT]]
                 ignored += [(probe, field, span) for span in dropped[:HITS_KEPT]]
-    return Verdict(topic, counted, ignored)
+    return Verdict(topic, counted, ignored, set_aside, topic.stood_for(places))
 
 
-def _spans(probe: Probe, scan: FieldScan, blocked: _Blocked) -> tuple[Sequence[Span], list[Span]]:
+def _spans(probe: Probe, scan: FieldScan, blocked: _Stretches) -> tuple[Sequence[Span], list[Span]]:
     """(occurrences of ``probe``'s term in ``scan`` that count, those set aside by ``blocked``)."""
     left, left_dropped = blocked.split(scan.found.get(probe.pattern, ()))
     if probe.near is None:
@@ -167,36 +193,84 @@ def _spans(probe: Probe, scan: FieldScan, blocked: _Blocked) -> tuple[Sequence[S
     return paired, left_dropped + right_dropped
 
 
-class _Blocked:
-    """The stretches of a field covered by a topic's ``ignore`` terms: occurrences overlapping them do not count."""
+class _Stretches:
+    """Stretches of a field (where a topic's ``ignore`` terms, or a place list's `not` names, occur), to ask whether
+    a span overlaps one or lies inside one."""
 
     def __init__(self, spans: Iterable[Span]) -> None:
-        self._starts: list[int] = []
-        self._ends: list[int] = []
-        for start, end in sorted(spans):
-            if self._ends and start < self._ends[-1]:
-                self._ends[-1] = max(self._ends[-1], end)
-            else:
-                self._starts.append(start)
-                self._ends.append(end)
+        ordered = sorted(spans)
+        self._starts = [start for start, _ in ordered]
+        self._reach = list(accumulate((end for _, end in ordered), max))  # the furthest end of the first k + 1
+
+    def overlaps(self, span: Span) -> bool:
+        k = bisect_left(self._starts, span[1]) - 1  # the last stretch starting before the span ends
+        return k >= 0 and self._reach[k] > span[0]
+
+    def contains(self, span: Span) -> bool:
+        k = bisect_right(self._starts, span[0]) - 1  # the last stretch starting where the span starts or before
+        return k >= 0 and self._reach[k] >= span[1]
 
     def split(self, spans: Sequence[Span]) -> tuple[Sequence[Span], list[Span]]:
-        """(the spans that count, the spans set aside)."""
+        """(the spans that overlap none of the stretches, the others)."""
         if not self._starts:
             return spans, []
         kept: list[Span] = []
         dropped: list[Span] = []
         for span in spans:
-            k = bisect_left(self._starts, span[1]) - 1  # the last blocked stretch starting before the span ends
-            (dropped if k >= 0 and self._ends[k] > span[0] else kept).append(span)
+            (dropped if self.overlaps(span) else kept).append(span)
         return kept, dropped
 
 
-_NOTHING_BLOCKED = _Blocked(())
+_NOTHING_BLOCKED = _Stretches(())
+
+
+def _outside_not_names(
+    probe: Probe, scan: FieldScan, spans: Sequence[Span], found: dict[tuple[Probe, ...], _Stretches]
+) -> tuple[list[Span], list[Span]]:
+    """(the occurrences of a place name that count, those inside a `not` name of every list holding it). ``found``
+    keeps where each list's `not` names occur in this field, worked out once."""
+    covers = []
+    for not_names in probe.unless:
+        if not_names not in found:
+            found[not_names] = _Stretches(stretch for name in not_names for stretch in _stretches(name, scan))
+        covers.append(found[not_names])
+    kept: list[Span] = []
+    inside: list[Span] = []
+    for span in spans:
+        (inside if all(cover.contains(span) for cover in covers) else kept).append(span)
+    return kept, inside
+
+
+def _stretches(probe: Probe, scan: FieldScan) -> list[Span]:
+    """The occurrences of ``probe``'s term in ``scan``; a NEAR pair's reaches from one side to the other."""
+    left = scan.found.get(probe.pattern, [])
+    if probe.near is None:
+        return left
+    right_pattern, distance = probe.near
+    right = scan.found.get(right_pattern, [])
+    stretches = []
+    for (start, end), before, after in _near_partners(left, right, distance, scan.normalised.text):
+        if before:  # every pair lies inside the one with the partner furthest before or the one furthest after
+            stretches.append((before[0][0], end))
+        if after:
+            stretches.append((start, after[-1][1]))
+    return stretches
 
 
 def _near(left: Sequence[Span], right: Sequence[Span], distance: int, text: str) -> list[Span]:
-    """The occurrences of either side with an occurrence of the other side at most ``distance`` words away.
+    """The occurrences of either side with an occurrence of the other side at most ``distance`` words away."""
+    paired = set()
+    for occurrence, before, after in _near_partners(left, right, distance, text):
+        paired.add(occurrence)
+        paired.update(before, after)
+    return sorted(paired)
+
+
+def _near_partners(
+    left: Sequence[Span], right: Sequence[Span], distance: int, text: str
+) -> Iterator[tuple[Span, Sequence[Span], Sequence[Span]]]:
+    """Each occurrence of the rarer side with the occurrences of the other side at most ``distance`` words before it
+    and after it, when there are any.
 
     Nearness is mutual, so it is enough to look around each occurrence of the rarer side, ``distance`` words either
     way, and take the other side's occurrences found there: the work grows with the rarer side only. The
@@ -205,16 +279,13 @@ def _near(left: Sequence[Span], right: Sequence[Span], distance: int, text: str)
     fewer, more = sorted((left, right), key=len)
     starts, ends = [start for start, _ in more], [end for _, end in more]
     backwards = text[::-1]  # to count words leftwards with a forward search
-    paired = set()
     for start, end in fewer:
         reach = _word_start(text, end, distance)  # a partner after may start as late as the distance-th word
         after = more[bisect_left(starts, end) : bisect_right(starts, reach)]
         reach = len(text) - _word_start(backwards, len(text) - start, distance)  # ... or end where that word ends
         before = more[bisect_left(ends, reach) : bisect_right(ends, start)]
         if after or before:
-            paired.add((start, end))
-            paired.update(after, before)
-    return sorted(paired)
+            yield (start, end), before, after
 
 
 def _word_start(text: str, position: int, count: int) -> int:
@@ -248,15 +319,43 @@ def _context(hit: Hit, text: str) -> Snippet:
     return excerpt(text, (hit.start, hit.end), [(hit.start, hit.end)], _CONTEXT_LENGTH)
 
 
-def report(verdict: Verdict, scans: Mapping[str, FieldScan]) -> TopicReport:
+def _covers(verdict: Verdict, scans: Mapping[str, FieldScan]) -> tuple[tuple[Hit, str], ...]:
+    """Each place name that did not count, with the text of a `not` name it lies inside."""
+    covers = {}
+    for probe, field, span in verdict.set_aside:
+        (hit,) = _hits([(probe, field, span)], scans)
+        covers[hit] = _cover_text(probe, scans[field], span)
+    return tuple((hit, covers[hit]) for hit in _hits(verdict.set_aside, scans))
+
+
+def _cover_text(probe: Probe, scan: FieldScan, span: Span) -> str:
+    start, end = max(  # the longest: "Southend Magistrates' Court" rather than "Southend Magistrates*"
+        (
+            stretch
+            for not_names in probe.unless
+            for name in not_names
+            for stretch in _stretches(name, scan)
+            if stretch[0] <= span[0] and span[1] <= stretch[1]
+        ),
+        key=lambda stretch: stretch[1] - stretch[0],
+    )
+    original_start, original_end = scan.normalised.original_span(start, end)
+    text = " ".join(scan.normalised.original[original_start:original_end].split())
+    return text if len(text) <= _COVER_LENGTH else text[: _COVER_LENGTH - 1] + "…"
+
+
+def report(verdict: Verdict, scans: Mapping[str, FieldScan], source: str = "") -> TopicReport:
+    """``source``: the id of the source the item is tested as coming from, if any."""
     rules = verdict.topic.rules
     hits = _hits(verdict.of("any", "all"), scans)
     vetoed_by = _hits(verdict.of("not"), scans)
     ignored = _hits(verdict.ignored, scans)
     ignore_hits = _hits(verdict.of("ignore"), scans)
     place_hits = _hits(verdict.of("place"), scans)
+    set_aside = _covers(verdict, scans)
     texts = {name: scan.normalised.original for name, scan in scans.items()}
-    shown = dict.fromkeys((*hits, *vetoed_by, *ignored, *place_hits))  # at most HITS_KEPT a term and field each
+    # at most HITS_KEPT a term and field each
+    shown = dict.fromkeys((*hits, *vetoed_by, *ignored, *place_hits, *(hit for hit, _ in set_aside)))
     contexts = tuple((hit, _context(hit, texts[hit.field])) for hit in shown)
     return TopicReport(
         topic_id=rules.id,
@@ -272,7 +371,10 @@ def report(verdict: Verdict, scans: Mapping[str, FieldScan]) -> TopicReport:
         ignore_hits=ignore_hits,
         place_names=rules.place_names,
         place_hits=place_hits,
-        place_missing=bool(rules.place_names) and not place_hits,
+        place_set_aside=set_aside,
+        place_by_source=verdict.by_source,
+        source=source,
+        place_missing=bool(rules.place_names) and not place_hits and not verdict.by_source,
         snippet=snippet_for(hits, texts) if hits else None,
         contexts=contexts,
     )

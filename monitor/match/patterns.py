@@ -20,7 +20,7 @@ import ahocorasick
 
 from monitor.match.normalise import WORD_CHAR
 from monitor.match.stemming import stemmed_view
-from monitor.match.terms import Phrase, Regex
+from monitor.match.terms import Near, Phrase, Regex, Term
 from monitor.match.view import word_view
 
 Span = tuple[int, int]
@@ -38,6 +38,15 @@ class PatternTable:
         self.stemmed: dict[str, list[int]] = {}  # the same for stemmed keys
         self.regexes: dict[str, tuple[int, Regex]] = {}  # source as written -> (pattern id, the compiled pattern)
         self.count = 0
+
+    def of_term(self, term: Term, stem: bool) -> tuple[int, ...]:
+        """The patterns that find ``term``: one, or for NEAR those of its left and right sides."""
+        body = term.body
+        if isinstance(body, Regex):
+            return (self.of_regex(body),)
+        if isinstance(body, Near):
+            return self.of_phrase(body.left, stem), self.of_phrase(body.right, stem)
+        return (self.of_phrase(body, stem),)
 
     def of_phrase(self, phrase: Phrase, stem: bool) -> int:
         if phrase.prefix:

@@ -4,33 +4,35 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from monitor.settings import StrictModel, identifier
+from monitor.settings import PlaceRef, StrictModel, identifier, place_names
 
 TopicId = Annotated[str, AfterValidator(identifier("knife-crime"))]
 FIELDS = ("title", "summary", "body")
 
 
+def _blank_is_empty(value: object) -> object:
+    # Staff often leave `not:` with nothing after it; that means "none", not a mistake.
+    return [] if value is None else value
+
+
+Terms = Annotated[list[str], BeforeValidator(_blank_is_empty)]  # a list of terms as staff write it
+
+
 class TopicConfig(StrictModel):
     id: TopicId
     name: str
-    any: list[str] = Field(default_factory=list)
-    all: list[str] = Field(default_factory=list)
-    not_: list[str] = Field(default_factory=list, alias="not")
-    ignore: list[str] = Field(default_factory=list)
-    place: str | list[str] | None = None
+    any: Terms = Field(default_factory=list)
+    all: Terms = Field(default_factory=list)
+    not_: Terms = Field(default_factory=list, alias="not")
+    ignore: Terms = Field(default_factory=list)
+    place: PlaceRef = None
     fields: list[str] = Field(default_factory=lambda: list(FIELDS))
     urgent: bool = False
     stem: bool = False
 
     model_config = ConfigDict(populate_by_name=True)  # with StrictModel's: unknown keys are errors, frozen
-
-    @field_validator("any", "all", "not_", "ignore", mode="before")
-    @classmethod
-    def _blank_is_empty(cls, value: object) -> object:
-        # Staff often leave `not:` with nothing after it; that means "none", not a mistake.
-        return [] if value is None else value
 
     @field_validator("fields")
     @classmethod
@@ -50,11 +52,31 @@ class TopicConfig(StrictModel):
 
     @property
     def places(self) -> list[str]:
-        if self.place is None:
-            return []
-        return [self.place] if isinstance(self.place, str) else list(self.place)
+        return place_names(self.place)
+
+
+class PlaceList(StrictModel):
+    """One list under `places:`: the names that count as the place (`any`), and names inside which they do not
+    (`not`: "Southend United" is not a mention of Southend)."""
+
+    any: Terms
+    not_: Terms = Field(default_factory=list, alias="not")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+def _plain_list_is_any(value: object) -> object:
+    """`southend: [Southend, Westcliff]` is short for `southend: {any: [Southend, Westcliff]}`."""
+    if value is None or isinstance(value, list):
+        return {"any": value}
+    if isinstance(value, dict):
+        return value
+    raise ValueError(
+        "must be a list of place names, or any: and not: lists of names; "
+        "e.g. [Southend, Westcliff], or {any: [Southend, Westcliff], not: [Southend United]}"
+    )
 
 
 class KeywordsFile(StrictModel):
-    places: dict[str, list[str]] = Field(default_factory=dict)
+    places: dict[str, Annotated[PlaceList, BeforeValidator(_plain_list_is_any)]] = Field(default_factory=dict)
     topics: list[TopicConfig]

@@ -11,12 +11,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import re2
 
 from monitor.match.normalise import collapse_spaces, normalise
+from monitor.settings import ConfigProblem
 
+KEYWORDS_FILE = "keywords.yaml"
 MAX_NEAR = 50
 
 # The operator is NEAR as a word of its own, or near/... in any case; a lowercase "near" is an ordinary word.
@@ -83,6 +86,22 @@ class Near:
 class Term:
     written: str  # as in the YAML, what digests and explanations show
     body: Phrase | Regex | Near
+
+
+def rule_problem(loc: tuple[str | int, ...], message: str, hint: str) -> ConfigProblem:
+    """A problem with the rules at ``loc`` in keywords.yaml."""
+    return ConfigProblem(file=KEYWORDS_FILE, loc=loc, message=message, hint=hint)
+
+
+def parse_terms(written: Sequence[str], loc: tuple[str | int, ...], problems: list[ConfigProblem]) -> tuple[Term, ...]:
+    """The terms of the list at ``loc``; each one that cannot be understood adds a problem instead."""
+    terms = []
+    for index, text in enumerate(written):
+        try:
+            terms.append(parse_term(text))
+        except TermError as error:
+            problems.append(rule_problem((*loc, index), error.message, error.hint))
+    return tuple(terms)
 
 
 def parse_term(written: str) -> Term:

@@ -34,23 +34,39 @@ class TopicStats:
 
 
 class RulesTools:
-    """The rules of one configuration, tried on text and on the stored stories."""
+    """The rules of one configuration, tried on text and on the stored stories. ``source_places``: the place lists
+    each source of sources.yaml stands for (its `place:`), by source id."""
 
-    def __init__(self, matcher: Matcher, keywords: KeywordsFile, store: Store, *, clock: Clock) -> None:
+    def __init__(
+        self,
+        matcher: Matcher,
+        keywords: KeywordsFile,
+        store: Store,
+        *,
+        clock: Clock,
+        source_places: Mapping[str, Sequence[str]],
+    ) -> None:
         self.matcher, self.keywords, self.store, self.clock = matcher, keywords, store, clock
+        self.source_places = source_places
 
-    def test_rules(self, fields: Mapping[str, str], topic: str | None = None) -> list[TopicReport]:
-        """Why each topic (or only ``topic``) matches these fields or not (`monitor test-rules`)."""
-        return self.matcher.explain(fields, topic)
+    def test_rules(
+        self, fields: Mapping[str, str], topic: str | None = None, source: str | None = None
+    ) -> list[TopicReport]:
+        """Why each topic (or only ``topic``) matches these fields or not (`monitor test-rules`), as if they came from
+        the source with id ``source`` (one of ``source_places``)."""
+        if source is None:
+            return self.matcher.explain(fields, topic)
+        return self.matcher.explain(fields, topic, places=self.source_places[source], source=source)
 
     def replay(self, since: timedelta) -> list[ReplayChange]:
         """Stored items of the last ``since`` run through the current rules: what would match now that did not then,
-        and what matched then that would not now."""
+        and what matched then that would not now. Each item is matched as from its source as configured now."""
         changes: list[ReplayChange] = []
         for item in self.store.items(since=self.clock() - since):
             if not item.reported:
                 continue
-            now_topics = {match.topic_id for match in self.matcher.match(story_fields(item))}
+            places = self.source_places.get(item.source_id, ())
+            now_topics = {match.topic_id for match in self.matcher.match(story_fields(item), places)}
             then_topics = set(item.topics)
             changes.extend(ReplayChange(t, item, gained=True) for t in sorted(now_topics - then_topics))
             changes.extend(ReplayChange(t, item, gained=False) for t in sorted(then_topics - now_topics))

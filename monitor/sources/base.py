@@ -13,7 +13,7 @@ from pydantic import AfterValidator, TypeAdapter
 
 from monitor.clock import Clock, utc_now
 from monitor.items import Item
-from monitor.settings import Duration, PollInterval, StrictModel, WebAddress, identifier
+from monitor.settings import Duration, PlaceRef, PollInterval, StrictModel, WebAddress, identifier, place_names
 
 if TYPE_CHECKING:
     from monitor.fetch import Fetcher
@@ -32,6 +32,11 @@ class SourceConfig(StrictModel):
     every: PollInterval | None = None
     full_text: bool | None = None
     jitter: Duration | None = None
+    place: PlaceRef = None  # place lists of keywords.yaml this source stands for: its stories need not name them
+
+    @property
+    def places(self) -> tuple[str, ...]:
+        return tuple(place_names(self.place))
 
 
 class SourceDefaults(StrictModel):

@@ -201,8 +201,15 @@ class _Entry:
 
 
 def _read_xml_feed(content: bytes, url: str, headers: Mapping[str, str]) -> tuple[list[_Entry], str, list[str]]:
-    # Always a file object: feedparser treats a str, and even bytes, as a possible path or URL to open.
-    parsed = feedparser.parse(io.BytesIO(content), response_headers={**headers, "content-location": url})
+    # Always a file object: feedparser treats a str, and even bytes, as a possible path or URL to open. Its cleaning of
+    # HTML and its resolving of links inside it are not asked for: summaries become plain text (``html_to_text``, which
+    # drops scripts and styles), and entry links are made absolute here.
+    parsed = feedparser.parse(
+        io.BytesIO(content),
+        response_headers={**headers, "content-location": url},
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
     entries = [_feedparser_entry(entry, url) for entry in parsed.entries]
     if all(entry.is_empty for entry in entries):

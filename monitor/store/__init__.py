@@ -16,6 +16,7 @@ A new method goes into the part of its domain; a query that joins two domains go
 """
 
 from monitor.store.errors import OutboxConflict, StoreError
+from monitor.store.items import NewItem
 from monitor.store.records import (
     FAILED,
     PENDING,
@@ -37,6 +38,7 @@ __all__ = [
     "DeliveryRecord",
     "ItemRecord",
     "MatchRecord",
+    "NewItem",
     "OutboxConflict",
     "Replica",
     "SourceHealth",

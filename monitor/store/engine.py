@@ -3,6 +3,12 @@
 SQLite (the default) runs in WAL mode so readers never wait for the writer. Writes inside one process are serialised by
 a lock, and each write transaction starts with ``BEGIN IMMEDIATE`` so that a second process (``monitor digest`` beside
 ``monitor run``) waits for the write lock (busy_timeout) instead of failing half-way with "database is locked".
+
+A write is flushed to disk when it commits (``synchronous = FULL``) unless it says it need not be (``durable=False``:
+what a poll stores, ``synchronous = NORMAL``). Either way a killed process loses no committed transaction; only a power
+cut or an operating-system crash may undo the last non-durable ones, always whole and in order, and never one that a
+later durable commit (a delivery recorded as sent) has flushed with it. An undone poll is polled again: its checkpoint
+goes with its items.
 """
 
 from __future__ import annotations
@@ -16,15 +22,18 @@ from typing import Any, Self, TypeVar
 
 from sqlalchemy import Engine, Insert, Row, Select, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.pool import StaticPool
 
 from monitor.store import migrations
 from monitor.store.errors import StoreError
+from monitor.store.opening import cannot_open, missing_driver, writable_data_folder
+from monitor.text import one_line
 
 BUSY_TIMEOUT_MS = 30_000
+CONNECT_TIMEOUT_SECONDS = 10
 DATABASE_FILE = "beatwatch.sqlite3"
-_WRITE_OPTION = "beatwatch_write"
+_WRITE_OPTION = "beatwatch_write"  # its value: whether the transaction is flushed to disk when it commits
 _Value = TypeVar("_Value")
 
 
@@ -40,11 +49,10 @@ class StoreBase:
                 f"the database URL is not a SQLAlchemy URL ({error}); use e.g. sqlite:////data/beatwatch.sqlite3"
             ) from error
         except ImportError as error:
-            raise StoreError(
-                f"no driver for {make_url(url).drivername} is installed ({error}); for PostgreSQL install "
-                "'psycopg[binary]' and use a postgresql+psycopg:// URL"
-            ) from error
-        self._writer = self._engine.execution_options(**{_WRITE_OPTION: True})
+            raise missing_driver(make_url(url), error) from error
+        self._writers = {
+            flushed: self._engine.execution_options(**{_WRITE_OPTION: flushed}) for flushed in (True, False)
+        }
         self._write_lock = threading.Lock()
         # An in-memory SQLite database is one connection shared by every thread, so reads must take turns as well.
         self._read_lock = self._write_lock if _is_sqlite_memory(self._url) else None
@@ -53,18 +61,26 @@ class StoreBase:
                 migrations.upgrade(connection, at=datetime.now(UTC))
         except OperationalError as error:
             self.close()
-            raise StoreError(
-                f"cannot open the database {self._url.render_as_string(hide_password=True)}: {error.orig}; "
-                "check that it exists and is writable, or set MONITOR_DATABASE_URL"
-            ) from error
+            raise cannot_open(self._url, error.orig or error) from error
         except StoreError:
             self.close()
             raise
 
     @staticmethod
     def default_url(data_dir: Path) -> str:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        return URL.create("sqlite", database=str(data_dir.resolve() / DATABASE_FILE)).render_as_string()
+        return URL.create("sqlite", database=str(writable_data_folder(data_dir) / DATABASE_FILE)).render_as_string()
+
+    def ping(self) -> None:
+        """Raise StoreError unless the database answers now: for a health check."""
+        sqlite_file = self._url.get_backend_name() == "sqlite" and not _is_sqlite_memory(self._url)
+        # An open connection keeps reading a deleted file, whose writes would be lost: that is not healthy.
+        if sqlite_file and not Path(self._url.database or "").is_file():
+            raise StoreError(f"the database file {self._url.database} is gone")
+        try:
+            with self._reading() as connection:
+                connection.exec_driver_sql("SELECT 1")
+        except DBAPIError as error:
+            raise StoreError(f"the database does not answer: {one_line(str(error.orig))}") from error
 
     def close(self) -> None:
         self._engine.dispose()
@@ -76,21 +92,22 @@ class StoreBase:
         self.close()
 
     @contextmanager
-    def _writing(self) -> Iterator[Connection]:
-        """One write transaction: committed when the block ends, rolled back if it raises."""
-        with self._write_lock, self._writer.begin() as connection:
+    def _writing(self, *, durable: bool = True) -> Iterator[Connection]:
+        """One write transaction: committed when the block ends, rolled back if it raises; flushed to disk by its
+        commit unless not ``durable`` (see the module's docstring)."""
+        with self._write_lock, self._writers[durable].begin() as connection:
             yield connection
 
     @contextmanager
     def _writing_rows_it_locks(self) -> Iterator[Connection]:
         """A write transaction that locks the rows it changes itself (``SELECT ... FOR UPDATE``), which is safe beside
         any other transaction: on PostgreSQL it does not wait for this process's other writes (as it would not for
-        another process's); on SQLite it is one more write in turn."""
+        another process's); on SQLite it is one more write in turn. Not durable: what it records is redone if lost."""
         if self._url.get_backend_name() == "sqlite":
-            with self._writing() as connection:
+            with self._writing(durable=False) as connection:
                 yield connection
             return
-        with self._writer.begin() as connection:
+        with self._writers[False].begin() as connection:
             yield connection
 
     @contextmanager
@@ -124,8 +141,10 @@ def rows_with_values(
 
 def _create_engine(url: URL) -> Engine:
     if url.get_backend_name() != "sqlite":
-        # pre_ping: the daemon outlives database server restarts and idle-connection timeouts.
-        return create_engine(url, pool_pre_ping=True)
+        # pre_ping: the daemon outlives database server restarts and idle-connection timeouts. A server that does not
+        # answer at all is given up on after a while, rather than after the system's TCP timeout of minutes.
+        connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS} if url.get_backend_name() == "postgresql" else {}
+        return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     if _is_sqlite_memory(url):
         # The default pool would give each thread its own, empty, in-memory database.
         engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
@@ -155,5 +174,9 @@ def _configure_sqlite_connection(dbapi_connection: Any, _connection_record: Any)
 def _begin_sqlite_transaction(connection: Connection) -> None:
     # A deferred transaction that reads and then writes fails at once, whatever the busy timeout, when another process
     # wrote in between; taking the write lock at BEGIN makes writers wait their turn instead.
-    immediate = connection.get_execution_options().get(_WRITE_OPTION, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    durable = connection.get_execution_options().get(_WRITE_OPTION)
+    if durable is None:
+        connection.exec_driver_sql("BEGIN")
+        return
+    connection.exec_driver_sql(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -3,7 +3,8 @@ retention period ends, and its page while that waits to be fetched again."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,15 +14,27 @@ from sqlalchemy.exc import IntegrityError
 
 from monitor.items import Item
 from monitor.match.types import Match
-from monitor.store.engine import StoreBase, insert_row, rows_with_values
+from monitor.store.engine import StoreBase, rows_with_values
 from monitor.store.matches import match_rows
 from monitor.store.records import ItemRecord
 from monitor.store.schema import item_keys_table, items_table, matches_table
-from monitor.store.stories import forget_prints, give_story, retell_story, stored_text
+from monitor.store.stories import forget_prints, give_stories, retell_story, stored_text
 from monitor.stories import SAME_STORY_WITHIN
 
 BODY_FORGOTTEN_NOTE = "text removed after the retention period"
 _KEY_CHUNK = 500  # keys per IN (...) query, well under every backend's limit on bound parameters
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """An item to store with ``add_items``: its matches, whether it is ``reported`` (False: first-run backfill, its
+    matches dropped), and its page's failed fetches (``page_tries``) and next try (``page_retry_at``)."""
+
+    item: Item
+    matches: Sequence[Match] = ()
+    reported: bool = True
+    page_tries: int = 0
+    page_retry_at: datetime | None = None
 
 
 class ItemsStore(StoreBase):
@@ -44,30 +57,53 @@ class ItemsStore(StoreBase):
         page_retry_at: datetime | None = None,
         story_window: timedelta = SAME_STORY_WITHIN,
     ) -> int | None:
-        """Store a new item, all its keys, its story and (when ``reported``) its matches in one transaction; return its
-        id.
+        """Store one new item as ``add_items`` does; its id, or None when one of its keys is already known."""
+        new = NewItem(item, matches, reported, page_tries, page_retry_at)
+        return self.add_items([new], found_at=found_at, story_window=story_window)[0]
 
-        Returns None and writes nothing when any of the item's keys is already known for its source.
-        ``reported=False`` (first-run backfill) records the item so it is never reported, and drops its matches.
-        ``page_tries`` counts failed fetches of its page; with ``page_retry_at`` the page waits to be fetched again then
-        (see ``pages_due``). The item joins the story of a stored copy within ``story_window`` of its time, else starts
-        its own (``monitor.stories``).
+    def add_items(
+        self, new: Sequence[NewItem], *, found_at: datetime, story_window: timedelta = SAME_STORY_WITHIN
+    ) -> list[int | None]:
+        """Store new items, each with all its keys, its story and (when ``reported``) its matches, in one transaction
+        and in their order; return each one's id.
+
+        An item gets None, and nothing is written for it, when any of its keys is already known for its source (an
+        item earlier in ``new`` included). ``reported=False`` (first-run backfill) records the item so it is never
+        reported, and drops its matches. With ``page_retry_at`` its page waits to be fetched again then (see
+        ``pages_due``). An item joins the story of a stored copy within ``story_window`` of its time, else starts its
+        own (``monitor.stories``).
         """
-        _require_one_match_per_topic(item, matches)
-        keys = tuple(dict.fromkeys(item.keys))
-        page = {"page_tries": page_tries, "page_retry_at": page_retry_at}
+        for each in new:
+            _require_one_match_per_topic(each.item, each.matches)
         try:
-            with self._writing() as connection:
-                if _known_keys(connection, item.source_id, keys):
-                    return None
-                item_id = _insert_item(connection, item, keys, matches if reported else (), found_at, reported, page)
-                stored = stored_text(item_id, item, found_at)
-                self.stories_compared += give_story(connection, stored, story_window, look=reported)
-                return item_id
+            with self._writing(durable=False) as connection:
+                return self._insert_new(connection, new, found_at, story_window)
         except IntegrityError:
-            if self.known_keys(item.source_id, keys):
-                return None  # another process stored the same item between our check and our insert
+            if len(new) > 1:  # another process stored some of them between our check and our insert: one at a time
+                return [self.add_items([each], found_at=found_at, story_window=story_window)[0] for each in new]
+            if self.known_keys(new[0].item.source_id, new[0].item.keys):
+                return [None]
             raise
+
+    def _insert_new(
+        self, connection: Connection, new: Sequence[NewItem], found_at: datetime, story_window: timedelta
+    ) -> list[int | None]:
+        known: dict[str, set[str]] = {}
+        for source_id in dict.fromkeys(each.item.source_id for each in new):
+            wanted = [key for each in new if each.item.source_id == source_id for key in each.item.keys]
+            known[source_id] = _known_keys(connection, source_id, wanted)
+        taken: dict[int, tuple[NewItem, tuple[str, ...]]] = {}  # by position in ``new``
+        for position, each in enumerate(new):
+            keys, seen = tuple(dict.fromkeys(each.item.keys)), known[each.item.source_id]
+            if seen.isdisjoint(keys):
+                seen.update(keys)
+                taken[position] = (each, keys)
+        item_ids = dict(zip(taken, _insert_items(connection, list(taken.values()), found_at), strict=True))
+        stored = [stored_text(item_ids[position], each.item, found_at) for position, (each, _) in taken.items()]
+        looks = [each.reported for each, _ in taken.values()]
+        self.stories_compared += give_stories(connection, stored, looks, story_window)
+        ids = [item_ids.get(position) for position in range(len(new))]
+        return ids
 
     # -- pages fetched again ----------------------------------------------------------------------------------------
 
@@ -88,10 +124,10 @@ class ItemsStore(StoreBase):
         story_window: timedelta = SAME_STORY_WITHIN,
         url: str | None = None,
         keys: Sequence[str] = (),
-    ) -> int | None:
+    ) -> list[str] | None:
         """A waiting page was read: store its text and the matches of topics the item had not matched yet, in one
-        transaction; return how many matches were added. ``tries`` is the item's ``page_tries`` as the caller read it:
-        None, and nothing written, when the page is no longer waiting at that count (another process got there).
+        transaction; return the topics of the matches added. ``tries`` is the item's ``page_tries`` as the caller read
+        it: None, and nothing written, when the page is no longer waiting at that count (another process got there).
         An item alone in its story may join another story by its new text (``story_window`` as for ``add_item``).
         ``url`` is the link the item is shown by now (where its link led), and ``keys`` those the page adds to it,
         but for any its source already knows for another item."""
@@ -112,7 +148,7 @@ class ItemsStore(StoreBase):
             new = [match for match in matches if match.topic_id not in matched]
             if new:
                 connection.execute(insert(matches_table), match_rows(item_id, new))
-            return len(new)
+            return [match.topic_id for match in new]
 
     def record_page_failure(self, item_id: int, *, tries: int, note: str, retry_at: datetime | None) -> bool:
         """A waiting page failed again (or its time ran out): one more failed try, the note, and the next time it is due
@@ -163,37 +199,53 @@ def _require_one_match_per_topic(item: Item, matches: Sequence[Match]) -> None:
         raise ValueError(f"item {item.key!r} of {item.source_id} has several matches for one topic: {topics}")
 
 
-def _insert_item(
-    connection: Connection,
-    item: Item,
-    keys: Sequence[str],
-    matches: Sequence[Match],
-    found_at: datetime,
-    reported: bool,
-    page: Mapping[str, Any],
-) -> int:
-    item_id = insert_row(
-        connection,
-        insert(items_table).values(
-            source_id=item.source_id,
-            key=item.key,
-            kind=item.kind,
-            url=item.url,
-            title=item.title,
-            summary=item.summary,
-            published=item.published,
-            found_at=found_at,
-            body=item.body,
-            body_note=item.body_note,
-            council=item.council,
-            reported=reported,
-            **page,
-        ),
-    )
-    _insert_keys(connection, item.source_id, item_id, keys)
+def _insert_items(
+    connection: Connection, new: Sequence[tuple[NewItem, Sequence[str]]], found_at: datetime
+) -> list[int]:
+    """Insert the items with their keys and (when reported) matches, a few statements for all; their new ids."""
+    if not new:
+        return []
+    rows = [_item_row(each, found_at) for each, _ in new]
+    inserted = connection.execute(
+        insert(items_table).returning(items_table.c.id, sort_by_parameter_order=True), rows
+    ).scalars()
+    item_ids = list(inserted)
+    keys = [
+        {"source_id": each.item.source_id, "key": key, "item_id": item_id}
+        for item_id, (each, item_keys) in zip(item_ids, new, strict=True)
+        for key in item_keys
+    ]
+    if keys:
+        connection.execute(insert(item_keys_table), keys)
+    matches = [
+        row
+        for item_id, (each, _) in zip(item_ids, new, strict=True)
+        if each.reported
+        for row in match_rows(item_id, each.matches)
+    ]
     if matches:
-        connection.execute(insert(matches_table), match_rows(item_id, matches))
-    return item_id
+        connection.execute(insert(matches_table), matches)
+    return item_ids
+
+
+def _item_row(new: NewItem, found_at: datetime) -> dict[str, Any]:
+    item = new.item
+    return {
+        "source_id": item.source_id,
+        "key": item.key,
+        "kind": item.kind,
+        "url": item.url,
+        "title": item.title,
+        "summary": item.summary,
+        "published": item.published,
+        "found_at": found_at,
+        "body": item.body,
+        "body_note": item.body_note,
+        "council": item.council,
+        "reported": new.reported,
+        "page_tries": new.page_tries,
+        "page_retry_at": new.page_retry_at,
+    }
 
 
 def _insert_keys(connection: Connection, source_id: str, item_id: int, keys: Sequence[str]) -> None:

@@ -207,6 +207,17 @@ class OutboxStore(StoreBase):
         with self._reading() as connection:
             return connection.execute(query).scalar()
 
+    def last_sent(self, *, kind: str = "digest") -> dict[tuple[str, str], datetime]:
+        """When a delivery of ``kind`` was last sent to each (output, destination) that ever had one."""
+        last = func.max(deliveries_table.c.sent_at)
+        query = (
+            select(deliveries_table.c.output, deliveries_table.c.destination, last)
+            .where(deliveries_table.c.kind == kind, deliveries_table.c.state == SENT)
+            .group_by(deliveries_table.c.output, deliveries_table.c.destination)
+        )
+        with self._reading() as connection:
+            return {(output, destination): at for output, destination, at in connection.execute(query)}
+
     def retry_now(self, delivery_id: int | None, *, at: datetime) -> tuple[int, int]:
         """Make open deliveries (one, or all when ``delivery_id`` is None) due at ``at``: failed ones with a fresh round
         of attempts, pending ones without waiting for their next attempt. Returns how many were (failed, pending)."""

@@ -70,7 +70,7 @@ class SourcesStore(StoreBase):
                 values["state"] = dict(checkpoint.document())
         else:
             values["last_error"] = error
-        with self._writing() as connection:
+        with self._writing(durable=False) as connection:  # poll state, as the items it goes with
             failures = connection.scalar(
                 select(sources_table.c.consecutive_failures).where(sources_table.c.source_id == source_id)
             )

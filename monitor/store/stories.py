@@ -8,12 +8,12 @@ process sharing it groups alike. Which candidate, if any, is the same story is d
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select, text, update
+from sqlalchemy import Row, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from monitor.items import Item
@@ -50,15 +50,31 @@ def stored_text(item_id: int, item: Item | Row[Any], found_at: datetime) -> Stor
     )
 
 
-def give_story(connection: Connection, stored: StoredText, window: timedelta, *, look: bool = True) -> int:
-    """Give a newly stored item its story (an existing one it is a copy of, else a new one named by its id) and record
-    its keys; return how many candidates were compared. ``look=False`` (an item never reported, as a first poll's old
-    ones) makes it a story of its own without looking: its keys still let later copies find it."""
-    printed = _print(stored)
-    joined, compared = _same_story(connection, stored, printed, window) if look else (None, 0)
-    _set_story(connection, stored.item_id, joined.story_id if joined else stored.item_id)
-    _record_print(connection, stored, printed)
+def give_stories(connection: Connection, stored: Sequence[StoredText], looks: Sequence[bool], window: timedelta) -> int:
+    """Give newly stored items, in their order, their stories (an existing one each is a copy of, else a new one named
+    by its id) and record their keys; return how many candidates were compared. An item whose ``looks`` is False (one
+    never reported, as a first poll's old ones) makes a story of its own without looking: its keys still let later
+    copies find it. Each item that looks sees the keys of those before it, and only those."""
+    stories: list[dict[str, Any]] = []
+    keys: list[dict[str, Any]] = []
+    compared = 0
+    for each, look in zip(stored, looks, strict=True):
+        printed = _print(each)
+        if look and printed is not None:
+            _write_prints(connection, stories, keys)  # the items before this one are candidates
+            joined, seen = _same_story(connection, each, printed, window)
+            compared += seen
+        else:
+            joined = None
+        stories.append(_story_row(each, joined.story_id if joined else each.item_id, printed))
+        keys += _key_rows(each, printed)
+    _write_prints(connection, stories, keys)
     return compared
+
+
+def give_story(connection: Connection, stored: StoredText, window: timedelta) -> int:
+    """``give_stories`` for one item that looks for its copies."""
+    return give_stories(connection, [stored], [True], window)
 
 
 def retell_story(connection: Connection, stored: StoredText, story_id: int, window: timedelta) -> int:
@@ -153,6 +169,29 @@ def _alone_in(connection: Connection, story_id: int, item_id: int) -> bool:
     return connection.execute(others).first() is None
 
 
+def _story_row(stored: StoredText, story_id: int, printed: StoryPrint | None) -> dict[str, Any]:
+    runs = printed.runs if printed is not None and printed.runs else None
+    return {"b_id": stored.item_id, "b_story": story_id, "b_runs": runs}
+
+
+def _key_rows(stored: StoredText, printed: StoryPrint | None) -> list[dict[str, Any]]:
+    if printed is None:
+        return []
+    return [{"key": key, "item_id": stored.item_id, "at": stored.at} for key in dict.fromkeys(printed.keys)]
+
+
+def _write_prints(connection: Connection, stories: list[dict[str, Any]], keys: list[dict[str, Any]]) -> None:
+    """Write, and empty, the stories and runs (``_story_row``) and keys (``_key_rows``) gathered so far."""
+    if stories:
+        by_id = items_table.c.id == bindparam("b_id")
+        story = update(items_table).where(by_id).values(story_id=bindparam("b_story"), story_runs=bindparam("b_runs"))
+        connection.execute(story, stories)
+        stories.clear()
+    if keys:
+        connection.execute(insert(story_keys_table), keys)
+        keys.clear()
+
+
 def _set_story(connection: Connection, item_id: int, story_id: int) -> None:
     connection.execute(update(items_table).where(items_table.c.id == item_id).values(story_id=story_id))
 
@@ -161,6 +200,6 @@ def _record_print(connection: Connection, stored: StoredText, printed: StoryPrin
     """Keep what later copies find the item by (its keys) and are compared with (its runs)."""
     runs = printed.runs if printed is not None and printed.runs else None
     connection.execute(update(items_table).where(items_table.c.id == stored.item_id).values(story_runs=runs))
-    if printed is not None and printed.keys:
-        rows = [{"key": key, "item_id": stored.item_id, "at": stored.at} for key in dict.fromkeys(printed.keys)]
+    rows = _key_rows(stored, printed)
+    if rows:
         connection.execute(insert(story_keys_table), rows)

@@ -31,6 +31,12 @@ class OutputSettings(StrictModel):
     slack: SlackSettings | None = None
     email: EmailSettings | None = None
 
+    def secrets(self) -> tuple[str, ...]:
+        """The values the log must never show: the Slack token and webhook address, the mail password."""
+        slack, email = self.slack, self.email
+        found = (slack.token, slack.webhook_url) if slack else ()
+        return (*found, email.password) if email else found
+
 
 def build_outputs(
     settings: OutputSettings, *, zone: ZoneInfo, data_dir: Path, stream: TextIO, origin: Origin

@@ -1,0 +1,66 @@
+"""One pass over an item's fields that finds every numbered pattern of a ``PatternTable`` at once.
+
+- Plain words, phrases and wildcards: ONE Aho-Corasick automaton (``patterns``), one pass over all fields.
+- Terms of ``stem: true`` topics: a second automaton, searched in a stemmed view of the fields that need it.
+- Regular expressions (rare): one by one, with RE2, so that no pattern can take more than linear time.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Mapping
+from typing import NamedTuple
+
+from monitor.match.normalise import Normalised, collapse_spaces, normalise
+from monitor.match.patterns import PatternTable, Span, build_automaton, find_keys
+from monitor.match.stemming import stemmed_view
+
+
+class FieldScan(NamedTuple):  # a NamedTuple rather than a dataclass: made for every field of every item
+    """One field of an item, normalised and searched: ``found`` maps pattern ids to their spans in ``normalised``."""
+
+    name: str
+    normalised: Normalised
+    found: dict[int, list[Span]]
+
+
+class Scanner:
+    """Finds the patterns of ``patterns`` (complete: no pattern may be added later) in ``fields``; the stemmed ones
+    only in ``stem_fields``. Safe to use from many threads."""
+
+    def __init__(self, patterns: PatternTable, fields: Collection[str], stem_fields: Collection[str] = ()) -> None:
+        self._plain = build_automaton(patterns.plain)
+        self._stemmed = build_automaton(patterns.stemmed)
+        self._regexes = tuple((pattern_id, regex.pattern) for pattern_id, regex in patterns.regexes.values())
+        self._fields = tuple(fields)
+        self._stem_fields = frozenset(stem_fields)
+
+    def scan(self, fields: Mapping[str, str | None]) -> dict[str, FieldScan]:
+        """Each field normalised and searched (a missing one is empty text)."""
+        normalised = [normalise(fields.get(name) or "") for name in self._fields]
+        texts = [each.text for each in normalised]
+        if self._plain is None:
+            found: list[defaultdict[int, list[Span]]] = [defaultdict(list) for _ in texts]
+        else:
+            found = find_keys(self._plain, texts)
+        for name, text, in_field in zip(self._fields, texts, found, strict=True):
+            if self._stemmed is not None and name in self._stem_fields:
+                self._find_stemmed(text, in_field)
+            if self._regexes:
+                self._find_regexes(text, in_field)
+        return {
+            name: FieldScan(name, text, in_field)
+            for name, text, in_field in zip(self._fields, normalised, found, strict=True)
+        }
+
+    def _find_stemmed(self, text: str, found: defaultdict[int, list[Span]]) -> None:
+        stemmed, back = stemmed_view(text)
+        for pattern_id, spans in find_keys(self._stemmed, [stemmed])[0].items():
+            found[pattern_id] = [(back.start(start), back.end(end)) for start, end in spans]
+
+    def _find_regexes(self, text: str, found: defaultdict[int, list[Span]]) -> None:
+        single_spaced, back = collapse_spaces(text)  # regular expressions see single spaces
+        for pattern_id, pattern in self._regexes:
+            for occurrence in pattern.finditer(single_spaced):
+                if occurrence.end() > occurrence.start():
+                    found[pattern_id].append((back.start(occurrence.start()), back.end(occurrence.end())))

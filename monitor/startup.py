@@ -1,0 +1,113 @@
+"""What every command does first: read the configuration, set up the log, open the store; and how a failure to start
+is reported: one line saying what happened and what to do, exit 2, the traceback in the log at debug level only."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import click
+
+from monitor.observe import logs
+
+if TYPE_CHECKING:  # imported where used, so `monitor --help` does not load the whole application
+    from monitor.app import App
+    from monitor.config import Config, ConfigErrors
+    from monitor.observe.server import StatusServer
+    from monitor.observe.settings import HttpSettings
+    from monitor.scheduler import Daemon
+    from monitor.store import Store
+
+EXIT_CONFIG = 2
+log = logging.getLogger("monitor")
+
+
+class Context:
+    """What every command needs: where the configuration and the data live."""
+
+    def __init__(self, config_dir: Path) -> None:
+        self.config_dir = config_dir
+        self.data_dir = Path(os.environ.get("MONITOR_DATA_DIR") or "data")
+        self.database_url = os.environ.get("MONITOR_DATABASE_URL") or ""
+
+    def load(self) -> Config:
+        """The validated configuration, or exit 2 after printing every problem as FILE:LINE:COL."""
+        from monitor.app import rules_check
+        from monitor.config import ConfigErrors, load_config
+
+        try:
+            config = load_config(self.config_dir, checks=[rules_check])
+        except ConfigErrors as errors:
+            refuse_config(errors, f"{len(errors.errors)} problems in {self.config_dir}; nothing was changed.")
+        self.use_log_settings(config)
+        return config
+
+    def use_log_settings(self, config: Config) -> None:
+        logs.use_format(config.monitor.log.format, secrets=config.monitor.outputs.secrets())
+
+    def store(self) -> Store:
+        from monitor.store import Store, StoreError
+
+        try:
+            return Store(self.database_url or Store.default_url(self.data_dir))
+        except StoreError as error:
+            fail_to_start(str(error))
+
+    def app(self, config: Config | None = None) -> App:
+        from monitor.app import App
+
+        return App(config or self.load(), self.store(), data_dir=self.data_dir)
+
+
+def refuse_config(errors: ConfigErrors, summary: str) -> NoReturn:
+    """Print each problem on its line (and ``summary`` when there are several), then exit 2."""
+    for error in errors.errors:
+        _say(str(error))
+    if len(errors.errors) > 1:
+        _say(summary)
+    sys.exit(EXIT_CONFIG)
+
+
+def fail_to_start(message: str) -> NoReturn:
+    """Say in one line why the command cannot start, and exit 2. Call it while handling the exception, whose traceback
+    goes to the log at debug level (``monitor -v``)."""
+    log.debug("the traceback of the failure to start", exc_info=True)
+    _say(message)
+    sys.exit(EXIT_CONFIG)
+
+
+def _say(line: str) -> None:
+    # In a JSON log the line is a log event like any other, so a log platform keeps it.
+    if logs.is_json():
+        log.error(line)
+    else:
+        click.echo(line, err=True)
+
+
+def serve_status(config: Config, daemon: Daemon) -> StatusServer | None:
+    """The server of /healthz and /metrics, listening, if http.listen (or $MONITOR_HTTP_LISTEN) asks for one."""
+    from monitor.observe.server import StatusServer
+
+    address = listen_address(config.monitor.http)
+    if address is None:
+        return None
+    server = StatusServer(address, daemon.health, daemon.metrics.registry)
+    try:
+        server.start()
+    except OSError as error:
+        host, port = address
+        fail_to_start(
+            f"cannot serve /healthz and /metrics on {host}:{port}: {error.strerror}; choose another address in "
+            "http.listen (monitor.yaml) or $MONITOR_HTTP_LISTEN"
+        )
+    return server
+
+
+def listen_address(settings: HttpSettings) -> tuple[str, int] | None:
+    try:
+        return settings.address()
+    except ValueError as error:
+        fail_to_start(str(error))
