@@ -121,7 +121,8 @@ class TurnsStore(StoreBase):
     def _hold_lock(self, replica: Replica) -> None:
         self.leave(replica)
         hold = self._engine.connect()
-        hold.execute(select(func.pg_advisory_lock(ADVISORY_LOCK_CLASS, replica.id)))
+        # Never waits: a replica's id is its own, so the lock is free unless a session of this daemon still has it.
+        hold.execute(select(func.pg_try_advisory_lock(ADVISORY_LOCK_CLASS, replica.id)))
         hold.commit()  # the lock belongs to the session and outlives the transaction, which must not stay open
         replica.hold = hold
 
