@@ -7,7 +7,9 @@ the ways copy does (phrases broken by hyphens, dashes and line breaks, wildcard 
 Decoy words (establish for stab*), curly quotes, dashes, accents, £ and leftover entities are sprinkled in.
 
 Prints MB/s and articles/s of both matchers (the matcher: best of 3 runs after a warm-up; the naive loop: one run),
-the ratio, and the number of articles on which the two disagree, which must be 0 (exit status 1 otherwise).
+the ratio, and the number of articles on which the two disagree, which must be 0 (exit status 1 otherwise). The
+matcher's MB/s in CPU time is printed too: on a machine shared with other busy processes, wall time says more about
+them than about the matcher, so compare two versions by CPU time, run back to back.
 
     .venv/bin/python bench/match.py [--articles N] [--seed S]
 """
@@ -33,7 +35,7 @@ TOPICS = 30
 TERMS = 500
 ARTICLE_CHARS = 4000
 ON_BEAT = 0.2  # share of articles about one topic
-TARGET_MB_S = 50
+TARGET_MB_S = 75
 
 # Words a crime and council beat uses; terms are built from these and from made-up words.
 BEAT_WORDS = [
@@ -494,10 +496,11 @@ class ArticleWriter:
         return "".join(word + rng.choice(PHRASE_GAPS) for word in term.split(" ")).rstrip(" -–—\n")
 
 
-def timed(match: Callable[[dict[str, str]], list], articles: Sequence[dict[str, str]]) -> tuple[float, list]:
-    started = time.perf_counter()
+def timed(match: Callable[[dict[str, str]], list], articles: Sequence[dict[str, str]]) -> tuple[float, float, list]:
+    """(wall seconds, CPU seconds, the results)."""
+    started, cpu_started = time.perf_counter(), time.process_time()
     results = [match(article) for article in articles]
-    return time.perf_counter() - started, results
+    return time.perf_counter() - started, time.process_time() - cpu_started, results
 
 
 def main() -> int:
@@ -521,10 +524,11 @@ def main() -> int:
     timed(matcher.match, articles[:200])  # warm-up: first sight of each character, regular expression caches
     gc.collect()
     gc.freeze()  # the corpus lives as long as the run: the collector need not walk it again and again
-    fast_seconds, fast = timed(matcher.match, articles)
+    fast_seconds, fast_cpu, fast = timed(matcher.match, articles)
     for _ in range(2):  # best of 3
-        fast_seconds = min(fast_seconds, timed(matcher.match, articles)[0])
-    naive_seconds, naive = timed(ReferenceMatcher.compile(keywords).match, articles)
+        seconds, cpu, _ = timed(matcher.match, articles)
+        fast_seconds, fast_cpu = min(fast_seconds, seconds), min(fast_cpu, cpu)
+    naive_seconds, _, naive = timed(ReferenceMatcher.compile(keywords).match, articles)
     differ = sum(1 for mine, theirs in zip(fast, naive, strict=True) if mine != theirs)
 
     kinds_listed = ", ".join(f"{count} {kind}" for kind, count in kinds.items())
@@ -535,6 +539,7 @@ def main() -> int:
     )
     for label, seconds in (("Aho-Corasick matcher (best of 3)", fast_seconds), ("naive regex per term", naive_seconds)):
         print(f"{label}: {seconds:.2f} s, {megabytes / seconds:.1f} MB/s, {len(articles) / seconds:,.0f} articles/s")
+    print(f"Aho-Corasick matcher in CPU time (best of 3): {fast_cpu:.2f} s, {megabytes / fast_cpu:.1f} MB/s")
     print(f"matcher compile: {compile_ms:.0f} ms")
     print(f"ratio: the matcher is {naive_seconds / fast_seconds:.1f}x faster")
     verdict = "met" if megabytes / fast_seconds >= TARGET_MB_S else "NOT met"

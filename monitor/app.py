@@ -13,20 +13,20 @@ configuration, and closes them.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from threading import Event, Lock
 from typing import TextIO
 
 from monitor.clock import Clock, utc_now
-from monitor.config import Config, ConfigProblem
+from monitor.config import Config
+from monitor.config_checks import rules_check
 from monitor.deliver import Origin
-from monitor.deliver.outputs import build_outputs
+from monitor.deliver.outputs.kinds import build_outputs
 from monitor.deliver.service import DeliveryService, DeliverySetup
-from monitor.fetch import Fetcher
+from monitor.fetch.client import Fetcher
 from monitor.fetch.settings import FetchSettings
 from monitor.match import Matcher
-from monitor.match.places import place_problems
 from monitor.match.tools import RulesTools
 from monitor.poll import Poller, PollReport, PollSetup
 from monitor.store import Store
@@ -132,49 +132,6 @@ def delivery_setup(config: Config) -> DeliverySetup:
 def _source_places(config: Config) -> dict[str, tuple[str, ...]]:
     """The place lists each source stands for (its `place:`), by source id."""
     return {source.id: source.places for source in config.sources.sources}
-
-
-def rules_check(config: Config) -> None:
-    """A configuration check for the loader: the keyword rules compile (bad regexes, unknown places...), sources
-    stand for place lists that exist, and routes name topics that exist and outputs that are configured."""
-    problems: list[Exception] = [*_route_problems(config), *_source_place_problems(config)]
-    try:
-        Matcher.compile(config.keywords)
-    except ConfigProblem as problem:
-        problems.append(problem)
-    except ExceptionGroup as group:
-        problems.extend(group.exceptions)
-    if problems:
-        raise ExceptionGroup("configuration problems", problems)
-
-
-def _source_place_problems(config: Config) -> Iterable[ConfigProblem]:
-    known = config.keywords.places
-    for index, source in enumerate(config.sources.sources):
-        loc = ("sources", index, "place")
-        yield from place_problems(f"source {source.id!r}", source.place, loc, known, file="sources.yaml")
-
-
-def _route_problems(config: Config) -> Iterable[ConfigProblem]:
-    topics = [topic.id for topic in config.keywords.topics]
-    outputs = config.monitor.outputs
-    for index, route in enumerate(config.monitor.routes):
-        for position, topic in enumerate(route.topics):
-            if topic not in topics:
-                yield ConfigProblem(
-                    "monitor.yaml",
-                    ("routes", index, "topics", position),
-                    f"route names topic {topic!r}, which is not in keywords.yaml",
-                    f"use one of: {', '.join(topics)}",
-                )
-        for key, output in (("slack_channel", "slack"), ("email_to", "email")):
-            if getattr(route, key) and getattr(outputs, output, None) is None:
-                yield ConfigProblem(
-                    "monitor.yaml",
-                    ("routes", index, key),
-                    f"route sends to {output}, but outputs.{output} is not configured",
-                    f"add an outputs.{output} section, or remove {key} from this route",
-                )
 
 
 __all__ = ["App", "delivery_setup", "rules_check"]

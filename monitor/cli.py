@@ -12,20 +12,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from monitor import terminal
 from monitor.durations import format_duration, parse_duration
 from monitor.observe import logs
-from monitor.startup import Context, fail_to_start, listen_address, refuse_config, serve_status
+from monitor.startup import Context, fail_to_start, listen_address, refuse_config, status_server
 
-if TYPE_CHECKING:  # imported where used, so `monitor --help` does not load the whole application
+if TYPE_CHECKING:  # imported where used, so `monitor --help` and `monitor check` load only what they need
     from monitor.app import App
     from monitor.config import Config
     from monitor.poll import PollReport
-
-console = Console()
 
 
 def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -> timedelta | None:
@@ -60,7 +55,7 @@ def cli(ctx: click.Context, config_dir: Path, verbose: bool, quiet: bool) -> Non
 @click.pass_obj
 def check(obj: Context) -> None:
     """Validate the three configuration files and print a summary."""
-    from monitor.views import next_digest_time
+    from monitor.digest_plan import next_digest_time
 
     config = obj.load()
     click.echo(f"Configuration in {obj.config_dir} is valid.")
@@ -70,15 +65,15 @@ def check(obj: Context) -> None:
         stands_for = f" (place: {', '.join(source.places)})" if source.places else ""
         click.echo(f"  {source.id:<24} {source.type:<10} every {format_duration(every):<5} {source.url}{stands_for}")
     click.echo(f"Topics ({len(config.keywords.topics)}): " + ", ".join(t.id for t in config.keywords.topics))
-    _echo_deliveries(config, obj.data_dir)
+    _echo_deliveries(config)
     click.echo(f"Next digest: {next_digest_time(config)}")
 
 
-def _echo_deliveries(config: Config, data_dir: Path) -> None:
+def _echo_deliveries(config: Config) -> None:
     """Where digests go: each (output, destination) with its topics, and the admin destination."""
-    from monitor.views import admin_destinations, digest_plan
+    from monitor.digest_plan import admin_destinations, digest_plan
 
-    plan = digest_plan(config, data_dir)
+    plan = digest_plan(config)
     click.echo("Digests go to:" if plan.outputs else "Digests go nowhere: enable an output in monitor.yaml.")
     for route in plan.routes:
         click.echo(f"  {route.where}: {route.topics}")
@@ -100,6 +95,8 @@ def poll(obj: Context, source_ids: tuple[str, ...]) -> None:
     alerts and admin notices the poll calls for. A source that waits (its server's Cache-Control or Retry-After, a
     back-off, a 410 Gone) is not polled, and the table says why; one named with --source is polled anyway, unless its
     server asked for a Retry-After."""
+    from monitor import terminal
+
     app = obj.app()
     try:
         sources = app.poller.select_sources(source_ids)
@@ -108,15 +105,17 @@ def poll(obj: Context, source_ids: tuple[str, ...]) -> None:
     reports = _poll_with_progress(app, [source.id for source in sources], named=bool(source_ids))
     app.delivery.after_poll(reports)
     app.close()
-    _print_wide(terminal.poll_table(reports), 120)
+    terminal.print_wide(terminal.poll_table(reports), 120)
 
 
 def _poll_with_progress(app: App, source_ids: list[str], *, named: bool) -> list[PollReport]:
-    if not console.is_terminal:
+    from monitor import terminal
+
+    if not terminal.console().is_terminal:
         return app.poll(source_ids, named=named)
     from rich.progress import Progress
 
-    with Progress(console=console, transient=True) as progress:
+    with Progress(console=terminal.console(), transient=True) as progress:
         task = progress.add_task("Polling", total=len(source_ids))
         return app.poll(source_ids, on_done=lambda report: progress.advance(task), named=named)
 
@@ -127,6 +126,8 @@ def _poll_with_progress(app: App, source_ids: list[str], *, named: bool) -> list
 @click.pass_obj
 def digest(obj: Context, dry_run: bool, as_json: bool) -> None:
     """Build the digest of every match not yet delivered and send it to the configured outputs."""
+    from monitor import terminal
+
     if as_json and not dry_run:
         raise click.UsageError("--json prints the digest without sending it: use it with --dry-run")
     app = obj.app()
@@ -154,8 +155,8 @@ def digest(obj: Context, dry_run: bool, as_json: bool) -> None:
 @click.pass_obj
 def run(obj: Context) -> None:
     """Run the daemon: poll each source on its schedule and send digests at the configured times."""
-    from monitor.app import rules_check
     from monitor.config import ConfigErrors, ConfigWatcher
+    from monitor.config_checks import rules_check
     from monitor.scheduler import Daemon
     from monitor.store import StoreError
 
@@ -168,7 +169,7 @@ def run(obj: Context) -> None:
         daemon = Daemon(watcher, obj.app(watcher.current))
     except StoreError as error:  # another daemon on the same SQLite file
         fail_to_start(str(error))
-    server = serve_status(watcher.current, daemon)
+    server = status_server(watcher.current, daemon)
     code = daemon.run()
     if server is not None:
         server.close()
@@ -203,6 +204,8 @@ def health(obj: Context) -> None:
 @click.pass_obj
 def matches(obj: Context, since: timedelta | None, topic: str | None, as_json: bool) -> None:
     """List stored matches, newest first."""
+    from monitor import terminal
+
     config = obj.load()
     _require_topic(config, topic)
     app = obj.app(config)
@@ -211,7 +214,7 @@ def matches(obj: Context, since: timedelta | None, topic: str | None, as_json: b
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    console.print(terminal.matches_table(rows))
+    terminal.console().print(terminal.matches_table(rows))
 
 
 @cli.command()
@@ -219,11 +222,13 @@ def matches(obj: Context, since: timedelta | None, topic: str | None, as_json: b
 def status(obj: Context) -> None:
     """Each source's health: last poll, last success, failures in a row, last error; the sources that wait before
     their next poll, and why; and the outbox."""
+    from monitor import terminal
+
     app = obj.app()
     rows, outbox_counts = app.views.status(), app.views.outbox_counts()
     app.close()
     zone = app.config.monitor.zone
-    _print_wide(terminal.status_table(rows, zone), 140)
+    terminal.print_wide(terminal.status_table(rows, zone), 140)
     _echo_lines(terminal.waiting_lines(rows))
     _echo_lines(terminal.page_failure_lines([row.health for row in rows if row.health], zone))
     click.echo(f"Outbox: {outbox_counts.pending} pending, {outbox_counts.failed} failed (see `monitor outbox`).")
@@ -263,6 +268,8 @@ def test_rules(
 ) -> None:
     """Show, per topic, whether TEXT (or a page, or a file) matches the current rules, and why. --replay matches each
     stored story as from its own source."""
+    from monitor import terminal
+
     given = (("TEXT", text), ("--url", url), ("--file", path), ("--replay", replay))
     chosen = [name for name, value in given if value is not None]
     if len(chosen) != 1:
@@ -316,11 +323,13 @@ def _test_fields(app: App, text: str | None, url: str | None, path: Path | None)
 @click.pass_obj
 def stats(obj: Context, since: timedelta) -> None:
     """Per topic and per term, how many stored items matched; terms that never matched, to prune."""
+    from monitor import terminal
+
     app = obj.app()
     rows = app.rules.stats(since)
     app.close()
     for topic in rows:
-        console.print(terminal.stats_table(topic))
+        terminal.console().print(terminal.stats_table(topic))
         if topic.never:
             click.echo(f"never matched in {topic.topic_id}: " + ", ".join(topic.never))
 
@@ -331,6 +340,8 @@ def stats(obj: Context, since: timedelta) -> None:
 @click.pass_context
 def outbox(ctx: click.Context, as_json: bool, since: timedelta) -> None:
     """List pending, failed and recently sent deliveries (digests, alerts, notices)."""
+    from monitor import terminal
+
     if ctx.invoked_subcommand:
         return
     app = ctx.obj.app()
@@ -339,7 +350,7 @@ def outbox(ctx: click.Context, as_json: bool, since: timedelta) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    _print_wide(terminal.outbox_table(rows), 140)
+    terminal.print_wide(terminal.outbox_table(rows), 140)
 
 
 @outbox.command("retry")
@@ -348,6 +359,8 @@ def outbox(ctx: click.Context, as_json: bool, since: timedelta) -> None:
 def outbox_retry(obj: Context, delivery_id: int | None) -> None:
     """Send waiting deliveries now (one by ID, or all): failed ones with a fresh round of attempts, pending ones
     without waiting for their next try; each goes where monitor.yaml sends it now."""
+    from monitor import terminal
+
     app = obj.app()
     run = app.delivery.retry(delivery_id)
     app.close()
@@ -368,11 +381,6 @@ def demo() -> None:
     from monitor.demo.run import run_demo
 
     run_demo(click.echo)
-
-
-def _print_wide(table: Table, width: int) -> None:
-    """Print a table at least ``width`` columns wide, so long errors wrap rather than squeeze the other columns."""
-    Console(width=max(console.width, width)).print(table)
 
 
 def _echo_lines(lines: list[str], *, err: bool = False) -> None:

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator
-from w3lib.html import get_meta_refresh
 
 from monitor.fetch import FetchError, Response
 from monitor.items import Item, link_key, link_keys_without
@@ -30,7 +29,7 @@ from monitor.settings import StrictModel
 from monitor.urls import check_host_name, check_web_address, clean_link, identity_link
 
 if TYPE_CHECKING:
-    from monitor.fetch import Fetcher
+    from monitor.fetch.client import Fetcher
 
 # Hosts whose story links only redirect to the publisher's page: Google News (its RSS article links) and FeedBurner
 # (feedproxy.google.com and feeds.feedburner.com/~r/... links, when a feed does not give feedburner:origLink).
@@ -149,6 +148,8 @@ def _sent_on_to(page: Response) -> str | None:
     start = page.content[:_REFRESH_SCAN]
     if b"refresh" not in start.lower():
         return None
+    from w3lib.html import get_meta_refresh  # here: the configuration reads links settings without w3lib
+
     # A refresh inside <noscript> counts: Beatwatch runs no scripts, so it is the one a reader like us follows.
     delay, onward = get_meta_refresh(start.decode("utf-8", "replace"), page.url, ignore_tags=("script",))
     if delay is None or onward is None or delay > _AT_ONCE or identity_link(onward) == identity_link(page.url):

@@ -22,7 +22,8 @@ from typing import TypeVar
 from monitor.clock import Clock
 from monitor.config import Config
 from monitor.extract import ARTICLES
-from monitor.fetch import Fetcher, FetchError
+from monitor.fetch import FetchError
+from monitor.fetch.client import Fetcher
 from monitor.futures import done, ready_in_order
 from monitor.items import Item
 from monitor.links import PageText, follow_link, identified, open_page
@@ -32,7 +33,8 @@ from monitor.next_poll import Turn, describe_wait, take_turn
 from monitor.observe.logs import about_source
 from monitor.page_retry import after_failure, expired_note, too_old_to_retry
 from monitor.poll_report import UNEXPECTED, PollCounts, PollReport, failure_kind, log_poll, problem_text
-from monitor.sources import Discovery, SourceConfig, SourceError, build_source
+from monitor.sources import Discovery, SourceConfig, SourceError
+from monitor.sources.kinds import build_source
 from monitor.store import ItemRecord, NewItem, Store, WaitReason
 
 log = logging.getLogger("monitor.poll")

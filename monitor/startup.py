@@ -35,8 +35,8 @@ class Context:
 
     def load(self) -> Config:
         """The validated configuration, or exit 2 after printing every problem as FILE:LINE:COL."""
-        from monitor.app import rules_check
         from monitor.config import ConfigErrors, load_config
+        from monitor.config_checks import rules_check
 
         try:
             config = load_config(self.config_dir, checks=[rules_check])
@@ -87,8 +87,9 @@ def _say(line: str) -> None:
         click.echo(line, err=True)
 
 
-def serve_status(config: Config, daemon: Daemon) -> StatusServer | None:
-    """The server of /healthz and /metrics, listening, if http.listen (or $MONITOR_HTTP_LISTEN) asks for one."""
+def status_server(config: Config, daemon: Daemon) -> StatusServer | None:
+    """The server of /healthz and /metrics, listening, if http.listen (or $MONITOR_HTTP_LISTEN) asks for one; exit 2
+    if it cannot listen there."""
     from monitor.observe.server import StatusServer
 
     address = listen_address(config.monitor.http)
@@ -107,6 +108,7 @@ def serve_status(config: Config, daemon: Daemon) -> StatusServer | None:
 
 
 def listen_address(settings: HttpSettings) -> tuple[str, int] | None:
+    """Where the status server listens (None: nowhere), or exit 2 when the address given cannot be used."""
     try:
         return settings.address()
     except ValueError as error:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from rich.console import Console
 from rich.table import Table
 
 from monitor.durations import format_duration
@@ -21,6 +23,17 @@ if TYPE_CHECKING:
     from monitor.poll import PollReport
     from monitor.store import SourceHealth
     from monitor.views import SourceStatus
+
+
+@cache
+def console() -> Console:
+    """The terminal's console, made at its first use."""
+    return Console()
+
+
+def print_wide(table: Table, width: int) -> None:
+    """Print a table at least ``width`` columns wide, so long errors wrap rather than squeeze the other columns."""
+    Console(width=max(console().width, width)).print(table)
 
 
 def poll_table(reports: Sequence[PollReport]) -> Table:

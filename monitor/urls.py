@@ -9,8 +9,6 @@ import re
 from functools import lru_cache
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
-from w3lib.url import canonicalize_url, url_query_cleaner
-
 # Query parameters that only say where a click came from (a campaign, a newsletter, an ad). A name ending in "*" stands
 # for every name that begins with what comes before it. This one list serves both the links we show and store
 # (clean_link) and the identity of a link (identity_link), so the two cannot drift apart. Stored items are known by
@@ -74,6 +72,8 @@ def clean_link(url: str, also_drop: tuple[str, ...] = ()) -> str:
     without the fragment (``#...``), with its scheme and host in lower case and without its scheme's default port or a
     user name and password; the other parameters are kept as written and in their order. Never raises, whatever the
     link."""
+    from w3lib.url import url_query_cleaner  # here: the configuration checks addresses without w3lib
+
     query = url.partition("#")[0].partition("?")[2]
     names = (pair.partition("=")[0] for pair in query.split("&"))
     tracking = [name for name in names if is_tracking_parameter(unquote_plus(name), also_drop)]
@@ -87,6 +87,8 @@ def identity_link(url: str, also_drop: tuple[str, ...] = ()) -> str:
     slash after the path (``/news/story/`` is ``/news/story``). Never raises, whatever the link.
 
     Only compared, never shown: the order of the parameters is the publisher's in the links staff see."""
+    from w3lib.url import canonicalize_url
+
     cleaned = clean_link(url.strip(), also_drop)
     parts = urlsplit(canonicalize_url(cleaned)) if _readable(cleaned) else None
     if parts is None or parts.scheme not in _DEFAULT_PORTS:

@@ -1,23 +1,18 @@
-"""Read models for the command line: what `monitor matches`, `outbox`, `status` and `check` show, as plain values and
+"""Read models for the command line: what `monitor matches`, `outbox` and `status` show, as plain values and
 as the documented JSON shapes. Reading only: nothing here writes to the store or sends."""
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from monitor.clock import Clock, utc_now
 from monitor.config import Config
-from monitor.cron import cron_trigger
-from monitor.deliver import Origin
-from monitor.deliver.outputs import build_outputs
-from monitor.deliver.routes import plan_routes
 from monitor.digest import Digest, DigestEntry
 from monitor.next_poll import current_wait, describe_wait
-from monitor.sources import SourceConfig, describe_state
+from monitor.sources import SourceConfig
+from monitor.sources.kinds import describe_state
 from monitor.store import FAILED, PENDING, SENT, DeliveryRecord, MatchRecord, SourceHealth, Store
 from monitor.urls import clean_link
 
@@ -36,20 +31,6 @@ class SourceStatus:
 class OutboxCounts:
     pending: int
     failed: int
-
-
-@dataclass(frozen=True)
-class DigestRoute:
-    """One place digests go, and which topics go there."""
-
-    where: str  # "slack #channel", "email a@b", "console"
-    topics: str  # "all topics" or their ids
-
-
-@dataclass(frozen=True)
-class DigestPlan:
-    outputs: tuple[str, ...]  # the outputs configured; none means digests go nowhere
-    routes: tuple[DigestRoute, ...]
 
 
 class Views:
@@ -185,41 +166,6 @@ def delivery_summary(delivery: DeliveryRecord) -> JSON:
         "part_in_flight_since": _iso(delivery.part_in_flight_since),
         "claimed_by": delivery.claimed_by,
     }
-
-
-def digest_plan(config: Config, data_dir: Path) -> DigestPlan:
-    """Where digests go (`monitor check`): the outputs, and each (output, destination) with its topics."""
-    origin = Origin.here(config.directory, config.monitor.instance)
-    outputs = build_outputs(
-        config.monitor.outputs, zone=config.monitor.zone, data_dir=data_dir, stream=sys.stdout, origin=origin
-    )
-    everything = [topic.id for topic in config.keywords.topics]
-    routes = tuple(
-        DigestRoute(
-            output if destination == "-" else f"{output} {destination}",
-            "all topics" if topics == everything else ", ".join(topics),
-        )
-        for (output, destination), topics in plan_routes(config.monitor.routes, config.keywords, outputs).items()
-    )
-    return DigestPlan(tuple(outputs), routes)
-
-
-def admin_destinations(config: Config) -> list[str]:
-    """Where admin notices go, as `monitor check` names them; empty when only the log has them."""
-    admin, places = config.monitor.admin, []
-    if admin.slack_channel:
-        places.append(f"slack {admin.slack_channel}")
-    if admin.email_to:
-        places.append("email " + ", ".join(admin.email_to))
-    return places
-
-
-def next_digest_time(config: Config, now: datetime | None = None) -> str:
-    zone = config.monitor.zone
-    moment = (now or utc_now()).astimezone(zone)
-    times = [cron_trigger(e.cron, zone).get_next_fire_time(None, moment) for e in config.monitor.digest.schedule]
-    found = [t for t in times if t is not None]
-    return min(found).strftime("%a %d %b %Y %H:%M %Z") if found else "never (digest.schedule is empty)"
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -19,7 +19,7 @@ from monitor.app import App, rules_check
 from monitor.cli import cli
 from monitor.config import load_config
 from monitor.demo.server import LocalSite
-from monitor.fetch import Fetcher
+from monitor.fetch.client import Fetcher
 from monitor.fetch.settings import FetchSettings
 from monitor.poll import PollReport
 from monitor.store import Store

@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.sources import describe_state
 from monitor.sources.council.memory import CouncilMemory
-from monitor.sources.feed import FeedCheckpoint, FeedConfig, FeedSource
+from monitor.sources.feed import FeedCheckpoint, FeedSource
+from monitor.sources.feed_settings import FeedConfig
+from monitor.sources.kinds import describe_state
 from monitor.sources.moderngov.checkpoint import ModernGovCheckpoint, ReadBy, Reading
 from tests.test_cmis import CmisSite, cmis
 from tests.test_moderngov import NOW, ModernGovSite, by_key, moderngov

@@ -12,9 +12,10 @@ from pydantic import ValidationError
 
 from monitor.items import CouncilEvent, CouncilReference
 from monitor.match.snippets import page_at as page_of
-from monitor.sources import SOURCE_TYPES
 from monitor.sources.base import SourceError
-from monitor.sources.cmis import CmisConfig, CmisSource, parse_calendar_ids
+from monitor.sources.cmis import CmisSource, parse_calendar_ids
+from monitor.sources.cmis_settings import CmisConfig
+from monitor.sources.kinds import SOURCE_TYPES
 from tests.test_pdf import make_pdf
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cmis"

@@ -16,9 +16,11 @@ from ruamel.yaml.error import FileMark
 
 from monitor.config import Config, ConfigErrors, ConfigProblem, ConfigWatcher, load_config
 from monitor.config.document import _syntax_error as syntax_error
-from monitor.deliver.outputs import OUTPUT_TYPES, OutputSettings
+from monitor.deliver.outputs import OutputSettings
+from monitor.deliver.outputs.kinds import OUTPUT_TYPES, output_type
 from monitor.deliver.settings import DigestEdition
-from monitor.sources import SOURCE_TYPES, SourceSpec
+from monitor.sources import SourceSpec
+from monitor.sources.kinds import SOURCE_TYPES
 
 SOURCES = """\
     sources:
@@ -120,7 +122,7 @@ def test_every_kind_of_source_and_output_has_its_model_in_the_files():
         (name,) for name in SOURCE_TYPES
     ]
     assert list(OUTPUT_TYPES) == list(OutputSettings.model_fields)
-    assert [output.name for output in OUTPUT_TYPES.values()] == list(OUTPUT_TYPES)
+    assert [output_type(name).name for name in OUTPUT_TYPES] == list(OUTPUT_TYPES)
 
 
 # --- mistakes, each with its exact message ----------------------------------------------------------------------

@@ -12,8 +12,8 @@ import css_inline
 import pytest
 
 from monitor.deliver import DeliveryError
-from monitor.deliver.outputs import OUTPUT_TYPES
 from monitor.deliver.outputs.console import ConsoleOutput
+from monitor.deliver.outputs.kinds import output_type
 from monitor.deliver.render import render_html, render_markdown
 from monitor.digest import build_digest
 from monitor.items import CouncilEvent, CouncilReference
@@ -126,7 +126,7 @@ def full_digest():
 
 
 def test_console_is_registered_and_prints_to_one_destination(tmp_path):
-    output = OUTPUT_TYPES["console"](tmp_path, LONDON, stream=io.StringIO())
+    output = output_type("console")(tmp_path, LONDON, stream=io.StringIO())
 
     assert isinstance(output, ConsoleOutput)
     assert output.destinations() == ("-",)

@@ -9,7 +9,7 @@ from pathlib import Path
 from monitor.app import App, rules_check
 from monitor.config import load_config
 from monitor.deliver.render import render_html, render_markdown
-from monitor.sources import describe_state
+from monitor.sources.kinds import describe_state
 from monitor.store import Store
 from tests.test_moderngov import NOW, ModernGovSite
 from tests.test_pdf import make_pdf

@@ -16,7 +16,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from pydantic import ValidationError
 
 from monitor.deliver import DeliveryError
-from monitor.deliver.outputs.email import EmailOutput, EmailSettings, header_text
+from monitor.deliver.outputs.email import EmailOutput, header_text
+from monitor.deliver.outputs.email_settings import EmailSettings
 from monitor.digest import Digest, DigestEntry, DigestSection, SourceProblem
 from monitor.match.types import Snippet
 from tests.smtp_server import Inbox

@@ -16,7 +16,8 @@ from lxml import html as lxml_html
 
 from monitor.deliver import Origin
 from monitor.deliver.outputs.console import ConsoleOutput
-from monitor.deliver.outputs.email import EmailOutput, EmailSettings
+from monitor.deliver.outputs.email import EmailOutput
+from monitor.deliver.outputs.email_settings import EmailSettings
 from monitor.deliver.render import render_html
 from monitor.digest import Digest, DigestSection
 from tests.smtp_server import Inbox

@@ -11,9 +11,10 @@ from pydantic import ValidationError
 from monitor.demo.sample_site import serve_sample_site
 from monitor.demo.stories import STORIES
 from monitor.fetch import FetchError
-from monitor.sources import SOURCE_TYPES, build_source
 from monitor.sources.base import SourceError
-from monitor.sources.feed import FeedCheckpoint, FeedConfig, FeedSource, parse_feed
+from monitor.sources.feed import FeedCheckpoint, FeedSource, parse_feed
+from monitor.sources.feed_settings import FeedConfig
+from monitor.sources.kinds import SOURCE_TYPES, build_source
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 PAGES = Path(__file__).parent / "fixtures" / "pages"

@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from monitor.fetch import FetchError
-from monitor.sources import describe_state
 from monitor.sources.base import SourceError
-from monitor.sources.feed import FeedCheckpoint, FeedConfig, FeedSource
+from monitor.sources.feed import FeedCheckpoint, FeedSource
+from monitor.sources.feed_settings import FeedConfig
 from monitor.sources.html_head import advertised_feeds
+from monitor.sources.kinds import describe_state
 from monitor.terminal import poll_remarks
 from tests.e2e import NOW, STORIES, publish, rss_feed, write_config
 

@@ -16,7 +16,8 @@ from functools import cache
 import pytest
 
 from monitor.demo.server import LocalSite, Request
-from monitor.fetch import Fetcher, FetchError, Validators
+from monitor.fetch import FetchError, Validators
+from monitor.fetch.client import Fetcher
 from monitor.fetch.settings import FetchSettings
 from tests.conftest import TEST_USER_AGENT
 

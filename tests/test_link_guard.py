@@ -19,7 +19,9 @@ import pytest
 from monitor.app import App, rules_check
 from monitor.config import load_config
 from monitor.demo.server import LocalSite
-from monitor.fetch import Fetcher, FetchError, LinkRefused, is_public_address
+from monitor.fetch import FetchError, LinkRefused
+from monitor.fetch.client import Fetcher
+from monitor.fetch.guard import is_public_address
 from monitor.store import Store
 from tests.conftest import TEST_USER_AGENT
 from tests.e2e import NOW, STORIES, article_page, publish, rss_feed, write_config

@@ -419,3 +419,13 @@ def test_a_megabyte_of_text_is_matched_correctly_and_promptly():
     (match,) = matcher.match({"body": body})
     assert time.perf_counter() - started < 5  # generous: this is a correctness test, bench/match.py measures speed
     assert [body[hit.start : hit.end] for hit in match.hits] == ["Police", "cuts", "stabbed"]
+
+
+def test_compiling_the_same_rules_again_reuses_the_matcher_and_new_rules_get_their_own():
+    """`monitor poll` checks the rules as it loads them, then polls with them: one compilation, not two."""
+    rules = {"topics": [{"id": "knife", "name": "Knife", "any": ["stab*"]}]}
+    first = Matcher.compile(KeywordsFile.model_validate(rules))
+    assert Matcher.compile(KeywordsFile.model_validate(rules)) is first
+    rules["topics"][0]["any"] = ["machete"]
+    edited = Matcher.compile(KeywordsFile.model_validate(rules))
+    assert edited is not first and edited.match({"body": "a machete"}) and not edited.match({"body": "stabbed"})

@@ -42,6 +42,7 @@ WORDS = [
     "Straße",
     "strasse",
     "£5m",
+    "£ 5m",  # a first word without letters or digits: its automaton key is a space, found everywhere
     "5m",
     "x1",
     "ﬁne",
@@ -159,6 +160,26 @@ def test_they_agree_on_many_phrases_in_one_long_text(any_terms, body):
     assert Matcher.compile(rules).match({"body": body}) == ReferenceMatcher.compile(rules).match({"body": body})
 
 
+@st.composite
+def spread_out(draw) -> str:
+    """A long text whose words lie apart, with runs of up to 60 filler words between: the automaton reads only the
+    stretches around possible keys (``patterns.KeyFinder``), which must still hold every key, up to the text's ends."""
+    words = draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=8))
+    runs = draw(st.lists(st.integers(0, 60), min_size=len(words) + 1, max_size=len(words) + 1))
+    gaps = draw(st.lists(st.sampled_from(GAPS), min_size=len(words), max_size=len(words)))
+    pieces = ["filler " * runs[0]]
+    for word, gap, run in zip(words, gaps, runs[1:], strict=True):
+        pieces += [word, gap, " filler" * run]
+    return "".join(pieces)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(keywords(), spread_out(), spread_out())
+def test_they_agree_on_long_texts_with_words_far_apart(rules, summary, body):
+    fields = {"title": "", "summary": summary, "body": body}
+    assert Matcher.compile(rules).match(fields) == ReferenceMatcher.compile(rules).match(fields)
+
+
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(keywords(), texts(4), texts())
 def test_explain_tells_the_same_story_as_match(rules, title, body):
@@ -171,3 +192,13 @@ def test_explain_tells_the_same_story_as_match(rules, title, body):
             assert report.hits == matched[report.topic_id].hits
             assert report.snippet == matched[report.topic_id].snippet
         assert report.lines()[0].startswith(report.topic_id)
+
+
+def test_they_agree_with_more_first_words_than_the_anchor_search_takes():
+    """Beyond ``patterns._MOST_ANCHORS`` first words the automaton reads whole texts again; it must find the same."""
+    words = [f"w{number}x" for number in range(1200)]
+    rules = KeywordsFile.model_validate({"topics": [{"id": "t", "name": "T", "any": words}]})
+    fields = {"title": "W7X and w1199x", "body": "costs – w1000x, w42x-w43x, aw5x w5"}
+    matches = Matcher.compile(rules).match(fields)
+    assert [hit.term for hit in matches[0].hits] == ["w7x", "w1199x", "w1000x", "w42x", "w43x"]
+    assert matches == ReferenceMatcher.compile(rules).match(fields)

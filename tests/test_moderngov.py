@@ -13,12 +13,12 @@ from pydantic import ValidationError
 from monitor.extract.documents import content_hash
 from monitor.items import CouncilEvent, CouncilReference
 from monitor.match.snippets import page_at as page_of
-from monitor.sources import SOURCE_TYPES, build_source
 from monitor.sources.council.model import MeetingRef
-from monitor.sources.moderngov import ModernGovConfig, ModernGovSource
+from monitor.sources.kinds import SOURCE_TYPES, build_source
 from monitor.sources.moderngov.checkpoint import ReadBy
-from monitor.sources.moderngov.model import Committee
+from monitor.sources.moderngov.model import Committee, ModernGovConfig
 from monitor.sources.moderngov.pages import parse_meeting_page
+from monitor.sources.moderngov.source import ModernGovSource
 from monitor.sources.moderngov.web_service import parse_meeting, parse_meetings
 from tests.test_pdf import make_pdf, report
 

@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from monitor.deliver.outbox import CLAIM_LEASE, Outbox, RetryPolicy, part_key
-from monitor.deliver.outputs.email import EmailOutput, EmailSettings
-from monitor.deliver.outputs.slack import SlackOutput, SlackSettings
+from monitor.deliver.outputs.email import EmailOutput
+from monitor.deliver.outputs.email_settings import EmailSettings
+from monitor.deliver.outputs.slack import SlackOutput
+from monitor.deliver.outputs.slack_settings import SlackSettings
 from monitor.store import PENDING, SENT, Store
 from tests.slack_server import SlackServer
 from tests.smtp_server import Inbox

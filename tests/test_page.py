@@ -15,8 +15,9 @@ from ruamel.yaml import YAML
 from monitor.config import ConfigErrors, load_config
 from monitor.sources.base import SourceError
 from monitor.sources.council.dates import london_time, london_today
-from monitor.sources.page import PageConfig, PageSource, read_listing
+from monitor.sources.page import PageSource, read_listing
 from monitor.sources.page_dates import listing_date
+from monitor.sources.page_settings import PageConfig
 from monitor.terminal import poll_remarks
 from tests.e2e import NOW, STORIES, Story, write_config
 from tests.listing_site import (

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.deliver.outputs.mrkdwn import bold_marks, escape_mrkdwn
-from monitor.deliver.outputs.slack import SlackOutput, SlackSettings
+from monitor.deliver.outputs.slack import SlackOutput
+from monitor.deliver.outputs.slack_settings import SlackSettings
 from monitor.digest import DigestEntry, DigestSection, OtherCopy, SourceProblem, TopicName
 from monitor.match.types import Snippet
 from tests.slack_mrkdwn import Formatting, formatting, shown_text

@@ -14,8 +14,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
 from monitor.deliver import DeliveryError
-from monitor.deliver.outputs.slack import SlackOutput, SlackSettings
+from monitor.deliver.outputs.slack import SlackOutput
 from monitor.deliver.outputs.slack_layout import HEADER_CHARS, MESSAGE_BLOCKS, MESSAGE_CHARS, SECTION_CHARS, block_chars
+from monitor.deliver.outputs.slack_settings import SlackSettings
 from monitor.digest import Digest, DigestEntry, DigestSection, OtherCopy, SourceProblem
 from monitor.match.types import Snippet
 from tests.slack_server import SlackServer

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from monitor.config.document import KeyPath, YamlDocument
 from monitor.config.errors import ConfigError
-from monitor.sources import SOURCE_TYPES
+from monitor.sources import source_kinds
 
 # Top-level lists whose entries a person knows by their id (or by their number when they have none).
 _ENTRY_KINDS = {"topics": "topic", "sources": "source", "routes": "route"}
@@ -76,7 +76,9 @@ def _explain_one(document: YamlDocument, model: type[BaseModel], detail: Mapping
     if kind == "union_tag_invalid" or (kind == "literal_error" and _is_source_type(path)):
         tag = detail.get("ctx", {}).get("tag", value)
         return at(
-            f"unknown source type '{tag}'", f"use one of: {', '.join(SOURCE_TYPES)}", _source_type_path(document, path)
+            f"unknown source type '{tag}'",
+            f"use one of: {', '.join(source_kinds())}",
+            _source_type_path(document, path),
         )
     if kind in ("missing", "union_tag_not_found"):
         key = "type" if kind == "union_tag_not_found" else loc[-1]
@@ -112,7 +114,7 @@ def _unknown_key(document: YamlDocument, path: KeyPath, container: Any) -> tuple
 
 def _add_line_hint(path: KeyPath, key: str | int) -> str:
     if key == "type" and path[:1] == ("sources",):
-        return f"add a line 'type: ...' with one of: {', '.join(SOURCE_TYPES)}"
+        return f"add a line 'type: ...' with one of: {', '.join(source_kinds())}"
     return f"add a line '{key}: ...'"
 
 

@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, TextIO
+from typing import TYPE_CHECKING, Any, ClassVar, TextIO
 from zoneinfo import ZoneInfo
 
-from monitor.digest import Digest
+if TYPE_CHECKING:  # outputs are configured and listed without the digest and the store behind it
+    from monitor.digest import Digest
 
 Part = dict[str, Any]  # one message, JSON-serialisable, so the outbox can store it and send exactly it again
 

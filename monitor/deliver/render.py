@@ -6,15 +6,19 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
 from monitor.digest import Digest, DigestEntry, DigestSection, format_date, format_datetime
 from monitor.items import CouncilEvent
 from monitor.match.types import Snippet
 from monitor.text import one_line
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 # Characters that would turn outside text (titles, snippets) into markdown formatting or links.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>])")
@@ -161,47 +165,54 @@ def html_snippet(snippet: Snippet) -> Markup:
     return Markup(snippet.marked("<mark>", "</mark>", escape=lambda text: str(escape(text))))
 
 
-_TEMPLATES = Environment(
-    loader=PackageLoader("monitor", "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
-_TEMPLATES.globals.update(
-    one_line=one_line,
-    headline=headline,
-    empty_text=empty_text,
-    count_text=count_text,
-    section_count=section_count,
-    term_list=term_list,
-    entry_time=entry_time,
-    safe_link=safe_link,
-    context_items=context_items,
-    since_text=since_text,
-    other_topics=other_topics,
-    markdown_copies=markdown_copies,
-    markdown_text=markdown_text,
-    markdown_link=markdown_link,
-    markdown_context=markdown_context,
-    markdown_snippet=markdown_snippet,
-    html_snippet=html_snippet,
-    html_link=html_link,
-    html_copies=html_copies,
-)
+@cache
+def _templates() -> Environment:
+    """The templates of monitor/templates with the shared helpers, made at the first render: jinja2 is imported only
+    by commands that render."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    templates = Environment(
+        loader=PackageLoader("monitor", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    templates.globals.update(
+        one_line=one_line,
+        headline=headline,
+        empty_text=empty_text,
+        count_text=count_text,
+        section_count=section_count,
+        term_list=term_list,
+        entry_time=entry_time,
+        safe_link=safe_link,
+        context_items=context_items,
+        since_text=since_text,
+        other_topics=other_topics,
+        markdown_copies=markdown_copies,
+        markdown_text=markdown_text,
+        markdown_link=markdown_link,
+        markdown_context=markdown_context,
+        markdown_snippet=markdown_snippet,
+        html_snippet=html_snippet,
+        html_link=html_link,
+        html_copies=html_copies,
+    )
+    return templates
 
 
 def render_template(name: str, **values: object) -> str:
     """Render one of monitor/templates with the shared helpers; only ``*.html.j2`` templates are HTML-escaped."""
-    return _TEMPLATES.get_template(name).render(**values)
+    return _templates().get_template(name).render(**values)
 
 
 def render_markdown(digest: Digest, *, alert: bool = False) -> str:
-    return _TEMPLATES.get_template("digest.md.j2").render(digest=digest, alert=alert)
+    return _templates().get_template("digest.md.j2").render(digest=digest, alert=alert)
 
 
 def render_html(digest: Digest, *, alert: bool = False, footer: Sequence[str] = ()) -> str:
     """A whole HTML document, safe for email: one column, CSS in one <style> block for css-inline, no scripts, no
     external assets, only absolute http(s) links; ``footer`` lines at the end (who sent it, and why)."""
-    return _TEMPLATES.get_template("digest.html.j2").render(digest=digest, alert=alert, footer=footer)
+    return _templates().get_template("digest.html.j2").render(digest=digest, alert=alert, footer=footer)

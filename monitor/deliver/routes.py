@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from monitor.deliver.base import Output
 from monitor.deliver.settings import Route
 from monitor.match.settings import KeywordsFile
 
@@ -12,21 +11,22 @@ Destination = tuple[str, str]
 
 
 def plan_routes(
-    routes: Sequence[Route], keywords: KeywordsFile, outputs: Mapping[str, Output]
+    routes: Sequence[Route], keywords: KeywordsFile, defaults: Mapping[str, Sequence[str]]
 ) -> dict[Destination, list[str]]:
-    """Topic ids per (output, destination), topics in YAML order.
+    """Topic ids per (output, destination), topics in YAML order. ``defaults`` holds each output's own destinations
+    by its name (``Output.destinations()``, or ``OutputSettings.destinations()`` before any output is built).
 
     A topic named in a route goes to that route's Slack channel and email recipients instead of the defaults of those
     outputs; outputs the route does not name keep their defaults. The console always shows every topic.
     """
     plan: dict[Destination, list[str]] = {}
     for topic in keywords.topics:
-        for destination in _destinations(topic.id, routes, outputs):
+        for destination in _destinations(topic.id, routes, defaults):
             plan.setdefault(destination, []).append(topic.id)
     return plan
 
 
-def _destinations(topic_id: str, routes: Sequence[Route], outputs: Mapping[str, Output]) -> list[Destination]:
+def _destinations(topic_id: str, routes: Sequence[Route], defaults: Mapping[str, Sequence[str]]) -> list[Destination]:
     routed: dict[str, list[str]] = {}
     for route in routes:
         if topic_id in route.topics:
@@ -35,8 +35,8 @@ def _destinations(topic_id: str, routes: Sequence[Route], outputs: Mapping[str, 
             if route.email_to:
                 routed.setdefault("email", []).append(", ".join(route.email_to))
     found: list[Destination] = []
-    for name, output in outputs.items():
-        for destination in routed.get(name) or output.destinations():
+    for name, destinations in defaults.items():
+        for destination in routed.get(name) or destinations:
             found.append((name, destination))
     return list(dict.fromkeys(found))
 

@@ -274,7 +274,8 @@ class DeliveryService:
         return [(name, destination) for name, destination in wanted if destination and name in self.outputs]
 
     def _routes(self) -> dict[Destination, list[str]]:
-        return plan_routes(self.setup.routes, self.setup.keywords, self.outputs)
+        defaults = {name: output.destinations() for name, output in self.outputs.items()}
+        return plan_routes(self.setup.routes, self.setup.keywords, defaults)
 
     def _digest_for(self, output_name: str, destination: str, topic_ids: Sequence[str], now: datetime) -> Digest:
         # Matches older than `retention` are history, not news: a destination added today does not get last year.

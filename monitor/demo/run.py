@@ -7,8 +7,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from monitor.app import App, rules_check
+from monitor.app import App
 from monitor.config import load_config
+from monitor.config_checks import rules_check
 from monitor.deliver.render import render_html, render_markdown
 from monitor.demo.sample_site import serve_sample_site
 from monitor.demo.server import LocalSite

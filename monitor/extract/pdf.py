@@ -1,5 +1,7 @@
 """PDF to text, page by page: pypdfium2 first, pypdf when pdfium cannot read the file.
 
+pypdfium2 and pypdf are imported at the first PDF read, not with the module: most commands never read one.
+
 Council reports are Word exports with a text layer, so no OCR: a page without text is flagged instead. The pages of one
 document travel as one string with a form feed between pages, so a later stage can turn a hit's offset into a page
 number (``monitor.match.snippets.page_at``).
@@ -11,11 +13,12 @@ import io
 import re
 import threading
 from dataclasses import dataclass
-
-import pypdf
-import pypdfium2
+from typing import TYPE_CHECKING
 
 from monitor.text import PAGE_BREAK, byte_size
+
+if TYPE_CHECKING:
+    import pypdfium2
 
 MAX_PAGES = 300
 MAX_BYTES = 30_000_000
@@ -67,6 +70,8 @@ def extract_pdf(data: bytes, *, max_pages: int = MAX_PAGES, max_bytes: int = MAX
         raise PdfError(f"the PDF is {byte_size(len(data))}, over the {byte_size(max_bytes)} limit; not read")
     if not looks_like_pdf(data):
         raise PdfError("not a PDF (no %PDF marker in the first kilobyte)")
+    import pypdfium2
+
     try:
         raw_pages, page_count = _read_with_pdfium(data, max_pages)
     except pypdfium2.PdfiumError as pdfium_error:
@@ -78,6 +83,8 @@ def extract_pdf(data: bytes, *, max_pages: int = MAX_PAGES, max_bytes: int = MAX
 
 
 def _read_with_pdfium(data: bytes, max_pages: int) -> tuple[list[str], int]:
+    import pypdfium2
+
     with _PDFIUM_LOCK:
         document = pypdfium2.PdfDocument(data)
         try:
@@ -100,6 +107,8 @@ def _pdfium_page_text(document: pypdfium2.PdfDocument, index: int) -> str:
 
 
 def _read_with_pypdf(data: bytes, max_pages: int, pdfium_error: Exception) -> tuple[list[str], int]:
+    import pypdf
+
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):

@@ -6,10 +6,11 @@ reason a newsroom can read ("answered 503 Service Unavailable", "timed out after
 
 The modules: ``client`` (the Fetcher), ``answers`` (what a fetch gives back), ``guard`` (private addresses),
 ``politeness`` (the per-host gate), ``robots`` (the robots.txt cache), ``settings`` (``fetch:`` in monitor.yaml).
+This package exports only what a fetch gives back: the client and its guard, with httpx2 behind them, are imported
+from their modules by the code that fetches, so the configuration and the stages that only read answers load without
+them.
 """
 
 from monitor.fetch.answers import FetchError, LinkRefused, Response, Validators
-from monitor.fetch.client import Fetcher
-from monitor.fetch.guard import is_public_address
 
-__all__ = ["FetchError", "Fetcher", "LinkRefused", "Response", "Validators", "is_public_address"]
+__all__ = ["FetchError", "LinkRefused", "Response", "Validators"]

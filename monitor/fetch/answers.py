@@ -7,11 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 from urllib.parse import urldefrag, urljoin
 
-import httpx2
-
 from monitor.fetch.freshness import fresh_for
+
+if TYPE_CHECKING:  # what a fetch gives back is read without the HTTP client
+    import httpx2
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 

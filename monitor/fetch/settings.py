@@ -1,4 +1,4 @@
-"""``fetch:`` in monitor.yaml: the limits and manners of the one HTTP client (``monitor.fetch.Fetcher``)."""
+"""``fetch:`` in monitor.yaml: the limits and manners of the one HTTP client (``monitor.fetch.client.Fetcher``)."""
 
 from __future__ import annotations
 

@@ -24,6 +24,8 @@ from monitor.match.scan import Scanner
 from monitor.match.settings import FIELDS, KeywordsFile
 from monitor.match.types import Match
 
+_last_compiled: tuple[KeywordsFile, Matcher] | None = None  # (the rules, their matcher): see Matcher.compile
+
 
 class Matcher:
     """Every topic of keywords.yaml, compiled once; ``match`` and ``explain`` are safe to call from many threads."""
@@ -42,8 +44,16 @@ class Matcher:
 
     @classmethod
     def compile(cls, keywords: KeywordsFile) -> Matcher:
-        """Raises ``ConfigProblem`` (or an ``ExceptionGroup`` of them) located in keywords.yaml for wrong rules."""
-        return cls(parse_rules(keywords))
+        """Raises ``ConfigProblem`` (or an ``ExceptionGroup`` of them) located in keywords.yaml for wrong rules.
+
+        The last rules compiled are kept: a command checks the rules as it loads them and then polls with them, and
+        compiling them again would double the work before its first request."""
+        global _last_compiled
+        if _last_compiled is not None and _last_compiled[0] == keywords:
+            return _last_compiled[1]
+        matcher = cls(parse_rules(keywords))
+        _last_compiled = (keywords, matcher)
+        return matcher
 
     @property
     def topics(self) -> tuple[TopicRules, ...]:

@@ -18,9 +18,10 @@ A *word character* is a letter or digit in any script, exactly ``str.isalnum()``
 ``[^\\W_]``). When a step changes lengths (``ß`` -> ``ss``) it records its edits in an ``OffsetMap``, which leads a
 span back to the original text.
 
-Speed matters here (every field of every item passes through): ASCII goes through CPython's fast path of
-``str.translate``; the typographic punctuation of English copy is replaced with ``str.replace``; only the remaining
-non-ASCII characters get Python-level work, one by one when they are few and in one translation when they are many.
+Speed matters here (every field of every item passes through): ASCII and Latin-1 text is folded by one
+``bytes.translate``, several times faster than even the ASCII fast path of ``str.translate``; the typographic
+punctuation of English copy is replaced with ``str.replace`` first; only the remaining non-ASCII characters get
+Python-level work, one by one when they are few and in one translation when they are many.
 """
 
 from __future__ import annotations
@@ -176,7 +177,7 @@ class Normalised(NamedTuple):  # a NamedTuple rather than a dataclass: made for 
 def normalise(original: str) -> Normalised:
     """``original`` after steps 1 and 2 of the normal form described in this module's docstring."""
     if original.isascii() and "&" not in original:  # the common case, without the steps' bookkeeping
-        return Normalised(original, original.translate(_FOLD))
+        return Normalised(original, _fold_ascii(original))
     text, maps = original, []
     for step in (_decode_entities, _fold_characters):
         text, edits = step(text)
@@ -223,7 +224,7 @@ def _fold_characters(text: str) -> tuple[str, list[tuple[int, int, int]]]:
                 text = text.replace(char, folded)
         if not text.isascii():
             return _fold_latin1(text) or _fold_other(text)
-    return text.translate(_FOLD), []  # CPython's ASCII fast path: about 1 ns a character
+    return _fold_ascii(text), []
 
 
 def _fold_latin1(text: str) -> tuple[str, list[tuple[int, int, int]]] | None:
@@ -265,9 +266,7 @@ def _fold_other(text: str) -> tuple[str, list[tuple[int, int, int]]]:
 
 def _fold_ascii(text: str) -> str:
     """``text``, whose other characters are folded already (so regular), with its ASCII characters folded too."""
-    if text.isascii():
-        return text.translate(_FOLD)
-    try:  # £, ø and the like: still one byte a character
+    try:  # ASCII, or £, ø and the like: one byte a character, about 1 ns each
         return text.encode("latin-1").translate(_LATIN1_TABLE).decode("latin-1")
     except UnicodeEncodeError:
         return _ASCII_SEPARATOR.sub(" ", text.lower())

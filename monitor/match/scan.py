@@ -12,7 +12,7 @@ from collections.abc import Collection, Mapping
 from typing import NamedTuple
 
 from monitor.match.normalise import Normalised, collapse_spaces, normalise
-from monitor.match.patterns import PatternTable, Span, build_automaton, find_keys
+from monitor.match.patterns import KeyFinder, PatternTable, Span, build_automaton, find_keys
 from monitor.match.stemming import stemmed_view
 
 
@@ -45,7 +45,7 @@ class Scanner:
             found = find_keys(self._plain, texts)
         for name, text, in_field in zip(self._fields, texts, found, strict=True):
             if self._stemmed is not None and name in self._stem_fields:
-                self._find_stemmed(text, in_field)
+                self._find_stemmed(self._stemmed, text, in_field)
             if self._regexes:
                 self._find_regexes(text, in_field)
         return {
@@ -53,9 +53,10 @@ class Scanner:
             for name, text, in_field in zip(self._fields, normalised, found, strict=True)
         }
 
-    def _find_stemmed(self, text: str, found: defaultdict[int, list[Span]]) -> None:
+    @staticmethod
+    def _find_stemmed(stemmed_keys: KeyFinder, text: str, found: defaultdict[int, list[Span]]) -> None:
         stemmed, back = stemmed_view(text)
-        for pattern_id, spans in find_keys(self._stemmed, [stemmed])[0].items():
+        for pattern_id, spans in find_keys(stemmed_keys, [stemmed])[0].items():
             found[pattern_id] = [(back.start(start), back.end(end)) for start, end in spans]
 
     def _find_regexes(self, text: str, found: defaultdict[int, list[Span]]) -> None:

@@ -1,49 +1,34 @@
-"""Sources: one module (or package) per ``type:`` of sources.yaml, each a ``Source`` subclass with its config model and
-its checkpoint model.
+"""Sources: one module (or package) per ``type:`` of sources.yaml, each a ``Source`` subclass with its checkpoint
+model, and the model of its entry in a module of its own (``feed_settings``, ``page_settings``, ``cmis_settings``,
+``moderngov.model``), so the configuration is read and checked without importing what polls.
 
-Adding a kind of source means one new module here, one line in ``SOURCE_TYPES`` and its config model in
-``SourceSpec``.
+Adding a kind of source means its module and its settings module, one line in ``SOURCE_TYPES`` (``kinds``) and its
+config model in ``SourceSpec``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import tzinfo
-from typing import Annotated, Any
+from typing import Annotated, get_args
 
 from pydantic import Field
 
-from monitor.clock import Clock, utc_now
 from monitor.sources.base import Checkpoint, Discovery, Source, SourceConfig, SourceDefaults, SourceError
-from monitor.sources.cmis import CmisConfig, CmisSource
-from monitor.sources.feed import FeedConfig, FeedSource
-from monitor.sources.moderngov import ModernGovConfig, ModernGovSource
-from monitor.sources.page import PageConfig, PageSource
-
-SOURCE_TYPES: dict[str, type[Source[Any]]] = {
-    "feed": FeedSource,
-    "page": PageSource,
-    "moderngov": ModernGovSource,
-    "cmis": CmisSource,
-}
+from monitor.sources.cmis_settings import CmisConfig
+from monitor.sources.feed_settings import FeedConfig
+from monitor.sources.moderngov.model import ModernGovConfig
+from monitor.sources.page_settings import PageConfig
 
 # An entry of ``sources:``, read as the model its ``type:`` names.
 SourceSpec = Annotated[FeedConfig | PageConfig | ModernGovConfig | CmisConfig, Field(discriminator="type")]
 
 
-def build_source(config: SourceConfig, *, clock: Clock = utc_now) -> Source[Any]:
-    return SOURCE_TYPES[config.type](config, clock=clock)
-
-
-def describe_state(config: SourceConfig, stored: Mapping[str, Any], *, zone: tzinfo) -> str:
-    """How the source of ``config`` is being read, by the document the store kept of its checkpoint, for `monitor
-    status`: "web service" or "HTML pages since 20 Nov 10:00: web service blocked (403)" for ModernGov; "" when its kind
-    has nothing to say or before its first poll."""
-    return build_source(config).describe_state(stored, zone=zone)
+def source_kinds() -> tuple[str, ...]:
+    """The ``type:`` values an entry of ``sources:`` may have, in ``SourceSpec`` order."""
+    models = get_args(get_args(SourceSpec)[0])
+    return tuple(get_args(model.model_fields["type"].annotation)[0] for model in models)
 
 
 __all__ = [
-    "SOURCE_TYPES",
     "Checkpoint",
     "Discovery",
     "Source",
@@ -51,6 +36,5 @@ __all__ = [
     "SourceDefaults",
     "SourceError",
     "SourceSpec",
-    "build_source",
-    "describe_state",
+    "source_kinds",
 ]

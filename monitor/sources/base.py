@@ -16,7 +16,7 @@ from monitor.items import Item
 from monitor.settings import Duration, PlaceRef, PollInterval, StrictModel, WebAddress, identifier, place_names
 
 if TYPE_CHECKING:
-    from monitor.fetch import Fetcher
+    from monitor.fetch.client import Fetcher
 
 SourceId = Annotated[str, AfterValidator(identifier("echo-southend"))]
 

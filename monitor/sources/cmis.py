@@ -12,34 +12,28 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
-from pydantic import Field
 
 from monitor.clock import Clock, utc_now
 from monitor.extract.html import attribute
 from monitor.sources.base import Discovery, Source, SourceError
+from monitor.sources.cmis_settings import CmisConfig
 from monitor.sources.council.dates import london_today, months, parse_long_date
 from monitor.sources.council.memory import CouncilMemory
-from monitor.sources.council.model import CouncilSourceConfig, DocumentRef, Meeting, MeetingRef
+from monitor.sources.council.model import DocumentRef, Meeting, MeetingRef
 from monitor.sources.council.poll import CouncilPoll
 from monitor.text import one_line
 
 if TYPE_CHECKING:
-    from monitor.fetch import Fetcher
+    from monitor.fetch.client import Fetcher
 
 _MODULE_ID = re.compile(r"dnn[$_]ctr(\d+)[$_]MeetingCalendarPublic|/mid/(\d+)/", re.IGNORECASE)
 _MEETING_LINK = re.compile(r"/ViewMeetingPublic/mid/\d+/Meeting/(\d+)/Committee/(\d+)", re.IGNORECASE)
 _MINUTES_TITLE = re.compile(r"\bminutes\b", re.IGNORECASE)
 PAGE_TIMEOUT = 120.0  # seconds; a month of a CMIS calendar can take 40 seconds to render
-
-
-class CmisConfig(CouncilSourceConfig):
-    type: Literal["cmis"]
-    committees: list[int] = Field(min_length=1)
-    calendar_page: str = "CalendarofMeetings"  # the meetings page under url: Meetings, MeetingsCalendar...
 
 
 @dataclass(frozen=True)

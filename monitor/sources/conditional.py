@@ -16,7 +16,7 @@ from monitor.fetch import Response, Validators
 from monitor.sources.base import Checkpoint
 
 if TYPE_CHECKING:
-    from monitor.fetch import Fetcher
+    from monitor.fetch.client import Fetcher
 
 
 @dataclass(frozen=True)

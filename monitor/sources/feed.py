@@ -18,7 +18,7 @@ import xml.sax
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 import feedparser
@@ -27,22 +27,19 @@ from monitor.clock import utc_from_iso
 from monitor.extract import html_to_text
 from monitor.fetch import FetchError
 from monitor.items import Item, identity_keys
-from monitor.sources.base import Discovery, Source, SourceConfig, SourceError
+from monitor.sources.base import Discovery, Source, SourceError
 from monitor.sources.conditional import ConditionalCheckpoint, fetch_if_changed
+from monitor.sources.feed_settings import FeedConfig
 from monitor.sources.html_head import advertised_feeds
 from monitor.text import one_line, shorten, without_bom
 
 if TYPE_CHECKING:
-    from monitor.fetch import Fetcher
+    from monitor.fetch.client import Fetcher
 
 _JSON_FEED_VERSION = re.compile(r"^https?://jsonfeed\.org/version/1(?:\.1)?/?$")
 _JSON_MEDIA_TYPES = ("application/feed+json", "application/json")
 _HEADLINE_LENGTH = 100
 _UNTITLED = "(untitled)"
-
-
-class FeedConfig(SourceConfig):
-    type: Literal["feed"]
 
 
 @dataclass(frozen=True)

@@ -10,71 +10,28 @@ they are checked when the configuration loads.
 
 from __future__ import annotations
 
-import re
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING
 
-import soupsieve
 from bs4 import BeautifulSoup, Tag
-from pydantic import AfterValidator
 
 from monitor.extract import html_to_text
 from monitor.extract.html import attribute
 from monitor.items import Item, identity_keys
-from monitor.sources.base import Discovery, Source, SourceConfig, SourceError
+from monitor.sources.base import Discovery, Source, SourceError
 from monitor.sources.conditional import ConditionalCheckpoint, fetch_if_changed
 from monitor.sources.html_head import absolute, page_base
 from monitor.sources.page_dates import listing_date
+from monitor.sources.page_settings import PageConfig
 from monitor.text import one_line
 
 if TYPE_CHECKING:
-    from monitor.fetch import Fetcher
+    from monitor.fetch.client import Fetcher
 
-_POSITION = re.compile(r" (?:at )?position \d+,?")
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _UNTITLED = "(untitled)"
-_SELECTOR_HELP = "copy it from your browser's inspector, e.g. article.news-item h2 a (see 'Page sources' in the README)"
-
-
-def check_css_selector(value: str) -> str:
-    """``value`` if soupsieve can read it as a CSS selector; else ValueError saying where it goes wrong."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)  # :contains() still works under its old name
-            soupsieve.compile(value)
-    except soupsieve.SelectorSyntaxError as error:
-        raise ValueError(
-            f"{value!r} is not a CSS selector: {_soupsieve_reason(error)} (at character {error.col}); {_SELECTOR_HELP}"
-        ) from None
-    except NotImplementedError as error:  # pseudo-elements (::before) and the like select no element
-        raise ValueError(f"{value!r} selects no element ({_soupsieve_reason(error)}); {_SELECTOR_HELP}") from None
-    return value
-
-
-def _soupsieve_reason(error: Exception) -> str:
-    """soupsieve's message without its position (counted from 0) and its copy of the selector."""
-    reason = _POSITION.sub("", str(error).splitlines()[0])
-    return reason[:1].lower() + reason[1:]
-
-
-CssSelector = Annotated[str, AfterValidator(check_css_selector)]
-
-
-class PageConfig(SourceConfig):
-    type: Literal["page"]
-    item_selector: CssSelector  # each story on the listing: its link, or the element holding it
-    title_selector: CssSelector | None = None  # inside each item; default: its first heading, else its link's text
-    date_selector: CssSelector | None = None  # inside each item; default: its first <time datetime>
-    summary_selector: CssSelector | None = None  # inside each item; default: no summary
-
-    @property
-    def selectors(self) -> str:
-        """The selectors, as one text: a checkpoint made under other selectors is not gone on from."""
-        chosen = (self.item_selector, self.title_selector, self.date_selector, self.summary_selector)
-        return "\n".join(selector or "" for selector in chosen)
 
 
 @dataclass(frozen=True)
@@ -223,4 +180,4 @@ def _notes(config: PageConfig, stories: list[_Story | None]) -> Iterator[str]:
         )
 
 
-__all__ = ["Listing", "PageCheckpoint", "PageConfig", "PageSource", "check_css_selector", "read_listing"]
+__all__ = ["Listing", "PageCheckpoint", "PageSource", "read_listing"]

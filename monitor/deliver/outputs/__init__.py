@@ -1,26 +1,19 @@
 """The kinds of output, by the name that is their section under ``outputs:`` in monitor.yaml.
 
-Adding a kind of output means one new module here (an ``Output`` subclass and, if it has settings, their model), one
-line in ``OUTPUT_TYPES`` and one field in ``OutputSettings``.
+Each kind has a module that renders and sends (an ``Output`` subclass, listed in ``OUTPUT_TYPES`` of ``kinds``) and,
+if it has settings, a module of its own for their model (``slack_settings``, ``email_settings``), so the configuration
+is read and checked without importing what sends. Adding a kind of output means its module (and its settings module),
+one line in ``OUTPUT_TYPES`` and one field in ``OutputSettings``.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TextIO
-from zoneinfo import ZoneInfo
-
-from monitor.deliver.base import Origin, Output, OutputContext
-from monitor.deliver.outputs.console import ConsoleOutput
-from monitor.deliver.outputs.email import EmailOutput, EmailSettings
-from monitor.deliver.outputs.slack import SlackOutput, SlackSettings
+from monitor.deliver.outputs.email_settings import EmailSettings
+from monitor.deliver.outputs.slack_settings import SlackSettings
 from monitor.settings import StrictModel
 
-OUTPUT_TYPES: dict[str, type[Output]] = {
-    "console": ConsoleOutput,
-    "slack": SlackOutput,
-    "email": EmailOutput,
-}
+# The console's one destination: the terminal it prints to.
+CONSOLE = "-"
 
 
 class OutputSettings(StrictModel):
@@ -37,15 +30,11 @@ class OutputSettings(StrictModel):
         found = (slack.token, slack.webhook_url) if slack else ()
         return (*found, email.password) if email else found
 
-
-def build_outputs(
-    settings: OutputSettings, *, zone: ZoneInfo, data_dir: Path, stream: TextIO, origin: Origin
-) -> dict[str, Output]:
-    """Every output that ``settings`` configures, by name, in table order, each built from its own section."""
-    context = OutputContext(zone=zone, data_dir=data_dir, stream=stream, origin=origin)
-    built: dict[str, Output] = {}
-    for name, output in OUTPUT_TYPES.items():
-        section = getattr(settings, name)
-        if section is not None and section is not False:
-            built[name] = output.from_section(section, context)
-    return built
+    def destinations(self) -> dict[str, tuple[str, ...]]:
+        """Where each configured output sends when no route says otherwise, by name, in table order."""
+        found: dict[str, tuple[str, ...]] = {"console": (CONSOLE,)} if self.console else {}
+        if self.slack is not None:
+            found["slack"] = self.slack.destinations()
+        if self.email is not None:
+            found["email"] = self.email.destinations()
+        return found

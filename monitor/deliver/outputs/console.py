@@ -12,6 +12,7 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from monitor.deliver.base import DeliveryError, Output, OutputContext, Part
+from monitor.deliver.outputs import CONSOLE
 from monitor.deliver.render import render_html, render_markdown
 from monitor.digest import Digest
 
@@ -30,7 +31,7 @@ class ConsoleOutput(Output):
         return cls(context.data_dir, context.zone, context.stream)
 
     def destinations(self) -> tuple[str, ...]:
-        return ("-",)
+        return (CONSOLE,)
 
     def render(self, digest: Digest, *, alert: bool = False, destination: str | None = None) -> list[Part]:
         if alert:  # alerts are printed; the digest that follows keeps the files

@@ -19,76 +19,26 @@ from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
-from typing import Literal
 from zoneinfo import ZoneInfo
 
 import css_inline
-from pydantic import ConfigDict, Field, field_validator
 
 from monitor.clock import Clock, utc_now
 from monitor.deliver.base import DeliveryError, Origin, Output, OutputContext, Part
+from monitor.deliver.outputs.email_settings import CONTROL_CHARACTERS, EmailSettings
 from monitor.deliver.render import count_text, headline, render_html, render_template, safe_link
 from monitor.digest import Digest, DigestEntry
 from monitor.match.types import Snippet
-from monitor.settings import StrictModel
 from monitor.text import error_words, one_line, shorten
 
 log = logging.getLogger(__name__)
 
 SUBJECT_CHARS = 200
-# C0 and C1 control characters (CR and LF among them) and the Unicode line and paragraph separators.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-
-
-def _address_problem(value: str) -> str | None:
-    """Why ``value`` is not a usable address like ``Beatwatch <beatwatch@example.org>``, or None if it is."""
-    if _CONTROL.search(value):
-        return f"{value!r} contains a line break or control character"
-    _, address = parseaddr(value)
-    local, _, domain = address.rpartition("@")
-    if not local or "." not in domain:
-        return f"{value!r} is not an email address; write it like newsdesk@example.org or Name <name@example.org>"
-    return None
-
-
-class EmailSettings(StrictModel):
-    """``outputs.email`` in monitor.yaml."""
-
-    model_config = ConfigDict(populate_by_name=True)  # with StrictModel's: unknown keys are errors, frozen
-
-    host: str
-    port: int = Field(default=587, ge=1, le=65535)
-    security: Literal["starttls", "ssl", "none"] = "starttls"
-    username: str = ""
-    password: str = ""
-    from_: str = Field(alias="from")
-    to: list[str] = Field(min_length=1)
-    timeout: float = Field(default=30.0, gt=0)
-    # What a digest's subject starts with: "Beatwatch Morning digest — Thu 26 Nov 2026 — 7 new stories".
-    subject_prefix: str = "Beatwatch"
-    # A PEM file of certificates to trust instead of the system's, for a mail server with a private CA.
-    ca_file: str | None = None
-
-    @field_validator("from_")
-    @classmethod
-    def _sender(cls, value: str) -> str:
-        problem = _address_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
-
-    @field_validator("to")
-    @classmethod
-    def _recipients(cls, value: list[str]) -> list[str]:
-        problems = [problem for problem in map(_address_problem, value) if problem]
-        if problems:
-            raise ValueError("; ".join(problems))
-        return value
 
 
 def header_text(value: str, limit: int = SUBJECT_CHARS) -> str:
     """Text for a header: control characters (CR and LF among them) become spaces, all on one line, clipped."""
-    return shorten(_CONTROL.sub(" ", value), limit)
+    return shorten(CONTROL_CHARACTERS.sub(" ", value), limit)
 
 
 def _plain_snippet(snippet: Snippet) -> str:
@@ -120,7 +70,7 @@ class EmailOutput(Output):
         return cls(section, context.zone, context.origin)
 
     def destinations(self) -> tuple[str, ...]:
-        return (", ".join(self.settings.to),)
+        return self.settings.destinations()
 
     def render(self, digest: Digest, *, alert: bool = False, destination: str | None = None) -> list[Part]:
         subject = self._subject(digest, alert)

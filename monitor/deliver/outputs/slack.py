@@ -19,10 +19,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from http.client import HTTPException
 from itertools import islice
-from typing import Literal, TypedDict
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator, model_validator
 from slack_sdk import WebClient, WebhookClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -34,15 +33,12 @@ from slack_sdk.webhook import WebhookResponse
 
 from monitor.deliver.base import DeliveryError, LookUp, Output, OutputContext, Part
 from monitor.deliver.outputs.slack_layout import digest_parts, notice_parts
+from monitor.deliver.outputs.slack_settings import WEBHOOK, SlackSettings
 from monitor.digest import Digest
 from monitor.retry_after import retry_after_header, seconds_to_wait
-from monitor.settings import StrictModel, WebAddress
 from monitor.text import error_words
-from monitor.urls import check_web_address
 
 log = logging.getLogger(__name__)
-
-WEBHOOK = "webhook"
 
 # The metadata event type our messages carry; its payload's "key" names the part (see monitor.deliver.outbox.part_key).
 PART_EVENT = "beatwatch_part"
@@ -100,32 +96,6 @@ _MALFORMED_MESSAGE = {
 _TRANSIENT = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 
 
-class SlackSettings(StrictModel):
-    """``outputs.slack`` in monitor.yaml. A bot token (with ``channel``) can thread; a webhook cannot. With both set,
-    the token is used."""
-
-    token: str = ""
-    webhook_url: str = ""  # empty when not used: `${SLACK_WEBHOOK_URL:-}` may well say nothing
-    api_url: WebAddress = "https://slack.com/api/"
-    channel: str = ""
-    split: Literal["thread", "messages"] = "thread"
-    unfurl: bool = False
-    timeout: float = Field(default=30.0, gt=0)
-
-    @model_validator(mode="after")
-    def _somewhere_to_post(self) -> SlackSettings:
-        if not self.token and not self.webhook_url:
-            raise ValueError("set token (a bot token, with channel) or webhook_url (an incoming webhook)")
-        if self.token and not self.channel:
-            raise ValueError('a bot token needs a channel to post in, e.g. channel: "#crime-digest"')
-        return self
-
-    @field_validator("webhook_url")
-    @classmethod
-    def _web_address(cls, value: str) -> str:
-        return check_web_address(value) if value else value
-
-
 # --- output -------------------------------------------------------------------------------------------------------
 
 
@@ -161,7 +131,7 @@ class SlackOutput(Output):
         return cls(section, context.zone)
 
     def destinations(self) -> tuple[str, ...]:
-        return (self.settings.channel,) if isinstance(self._slack, WebClient) else (WEBHOOK,)
+        return self.settings.destinations()
 
     def render(self, digest: Digest, *, alert: bool = False, destination: str | None = None) -> list[Part]:
         threaded = self.settings.split == "thread" and isinstance(self._slack, WebClient)  # a webhook cannot thread

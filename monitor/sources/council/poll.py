@@ -19,7 +19,7 @@ from monitor.sources.council.memory import CouncilMemory
 from monitor.sources.council.model import CouncilSourceConfig, DocumentRef, Meeting, MeetingRef
 
 if TYPE_CHECKING:
-    from monitor.fetch import Fetcher
+    from monitor.fetch.client import Fetcher
 
 DOCUMENT_TIMEOUT = 120.0  # seconds; self-hosted council sites are slow to send a large report
 _GONE = (404, 410)  # a document or meeting that answers this will not come back

@@ -25,7 +25,7 @@ from monitor.sources.moderngov.pages import link_target, link_text, linked_id, p
 from monitor.text import one_line
 
 if TYPE_CHECKING:
-    from monitor.fetch import Fetcher
+    from monitor.fetch.client import Fetcher
 
 _DECISION_ID = re.compile(r"ieDecisionDetails\.aspx\?(?:[^#]*&)?ID=(\d+)", re.IGNORECASE)
 

@@ -23,7 +23,7 @@ from monitor.sources.moderngov.model import DOCUMENT_ID, PAGE_TIMEOUT, Committee
 from monitor.text import one_line
 
 if TYPE_CHECKING:
-    from monitor.fetch import Fetcher
+    from monitor.fetch.client import Fetcher
 
 _AGENDA_ITEM_ID = re.compile(r"mgAi\.aspx\?(?:[^#]*&)?ID=(\d+)", re.IGNORECASE)
 _COMMITTEE_ID = re.compile(

@@ -19,7 +19,7 @@ from monitor.sources.moderngov.pages import HtmlPages
 from monitor.sources.moderngov.web_service import WebService
 
 if TYPE_CHECKING:
-    from monitor.fetch import Fetcher
+    from monitor.fetch.client import Fetcher
 
 WEB_SERVICE_RETRY = timedelta(days=1)
 # How the web service answers when it is switched off or blocked: forbidden (WAF), not there, GET not enabled.

@@ -29,7 +29,7 @@ from monitor.sources.moderngov.model import (
 from monitor.text import one_line, without_bom
 
 if TYPE_CHECKING:
-    from monitor.fetch import Fetcher
+    from monitor.fetch.client import Fetcher
 
 _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
 

@@ -1,0 +1,79 @@
+"""A command imports what it needs when it needs it: `monitor check` reads the configuration without the libraries
+that poll, store, render or send, and `monitor poll` starts without those of the sources and outputs it does not run.
+
+Each command runs in a fresh interpreter on the shipped configuration; the test reads which modules it loaded, not how
+long it took, so it fails when someone adds a heavy import at module level again (the figures are in the issue-13
+notes, measured outside the suite).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+CONFIG = Path(__file__).resolve().parent.parent / "config"
+
+# Runs the command as `python -m monitor` would, then writes the top-level packages it had loaded to stdout's last line.
+_RUN = """
+import json, sys
+from monitor.cli import main
+sys.argv = ["monitor", *json.loads(sys.argv[1])]
+try:
+    main()
+except SystemExit:
+    pass
+print()
+print(json.dumps(sorted({name.partition(".")[0] for name in sys.modules})))
+"""
+
+# What only polling, storing, rendering, sending or serving needs, and rich, which draws the other commands' tables.
+NOT_FOR_CHECK = {
+    "sqlalchemy",
+    "httpx2",
+    "feedparser",
+    "bs4",
+    "lxml",
+    "w3lib",
+    "trafilatura",
+    "pypdf",
+    "pypdfium2",
+    "jinja2",
+    "slack_sdk",
+    "css_inline",
+    "prometheus_client",
+    "datasketch",
+    "rich",
+}
+# What a poll loads only when it reads an article or a PDF, renders, or sends with an output the shipped configuration
+# does not have; metrics are the daemon's.
+NOT_FOR_POLL_START = {"trafilatura", "pypdf", "pypdfium2", "jinja2", "slack_sdk", "prometheus_client", "datasketch"}
+
+
+def loaded_packages(tmp_path: Path, *args: str) -> set[str]:
+    answer = subprocess.run(
+        [sys.executable, "-c", _RUN, json.dumps(["--config", str(CONFIG), *args])],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "MONITOR_DATA_DIR": str(tmp_path / "data")},
+        timeout=120,
+    )
+    assert answer.returncode == 0, answer.stderr
+    return set(json.loads(answer.stdout.splitlines()[-1]))
+
+
+def test_check_loads_none_of_the_libraries_that_poll_store_or_send(tmp_path):
+    loaded = loaded_packages(tmp_path, "check")
+
+    assert "pydantic" in loaded and "monitor" in loaded  # it did read the configuration
+    assert loaded & NOT_FOR_CHECK == set()
+
+
+def test_poll_starts_without_the_libraries_of_work_it_has_not_reached(tmp_path):
+    # An unknown source id: the whole application is built (store, fetcher, matcher, outputs), then nothing is polled.
+    loaded = loaded_packages(tmp_path, "poll", "--source", "no-such-source")
+
+    assert {"sqlalchemy", "httpx2"} <= loaded  # it did build the application
+    assert loaded & NOT_FOR_POLL_START == set()
