@@ -6,7 +6,7 @@ CONFIG ?= config
 # Every dependency's version, for the venv and the image alike; `make lock` brings it up to date.
 LOCK := requirements.lock
 
-.PHONY: run test lint demo check bench clean lock image image-test
+.PHONY: run test test-postgres lint demo check bench clean lock image image-test
 
 $(BIN)/monitor: pyproject.toml $(LOCK)
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -42,7 +42,12 @@ demo: $(BIN)/monitor
 	$(BIN)/monitor demo
 
 test: lint
-	$(BIN)/python -m pytest -n auto --maxprocesses=4
+	$(BIN)/python -m pytest -n auto --maxprocesses=4 $(PYTEST_ARGS)
+
+# The suite with its database tests on PostgreSQL as well, against a throwaway server (as CI runs it), e.g.
+# `make test-postgres PYTEST_ARGS=tests/test_store.py` for one module.
+test-postgres: $(VENV)/.dev-installed
+	bash .ci/with-postgres $(BIN)/python -m pytest -n auto --maxprocesses=4 $(PYTEST_ARGS)
 
 # Style and types: ruff (lint and format) on everything, mypy on the package (settings in pyproject.toml).
 lint: $(VENV)/.dev-installed

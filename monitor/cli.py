@@ -15,7 +15,7 @@ import click
 
 from monitor.durations import format_duration, parse_duration
 from monitor.observe import logs
-from monitor.startup import Context, listen_address, refuse_config, status_server
+from monitor.startup import Context, fail_to_start, listen_address, refuse_config, status_server
 
 if TYPE_CHECKING:  # imported where used, so `monitor --help` and `monitor check` load only what they need
     from monitor.app import App
@@ -158,13 +158,17 @@ def run(obj: Context) -> None:
     from monitor.config import ConfigErrors, ConfigWatcher
     from monitor.config_checks import rules_check
     from monitor.scheduler import Daemon
+    from monitor.store import StoreError
 
     try:
         watcher = ConfigWatcher(obj.config_dir, checks=[rules_check])
     except ConfigErrors as errors:
         refuse_config(errors, "Not starting: fix the configuration above, then run again.")
     obj.use_log_settings(watcher.current)
-    daemon = Daemon(watcher, obj.app(watcher.current))
+    try:
+        daemon = Daemon(watcher, obj.app(watcher.current))
+    except StoreError as error:  # another daemon on the same SQLite file
+        fail_to_start(str(error))
     server = status_server(watcher.current, daemon)
     code = daemon.run()
     if server is not None:

@@ -3,9 +3,11 @@
 Jobs live in memory and are rebuilt from the YAML at start (the store keeps everything that must survive a restart).
 SIGTERM and SIGINT let the job in flight finish its current item and exit; SIGHUP re-reads the configuration at once.
 
+Several daemons may work on one PostgreSQL database: each poll job first asks the store for the source's turn, which
+goes to one daemon at a time (monitor/store/turns.py); the others skip it. On SQLite a second daemon is refused.
+
 Polls run in one pool and send nothing; everything that sends (digests, retries, the alerts and notices a poll calls
-for, the notice about a broken configuration) runs in the "deliver" pool, through the delivery service. The daemon
-also decides when the extractor's caches are emptied: when no poll is reading pages.
+for, the notice about a broken configuration) runs in the "deliver" pool, through the delivery service.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from monitor.app import App
 from monitor.config import Config, ConfigErrors, ConfigWatcher
 from monitor.cron import cron_trigger
+from monitor.deliver.outbox import process_owner
 from monitor.deliver.service import Notice
 from monitor.observe.metrics import DaemonMetrics, StoredFigures
 from monitor.observe.server import Health
@@ -51,6 +54,8 @@ class Daemon:
         self.metrics = DaemonMetrics(self._stored_figures)
         watcher.on_error = self._report_config_errors
         self.stop = app.stop
+        # Raises StoreError when another daemon works on the same SQLite file.
+        self.replica = app.store.join(process_owner(), at=app.clock())
         self._reload_now = threading.Event()
         self._once = itertools.count(1)
         self._running = 0
@@ -174,9 +179,19 @@ class Daemon:
     # The jobs' work: each looks up the App's parts when it runs, so a reload in between is taken up.
 
     def _poll(self, source_id: str) -> None:
-        if not any(source.id == source_id for source in self.app.config.sources.sources):  # removed by a reload
+        sources = self.app.config.sources
+        source = next((source for source in sources.sources if source.id == source_id), None)
+        if source is None:  # removed by a reload
             return
-        reports = self.app.poll([source_id])
+        store, shared_by = self.app.store, len(sources.sources)
+        now, every = self.app.clock(), sources.every(source)
+        if not store.take_turn(source_id, replica=self.replica, now=now, every=every):
+            log.debug("source %s: its turn is another daemon's", source_id)
+            return
+        try:
+            reports = self.app.poll([source_id])
+        finally:
+            store.end_turn(source_id, replica=self.replica, now=self.app.clock(), sources=shared_by)
         for report in reports:
             self.metrics.record_poll(report)
         self._deliver_soon("deliver:after-poll", partial(self._after_poll, reports))
@@ -215,8 +230,10 @@ class Daemon:
     def _on_job_trouble(self, event: JobEvent) -> None:
         if getattr(event, "exception", None) is not None:
             log.error("job %s failed: %s", event.job_id, event.exception, exc_info=event.exception)
-        else:
-            log.warning("job %s did not run at %s (busy or late)", event.job_id, event.scheduled_run_time)
+            return
+        # A missed run has one time; runs refused because the last one is still going (max_instances) have a list.
+        times = getattr(event, "scheduled_run_times", None) or [getattr(event, "scheduled_run_time", None)]
+        log.warning("job %s did not run at %s (busy or late)", event.job_id, ", ".join(map(str, times)))
 
     # --- stopping ----------------------------------------------------------------------------------------------------
 
@@ -239,6 +256,7 @@ class Daemon:
                 "a job was still running after %.0f s; stopping anyway (its item will be polled again)",
                 STOP_GRACE_SECONDS,
             )
+        self.app.store.leave(self.replica)
         self.app.close()
         log.info("stopped")
         return 0

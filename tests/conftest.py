@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import io
+import itertools
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 
 from monitor.app import App, rules_check
 from monitor.cli import cli
@@ -54,9 +57,9 @@ def fetcher(fetch_settings: FetchSettings) -> Iterator[Fetcher]:
 
 @pytest.fixture
 def monitor(tmp_path, monkeypatch):
-    """Run `monitor ARGS...` in-process with the data folder in tmp_path; returns the click Result."""
+    """Run `monitor ARGS...` in-process with the data folder in tmp_path; returns the click Result. Its database is the
+    SQLite file there, or the test's own (``database_url``) when the test has one."""
     monkeypatch.setenv("MONITOR_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
 
     def run(*args: str, config: Path | None = None):
         prefix = ["--config", str(config)] if config else []
@@ -65,21 +68,79 @@ def monitor(tmp_path, monkeypatch):
     return run
 
 
-# --- the store: SQLite, and PostgreSQL too when BEATWATCH_TEST_POSTGRES_URL names a scratch database ----------------
+# --- the database: SQLite, and PostgreSQL too in the modules marked `both_backends` ----------------------------------
+# Such a module says `pytestmark = [pytest.mark.both_backends, pytest.mark.usefixtures("database_url")]`: each of its
+# tests runs once per backend, and the command line and daemons it starts find the database in MONITOR_DATABASE_URL.
 
 POSTGRES_URL = os.environ.get("BEATWATCH_TEST_POSTGRES_URL")
+NO_POSTGRES = "no PostgreSQL server: run `make test-postgres`, or set BEATWATCH_TEST_POSTGRES_URL"
+_databases = itertools.count(1)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A database URL for a Store, empty: a SQLite file in tmp_path, or the PostgreSQL scratch database emptied."""
-    if request.param == "sqlite":
-        return Store.default_url(tmp_path / "data")
-    engine = create_engine(POSTGRES_URL)
-    with engine.begin() as connection:  # each test starts from an empty database
-        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
-    return POSTGRES_URL
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "both_backends: every test of the module that uses the database runs on SQLite and on PostgreSQL"
+    )
+
+
+@pytest.fixture(autouse=True)
+def no_database_from_outside(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A MONITOR_DATABASE_URL of the developer's shell never reaches a test."""
+    monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database_url" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_backends"):
+        metafunc.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The URL of an empty database for the test: a SQLite file in tmp_path/data (where MONITOR_DATA_DIR=tmp_path/data
+    has it), or a new database on the PostgreSQL server of BEATWATCH_TEST_POSTGRES_URL, dropped afterwards and given
+    to the command line and daemons the test starts in MONITOR_DATABASE_URL."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield Store.default_url(tmp_path / "data")
+        return
+    if not POSTGRES_URL:
+        if os.environ.get("CI"):  # CI starts a server (.ci/run): a missing one is a broken run, not a skip
+            pytest.fail(NO_POSTGRES)
+        pytest.skip(NO_POSTGRES)
+    with postgres_database() as url:
+        monkeypatch.setenv("MONITOR_DATABASE_URL", url)
+        yield url
+
+
+@pytest.fixture
+def sqlite_only(database_url: str) -> None:
+    """For a case about SQLite alone, in a module whose tests run on both backends."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("a case about SQLite")
+
+
+@pytest.fixture
+def postgres_only(database_url: str) -> str:
+    """The test's PostgreSQL database, for a case SQLite cannot have (several live daemons on one database)."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite serves one daemon at a time: several live daemons need PostgreSQL")
+    return database_url
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A new, empty database on the test server, for one test; dropped with its connections when the test ends."""
+    assert POSTGRES_URL is not None
+    server = make_url(POSTGRES_URL)
+    name = f"test_{os.getpid()}_{next(_databases)}"  # each pytest-xdist worker is a process of its own
+    engine = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))  # a killed daemon may still be connected
+        engine.dispose()
 
 
 # --- polls through an App, as `monitor poll` makes them -------------------------------------------------------------

@@ -15,27 +15,40 @@ import pytest
 
 from tests.e2e import STORIES, Story, publish, write_config
 
+pytestmark = [pytest.mark.both_backends, pytest.mark.usefixtures("database_url")]
+
 STOP_LIMIT = 10.0
+
+
+def start_daemon(config_dir: Path, data_dir: Path) -> subprocess.Popen[str]:
+    """`monitor run` in a child process, its log (stdout and stderr) in one text pipe."""
+    # Polls every second are refused in real configurations; this daemon is allowed them so the test is quick.
+    env = {**os.environ, "MONITOR_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1", "MONITOR_SHORTEST_INTERVAL": "1s"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", "--config", str(config_dir), "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def run_to_the_end(config_dir: Path, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    """`monitor run` that is expected to stop by itself (refusing to start), with what it said."""
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", "--config", str(config_dir), "run"],
+        env={**os.environ, "MONITOR_DATA_DIR": str(data_dir)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
 
 
 class Daemon:
     """`monitor run` in a child process, its log read line by line in a thread so waits can have a deadline."""
 
     def __init__(self, config_dir: Path, data_dir: Path) -> None:
-        # Polls every second are refused in real configurations; this daemon is allowed them so the test is quick.
-        env = {
-            **os.environ,
-            "MONITOR_DATA_DIR": str(data_dir),
-            "PYTHONUNBUFFERED": "1",
-            "MONITOR_SHORTEST_INTERVAL": "1s",
-        }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "--config", str(config_dir), "run"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        self.process = start_daemon(config_dir, data_dir)
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -87,16 +100,26 @@ def test_run_refuses_to_start_on_a_broken_config(news_site, tmp_path):
     config_dir = write_config(tmp_path / "config", news_site)
     keywords = config_dir / "keywords.yaml"
     keywords.write_text(keywords.read_text().replace("any:", "ani:", 1))
-    result = subprocess.run(
-        [sys.executable, "-m", "monitor", "--config", str(config_dir), "run"],
-        env={**os.environ, "MONITOR_DATA_DIR": str(tmp_path / "data")},
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = run_to_the_end(config_dir, tmp_path / "data")
     assert result.returncode == 2
     assert "keywords.yaml:" in result.stderr and "ani" in result.stderr
     assert len(result.stderr.splitlines()) == 1  # one problem, one line: what is wrong and how to fix it
+
+
+@pytest.mark.usefixtures("sqlite_only")
+def test_a_second_daemon_on_the_same_sqlite_file_is_refused_in_one_line(news_site, tmp_path):
+    config_dir = write_config(tmp_path / "config", news_site)
+    first = Daemon(config_dir, tmp_path / "data")
+    try:
+        first.wait_for("running:")
+        second = run_to_the_end(config_dir, tmp_path / "data")
+    finally:
+        first.process.send_signal(signal.SIGTERM)
+        first.process.wait(STOP_LIMIT)
+    assert second.returncode == 2
+    [line] = second.stderr.splitlines()
+    assert line.startswith(f"another `monitor run` is already working on {tmp_path / 'data' / 'beatwatch.sqlite3'}")
+    assert first.process.returncode == 0
 
 
 def replace_file(path: Path, text: str) -> None:
@@ -161,3 +184,20 @@ def test_run_sends_an_urgent_alert_through_the_delivery_pool_after_the_poll_that
             daemon.process.wait(STOP_LIMIT)
         [alert] = slack.messages
         assert alert.blocks[0]["text"]["text"] == "Urgent: Knife crime — 1 new story"
+
+
+def test_a_run_refused_because_the_last_is_still_going_is_logged_like_a_missed_one(news_site, tmp_path, caplog):
+    from datetime import UTC, datetime
+
+    from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent, JobSubmissionEvent
+
+    from tests.test_editions import daemon_for
+
+    daemon, _ = daemon_for(tmp_path, news_site)
+    at = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    daemon._on_job_trouble(JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, "poll:local-news", "default", [at, at]))
+    daemon._on_job_trouble(JobExecutionEvent(EVENT_JOB_MISSED, "digest:0:", "default", at))
+    assert [record.getMessage() for record in caplog.records if record.name == "monitor.daemon"] == [
+        f"job poll:local-news did not run at {at}, {at} (busy or late)",
+        f"job digest:0: did not run at {at} (busy or late)",
+    ]

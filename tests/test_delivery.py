@@ -26,6 +26,8 @@ from tests.slack_server import SlackServer, block_problem
 from tests.smtp_server import AnyPortController, Inbox
 from tests.test_cli import REPO
 
+pytestmark = [pytest.mark.both_backends, pytest.mark.usefixtures("database_url")]
+
 CHANNEL = "#crime-digest"
 ADMIN_CHANNEL = "#beatwatch-admin"
 SENDER = "Beatwatch <beatwatch@example.org>"
@@ -476,13 +478,13 @@ def test_a_split_digest_killed_between_parts_resumes_in_its_thread_without_repea
     assert [url for message in slack.messages for url in links(message)] == [story_url(news_site, s) for s in stories]
 
 
-def test_two_flushes_at_once_in_the_daemon_send_a_delivery_once(tmp_path, news_site, monkeypatch):
+def test_two_flushes_at_once_in_the_daemon_send_a_delivery_once(tmp_path, news_site, monkeypatch, database_url):
     """The digest job is still posting when the retry timer fires: the timer's flush must not post it again."""
     with SlowSlackServer(channels={CHANNEL}) as slack:
         monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
         config = write_config(tmp_path / "config", news_site, monitor_extra=slack_settings(slack))
         data = tmp_path / "data"
-        with Store(Store.default_url(data)) as store:
+        with Store(database_url) as store:
             app = App(load_config(config, checks=[rules_check]), store, data_dir=data)
             app.poll()
             digest_job = threading.Thread(target=app.delivery.digest)
@@ -648,7 +650,7 @@ def test_a_source_failing_three_polls_in_a_row_is_reported_once_to_the_admin_cha
     assert "404" in notice.text
 
 
-def test_a_delivery_another_live_process_is_sending_is_left_to_it(monitor, tmp_path, news_site, slack):
+def test_a_delivery_another_live_process_is_sending_is_left_to_it(monitor, tmp_path, news_site, slack, database_url):
     from datetime import UTC, datetime
 
     from monitor.deliver.outbox import owner_is_gone
@@ -659,7 +661,7 @@ def test_a_delivery_another_live_process_is_sending_is_left_to_it(monitor, tmp_p
     monitor("poll", config=config)
     monitor("digest", config=config)  # queued, not sent
     [row] = outbox(monitor, config)
-    store = Store(Store.default_url(tmp_path / "data"))
+    store = Store(database_url)
     other = f"{socket.gethostname()}:{os.getppid()}"  # a process that is certainly alive: our parent
     assert not owner_is_gone(other)
     now = datetime.now(UTC)

@@ -1,6 +1,7 @@
-"""The outbox, white box: two Outbox objects on one SQLite file behave like two Beatwatch processes (separate stores,
-separate owners), sending through the real Slack and email outputs to servers on 127.0.0.1. An output that runs the
-other process's flush just before it sends a part puts the race exactly where it hurts: mid-delivery."""
+"""The outbox, white box: two Outbox objects on one database (a SQLite file, or PostgreSQL) behave like two Beatwatch
+processes (separate stores, separate owners), sending through the real Slack and email outputs to servers on 127.0.0.1.
+An output that runs the other process's flush just before it sends a part puts the race exactly where it hurts:
+mid-delivery."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from monitor.deliver.outputs.slack_settings import SlackSettings
 from monitor.store import PENDING, SENT, Store
 from tests.slack_server import SlackServer
 from tests.smtp_server import Inbox
+
+pytestmark = [pytest.mark.both_backends, pytest.mark.usefixtures("database_url")]
 
 LONDON = ZoneInfo("Europe/London")
 TOKEN = "xoxb-test-token"
@@ -82,16 +85,15 @@ def email_output(port: int, **before: Callable[[], None]) -> MeddlingEmail:
 
 
 @pytest.fixture
-def processes(tmp_path):
-    """``processes(outputs_a, outputs_b, clock)``: two outboxes on one database file, as two processes on two hosts."""
+def processes(database_url):
+    """``processes(outputs_a, outputs_b, clock)``: two outboxes on one database, as two processes on two hosts."""
     stores: list[Store] = []
 
     def start(outputs_a: dict, outputs_b: dict, clock: Callable[[], datetime] | None = None) -> tuple[Outbox, Outbox]:
         clock = clock or Clock()  # one clock for both processes
-        url = Store.default_url(tmp_path / "data")
         outboxes = []
         for owner, outputs in (("host-a:101", outputs_a), ("host-b:202", outputs_b)):
-            stores.append(Store(url))
+            stores.append(Store(database_url))
             outboxes.append(Outbox(stores[-1], outputs, clock=clock, policy=AT_ONCE))
             outboxes[-1].owner = owner
         return outboxes[0], outboxes[1]

@@ -1,4 +1,4 @@
-"""The store against real SQLite files (and PostgreSQL when BEATWATCH_TEST_POSTGRES_URL names a scratch database)."""
+"""The store against real SQLite files, and a real PostgreSQL server when there is one (`make test-postgres`)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ from monitor.store import (
     schema,
 )
 
+pytestmark = [pytest.mark.both_backends, pytest.mark.usefixtures("database_url")]
+
 T0 = datetime(2026, 11, 12, 8, 0, tzinfo=UTC)
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 FIXTURES = Path(__file__).parent / "fixtures" / "store"
@@ -46,8 +48,8 @@ COUNCIL_CHECKPOINT = ModernGovCheckpoint(
 
 
 @pytest.fixture
-def store(url: str):
-    with Store(url) as opened:
+def store(database_url: str):
+    with Store(database_url) as opened:
         yield opened
 
 
@@ -289,22 +291,22 @@ def test_matches_queued_for_a_destination_are_not_offered_again(store: Store) ->
 # -- restart and schema -----------------------------------------------------------------------------------------------
 
 
-def test_reopening_the_same_database_keeps_everything(url: str) -> None:
-    with Store(url) as store:
+def test_reopening_the_same_database_keeps_everything(database_url: str) -> None:
+    with Store(database_url) as store:
         add(store, make_item(1))
         store.finish_poll("council", at=T0, checkpoint=COUNCIL_CHECKPOINT, error=None, new_items=1, new_matches=1,
                           seconds=1)  # fmt: skip
         [match] = store.matches()
         deliver(store, [match.id], "console", "-")
 
-    with Store(url) as store:
+    with Store(database_url) as store:
         assert add(store, make_item(1)) is None
         assert ModernGovCheckpoint.restore(store.source_state("council")) == COUNCIL_CHECKPOINT
         assert store.source_health("council")[0].polled_once
         assert store.matches()[0].delivered_to == (("console", "-"),)
         assert add(store, make_item(2)) == 2
 
-    assert _schema_versions(url) == [len(migrations.MIGRATIONS)]
+    assert _schema_versions(database_url) == [len(migrations.MIGRATIONS)]
 
 
 def test_a_sources_wait_is_replaced_by_each_poll_and_read_back_by_source(store: Store) -> None:
@@ -325,8 +327,8 @@ def test_a_sources_wait_is_replaced_by_each_poll_and_read_back_by_source(store: 
     assert echo.wait is None and echo.consecutive_failures == 0
 
 
-def test_upgrade_runs_each_new_step_once_and_a_newer_database_is_refused(url: str) -> None:
-    Store(url).close()
+def test_upgrade_runs_each_new_step_once_and_a_newer_database_is_refused(database_url: str) -> None:
+    Store(database_url).close()
     current = len(migrations.MIGRATIONS)
     added = Table("added_in_next_version", MetaData(), Column("id", Integer, primary_key=True))
     runs: list[int] = []
@@ -335,7 +337,7 @@ def test_upgrade_runs_each_new_step_once_and_a_newer_database_is_refused(url: st
         runs.append(current + 1)
         added.create(connection)
 
-    engine = create_engine(url)
+    engine = create_engine(database_url)
     for _ in range(2):
         with engine.begin() as connection:
             assert (
@@ -344,15 +346,15 @@ def test_upgrade_runs_each_new_step_once_and_a_newer_database_is_refused(url: st
     engine.dispose()
 
     assert runs == [current + 1]
-    assert _schema_versions(url) == [current, current + 1]
+    assert _schema_versions(database_url) == [current, current + 1]
     newer = f"schema version {current + 1} but this Beatwatch knows versions up to {current}"
     with pytest.raises(StoreError, match=newer):
-        Store(url)
+        Store(database_url)
 
 
-def test_the_parts_in_flight_step_adds_its_column_to_an_older_database_and_keeps_its_outbox(url: str) -> None:
+def test_the_parts_in_flight_step_adds_its_column_to_an_older_database_and_keeps_its_outbox(database_url: str) -> None:
     step = migrations.MIGRATIONS.index(migrations._add_part_in_flight_since) + 1  # the version it brings a db to
-    with Store(url) as store:
+    with Store(database_url) as store:
         delivery = store.enqueue(
             key="old",
             output="slack",
@@ -363,7 +365,7 @@ def test_the_parts_in_flight_step_adds_its_column_to_an_older_database_and_keeps
             at=T0,
         )
         store.record_part_sent(delivery.id, index=0, receipt="1.1", at=T0)
-    engine = create_engine(url)
+    engine = create_engine(database_url)
     with engine.begin() as connection:  # as the version before made it
         connection.execute(text("ALTER TABLE deliveries DROP COLUMN part_in_flight_since"))
         connection.execute(text("DELETE FROM schema_version"))
@@ -526,14 +528,14 @@ def test_a_database_made_by_schema_version_4_keeps_the_council_meaning_of_its_it
     assert _tables(url) == _tables(new_url)
 
 
-def test_the_council_reference_step_turns_articles_pairs_into_no_reference_on_every_backend(url: str) -> None:
+def test_the_council_reference_step_turns_articles_pairs_into_no_reference_on_every_backend(database_url: str) -> None:
     step = (
         migrations.MIGRATIONS.index(migrations._council_reference_in_one_object) + 1
     )  # the version it brings a database to
-    with Store(url) as store:
+    with Store(database_url) as store:
         add(store, make_item(1))
         add(store, make_item(2))
-    engine = create_engine(url)
+    engine = create_engine(database_url)
     pairs = [["committee", "Cabinet"], ["meeting_date", "2026-11-12"], ["event", "minutes_published"],
              ["pages", "form-feed"]]  # fmt: skip
     with engine.begin() as connection:  # as the version before made it
@@ -554,11 +556,11 @@ def test_the_council_reference_step_turns_articles_pairs_into_no_reference_on_ev
     )
 
 
-def test_the_one_record_step_drops_the_json_copy_of_what_a_delivery_carries_on_every_backend(url: str) -> None:
+def test_the_one_record_step_drops_the_json_copy_of_what_a_delivery_carries_on_every_backend(database_url: str) -> None:
     step = (
         migrations.MIGRATIONS.index(migrations._one_record_of_delivery_matches) + 1
     )  # the version it brings a database to
-    with Store(url) as store:
+    with Store(database_url) as store:
         queued = store.enqueue(
             key="old",
             output="slack",
@@ -568,7 +570,7 @@ def test_the_one_record_step_drops_the_json_copy_of_what_a_delivery_carries_on_e
             match_ids=_two_matches(store),
             at=T0,
         )
-    engine = create_engine(url)
+    engine = create_engine(database_url)
     with engine.begin() as connection:  # as the version before made it
         connection.execute(text("ALTER TABLE deliveries ADD COLUMN match_ids TEXT NOT NULL DEFAULT '[]'"))
         connection.execute(text("DELETE FROM schema_version"))
@@ -579,7 +581,7 @@ def test_the_one_record_step_drops_the_json_copy_of_what_a_delivery_carries_on_e
     engine.dispose()
 
     assert carried == [1, 2] and queued.match_ids == (1, 2)
-    assert "match_ids" not in _tables(url)["deliveries"][0]
+    assert "match_ids" not in _tables(database_url)["deliveries"][0]
 
 
 def _tables(url: str) -> dict[str, tuple[dict[str, object], list[object], list[object], list[object]]]:
@@ -666,16 +668,16 @@ def test_enqueue_is_idempotent_by_key(store: Store) -> None:
         store.enqueue(key="k2", output="slack", destination="#c", kind="digest", parts=[], match_ids=[], at=T0)
 
 
-def test_parts_progress_survives_a_restart_and_the_last_part_delivers_the_matches(url: str) -> None:
+def test_parts_progress_survives_a_restart_and_the_last_part_delivers_the_matches(database_url: str) -> None:
     parts = [{"text": "part 1"}, {"text": "part 2"}, {"text": "part 3"}]
-    with Store(url) as store:
+    with Store(database_url) as store:
         match_ids = _two_matches(store)
         delivery = store.enqueue(
             key="d1", output="slack", destination="#crime", kind="digest", parts=parts, match_ids=match_ids, at=T0
         )
         store.record_part_sent(delivery.id, index=0, receipt="1700000000.0001", at=T0)
 
-    with Store(url) as store:
+    with Store(database_url) as store:
         [due] = store.due_deliveries(now=T0)
         assert (due.parts_sent, due.receipts, due.state) == (1, ("1700000000.0001",), PENDING)
         assert [m.delivered for m in store.matches()] == [False, False]
@@ -849,10 +851,9 @@ def _race_to_add(stores: list[Store], threads: int = 8, items_per_thread: int = 
     return results
 
 
-def test_concurrent_polls_store_each_item_once_without_locking_errors(tmp_path: Path) -> None:
-    url = Store.default_url(tmp_path)
+def test_concurrent_polls_store_each_item_once_without_locking_errors(database_url: str) -> None:
     # Two stores on one file behave like two processes: separate locks and connections, one database.
-    stores = [Store(url), Store(url)]
+    stores = [Store(database_url), Store(database_url)]
     try:
         results = _race_to_add(stores)
         stored = [item_id for item_id in results if item_id is not None]

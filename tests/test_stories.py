@@ -22,10 +22,12 @@ from monitor.stories import StoryPrint, item_print
 from tests.story_world import START, Article, build_world
 from tests.test_store import EPOCH, _schema_versions, _tables, database_made_by, deliver
 
+pytestmark = [pytest.mark.both_backends, pytest.mark.usefixtures("database_url")]
+
 
 @pytest.fixture
-def store(url: str):
-    with Store(url) as opened:
+def store(database_url: str):
+    with Store(database_url) as opened:
         yield opened
 
 
@@ -274,10 +276,10 @@ def test_text_forgotten_after_the_retention_period_takes_its_story_keys_with_it(
     assert story_by_url[later.url] != story_by_url[original.url]  # nothing is left to find the old one by
 
 
-def test_copies_stored_at_once_by_several_processes_are_one_story(url: str) -> None:
+def test_copies_stored_at_once_by_several_processes_are_one_story(database_url: str) -> None:
     """Several daemons on one database: each copy's story is decided seeing every copy stored before it."""
     original, _ = _original_and_copy()
-    stores = [Store(url) for _ in range(4)]  # like four processes: their own connections, one database
+    stores = [Store(database_url) for _ in range(4)]  # like four processes: their own connections, one database
     start, errors = threading.Barrier(8), []
 
     def store_copies(worker: int) -> None:

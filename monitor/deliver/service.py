@@ -10,7 +10,8 @@ admin's notice about it; nothing calls back into the caller.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from threading import Lock
@@ -101,6 +102,7 @@ class DeliveryService:
 
     ``queueing`` is held while matches are chosen for a delivery and it is queued, so two steps at once (the alerts
     after two polls that end together) never queue one match twice; share one lock between the services of a process.
+    The store's lock does the same between the daemons on one database.
     """
 
     def __init__(
@@ -118,6 +120,11 @@ class DeliveryService:
         policy = RetryPolicy(setup.delivery.max_attempts, setup.delivery.first_retry, setup.delivery.max_retry)
         self._outbox = Outbox(store, outputs, clock=clock, policy=policy)
 
+    @contextmanager
+    def _choosing_matches(self) -> Iterator[None]:
+        with self._queueing, self.store.choosing_matches():  # this process's threads take turns before the database's
+            yield
+
     # --- sending ---------------------------------------------------------------------------------------------------
 
     def digest(self, edition: str = "") -> DigestRun:
@@ -128,7 +135,7 @@ class DeliveryService:
         moves = self._readdress_waiting()
         earlier = self._flush(kinds={"alert"})  # waiting alerts go first, so the digest marks them alerted
         now, queued = self.clock(), 0
-        with self._queueing:
+        with self._choosing_matches():
             for (output_name, destination), topic_ids in self._routes().items():
                 digest = replace(self._digest_for(output_name, destination, topic_ids, now), edition=edition)
                 if digest.empty:
@@ -214,7 +221,7 @@ class DeliveryService:
     def _queue_alerts(self) -> bool:
         """Queue, per destination, the urgent matches it has not had; whether anything was queued."""
         now, queued = self.clock(), False
-        with self._queueing:
+        with self._choosing_matches():
             for (output_name, destination), topic_ids in self._routes().items():
                 self._cover_received_stories(output_name, destination, topic_ids, now)
                 records = self.store.matches(

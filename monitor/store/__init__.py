@@ -9,6 +9,7 @@ composed of one part per domain, each a class over the same database (``StoreBas
 - ``items``: stories under every key they are known by, their text, and pages waiting to be fetched again;
 - ``matches``: what the items matched, with where each match has been delivered;
 - ``outbox``: deliveries, from queued to sent or given up, and which matches each one carries;
+- ``turns``: the daemons working on the database, and which of them polls each source;
 - ``schema``: the tables and the ordered upgrade steps; ``records``: the frozen values handed out.
 
 A new method goes into the part of its domain; a query that joins two domains goes where its result belongs.
@@ -28,6 +29,7 @@ from monitor.store.records import (
     WaitReason,
 )
 from monitor.store.store import Store
+from monitor.store.turns import Replica
 
 __all__ = [
     "FAILED",
@@ -38,6 +40,7 @@ __all__ = [
     "MatchRecord",
     "NewItem",
     "OutboxConflict",
+    "Replica",
     "SourceHealth",
     "SourceWait",
     "Store",

@@ -99,6 +99,18 @@ class StoreBase:
             yield connection
 
     @contextmanager
+    def _writing_rows_it_locks(self) -> Iterator[Connection]:
+        """A write transaction that locks the rows it changes itself (``SELECT ... FOR UPDATE``), which is safe beside
+        any other transaction: on PostgreSQL it does not wait for this process's other writes (as it would not for
+        another process's); on SQLite it is one more write in turn. Not durable: what it records is redone if lost."""
+        if self._url.get_backend_name() == "sqlite":
+            with self._writing(durable=False) as connection:
+                yield connection
+            return
+        with self._writers[False].begin() as connection:
+            yield connection
+
+    @contextmanager
     def _reading(self) -> Iterator[Connection]:
         """One read transaction: every query in the block sees the same state of the database."""
         with self._read_lock or nullcontext(), self._engine.connect() as connection:

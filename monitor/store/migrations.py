@@ -21,9 +21,13 @@ from sqlalchemy.schema import CreateColumn
 
 from monitor.store.errors import StoreError
 from monitor.store.schema import (
+    ADVISORY_LOCK_CLASS,
+    SCHEMA_UPGRADE_LOCK,
     deliveries_table,
     items_table,
     metadata,
+    poll_turns_table,
+    replicas_table,
     schema_version_table,
     sources_table,
     story_index,
@@ -172,6 +176,12 @@ def _waiting_pages_by_source(connection: Connection) -> None:
     waiting_pages_index.create(connection)
 
 
+def _poll_turns(connection: Connection) -> None:
+    """Several daemons share one database: each source's turns go to one of them at a time."""
+    replicas_table.create(connection)
+    poll_turns_table.create(connection)
+
+
 # Step n takes a database from version n-1 to version n. Step 1 creates every table as defined above, i.e. as the code
 # has them today, so a new database runs only step 1 and is stamped with the latest version; later steps (ALTER TABLE,
 # new tables) only ever run on databases made by older code. Never edit a released step: append a new one.
@@ -185,11 +195,15 @@ MIGRATIONS: tuple[Migration, ...] = (
     _links_in_their_form_of_today,
     _source_waits,
     _waiting_pages_by_source,
+    _poll_turns,
 )
 
 
 def upgrade(connection: Connection, *, at: datetime, migrations: Sequence[Migration] = MIGRATIONS) -> int:
     """Bring the database up to ``len(migrations)`` inside the caller's transaction; return the version it is now at."""
+    if connection.dialect.name == "postgresql":
+        # Daemons started together would all create the tables at once: one upgrades, the others wait and find it done.
+        connection.execute(select(func.pg_advisory_xact_lock(ADVISORY_LOCK_CLASS, SCHEMA_UPGRADE_LOCK)))
     schema_version_table.create(connection, checkfirst=True)
     current = connection.execute(select(func.max(schema_version_table.c.version))).scalar() or 0
     latest = len(migrations)

@@ -7,7 +7,8 @@ delivery's last part.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +19,13 @@ from sqlalchemy.exc import IntegrityError
 from monitor.store.engine import StoreBase, insert_row, rows_with_values
 from monitor.store.errors import OutboxConflict
 from monitor.store.records import FAILED, PENDING, SENT, DeliveryRecord
-from monitor.store.schema import deliveries_table, delivery_matches_table, match_deliveries_table
+from monitor.store.schema import (
+    ADVISORY_LOCK_CLASS,
+    CHOOSING_MATCHES_LOCK,
+    deliveries_table,
+    delivery_matches_table,
+    match_deliveries_table,
+)
 
 
 class OutboxStore(StoreBase):
@@ -67,6 +74,18 @@ class OutboxStore(StoreBase):
             if existing:
                 return existing[0]  # another process queued the same delivery between our check and our insert
             raise
+
+    @contextmanager
+    def choosing_matches(self) -> Iterator[None]:
+        """Held while matches are chosen for deliveries and queued: two daemons on one PostgreSQL database never queue
+        one match twice (each chooses, then queues, what the other has not queued yet). On SQLite, one daemon per file
+        needs no more than the process's own lock."""
+        if self._url.get_backend_name() != "postgresql":
+            yield
+            return
+        with self._engine.begin() as connection:  # the lock ends with the transaction, whatever happens
+            connection.execute(select(func.pg_advisory_xact_lock(ADVISORY_LOCK_CLASS, CHOOSING_MATCHES_LOCK)))
+            yield
 
     def due_deliveries(self, *, now: datetime) -> list[DeliveryRecord]:
         """Pending deliveries whose next attempt is due, oldest first."""

@@ -79,6 +79,13 @@ class CouncilJSON(TypeDecorator[CouncilReference]):
 
 metadata = MetaData()
 
+# PostgreSQL advisory locks taken by Beatwatch are keyed (ADVISORY_LOCK_CLASS, n): n = 0 while the schema is upgraded,
+# -1 while matches are chosen for deliveries (store/outbox.py), a replica's id while that daemon lives (store/turns.py).
+# The first key spells "bwtc".
+ADVISORY_LOCK_CLASS = 0x62777463
+SCHEMA_UPGRADE_LOCK = 0
+CHOOSING_MATCHES_LOCK = -1
+
 schema_version_table = Table(
     "schema_version",
     metadata,
@@ -219,4 +226,25 @@ delivery_matches_table = Table(
     metadata,
     Column("delivery_id", Integer, ForeignKey("deliveries.id"), primary_key=True),
     Column("match_id", Integer, ForeignKey("matches.id"), primary_key=True, index=True),
+)
+
+# The daemons (`monitor run`) that work on this database, one row each from its start. Which of them are alive is not
+# kept here: on PostgreSQL each holds an advisory lock on its id for as long as its connection lasts (store/turns.py).
+replicas_table = Table(
+    "replicas",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False),  # host:pid, for people reading the table
+    Column("started_at", UTCDateTime, nullable=False),
+)
+
+# Which daemon polls each source: the one that took its last turn keeps it while it lives (or until it hands it on),
+# and a poll in flight is never started by another.
+poll_turns_table = Table(
+    "poll_turns",
+    metadata,
+    Column("source_id", String, primary_key=True),
+    Column("replica_id", Integer),  # None: free for the next daemon whose turn comes
+    Column("polling", Boolean, nullable=False),
+    Column("turn_at", UTCDateTime),  # when the last poll started, or ended once it has
 )
