@@ -153,7 +153,17 @@ def test_three_daemons_share_200_feeds_and_the_survivors_take_over_a_killed_ones
     assert all(shares) and len(orphans) > 0, f"each daemon polled some feeds: {shares}"
     assert held_by(database_url, replicas[0]) and held_by(database_url, replicas[1])
     gaps = {feed: [later - earlier for earlier, later in pairwise(times)] for feed, times in asked.items()}
-    too_soon = {feed: min(gap) for feed, gap in gaps.items() if gap and min(gap) < EVERY / 2 - 0.5}
+    # A poll the killed daemon had begun counts from when it took its turn, and its request may have gone out a while
+    # later on a busy machine: the gap across the kill is the one gap that may be shorter (that poll died with it).
+    alive_gaps = {
+        feed: [
+            later - earlier
+            for earlier, later in pairwise(asked[feed])
+            if not (feed in orphans and earlier <= killed_at < later)
+        ]
+        for feed in asked
+    }
+    too_soon = {feed: min(gap) for feed, gap in alive_gaps.items() if gap and min(gap) < EVERY / 2 - 0.5}
     assert len(asked) == FEEDS
     assert not too_soon, f"feeds polled again within half an interval: {too_soon}"
     for feed, times in asked.items():  # the wait since the last poll counts too: no feed was left behind
