@@ -297,15 +297,17 @@ def _word_start(text: str, position: int, count: int) -> int:
 
 def _hits(found: Iterable[tuple[Probe, str, Span]], scans: Mapping[str, FieldScan]) -> tuple[Hit, ...]:
     """Hits in the original text, in field order then position; a term in both ``any`` and ``all`` counts once."""
-    places = {
-        (_FIELD_ORDER[field], *scans[field].normalised.original_span(*span), probe.term.written)
-        for probe, field, span in found
-    }
-    return tuple(Hit(term, FIELDS[field], start, end) for field, start, end, term in sorted(places))
+    places = set()
+    for probe, field, (start, end) in found:
+        normalised = scans[field].normalised
+        if normalised.maps:  # else the offsets are those of the original already
+            start, end = normalised.original_span(start, end)
+        places.add((_FIELD_ORDER[field], start, end, probe.term.written))
+    return tuple([Hit(term, FIELDS[field], start, end) for field, start, end, term in sorted(places)])
 
 
 def as_match(verdict: Verdict, scans: Mapping[str, FieldScan]) -> Match:
-    deciding = verdict.of("any", "all")
+    deciding = verdict.counted["any"] + verdict.counted["all"]
     fired = {probe for probe, _, _ in deciding}
     probes = verdict.topic.probes
     terms = tuple(dict.fromkeys(probe.term.written for probe in (*probes["any"], *probes["all"]) if probe in fired))

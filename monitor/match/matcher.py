@@ -66,6 +66,8 @@ class Matcher:
         one of them needs no place name in the text."""
         scans = self._scanner.scan(fields)
         found = set().union(*(scan.found for scan in scans.values()))
+        if not found:  # most stories: nothing more to do
+            return []
         triggered = set().union(*(self._triggered.get(pattern_id, ()) for pattern_id in found))
         candidates = (self._topics[index] for index in sorted(triggered))  # in YAML order
         verdicts = (judge(topic, scans, places) for topic in candidates if topic.may_match(scans, places))

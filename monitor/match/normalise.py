@@ -220,8 +220,7 @@ def _decoded(entity: str) -> str:
 def _fold_characters(text: str) -> tuple[str, list[tuple[int, int, int]]]:
     if not text.isascii():
         for char, folded in _PLAIN_PUNCTUATION.items():
-            if char in text:
-                text = text.replace(char, folded)
+            text = text.replace(char, folded)  # one pass, like a search; the text itself when the char is absent
         if not text.isascii():
             return _fold_latin1(text) or _fold_other(text)
     return _fold_ascii(text), []

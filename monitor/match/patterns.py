@@ -210,7 +210,7 @@ def find_keys(finder: KeyFinder, texts: Sequence[str]) -> list[defaultdict[int, 
     key in the real text at the place found. The automaton reads only the stretches of the view where
     ``finder`` says a key may be.
     """
-    joined = "\x00" + "\x00".join(texts) + "\x00"  # \x00 at either end, too: a space in the view
+    joined = "\x00".join(("", *texts, ""))  # \x00 at either end, too: a space in the view
     view = ascii_word_view(joined)
     starts = list(accumulate((len(text) + 1 for text in texts[:-1]), initial=1))
     found: list[defaultdict[int, list[Span]]] = [defaultdict(list) for _ in texts]

@@ -43,11 +43,12 @@ class Scanner:
             found: list[defaultdict[int, list[Span]]] = [defaultdict(list) for _ in texts]
         else:
             found = find_keys(self._plain, texts)
-        for name, text, in_field in zip(self._fields, texts, found, strict=True):
-            if self._stemmed is not None and name in self._stem_fields:
-                self._find_stemmed(self._stemmed, text, in_field)
-            if self._regexes:
-                self._find_regexes(text, in_field)
+        if self._stemmed is not None or self._regexes:
+            for name, text, in_field in zip(self._fields, texts, found, strict=True):
+                if self._stemmed is not None and name in self._stem_fields:
+                    self._find_stemmed(self._stemmed, text, in_field)
+                if self._regexes:
+                    self._find_regexes(text, in_field)
         return {
             name: FieldScan(name, text, in_field)
             for name, text, in_field in zip(self._fields, normalised, found, strict=True)

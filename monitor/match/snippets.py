@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
 from html import unescape
 from itertools import accumulate, pairwise
 
@@ -30,7 +29,8 @@ def snippet_for(hits: Sequence[Hit], texts: Mapping[str, str]) -> Snippet:
         spans = [(hit.start, hit.end) for hit in hits if hit.field == field]
         if spans:
             first = min(spans)
-            return replace(excerpt(texts[field], first, spans, SNIPPET_LENGTH), page=page_at(texts[field], first[0]))
+            text = texts[field]
+            return excerpt(text, first, spans, SNIPPET_LENGTH, page=page_at(text, first[0]))
     return Snippet("")
 
 
@@ -40,11 +40,15 @@ def page_at(text: str, offset: int) -> int | None:
     return text.count(PAGE_BREAK, 0, offset) + 1 if PAGE_BREAK in text else None
 
 
-def excerpt(text: str, focus: tuple[int, int], spans: Iterable[tuple[int, int]], length: int) -> Snippet:
-    """About ``length`` characters of ``text`` around ``focus``, marking the ``spans`` that lie wholly inside."""
+def excerpt(
+    text: str, focus: tuple[int, int], spans: Iterable[tuple[int, int]], length: int, page: int | None = None
+) -> Snippet:
+    """About ``length`` characters of ``text`` around ``focus``, marking the ``spans`` that lie wholly inside;
+    ``page``: the page it is on, if the text has pages."""
     low, high = _window(text, focus, length)
     marks = _merged((start - low, end - low) for start, end in spans if low <= start and end <= high)
-    return _tidied(text[low:high], marks, cut_before=low > 0, cut_after=high < len(text))
+    line, marks = _tidied(text[low:high], marks, cut_before=low > 0, cut_after=high < len(text))
+    return Snippet(line, marks, page)
 
 
 def _window(text: str, focus: tuple[int, int], length: int) -> tuple[int, int]:
@@ -81,20 +85,31 @@ def _merged(marks: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
     return tuple(merged)
 
 
-def _tidied(piece: str, marks: tuple[tuple[int, int], ...], *, cut_before: bool, cut_after: bool) -> Snippet:
+def _tidied(
+    piece: str, marks: tuple[tuple[int, int], ...], *, cut_before: bool, cut_after: bool
+) -> tuple[str, tuple[tuple[int, int], ...]]:
     """``piece`` on one line with entities decoded, the marks moved with the text they mark."""
-    edges = [0, *(edge for mark in marks for edge in mark), len(piece)]
-    parts = [_plain(piece[a:b]) for a, b in pairwise(edges)]  # plain, mark, plain, mark, ..., plain
-    parts[0] = (ELLIPSIS if cut_before else "") + parts[0].lstrip()
-    parts[-1] = parts[-1].rstrip() + (ELLIPSIS if cut_after else "")
-    ends = list(accumulate(map(len, parts)))
-    # Each mark runs from the end of the plain part before it to its own end.
-    return Snippet("".join(parts), tuple(zip(ends[:-1:2], ends[1::2], strict=True)))
+    edges = [edge for mark in marks for edge in mark]
+    if not _is_plain(piece):  # most pieces are: no need then to cut them up at the marks
+        parts = [_plain(piece[a:b]) for a, b in pairwise([0, *edges, len(piece)])]  # plain, mark, ..., plain
+        edges = list(accumulate(map(len, parts[:-1])))
+        piece = "".join(parts)
+    first, last = (edges[0], edges[-1]) if edges else (len(piece), 0)
+    lead = min(len(piece) - len(piece.lstrip()), first)  # the blanks before the first mark go, and after the last
+    trail = min(len(piece) - len(piece.rstrip()), len(piece) - last)
+    before, after = ELLIPSIS if cut_before else "", ELLIPSIS if cut_after else ""
+    moved = [edge - lead + len(before) for edge in edges]
+    return before + piece[lead : len(piece) - trail] + after, tuple(zip(moved[0::2], moved[1::2], strict=True))
+
+
+def _is_plain(text: str) -> bool:
+    """True when ``text`` is its own plain form (see ``_plain``), as most text is."""
+    return text.isprintable() and "  " not in text and "&" not in text
 
 
 def _plain(text: str) -> str:
     """One line with entities decoded (what staff would see in a browser), each run of blanks one space."""
-    if text.isprintable() and "  " not in text and "&" not in text:
+    if _is_plain(text):
         return text
     if "&" in text:
         text = ENTITY.sub(lambda entity: unescape(entity.group()), text)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):  # a NamedTuple rather than a dataclass: made for every hit of every match
     """One occurrence of a term: ``term`` as written in the YAML, the field it was found in and its span in that
     field."""
 
