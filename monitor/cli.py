@@ -96,7 +96,9 @@ def poll(obj: Context, source_ids: tuple[str, ...]) -> None:
     back-off, a 410 Gone) is not polled, and the table says why; one named with --source is polled anyway, unless its
     server asked for a Retry-After."""
     from monitor import terminal
+    from monitor.extract import PROCESSES
 
+    PROCESSES.start_readers()
     app = obj.app()
     try:
         sources = app.poller.select_sources(source_ids)

@@ -11,6 +11,7 @@ empties the caches trafilatura only ever grows. What runs there must be pure: by
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import threading
 from collections.abc import Callable
@@ -44,6 +45,13 @@ class ProcessPool:
             self._discard(pool)
             raise
 
+    def start_readers(self) -> None:
+        """Start the server the processes are forked from now, without waiting for it: it imports the readers (more
+        than a second of one core) while this process goes on loading its configuration, rather than holding up the
+        first document read while every poll thread waits. A command that then reads nothing loses only that work."""
+        _forkserver()
+        multiprocessing.forkserver.ensure_running()
+
     def close(self) -> None:
         with self._lock:
             pool, self._pool = self._pool, None
@@ -53,10 +61,8 @@ class ProcessPool:
     def _started(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
-                context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(_PRELOADED)
                 self._pool = ProcessPoolExecutor(
-                    self._processes, mp_context=context, max_tasks_per_child=TASKS_PER_PROCESS
+                    self._processes, mp_context=_forkserver(), max_tasks_per_child=TASKS_PER_PROCESS
                 )
             return self._pool
 
@@ -65,6 +71,12 @@ class ProcessPool:
             if self._pool is pool:
                 self._pool = None
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _forkserver() -> multiprocessing.context.ForkServerContext:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_PRELOADED)
+    return context
 
 
 PROCESSES = ProcessPool()
