@@ -294,8 +294,9 @@ class Beatwatch:
         """The poll alone, timed inside this process: no interpreter start, imports or configuration loading."""
         import io
 
-        from monitor.app import App, rules_check
+        from monitor.app import App
         from monitor.config import load_config
+        from monitor.config_checks import rules_check
         from monitor.store import Store
 
         config = load_config(self.config, checks=[rules_check])

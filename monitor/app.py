@@ -20,7 +20,6 @@ from typing import TextIO
 
 from monitor.clock import Clock, utc_now
 from monitor.config import Config
-from monitor.config_checks import rules_check
 from monitor.deliver import Origin
 from monitor.deliver.outputs.kinds import build_outputs
 from monitor.deliver.service import DeliveryService, DeliverySetup
@@ -134,4 +133,4 @@ def _source_places(config: Config) -> dict[str, tuple[str, ...]]:
     return {source.id: source.places for source in config.sources.sources}
 
 
-__all__ = ["App", "delivery_setup", "rules_check"]
+__all__ = ["App", "delivery_setup"]

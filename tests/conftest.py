@@ -15,9 +15,10 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
-from monitor.app import App, rules_check
+from monitor.app import App
 from monitor.cli import cli
 from monitor.config import load_config
+from monitor.config_checks import rules_check
 from monitor.demo.server import LocalSite
 from monitor.fetch.client import Fetcher
 from monitor.fetch.settings import FetchSettings

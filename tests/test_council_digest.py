@@ -6,8 +6,9 @@ import io
 from datetime import UTC
 from pathlib import Path
 
-from monitor.app import App, rules_check
+from monitor.app import App
 from monitor.config import load_config
+from monitor.config_checks import rules_check
 from monitor.deliver.render import render_html, render_markdown
 from monitor.sources.kinds import describe_state
 from monitor.store import Store

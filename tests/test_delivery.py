@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.app import App, rules_check
+from monitor.app import App
 from monitor.config import load_config
+from monitor.config_checks import rules_check
 from monitor.store import Store
 from tests.e2e import STORIES, Story, publish, write_config
 from tests.slack_server import SlackServer, block_problem

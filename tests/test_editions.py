@@ -8,8 +8,9 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from monitor.app import App, rules_check
+from monitor.app import App
 from monitor.config import ConfigWatcher
+from monitor.config_checks import rules_check
 from monitor.scheduler import Daemon
 from monitor.store import Store
 from tests.e2e import STORIES, Story, publish, write_config

@@ -13,8 +13,9 @@ from datetime import timedelta
 
 import pytest
 
-from monitor.app import App, rules_check
+from monitor.app import App
 from monitor.config import load_config
+from monitor.config_checks import rules_check
 from monitor.store import Store
 from tests.e2e import NOW, STORIES, Story, publish, rss_feed, write_config
 

@@ -16,8 +16,9 @@ from ipaddress import ip_address
 
 import pytest
 
-from monitor.app import App, rules_check
+from monitor.app import App
 from monitor.config import load_config
+from monitor.config_checks import rules_check
 from monitor.demo.server import LocalSite
 from monitor.fetch import FetchError, LinkRefused
 from monitor.fetch.client import Fetcher

@@ -12,8 +12,9 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from monitor.app import App, rules_check
+from monitor.app import App
 from monitor.config import load_config
+from monitor.config_checks import rules_check
 from monitor.demo.server import LocalSite
 from monitor.items import Item, identity_keys
 from monitor.match.types import Hit, Match, Snippet

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from monitor.app import App, rules_check
+from monitor.app import App
 from monitor.cli import cli
 from monitor.config import load_config
+from monitor.config_checks import rules_check
 from monitor.deliver.render import render_markdown
 from monitor.demo.server import LocalSite
 from monitor.page_retry import FIRST_PAGE_RETRY, PAGE_RETRY_AGE, PAGE_TRIES

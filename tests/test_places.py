@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from monitor.cli import cli
 from monitor.config import load_config
 from monitor.config.errors import ConfigErrors
+from monitor.config_checks import rules_check
 from monitor.match import Matcher
 from monitor.match.settings import KeywordsFile
 from tests.e2e import STORIES, write_config
@@ -157,8 +158,6 @@ def configured(tmp_path, *, place: str = "southend", keywords: str = KEYWORDS):
         "sources:\n  - id: council\n    name: Southend council\n    type: feed\n"
         f"    url: https://council.example.org/rss\n    place: {place}\n"
     )
-    from monitor.app import rules_check
-
     return load_config(tmp_path, checks=[rules_check])
 
 

@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from monitor import terminal
-from monitor.app import App, rules_check
+from monitor.app import App
 from monitor.config import ConfigWatcher, load_config
+from monitor.config_checks import rules_check
 from monitor.fetch import FetchError
 from monitor.fetch.freshness import fresh_for
 from monitor.next_poll import Turn
