@@ -206,7 +206,7 @@ class _Entry:
 
 def _read_xml_feed(content: bytes, url: str, headers: Mapping[str, str]) -> tuple[list[_Entry], str, list[str]]:
     clean = read_clean_feed(content, url, headers)
-    if clean is not None:  # what feedparser would give, a tenth of the time
+    if clean is not None:  # what feedparser would give, in a sixth of the time
         listed, link = clean
         return [_feedparser_entry(entry, url) for entry in listed], _absolute(url, link) or url, []
     return _read_with_feedparser(content, url, headers)
