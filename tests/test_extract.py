@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from monitor.demo.sample_site import sample_pages
 from monitor.extract import html_to_text, read_article, reset_caches
+from monitor.extract.html import _markup_text
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 
@@ -125,3 +127,22 @@ def test_demo_articles_extract_without_their_sidebar_or_comments(page):
 )  # fmt: skip
 def test_html_to_text(fragment, text):
     assert html_to_text(fragment) == text
+
+
+# Text that is not markup takes a short way; these pieces, strung together at random, must read as the parser reads
+# them: whitespace of every kind, references of every shape (named, numeric, unterminated, unknown, out of range), and
+# the characters the parser alone changes (NUL, a leading byte order mark).
+_PLAIN_PIECES = [
+    "a", "Knife", " ", "  ", "\n", "\r\n", "\r", "\t", "\xa0", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u3000",
+    "\ufeff", "\x00", "é", "£", "&", ";", "#", "&amp;", "&amp", "&AMP;", "&nbsp;", "&nbsp", "&pound;", "&hellip;",
+    "&notit;", "&unknown;", "&#8217;", "&#x2019;", "&#X41;", "&#0;", "&#128;", "&#x9d;", "&#xD800;", "&#1114112;",
+    "&#65279;", "&#13;", "&#9;", "&lt;b&gt;", "AT&T", "&#39", "&apos;", "\U0001f600",
+]  # fmt: skip
+
+
+def test_text_without_markup_reads_as_the_parser_reads_it():
+    rng = random.Random(13)
+    fragments = ["".join(rng.choices(_PLAIN_PIECES, k=rng.randrange(1, 12))) for _ in range(3000)]
+    fragments += [f"{piece}x" for piece in _PLAIN_PIECES] + [f"x{piece}" for piece in _PLAIN_PIECES]
+
+    assert [html_to_text(fragment) for fragment in fragments] == [_markup_text(fragment) for fragment in fragments]

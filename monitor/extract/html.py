@@ -159,8 +159,15 @@ def html_to_text(fragment: str) -> str:
     Block elements and ``<br>`` become line breaks, entities are unescaped, runs of spaces collapse to one, and empty
     lines go (Word's ``<p>&nbsp;</p>`` spacer paragraphs among them). Text without markup passes through unescaped.
     """
-    if "<" not in fragment:
-        return _tidy_lines(html.unescape(fragment))
+    if "<" in fragment or "\x00" in fragment or fragment.startswith("\ufeff"):
+        return _markup_text(fragment)
+    # No markup: what the parser gives, without building a tree (most feed titles and many summaries). html.unescape
+    # reads references as HTML5 does, as lxml's parser does here; the parser alone turns NUL into U+FFFD and drops a
+    # leading byte order mark, hence those go the long way.
+    return _tidy_lines(html.unescape(fragment))
+
+
+def _markup_text(fragment: str) -> str:
     soup = BeautifulSoup(fragment, "lxml")
     for element in soup.find_all(_INVISIBLE_ELEMENTS):
         element.decompose()
