@@ -19,7 +19,7 @@ from threading import Event
 
 from monitor.clock import Clock
 from monitor.config import Config
-from monitor.extract import PROCESSES, read_article
+from monitor.extract import PROCESSES
 from monitor.fetch import FetchError
 from monitor.fetch.client import Fetcher
 from monitor.futures import ThreadPool, done, ready_in_order
@@ -35,6 +35,7 @@ from monitor.sources import Discovery, SourceConfig, SourceError
 from monitor.sources.kinds import build_source
 from monitor.store import ItemRecord, NewItem, SourceHealth, Store, WaitReason
 from monitor.stories import StoryPrint, item_print, item_prints
+from monitor.story_pages import read_story_page
 
 log = logging.getLogger("monitor.poll")
 
@@ -178,13 +179,13 @@ class Poller:
         except FetchError as error:
             return PageText(None, f"page not fetched: {error.reason}", error)
         try:
-            article = PROCESSES.run(read_article, page.content, page.url)
+            article, text_printed = PROCESSES.run(read_story_page, page.content, page.url)
         except Exception:  # a page that trips the extractor is matched on its feed text, like one not fetched
             log.exception("could not extract %s", url)
             return PageText(None, f"text not extracted: {UNEXPECTED}", address=page.url)
         if article.text is None:
             return PageText(None, "no article text found on the page", link=article.link, address=page.url)
-        return PageText(article.text, link=article.link, address=page.url)
+        return PageText(article.text, link=article.link, address=page.url, text_print=text_printed)
 
     def page_item(self, url: str) -> Item:
         """A page fetched and extracted exactly as a poll reads a story's page, as an item (`monitor test-rules
@@ -252,17 +253,18 @@ class Poller:
         The item keeps the keys its source gave it, and gains those of where its link led and of the link its page
         names as its own on its site; it is stored under the latter, else the former, else its source's link (see
         ``monitor.links``). A link through an aggregator is followed even when the page is not read for its text."""
-        setup, failure = self.setup, None
+        setup, failure, text_printed = self.setup, None, None
         if self.stop.is_set():
             return None
         links = setup.config.monitor.links
         if item.body is None and setup.config.sources.full_text(source):
             page = self.read_page(item.url, found_on=source.url)
-            item, failure = page.applied_to(item, links), page.failure
+            item, failure, text_printed = page.applied_to(item, links), page.failure, page.text_print
         elif links.through_aggregator(item.url):
             item = follow_link(setup.fetcher, item, found_on=source.url, links=links, max_hops=setup.hops)
         matches = setup.matcher.match(story_fields(item), source.places)
-        return _Prepared(item, matches, True, failure, PROCESSES.run(item_print, item))
+        printed = item_print(item, text_printed) if text_printed else PROCESSES.run(item_print, item)  # one trip a page
+        return _Prepared(item, matches, True, failure, printed)
 
     def _within_backfill(self, setup: PollSetup, item: Item) -> bool:
         backfill = setup.config.monitor.first_run_backfill

@@ -7,10 +7,10 @@ are one story when their texts share enough of their runs (the Jaccard similarit
 ``same_source_threshold`` within one (a republished update, not the outlet's template written up for another incident,
 which shares its house phrases, stock lines and the police appeal).
 
-Candidates are found without comparing every pair (locality-sensitive hashing): a datasketch MinHash of the runs is
-cut into ``bands`` bands of ``rows`` values, each band gives a key, and only articles that share a key are compared.
-The store keeps the keys in an indexed table and each article's run hashes beside it, so every process on one
-database finds and compares the same candidates.
+Candidates are found without comparing every pair (locality-sensitive hashing): a MinHash of the runs is cut into
+``bands`` bands of ``rows`` values, each band gives a key, and only articles that share a key are compared. The store
+keeps the keys in an indexed table and each article's run hashes beside it, so every process on one database finds and
+compares the same candidates.
 
 Two keys make a story on their own ("sure" keys): the same link (in its identity form, ``monitor.urls``), and, for a
 text too short to compare (under ``min_words`` words), the same headline over the same text. A short text is often a
@@ -21,13 +21,22 @@ Only articles are grouped: a council item's text is expected to repeat (a docume
 agenda) and each such change is news of its own.
 
 The parameters come from measurements on the fixture worlds of ``tests/story_world.py`` (``bench/stories.py`` prints
-them). Changing any of them changes the keys: a database then needs a migration that computes them again.
+them). Changing any of them, or ``PRINT_SCHEME``, changes the keys: a database then needs a schema step that makes the
+stored prints again (``monitor.store.stories.remake_prints``).
+
+Every new article is printed, in the pool of processes beside its page's extraction, so a print is made on whole numpy
+arrays, for about a tenth of an extraction's CPU time (``bench/prints.py``): the words are split by one
+``bytes.translate``, each word's CRC-32 taken, each run's hash made of its words' hashes by polynomial arithmetic over
+the whole text at once, and the MinHash is datasketch's "affine32" scheme computed in a few numpy operations.
+datasketch itself is no longer used at run time, only by the tests, which hold these MinHash values to its own: its
+``MinHash.update_batch`` calls a hash function once per run in Python (1.5 ms of CPU for a 4,000-run text against
+0.3 ms here), and importing it brings scipy, half a second of CPU in every process that prints.
 """
 
 from __future__ import annotations
 
 import hashlib
-import struct
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -42,9 +51,17 @@ if TYPE_CHECKING:
     import numpy as np
 
 SAME_STORY_WITHIN = timedelta(hours=72)  # the default window: copies of a story appear within days, not weeks
-_SEED = 20261126  # fixed: the keys are kept in the database, so every process and version must compute the same
-_SCHEME = "affine32"  # named, not left to datasketch's default, which changed in 2.0 and may change again
-_VALUES = "<u4"  # MinHash values as bytes: little-endian whatever the machine, as the database may be shared
+# How prints are made, named so that a change is seen: the keys and runs are kept in the database, so every process and
+# version must make the same ones (no Python hash(), fixed seed, little-endian bytes whatever the machine), and a
+# change of any part needs a schema step that makes the stored prints again. tests/test_story_prints.py pins values.
+PRINT_SCHEME = "crc32 words; runs: polynomial mod 2^64, fmix64, high 32 bits; MinHash: affine32, seed 20261126"
+_SEED = 20261126
+_RUN_MULTIPLIER = 0x9E3779B97F4A7C15  # odd, so a run's hash is a polynomial of its words' hashes in distinct powers
+_VALUES = "<u4"  # run hashes and MinHash values as bytes
+_FMIX = {32: (16, 0x85EBCA6B, 13, 0xC2B2AE35, 16), 64: (33, 0xFF51AFD7ED558CCD, 33, 0xC4CEB9FE1A85EC53, 33)}
+_PERMUTATION_SLICE = 16  # permutations applied at once: their products for a long text stay in the CPU's cache
+# Every ASCII byte that is not a letter or digit (not ``WORD``) becomes a space.
+_NOT_WORD_TO_SPACE = bytes(byte if chr(byte).isalnum() else 0x20 for byte in range(128)).ljust(256, b" ")
 
 
 @dataclass(frozen=True)
@@ -62,6 +79,8 @@ class StoryRules:
     def __post_init__(self) -> None:
         if self.bands * self.rows > self.permutations:
             raise ValueError(f"{self.bands} bands of {self.rows} rows need more than {self.permutations} permutations")
+        if self.min_words < self.shingle_words:
+            raise ValueError(f"a text of {self.min_words} words has no run of {self.shingle_words} words to compare")
 
 
 RULES = StoryRules()
@@ -81,6 +100,16 @@ class StoryPrint:
 
 
 @dataclass(frozen=True)
+class TextPrint:
+    """The part of a print that the text alone decides, and nearly all of its cost: made where the text was read (in
+    the pool of processes, beside the page's extraction), and made whole with the item's link and headline."""
+
+    band_keys: tuple[int, ...]
+    runs: bytes
+    short_words: bytes  # a text too short to compare: its words, which make a sure key with the headline's; else b""
+
+
+@dataclass(frozen=True)
 class Candidate:
     """A stored article that shares at least one key with a new one."""
 
@@ -91,30 +120,40 @@ class Candidate:
     runs: bytes  # its ``StoryPrint.runs``, as stored
 
 
-def story_print(*, kind: str, url: str, title: str, text: str, rules: StoryRules = RULES) -> StoryPrint | None:
+def story_print(
+    *, kind: str, url: str, title: str, text: str, rules: StoryRules = RULES, text_printed: TextPrint | None = None
+) -> StoryPrint | None:
     """The print of an item (``text``: its page text, else its feed summary); None for an item that is not an
-    article, which is always a story of its own."""
+    article, which is always a story of its own. ``text_printed``: ``text_print(text)``, when made already."""
     if kind != "article":
         return None
-    words = _words(text)
+    printed = text_printed or text_print(text, rules)
     sure = [link_story_key(identity_link(url))] if url.strip() else []
+    if printed.short_words:
+        sure.append(_key(b"short", b" ".join(_words(title)) + b"\n" + printed.short_words))
+    return StoryPrint(band_keys=printed.band_keys, sure_keys=tuple(sure), runs=printed.runs)
+
+
+def text_print(text: str, rules: StoryRules = RULES) -> TextPrint:
+    """What ``text`` gives the print of any item it is the text of."""
+    words = _words(text)
     if len(words) < rules.min_words:
-        if words:
-            sure.append(_key(b"short", " ".join(_words(title)) + "\n" + " ".join(words)))
-        return StoryPrint(band_keys=(), sure_keys=tuple(sure), runs=b"")
-    runs = _run_hashes(words, rules)
-    values = _minhash(runs, rules)
+        return TextPrint(band_keys=(), runs=b"", short_words=b" ".join(words))
+    runs = _run_hashes(words, rules.shingle_words)
+    values = _minhash(runs, rules.permutations).astype(_VALUES)
     bands = tuple(
         _key(b"band%d" % band, values[band * rules.rows : (band + 1) * rules.rows].tobytes())
         for band in range(rules.bands)
     )
-    return StoryPrint(band_keys=bands, sure_keys=tuple(sure), runs=_packed(runs))
+    return TextPrint(band_keys=bands, runs=runs.astype(_VALUES).tobytes(), short_words=b"")
 
 
-def item_print(item: Item) -> StoryPrint | None:
-    """The print of ``item`` as it is stored: of its page text, else its feed summary. Pure, so a poll makes it in its
-    pool of processes and hands it to the store with the item."""
-    return story_print(kind=item.kind, url=item.url, title=item.title, text=item.body or item.summary)
+def item_print(item: Item, text_printed: TextPrint | None = None) -> StoryPrint | None:
+    """The print of ``item`` as it is stored: of its page text, else its feed summary (``text_printed``: that text's
+    ``text_print``, when made already). Pure, so a poll makes it in its pool of processes and hands it to the store
+    with the item."""
+    text = item.body or item.summary
+    return story_print(kind=item.kind, url=item.url, title=item.title, text=text, text_printed=text_printed)
 
 
 def item_prints(items: Sequence[Item]) -> list[StoryPrint | None]:
@@ -124,9 +163,13 @@ def item_prints(items: Sequence[Item]) -> list[StoryPrint | None]:
 
 def likeness(a: bytes, b: bytes) -> float:
     """The share of word runs two texts have in common (their Jaccard similarity), from their ``runs``."""
-    first, second = set(_unpacked(a)), set(_unpacked(b))
-    shared = len(first & second)
-    return shared / (len(first) + len(second) - shared) if first and second else 0.0
+    import numpy as np
+
+    if not a or not b:
+        return 0.0
+    first, second = np.frombuffer(a, _VALUES), np.frombuffer(b, _VALUES)  # each sorted, without repeats
+    shared = np.intersect1d(first, second, assume_unique=True).size
+    return shared / (first.size + second.size - shared)
 
 
 def same_story(
@@ -149,53 +192,72 @@ def link_story_key(link_form: str) -> int:
     return _key(b"link", link_form)
 
 
-def _words(text: str) -> list[str]:
-    return WORD.findall(normalise(text).text)
+def _words(text: str) -> list[bytes]:
+    """The words of ``text`` in the matcher's normal form (as ``WORD`` finds them), in UTF-8."""
+    folded = normalise(text).text
+    if folded.isascii():  # nearly all English copy: one bytes.translate and a split, six times faster than WORD
+        return folded.encode("ascii").translate(_NOT_WORD_TO_SPACE).split()
+    return [word.encode() for word in WORD.findall(folded)]
 
 
-def _run_hashes(words: Sequence[str], rules: StoryRules) -> list[int]:
-    """The hash of every run of ``shingle_words`` words (a text has at least that many when it is compared), as the
-    MinHash takes them: datasketch's own 32-bit hash, computed once for both uses."""
-    from datasketch.hashfunc import sha1_hash32
+def _run_hashes(words: list[bytes], size: int) -> np.ndarray:
+    """The 32-bit hashes of the runs of ``size`` words (a text has at least that many when it is compared), sorted,
+    each once: each word's CRC-32; a run's hash, the polynomial of its words' (mod 2^64: numpy's uint64 arithmetic
+    wraps), mixed by MurmurHash3's finalizer and cut to its high 32 bits."""
+    import numpy as np
 
-    size = rules.shingle_words
-    runs = {" ".join(words[start : start + size]) for start in range(len(words) - size + 1)}
-    return sorted({sha1_hash32(run.encode()) for run in runs})
-
-
-def _minhash(run_hashes: list[int], rules: StoryRules) -> np.ndarray:
-    # datasketch brings scipy, most of a second to load: only storing an article needs it, not every command.
-    from datasketch import MinHash
-
-    sketch = MinHash(
-        num_perm=rules.permutations,
-        seed=_SEED,
-        hashfunc=_hashed_already,
-        permutations=_permutations(rules.permutations),
-        scheme=_SCHEME,
-    )
-    sketch.update_batch(run_hashes)
-    return sketch.hashvalues.astype(_VALUES)
+    word_hashes = np.fromiter(map(zlib.crc32, words), np.uint64, len(words))
+    count = len(words) - size + 1
+    runs = word_hashes[:count].copy()
+    for offset in range(1, size):
+        runs *= np.uint64(_RUN_MULTIPLIER)
+        runs += word_hashes[offset : offset + count]
+    hashes = (_fmix(runs, 64) >> np.uint64(32)).astype(np.uint32)
+    hashes.sort()
+    return hashes[np.concatenate(([True], hashes[1:] != hashes[:-1]))]
 
 
-def _hashed_already(value: int) -> int:
-    return value
+def _minhash(run_hashes: np.ndarray, count: int) -> np.ndarray:
+    """The MinHash of ``run_hashes`` as datasketch's ``MinHash(num_perm=count, seed=_SEED, scheme="affine32")`` makes
+    it: the hashes pre-mixed by fmix32, then for each permutation the least of ``a * h + b`` mod 2^32."""
+    import numpy as np
+
+    multipliers, offsets = _permutations(count)
+    mixed = _fmix(run_hashes, 32)
+    values = np.empty(count, np.uint32)
+    products = np.empty((_PERMUTATION_SLICE, mixed.size), np.uint32)  # one buffer for every slice of permutations
+    for start in range(0, count, _PERMUTATION_SLICE):
+        part = slice(start, start + _PERMUTATION_SLICE)
+        applied = products[: len(multipliers[part])]
+        np.multiply(multipliers[part], mixed, out=applied)
+        applied += offsets[part]
+        applied.min(axis=1, out=values[part])
+    return values
 
 
 @lru_cache(maxsize=4)
-def _permutations(count: int) -> np.ndarray:
-    """The permutations of a MinHash of ``count`` values: made once, as making them costs more than hashing a text."""
-    from datasketch import MinHash
+def _permutations(count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``a`` and ``b`` of ``count`` permutations, as columns, drawn from the seed as datasketch draws them for its
+    affine32 scheme (numpy's ``RandomState``, whose stream numpy keeps the same in every version)."""
+    import numpy as np
 
-    return MinHash(num_perm=count, seed=_SEED, scheme=_SCHEME).permutations
+    draw = np.random.RandomState(_SEED)
+    multipliers = draw.randint(0, 1 << 31, count, dtype=np.uint32) * np.uint32(2) + np.uint32(1)  # odd: one-to-one
+    offsets = draw.randint(0, 1 << 32, count, dtype=np.uint32)
+    return multipliers[:, None], offsets[:, None]
 
 
-def _packed(values: list[int]) -> bytes:
-    return struct.pack(f"<{len(values)}I", *values)
+def _fmix(values: np.ndarray, width: int) -> np.ndarray:
+    """MurmurHash3's finalizer on unsigned ``width``-bit ``values``: one-to-one, and every bit moves every other."""
+    import numpy as np
 
-
-def _unpacked(data: bytes) -> tuple[int, ...]:
-    return struct.unpack(f"<{len(data) // 4}I", data)
+    kind = np.uint32 if width == 32 else np.uint64
+    shift, multiplier, shift_again, multiplier_again, last_shift = (kind(constant) for constant in _FMIX[width])
+    mixed = values ^ (values >> shift)
+    mixed *= multiplier
+    mixed ^= mixed >> shift_again
+    mixed *= multiplier_again
+    return mixed ^ (mixed >> last_shift)
 
 
 def _key(kind: bytes, value: str | bytes) -> int:

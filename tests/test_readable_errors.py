@@ -116,7 +116,8 @@ def faults(monkeypatch) -> None:
 
     from sqlalchemy.exc import OperationalError
 
-    from monitor.extract import ProcessPool, read_article
+    from monitor.extract import ProcessPool
+    from monitor.story_pages import read_story_page
 
     real_discover, real_add = FeedSource.discover, Store.add_items
 
@@ -126,7 +127,7 @@ def faults(monkeypatch) -> None:
         return real_discover(self, fetcher, state)
 
     def run(self, work, *args, **kwargs):  # in this process, so that the fault reaches it
-        if work is read_article and "trips-extractor" in args[1]:
+        if work is read_story_page and "trips-extractor" in args[1]:
             raise KeyError("lxml-node")
         return work(*args, **kwargs)
 

@@ -43,12 +43,12 @@ NOT_FOR_CHECK = {
     "slack_sdk",
     "css_inline",
     "prometheus_client",
-    "datasketch",
+    "numpy",
     "rich",
 }
 # What a poll loads only when it reads an article or a PDF, renders, or sends with an output the shipped configuration
 # does not have; metrics are the daemon's.
-NOT_FOR_POLL_START = {"trafilatura", "pypdf", "pypdfium2", "jinja2", "slack_sdk", "prometheus_client", "datasketch"}
+NOT_FOR_POLL_START = {"trafilatura", "pypdf", "pypdfium2", "jinja2", "slack_sdk", "prometheus_client", "numpy"}
 
 
 def loaded_packages(tmp_path: Path, *args: str) -> set[str]:

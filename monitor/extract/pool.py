@@ -20,8 +20,8 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import ParamSpec, TypeVar
 
 TASKS_PER_PROCESS = 500
-# Imported once, by the server the processes are forked from (datasketch, for story prints, takes most of a second).
-_PRELOADED = ["monitor.extract.html", "trafilatura", "monitor.sources.feed", "monitor.stories", "datasketch"]
+# Imported once, by the server the processes are forked from.
+_PRELOADED = ["monitor.extract.html", "trafilatura", "monitor.sources.feed", "monitor.story_pages", "numpy"]
 _Args = ParamSpec("_Args")
 _Value = TypeVar("_Value")
 

@@ -182,6 +182,15 @@ def _poll_turns(connection: Connection) -> None:
     poll_turns_table.create(connection)
 
 
+def _story_prints_of_today(connection: Connection) -> None:
+    """Story prints hash their runs of words another way, several times cheaper (``monitor.stories.PRINT_SCHEME``):
+    the stored articles' runs and band keys are made again from their stored text (their sure keys come out as they
+    were), so old articles and new ones find each other."""
+    from monitor.store.stories import remake_prints  # it builds on the tables defined here
+
+    remake_prints(connection)
+
+
 # Step n takes a database from version n-1 to version n. Step 1 creates every table as defined above, i.e. as the code
 # has them today, so a new database runs only step 1 and is stamped with the latest version; later steps (ALTER TABLE,
 # new tables) only ever run on databases made by older code. Never edit a released step: append a new one.
@@ -196,6 +205,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _source_waits,
     _waiting_pages_by_source,
     _poll_turns,
+    _story_prints_of_today,
 )
 
 

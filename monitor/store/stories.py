@@ -22,6 +22,7 @@ from monitor.stories import SAME_STORY_WITHIN, Candidate, StoryPrint, same_story
 
 _STORY_LOCK = int.from_bytes(b"stories", "big")  # the key of PostgreSQL's advisory lock for giving stories
 GROUPED_ON_UPGRADE = timedelta(days=7)  # articles older than this when stories came are no longer copied
+_REMADE_AT_ONCE = 500  # articles whose prints are made again in one go: their texts in memory, not every article's
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,25 @@ def group_stored_articles(connection: Connection, window: timedelta = SAME_STORY
     )
     for row in recent.all():
         give_story(connection, stored_text(row.id, row, row.found_at), window)
+
+
+def remake_prints(connection: Connection) -> None:
+    """Make the prints of the stored articles that have one again, from the text they were made of, after the way
+    prints are made changed (``monitor.stories.PRINT_SCHEME``); the stories stay as they were given. An article whose
+    text was forgotten after the retention period lost its print with it (``forget_prints``): it has none to remake."""
+    printed = select(story_keys_table.c.item_id).distinct().order_by(story_keys_table.c.item_id)
+    item_ids = list(connection.scalars(printed))
+    for start in range(0, len(item_ids), _REMADE_AT_ONCE):
+        chunk = item_ids[start : start + _REMADE_AT_ONCE]
+        connection.execute(delete(story_keys_table).where(story_keys_table.c.item_id.in_(chunk)))
+        stories: list[dict[str, Any]] = []
+        keys: list[dict[str, Any]] = []
+        for row in connection.execute(select(items_table).where(items_table.c.id.in_(chunk))):
+            stored = stored_text(row.id, row, row.found_at)
+            printed_again = _print(stored)
+            stories.append(_story_row(stored, row.story_id, printed_again))
+            keys += _key_rows(stored, printed_again)
+        _write_prints(connection, stories, keys)
 
 
 def forget_prints(connection: Connection, *, before: datetime) -> None:
