@@ -85,7 +85,7 @@ class Documents:
     def get(self, file: str) -> YamlDocument | None:
         """The file's tree; None for a file that was absent. The text parsed already once, so it cannot fail now."""
         if file not in self._parsed and file in self._texts:
-            self.add(parse_document(file, self._texts[file], ""))
+            self.add(parse_document(file, self._texts[file], _example(file)))
         return self._parsed.get(file)
 
 
@@ -180,7 +180,6 @@ def _validated(models: Mapping[str, BaseModel], kind: _FileKind[FileModel]) -> F
 def _load_file(directory: Path, kind: _FileKind, data: bytes | None, documents: Documents) -> BaseModel:
     """The file's model, its text or tree kept in ``documents``; an optional file that is absent gives its model's
     defaults."""
-    example = f"copy config/{kind.name} from the project and edit it"
     if data is None:
         if not kind.required:
             return kind.model()
@@ -200,13 +199,17 @@ def _load_file(directory: Path, kind: _FileKind, data: bytes | None, documents: 
     model = _read_quickly(kind, text)
     if model is not None:
         return model
-    document = parse_document(kind.name, text, example)
+    document = parse_document(kind.name, text, _example(kind.name))
     documents.add(document)
     plain = interpolate(document, os.environ)
     try:
         return kind.model.model_validate(plain)
     except ValidationError as error:
         raise ConfigErrors(explain(document, kind.model, error)) from None
+
+
+def _example(file: str) -> str:
+    return f"copy config/{file} from the project and edit it"
 
 
 def _read_quickly(kind: _FileKind, text: str) -> BaseModel | None:
