@@ -48,26 +48,6 @@ _FILES: tuple[_FileKind[BaseModel], ...] = (_MONITOR, _SOURCES, _KEYWORDS)
 Contents = Mapping[str, bytes | None]
 
 
-@dataclass(frozen=True)
-class Config:
-    """One consistent, validated version of the configuration directory."""
-
-    directory: Path
-    monitor: MonitorSettings
-    sources: SourcesFile
-    keywords: KeywordsFile
-    fingerprint: str  # sha256 over the three files' bytes: equal fingerprints mean the same files
-    _documents: Documents = field(default_factory=lambda: Documents(), repr=False, compare=False)
-
-    def locate(self, file: str, loc: KeyPath) -> tuple[int, int]:
-        """1-based (line, col) of ``loc`` (YAML keys and list indexes, e.g. ``("topics", 2, "any", 0)``) in ``file``.
-
-        The deepest part of ``loc`` that exists in the file is used; a file that was absent gives (1, 1).
-        """
-        document = self._documents.get(file)
-        return document.locate(loc) if document else (1, 1)
-
-
 class Documents:
     """The files of one configuration with their positions: each file's tree as a load that needed it parsed it, or
     parsed when a position in it is first asked for."""
@@ -87,6 +67,26 @@ class Documents:
         if file not in self._parsed and file in self._texts:
             self.add(parse_document(file, self._texts[file], _example(file)))
         return self._parsed.get(file)
+
+
+@dataclass(frozen=True)
+class Config:
+    """One consistent, validated version of the configuration directory."""
+
+    directory: Path
+    monitor: MonitorSettings
+    sources: SourcesFile
+    keywords: KeywordsFile
+    fingerprint: str  # sha256 over the three files' bytes: equal fingerprints mean the same files
+    _documents: Documents = field(default_factory=Documents, repr=False, compare=False)
+
+    def locate(self, file: str, loc: KeyPath) -> tuple[int, int]:
+        """1-based (line, col) of ``loc`` (YAML keys and list indexes, e.g. ``("topics", 2, "any", 0)``) in ``file``.
+
+        The deepest part of ``loc`` that exists in the file is used; a file that was absent gives (1, 1).
+        """
+        document = self._documents.get(file)
+        return document.locate(loc) if document else (1, 1)
 
 
 Check = Callable[[Config], None]
