@@ -2,9 +2,9 @@
 that poll, store, render or send, `monitor poll` runs without those of the work it does not reach, and a poll of an
 unknown source stops before it opens the store.
 
-Each command runs in a fresh interpreter (on the shipped configuration, or on the local news site); the test reads which modules it loaded, not how
-long it took, so it fails when someone adds a heavy import at module level again (the figures are in the issue-13
-notes, measured outside the suite).
+Each command runs in a fresh interpreter (on the shipped configuration, or on the local news site); the test reads
+which modules it loaded, not how long it took, so it fails when someone adds a heavy import at module level again (the
+figures are in the issue-13 notes, measured outside the suite).
 """
 
 from __future__ import annotations
