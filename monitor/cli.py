@@ -95,15 +95,16 @@ def poll(obj: Context, source_ids: tuple[str, ...]) -> None:
     alerts and admin notices the poll calls for. A source that waits (its server's Cache-Control or Retry-After, a
     back-off, a 410 Gone) is not polled, and the table says why; one named with --source is polled anyway, unless its
     server asked for a Retry-After."""
+    config = obj.load()
+    try:  # a mistyped id needs nothing but the configuration
+        sources = config.sources.select(source_ids)
+    except KeyError as error:
+        raise click.UsageError(error.args[0]) from None
     from monitor import terminal
     from monitor.extract import PROCESSES
 
     PROCESSES.start_readers()
-    app = obj.app()
-    try:
-        sources = app.poller.select_sources(source_ids)
-    except KeyError as error:
-        raise click.UsageError(error.args[0]) from None
+    app = obj.app(config)
     reports = _poll_with_progress(app, [source.id for source in sources], named=bool(source_ids))
     app.delivery.after_poll(reports)
     app.close()

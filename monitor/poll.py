@@ -117,13 +117,7 @@ class Poller:
         return reports
 
     def select_sources(self, source_ids: Sequence[str]) -> list[SourceConfig]:
-        configured = {source.id: source for source in self.setup.config.sources.sources}
-        unknown = [source_id for source_id in source_ids if source_id not in configured]
-        if unknown:
-            raise KeyError(
-                f"no source with id {', '.join(unknown)} in sources.yaml; known ids: {', '.join(configured) or 'none'}"
-            )
-        return [configured[source_id] for source_id in source_ids] if source_ids else list(configured.values())
+        return self.setup.config.sources.select(source_ids)
 
     def poll_source(self, source: SourceConfig, *, named: bool = False) -> PollReport:
         """Look at one source, store what is new with its matches, and save the source's checkpoint last; or, when the

@@ -172,3 +172,16 @@ def poll_with(tmp_path: Path) -> Iterator[Polls]:
     """``poll_with(config_dir)`` polls that configuration into a store in tmp_path and returns the reports."""
     with Store(Store.default_url(tmp_path / "data")) as store:
         yield Polls(store, tmp_path / "data")
+
+
+# --- the configuration: its quick read agrees with the round-trip read, in every test that loads one -----------------
+
+
+@pytest.fixture(autouse=True)
+def quick_reads_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whenever the loader takes a file's quick read (monitor/config/quick_read.py), the round-trip read of the same
+    text must give the same data, so every configuration any test writes checks that the two readers agree."""
+    from monitor.config import loader
+    from tests.yaml_reads import agreeing_quick_read
+
+    monkeypatch.setattr(loader, "read_quickly", agreeing_quick_read)

@@ -123,11 +123,12 @@ def test_a_failing_source_does_not_stop_a_healthy_one(monitor, tmp_path, news_si
     assert len(json.loads(monitor("matches", "--json", config=config).output)) == 1
 
 
-def test_poll_of_an_unknown_source_is_a_usage_error(monitor, tmp_path, news_site):
+def test_poll_of_an_unknown_source_is_a_usage_error_found_before_the_store_is_opened(monitor, tmp_path, news_site):
     config = write_config(tmp_path / "config", news_site)
     result = monitor("poll", "--source", "nope", config=config)
     assert result.exit_code == 2
     assert "no source with id nope" in result.output
+    assert not (tmp_path / "data").exists()  # MONITOR_DATA_DIR: no database was created
 
 
 def test_status_shows_each_sources_health(monitor, tmp_path, news_site):

@@ -1,9 +1,10 @@
 """A command imports what it needs when it needs it: `monitor check` reads the configuration without the libraries
-that poll, store, render or send, and `monitor poll` starts without those of the sources and outputs it does not run.
+that poll, store, render or send, `monitor poll` runs without those of the work it does not reach, and a poll of an
+unknown source stops before it opens the store.
 
-Each command runs in a fresh interpreter on the shipped configuration; the test reads which modules it loaded, not how
-long it took, so it fails when someone adds a heavy import at module level again (the figures are in the issue-13
-notes, measured outside the suite).
+Each command runs in a fresh interpreter (on the shipped configuration, or on the local news site); the test reads
+which modules it loaded, not how long it took, so it fails when someone adds a heavy import at module level again (the
+figures are in the issue-13 notes, measured outside the suite).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.e2e import write_config
 
 CONFIG = Path(__file__).resolve().parent.parent / "config"
 
@@ -51,9 +54,9 @@ NOT_FOR_CHECK = {
 NOT_FOR_POLL_START = {"trafilatura", "pypdf", "pypdfium2", "jinja2", "slack_sdk", "prometheus_client", "numpy"}
 
 
-def loaded_packages(tmp_path: Path, *args: str) -> set[str]:
+def loaded_packages(tmp_path: Path, *args: str, config: Path = CONFIG) -> set[str]:
     answer = subprocess.run(
-        [sys.executable, "-c", _RUN, json.dumps(["--config", str(CONFIG), *args])],
+        [sys.executable, "-c", _RUN, json.dumps(["--config", str(config), *args])],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -71,9 +74,20 @@ def test_check_loads_none_of_the_libraries_that_poll_store_or_send(tmp_path):
     assert loaded & NOT_FOR_CHECK == set()
 
 
-def test_poll_starts_without_the_libraries_of_work_it_has_not_reached(tmp_path):
-    # An unknown source id: the whole application is built (store, fetcher, matcher, outputs), then nothing is polled.
+def test_poll_loads_none_of_the_libraries_of_work_it_does_not_reach(tmp_path, news_site):
+    # A poll of the local news site: its feed and article pages are fetched, read (in the readers' processes), matched
+    # and stored, and nothing is sent.
+    config = write_config(tmp_path / "config", news_site)
+
+    loaded = loaded_packages(tmp_path, "poll", config=config)
+
+    assert {"sqlalchemy", "httpx2"} <= loaded  # it did store and fetch
+    assert loaded & NOT_FOR_POLL_START == set()
+
+
+def test_a_poll_of_an_unknown_source_stops_before_opening_the_store_or_a_client(tmp_path):
     loaded = loaded_packages(tmp_path, "poll", "--source", "no-such-source")
 
-    assert {"sqlalchemy", "httpx2"} <= loaded  # it did build the application
-    assert loaded & NOT_FOR_POLL_START == set()
+    assert "pydantic" in loaded and "monitor" in loaded  # it did read the configuration
+    assert loaded & {"sqlalchemy", "httpx2"} == set()
+    assert not (tmp_path / "data").exists()

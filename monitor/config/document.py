@@ -127,20 +127,8 @@ def parse_document(file: str, text: str, hint_example: str) -> YamlDocument:
 
 def _check_size(document: YamlDocument) -> None:
     """Refuse a document that aliases expand to more than MAX_VALUES values, naming the first alias."""
-    seen: set[int] = set()
-    first_alias: KeyPath | None = None
-    pending: list[tuple[KeyPath, Any]] = [((), document.root)]
-    for _count in range(MAX_VALUES):
-        if not pending:
-            return
-        path, node = pending.pop()
-        if isinstance(node, (Mapping, list)):
-            if id(node) in seen and first_alias is None:
-                first_alias = path
-            seen.add(id(node))
-            children = node.items() if isinstance(node, Mapping) else enumerate(node)
-            pending.extend(((*path, key), child) for key, child in children)
-    if pending:  # the top-level key holding the first alias is the line a person can act on
+    too_many, first_alias = count_values(document.root)
+    if too_many:  # the top-level key holding the first alias is the line a person can act on
         line, col = document.position(first_alias[:1] if first_alias else (), of_key=True)
         raise ConfigErrors(
             [
@@ -153,6 +141,25 @@ def _check_size(document: YamlDocument) -> None:
                 )
             ]
         )
+
+
+def count_values(root: Any) -> tuple[bool, KeyPath | None]:
+    """Whether the tree under ``root`` (of either reader) holds more than MAX_VALUES values once aliases are expanded,
+    and the path of the first alias met (a mapping or list met twice) when it does."""
+    seen: set[int] = set()
+    first_alias: KeyPath | None = None
+    pending: list[tuple[KeyPath, Any]] = [((), root)]
+    for _count in range(MAX_VALUES):
+        if not pending:
+            return False, None
+        path, node = pending.pop()
+        if isinstance(node, (Mapping, list)):
+            if id(node) in seen and first_alias is None:
+                first_alias = path
+            seen.add(id(node))
+            children = node.items() if isinstance(node, Mapping) else enumerate(node)
+            pending.extend(((*path, key), child) for key, child in children)
+    return bool(pending), first_alias
 
 
 def _shape(value: Any) -> str:

@@ -23,7 +23,19 @@ _REFERENCE = re.compile(
 
 def interpolate(document: YamlDocument, environ: Mapping[str, str]) -> Any:
     """The document as plain data with every reference replaced; ``ConfigErrors`` lists every unusable reference."""
-    errors: list[ConfigError] = []
+    data, problems = substitute(document.root, environ)
+    if problems:
+        file = document.file
+        raise ConfigErrors(
+            [ConfigError(file, *document.position(path), message, hint) for path, message, hint in problems]
+        )
+    return data
+
+
+def substitute(root: Any, environ: Mapping[str, str]) -> tuple[Any, list[tuple[KeyPath, str, str]]]:
+    """``root`` (a YAML tree of either reader) as plain data with every reference replaced, and the path, message and
+    hint of each reference that could not be."""
+    problems: list[tuple[KeyPath, str, str]] = []
 
     def plain(node: Any, path: KeyPath) -> Any:
         if isinstance(node, Mapping):
@@ -31,15 +43,12 @@ def interpolate(document: YamlDocument, environ: Mapping[str, str]) -> Any:
         if isinstance(node, list):
             return [plain(value, (*path, index)) for index, value in enumerate(node)]
         if isinstance(node, str):
-            text, problems = _substitute(str(node), environ)
-            errors.extend(ConfigError(document.file, *document.position(path), *problem) for problem in problems)
+            text, found = _substitute(str(node), environ)
+            problems.extend((path, message, hint) for message, hint in found)
             return text
         return _plain_scalar(node)
 
-    data = plain(document.root, ())
-    if errors:
-        raise ConfigErrors(errors)
-    return data
+    return plain(root, ()), problems
 
 
 def _plain_scalar(value: Any) -> Any:

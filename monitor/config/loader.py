@@ -3,6 +3,9 @@
 Steps per file: read bytes -> parse YAML 1.2 with positions -> interpolate ``${VAR}`` -> validate with the pydantic
 model. Then, when every file is valid, the checks run on the whole ``Config``. Problems from all files are collected
 and raised together as ``ConfigErrors``, sorted by file, line and column.
+
+A file is first read without positions (``quick_read``, in C); the parse with positions happens only when that read
+is not valid, or when a check reports a problem and asks where it is.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from monitor.config.errors import ConfigError, ConfigErrors, ConfigProblem
 from monitor.config.explain import explain
 from monitor.config.interpolate import interpolate
 from monitor.config.models import KeywordsFile, MonitorSettings, SourcesFile
+from monitor.config.quick_read import read_quickly
 
 MONITOR_FILE, SOURCES_FILE, KEYWORDS_FILE = "monitor.yaml", "sources.yaml", "keywords.yaml"
 
@@ -44,6 +48,27 @@ _FILES: tuple[_FileKind[BaseModel], ...] = (_MONITOR, _SOURCES, _KEYWORDS)
 Contents = Mapping[str, bytes | None]
 
 
+class Documents:
+    """The files of one configuration with their positions: each file's tree as a load that needed it parsed it, or
+    parsed when a position in it is first asked for."""
+
+    def __init__(self) -> None:
+        self._texts: dict[str, str] = {}
+        self._parsed: dict[str, YamlDocument] = {}
+
+    def add_text(self, file: str, text: str) -> None:
+        self._texts[file] = text
+
+    def add(self, document: YamlDocument) -> None:
+        self._parsed[document.file] = document
+
+    def get(self, file: str) -> YamlDocument | None:
+        """The file's tree; None for a file that was absent. The text parsed already once, so it cannot fail now."""
+        if file not in self._parsed and file in self._texts:
+            self.add(parse_document(file, self._texts[file], _example(file)))
+        return self._parsed.get(file)
+
+
 @dataclass(frozen=True)
 class Config:
     """One consistent, validated version of the configuration directory."""
@@ -53,7 +78,7 @@ class Config:
     sources: SourcesFile
     keywords: KeywordsFile
     fingerprint: str  # sha256 over the three files' bytes: equal fingerprints mean the same files
-    _documents: Mapping[str, YamlDocument] = field(default_factory=dict, repr=False, compare=False)
+    _documents: Documents = field(default_factory=Documents, repr=False, compare=False)
 
     def locate(self, file: str, loc: KeyPath) -> tuple[int, int]:
         """1-based (line, col) of ``loc`` (YAML keys and list indexes, e.g. ``("topics", 2, "any", 0)``) in ``file``.
@@ -123,16 +148,13 @@ def fingerprint(contents: Contents) -> str:
 def load_contents(directory: Path, contents: Contents, checks: Sequence[Check] = ()) -> Config:
     """``load_config`` on bytes already read (see ``read_contents``)."""
     errors: list[ConfigError] = []
-    documents: dict[str, YamlDocument] = {}
+    documents = Documents()
     models: dict[str, BaseModel] = {}
     for kind in _FILES:
         try:
-            document, models[kind.name] = _load_file(directory, kind, contents[kind.name])
+            models[kind.name] = _load_file(directory, kind, contents[kind.name], documents)
         except ConfigErrors as problems:
             errors.extend(problems.errors)
-            continue
-        if document is not None:
-            documents[kind.name] = document
     if errors:
         raise _sorted(errors)
     config = Config(
@@ -155,12 +177,12 @@ def _validated(models: Mapping[str, BaseModel], kind: _FileKind[FileModel]) -> F
     return cast(FileModel, models[kind.name])
 
 
-def _load_file(directory: Path, kind: _FileKind, data: bytes | None) -> tuple[YamlDocument | None, BaseModel]:
-    """The file's tree and model; an optional file that is absent gives its model's defaults and no tree."""
-    example = f"copy config/{kind.name} from the project and edit it"
+def _load_file(directory: Path, kind: _FileKind, data: bytes | None, documents: Documents) -> BaseModel:
+    """The file's model, its text or tree kept in ``documents``; an optional file that is absent gives its model's
+    defaults."""
     if data is None:
         if not kind.required:
-            return None, kind.model()
+            return kind.model()
         raise ConfigErrors(
             [
                 ConfigError(
@@ -172,12 +194,33 @@ def _load_file(directory: Path, kind: _FileKind, data: bytes | None) -> tuple[Ya
                 )
             ]
         )
-    document = parse_document(kind.name, _decode(kind.name, data), example)
+    text = _decode(kind.name, data)
+    documents.add_text(kind.name, text)
+    model = _read_quickly(kind, text)
+    if model is not None:
+        return model
+    document = parse_document(kind.name, text, _example(kind.name))
+    documents.add(document)
     plain = interpolate(document, os.environ)
     try:
-        return document, kind.model.model_validate(plain)
+        return kind.model.model_validate(plain)
     except ValidationError as error:
         raise ConfigErrors(explain(document, kind.model, error)) from None
+
+
+def _example(file: str) -> str:
+    return f"copy config/{file} from the project and edit it"
+
+
+def _read_quickly(kind: _FileKind, text: str) -> BaseModel | None:
+    """The file's model when its quick read is valid; None sends it the round-trip way, which says what is wrong."""
+    plain = read_quickly(text, os.environ)
+    if plain is None:
+        return None
+    try:
+        return kind.model.model_validate(plain)
+    except ValidationError:
+        return None
 
 
 def _decode(file: str, data: bytes) -> str:

@@ -8,6 +8,7 @@ that belong to a file as a whole. Unknown keys are errors everywhere (``StrictMo
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -88,6 +89,17 @@ class SourcesFile(StrictModel):
 
     def jitter(self, source: SourceConfig) -> timedelta:
         return source.jitter if source.jitter is not None else self.defaults.jitter
+
+    def select(self, source_ids: Sequence[str]) -> list[SourceConfig]:
+        """The sources of ``source_ids`` in that order, or all of them when none are given; KeyError naming the ids
+        that are not in the file."""
+        configured = {source.id: source for source in self.sources}
+        unknown = [source_id for source_id in source_ids if source_id not in configured]
+        if unknown:
+            raise KeyError(
+                f"no source with id {', '.join(unknown)} in sources.yaml; known ids: {', '.join(configured) or 'none'}"
+            )
+        return [configured[source_id] for source_id in source_ids] if source_ids else list(configured.values())
 
 
 __all__ = ["KeywordsFile", "MonitorSettings", "SourcesFile"]
