@@ -9,6 +9,12 @@ How the fields are searched (``scan``):
 
 Each distinct thing to look for is a numbered *pattern*, shared by every topic that uses it. A topic is judged
 (``judge``) only when one of the patterns that can make it match was found, and then only from the patterns found.
+
+Most stories match nothing, so ``match`` takes a first look: each field's word view is made (for Latin-1 text, most
+English news, straight from its bytes, before the normal form itself), and one RE2 pass over the views looks for the
+anchors of the patterns that can trigger a topic (``patterns.anchor_search``). Without one, no topic can match and
+the story is done with, its fields never normalised nor searched. Rules it cannot vouch for (a regular expression or
+stemmed term among the triggers, a term starting with a sign) turn the first look off: every field is searched.
 """
 
 from __future__ import annotations
@@ -67,10 +73,10 @@ class Matcher:
         one of them needs no place name in the text."""
         reading = self._scanner.read(fields)
         if self._trigger_search is not None and not self._trigger_search.search(reading.view):
-            return []  # most stories: nothing can trigger a topic, as one pass of RE2 over the view says
+            return []  # most stories: nothing in them can trigger a topic
         scans = self._scanner.search(reading)
         found = set().union(*(scan.found for scan in scans.values()))
-        if not found:  # most stories: nothing more to do
+        if not found:
             return []
         triggered = set().union(*(self._triggered.get(pattern_id, ()) for pattern_id in found))
         candidates = (self._topics[index] for index in sorted(triggered))  # in YAML order

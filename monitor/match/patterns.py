@@ -94,7 +94,8 @@ class KeyFinder(NamedTuple):
 
     pyahocorasick walks its automaton one character at a time, which costs most of the time of matching. So RE2,
     whose compiled DFA runs at C speed, first finds the *anchors*: each view key's first run of letters and digits
-    with the space before it. Every occurrence of a view key holds the occurrence of its anchor, and lies within
+    with the space before it (and where every view key with that anchor ends its first word there, only where a word
+    ends). Every occurrence of a view key holds the occurrence of its anchor, and lies within
     ``reach`` characters of it either way; the automaton reads only those stretches of the view, and so finds
     exactly what it would find in the whole view, in the same order.
     """
@@ -174,7 +175,8 @@ def _anchors(view_keys: Collection[str]) -> re2._Regexp | None:
         if anchor is None:
             return None
         # \b rather than a space after the anchor: a match must not take the space, which may start the next anchor.
-        # It holds after an ASCII letter or digit followed by anything else (\x01 too: a letter, but rarely there).
+        # After an ASCII letter or digit it holds before a space or \x01 (a letter beyond ASCII: more than needed, and
+        # harmless); not after \x01, so such anchors go without.
         ends = anchor.end() < len(view_key) and anchor.group()[-1] != OTHER_WORD_CHAR
         ending[anchor.group()] = ending.get(anchor.group(), True) and ends
     if len(ending) > _MOST_ANCHORS:
