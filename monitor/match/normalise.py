@@ -77,11 +77,6 @@ def _fold_one(char: str) -> str:
     return unicodedata.normalize("NFC", bare).lower()
 
 
-def fold_char(char: str) -> str:
-    """The normal form of ``char`` (step 2 of this module's docstring), as it is in any text."""
-    return "".join(_fold_one(piece) for piece in unicodedata.normalize("NFKC", char))
-
-
 class _FoldTable(dict):
     """The ``str.translate`` table of normal forms, filled on first sight; remembers the irregular characters."""
 
@@ -92,7 +87,7 @@ class _FoldTable(dict):
 
     def __missing__(self, code: int) -> str:
         char = chr(code)
-        folded = fold_char(char)
+        folded = "".join(_fold_one(piece) for piece in unicodedata.normalize("NFKC", char))
         if len(folded) != 1:
             self._irregular.add(char)
             self._irregular_pattern = re.compile("[" + "".join(map(re.escape, sorted(self._irregular))) + "]")
@@ -202,10 +197,11 @@ class Viewed(NamedTuple):
     def normalised(self) -> Normalised:
         if self.done is not None:
             return self.done
-        return _normalised(self.original, self.entity_edits, "", self.latin1)
+        return _normalised(self.original, self.entity_edits, "", self.latin1)  # the text is in the bytes
 
 
 def viewed(original: str) -> Viewed:
+    """``original``'s word view, and what its normal form is made from."""
     text, entity_edits = _decode_entities(original)
     text, latin1 = _latin1_form(text)
     if latin1 is not None:
