@@ -10,6 +10,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from itertools import accumulate, islice
 from typing import NamedTuple
@@ -61,10 +62,9 @@ class CompiledTopic:
     place_patterns: frozenset[int]  # ... of which one must be found when there is a place gate
     all_patterns: tuple[frozenset[int], ...]  # per `all` term, the patterns that must all be found
 
-    def may_match(self, scans: Mapping[str, FieldScan], places: Collection[str]) -> bool:
-        """False when a pattern the topic needs is missing: no need to judge it then. ``places``: the place lists the
-        item's source stands for."""
-        present = set().union(*(scans[field].found for field in self.rules.fields))
+    def may_match(self, present: AbstractSet[int], places: Collection[str]) -> bool:
+        """False when a pattern the topic needs is missing from ``present`` (the patterns found in the topic's fields):
+        no need to judge it then. ``places``: the place lists the item's source stands for."""
         if self.place_patterns and self.place_patterns.isdisjoint(present) and not self.stood_for(places):
             return False
         return all(needed <= present for needed in self.all_patterns)
@@ -177,8 +177,10 @@ def judge(topic: CompiledTopic, scans: Mapping[str, FieldScan], places: Collecti
                 if probe.unless and kept:
                     kept, inside = _outside_not_names(probe, scan, kept, not_names)
                     set_aside += [(probe, field, span) for span in inside[:HITS_KEPT]]
-                counted[probe.list_name] += [(probe, field, span) for span in kept[:HITS_KEPT]]
-                ignored += [(probe, field, span) for span in dropped[:HITS_KEPT]]
+                if kept:
+                    counted[probe.list_name] += [(probe, field, span) for span in kept[:HITS_KEPT]]
+                if dropped:
+                    ignored += [(probe, field, span) for span in dropped[:HITS_KEPT]]
     return Verdict(topic, counted, ignored, set_aside, topic.stood_for(places))
 
 

@@ -9,6 +9,12 @@ How the fields are searched (``scan``):
 
 Each distinct thing to look for is a numbered *pattern*, shared by every topic that uses it. A topic is judged
 (``judge``) only when one of the patterns that can make it match was found, and then only from the patterns found.
+
+Most stories match nothing, so ``match`` takes a first look: each field's word view is made (for Latin-1 text, most
+English news, straight from its bytes, before the normal form itself), and one RE2 pass over the views looks for the
+anchors of the patterns that can trigger a topic (``patterns.anchor_search``). Without one, no topic can match and
+the story is done with, its fields never normalised nor searched. Rules it cannot vouch for (a regular expression or
+stemmed term among the triggers, a term starting with a sign) turn the first look off: every field is searched.
 """
 
 from __future__ import annotations
@@ -18,9 +24,9 @@ from collections.abc import Collection, Mapping, Sequence
 
 from monitor.match.explain import TopicReport
 from monitor.match.judge import CompiledTopic, as_match, compile_topic, judge, report
-from monitor.match.patterns import PatternTable
+from monitor.match.patterns import PatternTable, anchor_search
 from monitor.match.rules import TopicRules, parse_rules
-from monitor.match.scan import Scanner
+from monitor.match.scan import FieldScan, Scanner
 from monitor.match.settings import FIELDS, KeywordsFile
 from monitor.match.types import Match
 
@@ -41,6 +47,7 @@ class Matcher:
             for pattern_id in topic.triggers:
                 triggered[pattern_id].add(index)
         self._triggered = dict(triggered)
+        self._trigger_search = anchor_search(patterns, self._triggered)
 
     @classmethod
     def compile(cls, keywords: KeywordsFile) -> Matcher:
@@ -64,13 +71,19 @@ class Matcher:
 
         ``places``: the place lists the item's source stands for (its `place:` in sources.yaml); a topic gated on
         one of them needs no place name in the text."""
-        scans = self._scanner.scan(fields)
+        reading = self._scanner.read(fields)
+        if self._trigger_search is not None and not self._trigger_search.search(reading.view):
+            return []  # most stories: nothing in them can trigger a topic
+        scans = self._scanner.search(reading)
         found = set().union(*(scan.found for scan in scans.values()))
-        if not found:  # most stories: nothing more to do
+        if not found:
             return []
         triggered = set().union(*(self._triggered.get(pattern_id, ()) for pattern_id in found))
         candidates = (self._topics[index] for index in sorted(triggered))  # in YAML order
-        verdicts = (judge(topic, scans, places) for topic in candidates if topic.may_match(scans, places))
+        present = _FoundIn(scans)
+        verdicts = (
+            judge(topic, scans, places) for topic in candidates if topic.may_match(present[topic.rules.fields], places)
+        )
         return [as_match(verdict, scans) for verdict in verdicts if verdict.matched]
 
     def explain(
@@ -88,3 +101,15 @@ class Matcher:
                 return topic
         known = ", ".join(topic.rules.id for topic in self._topics)
         raise ValueError(f"there is no topic {topic_id!r} in keywords.yaml; the topics are: {known}")
+
+
+class _FoundIn(dict[tuple[str, ...], set[int]]):
+    """The patterns found in some fields of an item, by the fields; worked out once for all topics looking there."""
+
+    def __init__(self, scans: Mapping[str, FieldScan]) -> None:
+        super().__init__()
+        self._scans = scans
+
+    def __missing__(self, fields: tuple[str, ...]) -> set[int]:
+        found = self[fields] = set().union(*(self._scans[field].found for field in fields))
+        return found

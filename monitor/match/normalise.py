@@ -34,6 +34,8 @@ from functools import cached_property, lru_cache
 from itertools import accumulate
 from typing import NamedTuple
 
+from monitor.match.view import ascii_word_view, folded_view_table
+
 WORD_CHAR = r"[^\W_]"
 """A regular expression for one word character (letter or digit); the same test as ``str.isalnum()``."""
 
@@ -107,6 +109,7 @@ _PLAIN_PUNCTUATION = {char: _FOLD[ord(char)] for char in "\u2019\u2018\u201c\u20
 # text made of them is folded by one bytes.translate.
 _LATIN1_REGULAR = bytes(code for code in range(256) if len(_FOLD[code]) == 1 and ord(_FOLD[code]) < 256)
 _LATIN1_TABLE = bytes(ord(_FOLD[code]) if code in _LATIN1_REGULAR else code for code in range(256))
+_FOLDED_VIEW = folded_view_table(_LATIN1_TABLE)  # the view of such text, straight from its Latin-1 bytes
 
 
 class OffsetMap:
@@ -176,14 +179,44 @@ class Normalised(NamedTuple):  # a NamedTuple rather than a dataclass: made for 
 
 def normalise(original: str) -> Normalised:
     """``original`` after steps 1 and 2 of the normal form described in this module's docstring."""
-    if original.isascii() and "&" not in original:  # the common case, without the steps' bookkeeping
-        return Normalised(original, _fold_ascii(original))
-    text, maps = original, []
-    for step in (_decode_entities, _fold_characters):
-        text, edits = step(text)
-        if edits:
-            maps.append(OffsetMap(edits))
-    return Normalised(original, text, tuple(maps))
+    text, entity_edits = _decode_entities(original)
+    return _normalised(original, entity_edits, *_latin1_form(text))
+
+
+class Viewed(NamedTuple):
+    """A text's word view (``view.ascii_word_view`` of its normal form), made before the normal form itself: most
+    items are done with once their views are searched, and Latin-1 text (most English news) has its view made
+    straight from its bytes. ``normalised()`` makes the normal form."""
+
+    view: bytes
+    original: str
+    entity_edits: list[tuple[int, int, int]]
+    latin1: bytes | None  # the text with entities decoded and punctuation replaced, when Latin-1 (see _latin1_form)
+    done: Normalised | None  # the normal form, made already when there are no such bytes
+
+    def normalised(self) -> Normalised:
+        if self.done is not None:
+            return self.done
+        return _normalised(self.original, self.entity_edits, "", self.latin1)  # the text is in the bytes
+
+
+def viewed(original: str) -> Viewed:
+    """``original``'s word view, and what its normal form is made from."""
+    text, entity_edits = _decode_entities(original)
+    text, latin1 = _latin1_form(text)
+    if latin1 is not None:
+        return Viewed(latin1.translate(_FOLDED_VIEW), original, entity_edits, latin1, None)
+    normalised = _normalised(original, entity_edits, text, None)
+    return Viewed(ascii_word_view(normalised.text), original, entity_edits, None, normalised)
+
+
+def _normalised(original: str, entity_edits: list[tuple[int, int, int]], text: str, latin1: bytes | None) -> Normalised:
+    """``original`` normalised, from ``text``, its entities decoded (with their ``entity_edits``), and ``latin1``."""
+    folded, fold_edits = _fold(text, latin1)
+    maps: tuple[OffsetMap, ...] = (OffsetMap(entity_edits),) if entity_edits else ()
+    if fold_edits:
+        maps += (OffsetMap(fold_edits),)
+    return Normalised(original, folded, maps)
 
 
 def collapse_spaces(text: str) -> tuple[str, OffsetMap]:
@@ -218,23 +251,29 @@ def _decoded(entity: str) -> str:
 
 
 def _fold_characters(text: str) -> tuple[str, list[tuple[int, int, int]]]:
+    return _fold(*_latin1_form(text))
+
+
+def _fold(text: str, latin1: bytes | None) -> tuple[str, list[tuple[int, int, int]]]:
+    """Step 2 on ``text``, or on its ``latin1`` bytes when there are (see ``_latin1_form``), with its edits."""
+    if latin1 is not None:
+        return latin1.translate(_LATIN1_TABLE).decode("latin-1"), []
+    return _fold_other(text)
+
+
+def _latin1_form(text: str) -> tuple[str, bytes | None]:
+    """``text`` with its typographic punctuation replaced, and its Latin-1 bytes when it is Latin-1 without irregular
+    characters (ASCII, or English with £ or é): those are folded, and viewed, by one ``bytes.translate``."""
     if not text.isascii():
         for char, folded in _PLAIN_PUNCTUATION.items():
             text = text.replace(char, folded)  # one pass, like a search; the text itself when the char is absent
         if not text.isascii():
-            return _fold_latin1(text) or _fold_other(text)
-    return _fold_ascii(text), []
-
-
-def _fold_latin1(text: str) -> tuple[str, list[tuple[int, int, int]]] | None:
-    """English with £ or é: Latin-1 without irregular characters, folded at C speed; else None."""
-    try:
-        encoded = text.encode("latin-1")
-    except UnicodeEncodeError:
-        return None
-    if encoded.translate(None, _LATIN1_REGULAR):  # what is left is irregular
-        return None
-    return encoded.translate(_LATIN1_TABLE).decode("latin-1"), []
+            try:
+                encoded = text.encode("latin-1")
+            except UnicodeEncodeError:
+                return text, None
+            return text, None if encoded.translate(None, _LATIN1_REGULAR) else encoded  # what is left is irregular
+    return text, text.encode("ascii")
 
 
 def _fold_other(text: str) -> tuple[str, list[tuple[int, int, int]]]:

@@ -22,7 +22,7 @@ import re2
 from monitor.match.normalise import WORD_CHAR
 from monitor.match.stemming import stemmed_view
 from monitor.match.terms import Near, Phrase, Regex, Term
-from monitor.match.view import ascii_word_view, word_view
+from monitor.match.view import OTHER_WORD_CHAR, ascii_word_view, word_view
 
 Span = tuple[int, int]
 
@@ -67,6 +67,17 @@ class PatternTable:
             self.regexes[regex.pattern.pattern] = (self._new(), regex)
         return self.regexes[regex.pattern.pattern][0]
 
+    def plain_keys(self, pattern_ids: Collection[int]) -> list[tuple[str, bool]] | None:
+        """The key of each of ``pattern_ids`` and whether it is a wildcard; None when one of them is not a plain key
+        (a stemmed key or a regular expression)."""
+        keys = [
+            (key, slot == _PREFIX)
+            for key, slots in self.plain.items()
+            for slot, pattern_id in enumerate(slots)
+            if pattern_id in pattern_ids
+        ]
+        return keys if len(keys) == len(set(pattern_ids)) else None
+
     def _keyed(self, table: dict[str, list[int]], key: str, slot: int) -> int:
         ids = table.setdefault(key, [-1, -1])
         if ids[slot] < 0:
@@ -83,7 +94,8 @@ class KeyFinder(NamedTuple):
 
     pyahocorasick walks its automaton one character at a time, which costs most of the time of matching. So RE2,
     whose compiled DFA runs at C speed, first finds the *anchors*: each view key's first run of letters and digits
-    with the space before it. Every occurrence of a view key holds the occurrence of its anchor, and lies within
+    with the space before it (and where every view key with that anchor ends its first word there, only where a word
+    ends). Every occurrence of a view key holds the occurrence of its anchor, and lies within
     ``reach`` characters of it either way; the automaton reads only those stretches of the view, and so finds
     exactly what it would find in the whole view, in the same order.
     """
@@ -114,14 +126,12 @@ def build_automaton(keys: dict[str, list[int]]) -> KeyFinder | None:
         return None
     by_view_key: defaultdict[str, list[tuple[_Entry, list[str]]]] = defaultdict(list)
     for key, slots in keys.items():
-        first_word, _, rest = key.partition(" ")
+        rest = key.partition(" ")[2]
         for slot, pattern_id in enumerate(slots):
             if pattern_id < 0:
                 continue
             prefix = slot == _PREFIX
-            lead = int(key[0].isalnum())  # a key starting with a letter or digit must start a word
-            trail = first_word[-1].isalnum() and (bool(rest) or not prefix)  # ... and the word must end
-            view_key = " " * lead + word_view(first_word) + " " * trail
+            lead, view_key = _view_key(key, prefix)
             entry = _Entry(lead, pattern_id, prefix, _confirmation(key, prefix), len(key))
             by_view_key[view_key].append((entry, word_view(rest).split()))
     automaton = ahocorasick.Automaton()
@@ -131,27 +141,55 @@ def build_automaton(keys: dict[str, list[int]]) -> KeyFinder | None:
     return KeyFinder(automaton, _anchors(by_view_key), max(map(len, by_view_key)))
 
 
+def _view_key(key: str, prefix: bool) -> tuple[int, str]:
+    """(1 when a space stands before ``key`` in its view key, the view key): the view of the key's first word, with a
+    space before it when the key starts with a letter or digit, and after it when that word must end there."""
+    first_word, _, rest = key.partition(" ")
+    lead = int(key[0].isalnum())  # a key starting with a letter or digit must start a word
+    trail = first_word[-1].isalnum() and (bool(rest) or not prefix)  # ... and the word must end
+    return lead, " " * lead + word_view(first_word) + " " * trail
+
+
+def anchor_search(patterns: PatternTable, pattern_ids: Collection[int]) -> re2._Regexp | None:
+    """What finds, in the word view of a text, where one of ``pattern_ids`` may be found: a view without any of their
+    anchors holds none of them. None when one of them is not a plain key, or see ``_anchors``."""
+    keys = patterns.plain_keys(pattern_ids) if pattern_ids else None
+    return None if keys is None else _anchors([_view_key(key, prefix)[1] for key, prefix in keys])
+
+
+def _escaped(anchor: str) -> str:
+    """Letters and digits stand for themselves; \\x01 (any other letter) needs an escape."""
+    return "".join(char if char.isascii() and char.isalnum() else f"\\x{ord(char):02x}" for char in anchor)
+
+
 def _anchors(view_keys: Collection[str]) -> re2._Regexp | None:
-    """What finds the anchor of each of ``view_keys``: a space, then its first run of letters and digits; None when
-    one of them has none (a term whose first word is a sign, such as "£ 5m": its view key is a space), or when there
-    are too many anchors.
+    """What finds the anchor of each of ``view_keys``: a space, then its first run of letters and digits, and a space
+    after it when every view key with that anchor has one there. None when one of them has none (a term whose first
+    word is a sign, such as "£ 5m": its view key is a space), or when there are too many anchors.
 
     A view key starts with a space: one is put before a key that starts with a letter or digit, and any other
     character is a space in the view."""
-    found = [_ANCHOR.search(view_key) for view_key in view_keys]
-    if None in found:
+    ending: dict[str, bool] = {}  # anchor -> whether a word must end after it
+    for view_key in view_keys:
+        anchor = _ANCHOR.search(view_key)
+        if anchor is None:
+            return None
+        # \b rather than a space after the anchor: a match must not take the space, which may start the next anchor.
+        # After an ASCII letter or digit it holds before a space or \x01 (a letter beyond ASCII: more than needed, and
+        # harmless); not after \x01, so such anchors go without.
+        ends = anchor.end() < len(view_key) and anchor.group()[-1] != OTHER_WORD_CHAR
+        ending[anchor.group()] = ending.get(anchor.group(), True) and ends
+    if len(ending) > _MOST_ANCHORS:
         return None
-    anchors = {anchor.group() for anchor in found if anchor is not None}
-    if len(anchors) > _MOST_ANCHORS:
-        return None
-    # Letters and digits stand for themselves; \x01 (any other letter) needs an escape.
-    escaped = (
-        "".join(char if char.isascii() and char.isalnum() else f"\\x{ord(char):02x}" for char in anchor)
-        for anchor in anchors
-    )
+    groups = [sorted(anchor for anchor, ends in ending.items() if ends is must_end) for must_end in (False, True)]
     # [ \x00] rather than " " (the view has no \x00): RE2 would look for a literal first character with memchr,
     # restarting its DFA at every space, which makes it several times slower on text.
-    return re2.compile("[ \\x00](?:" + "|".join(sorted(escaped)) + ")", _ANCHOR_OPTIONS)
+    parts = [
+        "[ \\x00](?:" + "|".join(map(_escaped, group)) + ")" + end
+        for group, end in zip(groups, ("", "\\b"), strict=True)
+        if group
+    ]
+    return re2.compile("|".join(parts), _ANCHOR_OPTIONS)
 
 
 class _Entry(NamedTuple):
@@ -197,7 +235,7 @@ def _confirmation(key: str, prefix: bool) -> re.Pattern[str] | None:
     return re.compile(source)
 
 
-def find_keys(finder: KeyFinder, texts: Sequence[str]) -> list[defaultdict[int, list[Span]]]:
+def find_keys(finder: KeyFinder, texts: Sequence[str], view: bytes | None = None) -> list[defaultdict[int, list[Span]]]:
     """Every occurrence of every key on word boundaries in each of ``texts``; where matching spends its time.
 
     The automaton reads all texts in one pass, joined by ``\\x00`` (which no normalised text contains, so no key
@@ -208,10 +246,11 @@ def find_keys(finder: KeyFinder, texts: Sequence[str]) -> list[defaultdict[int, 
     three times faster. Phrases that start with the word found are narrowed down by the next word of the view;
     where the view cannot tell (punctuation, letters beyond ASCII, more words), a regular expression confirms the
     key in the real text at the place found. The automaton reads only the stretches of the view where
-    ``finder`` says a key may be.
+    ``finder`` says a key may be. ``view``: the view of the joined texts (``view.joined_view``), if made already.
     """
     joined = "\x00".join(("", *texts, ""))  # \x00 at either end, too: a space in the view
-    view = ascii_word_view(joined)
+    if view is None:
+        view = ascii_word_view(joined)
     starts = list(accumulate((len(text) + 1 for text in texts[:-1]), initial=1))
     found: list[defaultdict[int, list[Span]]] = [defaultdict(list) for _ in texts]
     for last, (length, entries, by_next, by_next_start) in _found(finder, view):

@@ -11,9 +11,10 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping
 from typing import NamedTuple
 
-from monitor.match.normalise import Normalised, collapse_spaces, normalise
+from monitor.match.normalise import Normalised, Viewed, collapse_spaces, viewed
 from monitor.match.patterns import KeyFinder, PatternTable, Span, build_automaton, find_keys
 from monitor.match.stemming import stemmed_view
+from monitor.match.view import joined_view
 
 
 class FieldScan(NamedTuple):  # a NamedTuple rather than a dataclass: made for every field of every item
@@ -22,6 +23,14 @@ class FieldScan(NamedTuple):  # a NamedTuple rather than a dataclass: made for e
     name: str
     normalised: Normalised
     found: dict[int, list[Span]]
+
+
+class Reading(NamedTuple):
+    """An item's fields viewed, in the scanner's order, and the word view of them all joined (what
+    ``patterns.find_keys`` reads)."""
+
+    fields: list[Viewed]
+    view: bytes
 
 
 class Scanner:
@@ -35,14 +44,23 @@ class Scanner:
         self._fields = tuple(fields)
         self._stem_fields = frozenset(stem_fields)
 
+    def read(self, fields: Mapping[str, str | None]) -> Reading:
+        """Each field viewed (a missing one is empty text), and the word view of them all."""
+        each = [viewed(fields.get(name) or "") for name in self._fields]
+        return Reading(each, joined_view([field.view for field in each]))
+
     def scan(self, fields: Mapping[str, str | None]) -> dict[str, FieldScan]:
         """Each field normalised and searched (a missing one is empty text)."""
-        normalised = [normalise(fields.get(name) or "") for name in self._fields]
+        return self.search(self.read(fields))
+
+    def search(self, reading: Reading) -> dict[str, FieldScan]:
+        """Each field of ``reading`` searched."""
+        normalised = [field.normalised() for field in reading.fields]
         texts = [each.text for each in normalised]
         if self._plain is None:
             found: list[defaultdict[int, list[Span]]] = [defaultdict(list) for _ in texts]
         else:
-            found = find_keys(self._plain, texts)
+            found = find_keys(self._plain, texts, reading.view)
         if self._stemmed is not None or self._regexes:
             for name, text, in_field in zip(self._fields, texts, found, strict=True):
                 if self._stemmed is not None and name in self._stem_fields:

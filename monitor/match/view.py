@@ -13,6 +13,7 @@ the ASCII characters at C speed and calls ``_view_non_ascii`` only for the runs 
 from __future__ import annotations
 
 import codecs
+from collections.abc import Sequence
 
 OTHER_WORD_CHAR = "\x01"
 _ERRORS = "beatwatch.word_view"
@@ -61,3 +62,13 @@ def ascii_word_view(text: str) -> bytes:
         return text.encode("latin-1").translate(_LATIN1_TABLE)
     except UnicodeEncodeError:
         return text.encode("ascii", _ERRORS).translate(_BYTES_TABLE)
+
+
+def folded_view_table(fold: bytes) -> bytes:
+    """The ``bytes.translate`` table that makes the view of Latin-1 text folded by the table ``fold``: both in one."""
+    return bytes(_LATIN1_TABLE[code] for code in fold)
+
+
+def joined_view(views: Sequence[bytes]) -> bytes:
+    """The view of texts joined by ``\\x00`` (as ``patterns.find_keys`` joins them), from their ``views``."""
+    return b" ".join((b"", *views, b""))  # \x00, not a letter or digit, is a space in the view
