@@ -11,7 +11,8 @@ the pages of new stories (20 to 80 KB, made as bench/extract.py makes them), all
   (16 threads, keep-alive), against the poll timed inside a process (``App.poll``, no start-up).
 - (c) STORIES new stories spread over the feeds: their pages fetched, extracted, matched and stored; trafilatura's own
   throughput on the same pages, with as many processes as cores, beside it.
-- start-up: `monitor check`, and `monitor poll` up to where it would start polling (best of three).
+- start-up: `monitor check`, and a whole `monitor poll` of one unchanged feed after (b) (each best of three):
+  start-up, the store and client opened, one conditional GET, the poll recorded.
 
 Each line gives wall and CPU seconds (user + system, child processes included), requests and body bytes served, and
 peak memory (the largest resident set among the process and its children).
@@ -400,10 +401,8 @@ def main() -> None:
 
 def report(site: Site, beatwatch: Beatwatch, rss2email: Rss2email | None, cores: int) -> None:
     check = beatwatch.start_up("check")
-    poll_start = beatwatch.start_up("poll", "--source", "no-such-source", ok=(2,))
     print("start-up (best of 3)")
     print(check.line("monitor check"))
-    print(poll_start.line("monitor poll, to its first request"))
 
     print("(a) first look")
     first = beatwatch.poll()
@@ -423,6 +422,10 @@ def report(site: Site, beatwatch: Beatwatch, rss2email: Rss2email | None, cores:
     r2e_unchanged = rss2email.run() if rss2email else None
     if r2e_unchanged:
         print(r2e_unchanged.line("rss2email run --no-send"))
+    # A whole poll of one unchanged feed: start-up, the store and the client opened, one conditional GET, the poll
+    # recorded. (An unknown --source is refused before anything opens, so it no longer measures start-up.)
+    poll_start = beatwatch.start_up("poll", "--source", "feed-0")
+    print(poll_start.line("monitor poll of one unchanged feed (best of 3)"))
 
     print(f"(c) {len(site.pages)} new stories")
     site.counts("news")
@@ -451,7 +454,7 @@ def report(site: Site, beatwatch: Beatwatch, rss2email: Rss2email | None, cores:
     print(ratio("(c) new stories, Beatwatch / trafilatura pages a second", own / many, ">= 0.85"))
     print(ratio("peak memory of the first look, MiB", first.peak_mib, "<= 200"))
     print(ratio("start-up of monitor check, s", check.wall, "<= 0.5"))
-    print(ratio("start-up of monitor poll, s", poll_start.wall, "<= 0.5"))
+    print(ratio("start-up of monitor poll (one unchanged feed), s", poll_start.wall, "<= 0.5"))
 
 
 if __name__ == "__main__":
