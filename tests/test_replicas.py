@@ -163,7 +163,9 @@ def test_three_daemons_share_200_feeds_and_the_survivors_take_over_a_killed_ones
         ]
         for feed in asked
     }
-    too_soon = {feed: min(gap) for feed, gap in alive_gaps.items() if gap and min(gap) < EVERY / 2 - 0.5}
+    # A request may leave up to LATE after its turn on a loaded machine, and the next one on time: two daemons taking
+    # one turn would ask within moments of each other, far under this.
+    too_soon = {feed: min(gap) for feed, gap in alive_gaps.items() if gap and min(gap) < EVERY / 2 - LATE}
     assert len(asked) == FEEDS
     assert not too_soon, f"feeds polled again within half an interval: {too_soon}"
     for feed, times in asked.items():  # the wait since the last poll counts too: no feed was left behind
