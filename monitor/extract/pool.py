@@ -21,7 +21,10 @@ from typing import ParamSpec, TypeVar
 
 TASKS_PER_PROCESS = 500
 # Imported once, by the server the processes are forked from.
-_PRELOADED = ["monitor.extract.html", "trafilatura", "monitor.sources.feed", "monitor.story_pages", "numpy"]
+_PRELOADED = [
+    "monitor.extract.html", "trafilatura", "monitor.sources.feed", "monitor.sources.feed_xml", "monitor.story_pages",
+    "numpy",
+]  # fmt: skip
 _Args = ParamSpec("_Args")
 _Value = TypeVar("_Value")
 

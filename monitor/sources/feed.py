@@ -22,8 +22,6 @@ from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-import feedparser
-
 from monitor.clock import utc_from_iso
 from monitor.extract import PROCESSES, html_to_text
 from monitor.fetch import FetchError
@@ -31,7 +29,6 @@ from monitor.items import Item, identity_keys
 from monitor.sources.base import Discovery, Source, SourceError
 from monitor.sources.conditional import ConditionalCheckpoint, fetch_if_changed
 from monitor.sources.feed_settings import FeedConfig
-from monitor.sources.feed_xml import read_clean_feed
 from monitor.sources.html_head import advertised_feeds
 from monitor.text import one_line, shorten, without_bom
 
@@ -205,6 +202,9 @@ class _Entry:
 
 
 def _read_xml_feed(content: bytes, url: str, headers: Mapping[str, str]) -> tuple[list[_Entry], str, list[str]]:
+    # Imported here: feeds are read in the pool's processes (whose server imports them once), not by the command.
+    from monitor.sources.feed_xml import read_clean_feed
+
     clean = read_clean_feed(content, url, headers)
     if clean is not None:  # what feedparser would give, in a sixth of the time
         listed, link = clean
@@ -213,6 +213,8 @@ def _read_xml_feed(content: bytes, url: str, headers: Mapping[str, str]) -> tupl
 
 
 def _read_with_feedparser(content: bytes, url: str, headers: Mapping[str, str]) -> tuple[list[_Entry], str, list[str]]:
+    import feedparser
+
     # Always a file object: feedparser treats a str, and even bytes, as a possible path or URL to open. Its cleaning of
     # HTML and its resolving of links inside it are not asked for: summaries become plain text (``html_to_text``, which
     # drops scripts and styles), and entry links are made absolute here.
