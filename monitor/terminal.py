@@ -36,20 +36,31 @@ def print_wide(table: Table, width: int) -> None:
     Console(width=max(console().width, width)).print(table)
 
 
+QUIET_ROWS = 10  # "not modified" sources shown one by one up to this many; more share a row, so changes stand out
+
+
 def poll_table(reports: Sequence[PollReport]) -> Table:
+    """A row per source polled; when more than ``QUIET_ROWS`` sources answered "not modified" and nothing else, they
+    share one row, which says how many (`monitor status` lists every source)."""
     table = Table(title="Poll")
     counts = ("new items", "matches", "pages failed", "time")
     for column in ("source", "new items", "matches", "pages failed", "errors", "time"):
         table.add_column(column, justify="right" if column in counts else "left")
+    quiet = [report for report in reports if poll_remarks(report) == "not modified"]
+    folded = set(map(id, quiet)) if len(quiet) > QUIET_ROWS else set()
     for report in reports:
-        table.add_row(
-            report.source_id,
-            str(report.new_items),
-            str(report.new_matches),
-            str(report.pages_failed),
-            poll_remarks(report),
-            f"{report.seconds:.1f}s",
-        )
+        if id(report) not in folded:
+            table.add_row(
+                report.source_id,
+                str(report.new_items),
+                str(report.new_matches),
+                str(report.pages_failed),
+                poll_remarks(report),
+                f"{report.seconds:.1f}s",
+            )
+    if folded:
+        seconds = sum(report.seconds for report in quiet)
+        table.add_row(f"{len(quiet)} other sources", "0", "0", "0", "not modified", f"{seconds:.1f}s")
     return table
 
 
