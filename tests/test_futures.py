@@ -10,7 +10,7 @@ from monitor.futures import Gathered
 
 def test_a_batch_is_written_by_the_thread_that_fills_it_and_flush_writes_the_rest() -> None:
     written: list[tuple[str, list[int]]] = []
-    gathered = Gathered(lambda batch: written.append((threading.current_thread().name, batch)), 3)
+    gathered: Gathered[int] = Gathered(lambda batch: written.append((threading.current_thread().name, batch)), 3)
     for value in range(4):
         gathered.add(value)
     assert written == [(threading.current_thread().name, [0, 1, 2])]  # 3 is waiting for its batch
