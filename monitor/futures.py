@@ -1,4 +1,4 @@
-"""Work done in pools, taken back in the order it was asked for."""
+"""Work done in pools, taken back in the order it was asked for; and values gathered to be written together."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import copy_context
 from threading import Lock
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 _Result = TypeVar("_Result")
+_Value = TypeVar("_Value")
 
 
 def done(value: _Result) -> Future[_Result]:
@@ -57,3 +58,26 @@ class ThreadPool:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+class Gathered(Generic[_Value]):
+    """Values from several threads written by ``write`` ``size`` at a time: the thread whose value fills a batch
+    writes it, while the others go on gathering; ``flush`` writes what is left. Safe to use from several threads."""
+
+    def __init__(self, write: Callable[[list[_Value]], None], size: int) -> None:
+        self._write, self._size = write, size
+        self._values: list[_Value] = []
+        self._lock = Lock()
+
+    def add(self, value: _Value) -> None:
+        with self._lock:
+            self._values.append(value)
+            full = len(self._values) >= self._size
+        if full:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            values, self._values = self._values, []
+        if values:
+            self._write(values)

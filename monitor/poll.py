@@ -22,7 +22,7 @@ from monitor.config import Config
 from monitor.extract import PROCESSES
 from monitor.fetch import FetchError
 from monitor.fetch.client import Fetcher
-from monitor.futures import ThreadPool, done, ready_in_order
+from monitor.futures import Gathered, ThreadPool, done, ready_in_order
 from monitor.items import Item
 from monitor.links import PageText, follow_link, identified, open_page
 from monitor.match import Match, Matcher
@@ -33,11 +33,12 @@ from monitor.page_retry import after_failure, expired_note, too_old_to_retry
 from monitor.poll_report import UNEXPECTED, PollCounts, PollReport, failure_kind, log_poll, problem_text
 from monitor.sources import Discovery, SourceConfig, SourceError
 from monitor.sources.kinds import build_source
-from monitor.store import ItemRecord, NewItem, SourceHealth, Store, WaitReason
+from monitor.store import ItemRecord, NewItem, PollEnd, SourceHealth, Store, WaitReason
 from monitor.stories import StoryPrint, item_print, item_prints
 from monitor.story_pages import read_story_page
 
 log = logging.getLogger("monitor.poll")
+_ENDS_PER_WRITE = 64  # sources' ends of polls written in one transaction, by a poll of many sources
 
 
 @dataclass(frozen=True)
@@ -107,13 +108,22 @@ class Poller:
                 on_done(reports[0])
             return reports
         workers = max(1, min(self.setup.config.monitor.fetch.concurrency, len(sources)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
-            futures = [pool.submit(self.poll_source, source, named=named) for source in sources]
-            reports = []
-            for future in futures:
-                reports.append(future.result())
-                if on_done:
-                    on_done(reports[-1])
+        # One read of every source's state, and their ends written a batch at a time, so a source with nothing new costs
+        # little but its request; an end lost to a kill means a second look, as a checkpoint goes after its items.
+        healths = {health.source_id: health for health in self.store.source_health(*(each.id for each in sources))}
+        ends = Gathered(self.store.finish_polls, _ENDS_PER_WRITE)
+        try:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
+                futures = [
+                    pool.submit(self._poll_source, source, healths.get(source.id), named, ends) for source in sources
+                ]
+                reports = []
+                for future in futures:
+                    reports.append(future.result())
+                    if on_done:
+                        on_done(reports[-1])
+        finally:
+            ends.flush()
         return reports
 
     def select_sources(self, source_ids: Sequence[str]) -> list[SourceConfig]:
@@ -122,27 +132,35 @@ class Poller:
     def poll_source(self, source: SourceConfig, *, named: bool = False) -> PollReport:
         """Look at one source, store what is new with its matches, and save the source's checkpoint last; or, when the
         source is not due yet, make no request and say why. ``named``: a person named it (see ``poll``)."""
-        with about_source(source.id):
-            return self._poll_source(source, named=named)
-
-    def _poll_source(self, source: SourceConfig, *, named: bool) -> PollReport:
         health = next(iter(self.store.source_health(source.id)), None)  # None: never polled
+        return self._poll_source(source, health, named, Gathered(self.store.finish_polls, 1))
+
+    def _poll_source(
+        self, source: SourceConfig, health: SourceHealth | None, named: bool, ends: Gathered[PollEnd]
+    ) -> PollReport:
+        with about_source(source.id):
+            return self._look(source, health, named, ends)
+
+    def _look(
+        self, source: SourceConfig, health: SourceHealth | None, named: bool, ends: Gathered[PollEnd]
+    ) -> PollReport:
         turn = self._turn(source, health, named=named)
         if turn.postponed:
             log.info("source %s not polled: %s", source.id, turn.postponed)
             return PollReport(source.id, postponed=True, next_poll=turn.postponed)
         started, fetcher = time.monotonic(), self.setup.fetcher
         counts = PollCounts()
+        finish = partial(self._finish, source, turn, started, counts, ends=ends)
         if turn.overridden:
             counts.notes.append(f"polled because it was named; otherwise {turn.overridden}")
         try:
             checkpoint = health.checkpoint if health else {}
             discovery = build_source(source, clock=self.clock).discover(fetcher, checkpoint)
         except (FetchError, SourceError) as error:
-            return self._finish(source, turn, started, counts, failure=error)
+            return finish(failure=error)
         except Exception as error:  # a bug or a surprise in one source must not stop the others or hide the failure
             log.exception("source %s: unexpected error", source.id)
-            return self._finish(source, turn, started, counts, failure=error)
+            return finish(failure=error)
         counts.notes += discovery.notes
         try:
             if not discovery.unchanged:
@@ -151,11 +169,11 @@ class Poller:
                 self._retry_pages(source, counts)
         except Exception as error:  # the items stored so far stay; the checkpoint is not saved, so none is lost
             log.exception("source %s: unexpected error while storing items", source.id)
-            return self._finish(source, turn, started, counts, failure=error, storing=True)
+            return finish(failure=error, storing=True)
         if self.stop.is_set():
             # Stopped part-way: the checkpoint is not saved, so the next poll looks at the rest again.
-            return self._finish(source, turn, started, counts, interrupted=True)
-        return self._finish(source, turn, started, counts, discovery=discovery)
+            return finish(interrupted=True)
+        return finish(discovery=discovery)
 
     def _turn(self, source: SourceConfig, health: SourceHealth | None, *, named: bool) -> Turn:
         config = self.setup.config
@@ -337,6 +355,7 @@ class Poller:
         started: float,
         counts: PollCounts,
         *,
+        ends: Gathered[PollEnd],
         discovery: Discovery | None = None,
         failure: Exception | None = None,
         storing: bool = False,
@@ -347,36 +366,25 @@ class Poller:
         wait, next_poll = None, ""
         if not interrupted:
             wait = turn.wait_after(failure, discovery.fresh_for if discovery else None, now=now)
-            self.store.finish_poll(
-                source.id,
-                at=now,
-                checkpoint=discovery.checkpoint if discovery else None,
-                error=error,
-                new_items=counts.items,
-                new_matches=counts.matches,
-                seconds=seconds,
-                page_error=counts.page_error,
-                wait=wait,
+            checkpoint = discovery.checkpoint if discovery else None
+            end = PollEnd(
+                source.id, now, checkpoint, error, counts.items, counts.matches, seconds, counts.page_error, wait
             )
+            ends.add(end)
+            if wait is not None:  # a wait is described from what is stored
+                ends.flush()
         if wait is not None:
             [health] = self.store.source_health(source.id)
             next_poll = describe_wait(health, now=now, zone=self.setup.config.monitor.zone)
         unchanged = discovery is not None and discovery.unchanged
         log_poll(source.id, counts, error=error, unchanged=unchanged, next_poll=next_poll, seconds=seconds)
-        return PollReport(
+        return counts.report(
             source.id,
-            counts.items,
-            counts.matches,
-            error,
-            seconds,
-            unchanged,
-            tuple(counts.notes),
-            pages_failed=counts.pages_failed,
-            pages_read_late=counts.pages_read_late,
-            page_error=counts.page_error,
+            error=error,
+            seconds=seconds,
+            unchanged=unchanged,
             next_poll=next_poll,
             gone=wait is not None and wait.reason is WaitReason.GONE and not turn.was_gone,
-            topics=tuple(counts.topics),
             failure=failure_kind(failure, storing=storing) if failure else None,
         )
 

@@ -53,6 +53,35 @@ class PollCounts:
         self.pages_failed += 1
         self.page_error = f"{url}: {note}"
 
+    def report(
+        self,
+        source_id: str,
+        *,
+        error: str | None,
+        seconds: float,
+        unchanged: bool,
+        next_poll: str,
+        gone: bool,
+        failure: str | None,
+    ) -> PollReport:
+        """The report of a poll that did this much and ended so."""
+        return PollReport(
+            source_id,
+            self.items,
+            self.matches,
+            error,
+            seconds,
+            unchanged,
+            tuple(self.notes),
+            pages_failed=self.pages_failed,
+            pages_read_late=self.pages_read_late,
+            page_error=self.page_error,
+            next_poll=next_poll,
+            gone=gone,
+            topics=tuple(self.topics),
+            failure=failure,
+        )
+
 
 def log_poll(
     source_id: str, counts: PollCounts, *, error: str | None, unchanged: bool, next_poll: str, seconds: float

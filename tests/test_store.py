@@ -22,6 +22,7 @@ from monitor.store import (
     PENDING,
     SENT,
     OutboxConflict,
+    PollEnd,
     SourceWait,
     Store,
     StoreError,
@@ -185,6 +186,24 @@ def test_a_naive_datetime_is_refused(store: Store) -> None:
 
 
 # -- polls ------------------------------------------------------------------------------------------------------------
+
+
+def test_finish_polls_records_each_end_in_order_as_finish_poll_would(store: Store) -> None:
+    store.finish_poll("echo", at=T0, checkpoint=None, error=None, new_items=0, new_matches=0, seconds=0.1)
+    later, saved = T0 + timedelta(minutes=15), FeedCheckpoint(etag='"v2"')
+    store.finish_polls(
+        [
+            PollEnd("echo", later, saved, None, 2, 1, 0.5),  # a row that exists
+            PollEnd("police", later, None, "HTTP 503", 0, 0, 0.2),  # a first poll, failed: a new row
+            PollEnd("police", later + timedelta(minutes=1), None, "HTTP 503", 0, 0, 0.2),  # after it, counted on it
+        ]
+    )
+    echo, police = store.source_health()
+    assert (echo.last_polled_at, echo.last_new_items, FeedCheckpoint.restore(echo.checkpoint)) == (later, 2, saved)
+    assert (police.polled_once, police.consecutive_failures, police.last_error) == (False, 2, "HTTP 503")
+    assert police.last_polled_at == later + timedelta(minutes=1)
+    store.finish_polls([])  # nothing to record opens no transaction and fails nothing
+    assert len(store.source_health()) == 2
 
 
 def test_finish_poll_saves_the_checkpoint_on_success_and_counts_failures(store: Store) -> None:

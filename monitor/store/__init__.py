@@ -28,6 +28,7 @@ from monitor.store.records import (
     SourceWait,
     WaitReason,
 )
+from monitor.store.sources import PollEnd
 from monitor.store.store import Store
 from monitor.store.turns import Replica
 
@@ -40,6 +41,7 @@ __all__ = [
     "MatchRecord",
     "NewItem",
     "OutboxConflict",
+    "PollEnd",
     "Replica",
     "SourceHealth",
     "SourceWait",

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Row, bindparam, func, insert, select, update
+from sqlalchemy.engine import Connection
 
 from monitor.store.engine import StoreBase
 from monitor.store.records import SourceHealth, SourceWait, WaitReason
@@ -19,6 +21,21 @@ class Checkpoint(Protocol):
     document and hands it back as it is; reading it is the source's business."""
 
     def document(self) -> Mapping[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class PollEnd:
+    """How one poll of a source ended, as ``SourcesStore.finish_poll`` records it."""
+
+    source_id: str
+    at: datetime
+    checkpoint: Checkpoint | None
+    error: str | None
+    new_items: int
+    new_matches: int
+    seconds: float
+    page_error: str | None = None
+    wait: SourceWait | None = None
 
 
 class SourcesStore(StoreBase):
@@ -45,28 +62,16 @@ class SourcesStore(StoreBase):
         the checkpoint, so the next poll retries from where the last good one left off. ``page_error`` is the last
         story page the poll could not fetch; it is kept until another takes its place. ``wait`` replaces the source's
         wait before its next poll (None: its next poll is on its interval)."""
-        values: dict[str, Any] = {
-            "last_polled_at": at,
-            "last_new_items": new_items,
-            "last_new_matches": new_matches,
-            "last_seconds": seconds,
-            "wait_reason": wait.reason.value if wait else None,
-            "wait_until": wait.until if wait else None,
-            "wait_entry": wait.entry if wait else None,
-        }
-        if page_error is not None:
-            values |= {"last_page_error": page_error, "last_page_error_at": at}
-        if error is None:
-            values |= {"polled_once": True, "last_success_at": at, "last_error": None, "consecutive_failures": 0}
-            if checkpoint is not None:
-                values["state"] = dict(checkpoint.document())
-        else:
-            values["last_error"] = error
+        end = PollEnd(source_id, at, checkpoint, error, new_items, new_matches, seconds, page_error, wait)
+        self.finish_polls([end])
+
+    def finish_polls(self, ends: Sequence[PollEnd]) -> None:
+        """Record the ends of several polls, as ``finish_poll`` does each one, in one transaction and in their order."""
+        if not ends:
+            return
         with self._writing(durable=False) as connection:  # poll state, as the items it goes with
-            finished = _SUCCESS if error is None else _FAILURE
-            if connection.execute(finished, {"polled_source": source_id, **values}).rowcount == 0:
-                first = values | {"consecutive_failures": 0 if error is None else 1}
-                connection.execute(insert(sources_table).values(_new_source_row(source_id) | first))
+            for end in ends:
+                _record_end(connection, end)
 
     def source_health(self, *source_ids: str) -> list[SourceHealth]:
         """Every source ever polled (or those of ``source_ids``), by id, with how many of its story pages wait to be
@@ -91,6 +96,30 @@ _HEALTH_OF = _HEALTH.where(sources_table.c.source_id.in_(bindparam("source_ids",
 # database, so two processes that both fail count two failures.
 _SUCCESS = update(sources_table).where(sources_table.c.source_id == bindparam("polled_source"))
 _FAILURE = _SUCCESS.values(consecutive_failures=sources_table.c.consecutive_failures + 1)
+
+
+def _record_end(connection: Connection, end: PollEnd) -> None:
+    values: dict[str, Any] = {
+        "last_polled_at": end.at,
+        "last_new_items": end.new_items,
+        "last_new_matches": end.new_matches,
+        "last_seconds": end.seconds,
+        "wait_reason": end.wait.reason.value if end.wait else None,
+        "wait_until": end.wait.until if end.wait else None,
+        "wait_entry": end.wait.entry if end.wait else None,
+    }
+    if end.page_error is not None:
+        values |= {"last_page_error": end.page_error, "last_page_error_at": end.at}
+    if end.error is None:
+        values |= {"polled_once": True, "last_success_at": end.at, "last_error": None, "consecutive_failures": 0}
+        if end.checkpoint is not None:
+            values["state"] = dict(end.checkpoint.document())
+    else:
+        values["last_error"] = end.error
+    finished = _SUCCESS if end.error is None else _FAILURE
+    if connection.execute(finished, {"polled_source": end.source_id, **values}).rowcount == 0:
+        first = values | {"consecutive_failures": 0 if end.error is None else 1}
+        connection.execute(insert(sources_table).values(_new_source_row(end.source_id) | first))
 
 
 def _new_source_row(source_id: str) -> dict[str, Any]:
