@@ -148,3 +148,29 @@ def test_with_the_first_look_the_matcher_agrees_with_the_reference(rules, title,
     fields = {"title": title, "body": body}
     expected = ReferenceMatcher.compile(rules).match(fields, source_places)
     assert Matcher.compile(rules).match(fields, source_places) == expected
+
+
+# A phrase is anchored by its first two words, the spaces between them included: an anchor found inside that stretch
+# ("Leigh" in "Old ... Leigh") is not found again, so the automaton must read on from the stretch's end.
+@pytest.mark.parametrize("gap", [" ", " - ", " " + "-" * 80 + " ", ",\n\n" + " " * 60])
+def test_a_word_inside_a_phrase_anchor_is_found_however_far_its_first_word_is(gap):
+    rules = KeywordsFile.model_validate(
+        {"topics": [{"id": "leigh", "name": "Leigh", "any": ["Old Leigh", "Leigh", "old police station"]}]}
+    )
+    fields = {"body": f"Old{gap}Leigh"}
+    assert found(Matcher.compile(rules), fields)[-1] == "Leigh"
+    assert Matcher.compile(rules).match(fields) == ReferenceMatcher.compile(rules).match(fields, ())
+
+
+@pytest.mark.parametrize(
+    ("term", "text", "hit"),
+    [
+        ("was charged", "he was charged", "was charged"),
+        ("was charged", "he WAS  Charged", "WAS  Charged"),
+        ("anti-social behaviour", "anti social behaviour", "anti social behaviour"),
+        ("drug deal*", "drug dealers", "drug dealers"),
+        ("more officers", "many more officers", "more officers"),
+    ],
+)
+def test_a_phrase_whose_first_word_is_common_is_found_by_its_two_word_anchor(term, text, hit):
+    assert found(compile_rules({"any": [term]}), {"body": f"It was said that {text} on Friday."}) == [hit]

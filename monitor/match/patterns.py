@@ -93,11 +93,12 @@ class KeyFinder(NamedTuple):
     """An automaton of keys, and a regular expression that finds where one of them may be, far faster.
 
     pyahocorasick walks its automaton one character at a time, which costs most of the time of matching. So RE2,
-    whose compiled DFA runs at C speed, first finds the *anchors*: each view key's first run of letters and digits
-    with the space before it (and where every view key with that anchor ends its first word there, only where a word
-    ends). Every occurrence of a view key holds the occurrence of its anchor, and lies within
+    whose compiled DFA runs at C speed, first finds the *anchors* (see ``_anchors``): a key's first two runs of
+    letters and digits, or its only one. Every occurrence of a key holds an occurrence of its anchor, and lies within
     ``reach`` characters of it either way; the automaton reads only those stretches of the view, and so finds
-    exactly what it would find in the whole view, in the same order.
+    exactly what it would find in the whole view, in the same order. A phrase is anchored by its first two words
+    because its first word alone is often among the commonest ("was charged", "more officers", "Old Leigh"): every
+    "was" found would cost a look at the word after it.
     """
 
     automaton: ahocorasick.Automaton
@@ -111,8 +112,8 @@ class KeyFinder(NamedTuple):
             return [(0, size)]
         stretches: list[tuple[int, int]] = []
         for anchor in self.anchors.finditer(view):
-            position = anchor.start()
-            low, high = position - reach, position + reach
+            # To the anchor's end: an anchor found inside a longer one ("leigh" in "old leigh") is not found again.
+            low, high = anchor.start() - reach, anchor.end() + reach
             if stretches and low <= stretches[-1][1]:
                 stretches[-1] = (stretches[-1][0], min(high, size))
             else:
@@ -138,7 +139,8 @@ def build_automaton(keys: dict[str, list[int]]) -> KeyFinder | None:
     for view_key, entries in by_view_key.items():
         automaton.add_word(view_key, _keys(len(view_key), entries))
     automaton.make_automaton()
-    return KeyFinder(automaton, _anchors(by_view_key), max(map(len, by_view_key)))
+    keys_in_view = [(view_key, following) for view_key, entries in by_view_key.items() for _, following in entries]
+    return KeyFinder(automaton, _anchors(keys_in_view), max(map(len, by_view_key)))
 
 
 def _view_key(key: str, prefix: bool) -> tuple[int, str]:
@@ -154,7 +156,9 @@ def anchor_search(patterns: PatternTable, pattern_ids: Collection[int]) -> re2._
     """What finds, in the word view of a text, where one of ``pattern_ids`` may be found: a view without any of their
     anchors holds none of them. None when one of them is not a plain key, or see ``_anchors``."""
     keys = patterns.plain_keys(pattern_ids) if pattern_ids else None
-    return None if keys is None else _anchors([_view_key(key, prefix)[1] for key, prefix in keys])
+    if keys is None:
+        return None
+    return _anchors([(_view_key(key, prefix)[1], word_view(key.partition(" ")[2]).split()) for key, prefix in keys])
 
 
 def _escaped(anchor: str) -> str:
@@ -162,32 +166,37 @@ def _escaped(anchor: str) -> str:
     return "".join(char if char.isascii() and char.isalnum() else f"\\x{ord(char):02x}" for char in anchor)
 
 
-def _anchors(view_keys: Collection[str]) -> re2._Regexp | None:
-    """What finds the anchor of each of ``view_keys``: a space, then its first run of letters and digits, and a space
-    after it when every view key with that anchor has one there. None when one of them has none (a term whose first
-    word is a sign, such as "£ 5m": its view key is a space), or when there are too many anchors.
+def _anchors(keys_in_view: Collection[tuple[str, list[str]]]) -> re2._Regexp | None:
+    """What finds the anchor of each key, given as (its view key, the views of the words after its first): a space,
+    then the key's first run of letters and digits; then, when the key has a second run (in its first word, as in
+    "anti social", or the next word), spaces and that run; else a space after the first run when every key anchored
+    by that run alone has one there. None when one of them has no run at all (a term whose first word is a sign, such
+    as "£ 5m": its view key is a space), or when there are too many anchors.
 
     A view key starts with a space: one is put before a key that starts with a letter or digit, and any other
     character is a space in the view."""
     ending: dict[str, bool] = {}  # anchor -> whether a word must end after it
-    for view_key in view_keys:
-        anchor = _ANCHOR.search(view_key)
-        if anchor is None:
+    for view_key, following in keys_in_view:
+        first = _ANCHOR.search(view_key)
+        if first is None:
             return None
+        runs = (*view_key[first.start() :].split(), *following)
+        if len(runs) > 1:
+            ending[_escaped(runs[0]) + " +" + _escaped(runs[1])] = False
+            continue
         # \b rather than a space after the anchor: a match must not take the space, which may start the next anchor.
         # After an ASCII letter or digit it holds before a space or \x01 (a letter beyond ASCII: more than needed, and
         # harmless); not after \x01, so such anchors go without.
-        ends = anchor.end() < len(view_key) and anchor.group()[-1] != OTHER_WORD_CHAR
-        ending[anchor.group()] = ending.get(anchor.group(), True) and ends
+        ends = first.end() < len(view_key) and first.group()[-1] != OTHER_WORD_CHAR
+        anchor = _escaped(first.group())
+        ending[anchor] = ending.get(anchor, True) and ends
     if len(ending) > _MOST_ANCHORS:
         return None
     groups = [sorted(anchor for anchor, ends in ending.items() if ends is must_end) for must_end in (False, True)]
     # [ \x00] rather than " " (the view has no \x00): RE2 would look for a literal first character with memchr,
     # restarting its DFA at every space, which makes it several times slower on text.
     parts = [
-        "[ \\x00](?:" + "|".join(map(_escaped, group)) + ")" + end
-        for group, end in zip(groups, ("", "\\b"), strict=True)
-        if group
+        "[ \\x00](?:" + "|".join(group) + ")" + end for group, end in zip(groups, ("", "\\b"), strict=True) if group
     ]
     return re2.compile("|".join(parts), _ANCHOR_OPTIONS)
 
