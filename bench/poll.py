@@ -15,7 +15,7 @@ the pages of new stories (20 to 80 KB, made as bench/extract.py makes them), all
   start-up, the store and client opened, one conditional GET, the poll recorded.
 
 Each line gives wall and CPU seconds (user + system, child processes included), requests and body bytes served, and
-peak memory (the largest resident set among the process and its children).
+peak memory, of the command and every process under it, the pool's included (bench/process_tree.py).
 
     .venv/bin/python bench/poll.py [--feeds 500] [--items 40] [--stories 400] [--rss2email PATH]
 
@@ -47,6 +47,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.extract import headline, page, paragraph
+from bench.process_tree import TreeSampler
 from monitor.demo.server import LocalSite
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -219,8 +220,8 @@ class Runner:
         self._process.start()
 
     def run(self, command: Sequence[str], site: Site, *, env: dict[str, str], log: Path, ok: Sequence[int]) -> Figures:
-        """Run ``command`` to its end: its wall time, CPU time and peak memory (its children's included), and the
-        requests it made of the site."""
+        """Run ``command`` to its end: its wall time, and the CPU time and peak memory of it and every process under it
+        (``TreeSampler``), and the requests it made of the site."""
         requests, sent = site.counts()
         self._orders.send((list(command), env, str(log)))
         wall, cpu, peak_kib, code = self._orders.recv()
@@ -240,9 +241,12 @@ def _run_commands(orders: Connection) -> None:
         started = time.perf_counter()
         with open(log, "ab") as errors:
             process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+            tree = TreeSampler(process.pid)
             _, status, usage = os.wait4(process.pid, 0)
+        below = tree.stop()
         process.returncode = code = os.waitstatus_to_exitcode(status)
-        orders.send((time.perf_counter() - started, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, code))
+        cpu = usage.ru_utime + usage.ru_stime + below
+        orders.send((time.perf_counter() - started, cpu, max(tree.peak_kib, usage.ru_maxrss), code))
 
 
 def run_in_process(work: Callable[[], object], site: Site) -> Figures:
