@@ -274,7 +274,8 @@ class Poller:
             item, failure, text_printed = page.applied_to(item, links), page.failure, page.text_print
         elif links.through_aggregator(item.url):
             item = follow_link(setup.fetcher, item, found_on=source.url, links=links, max_hops=setup.hops)
-        matches = setup.matcher.match(story_fields(item), source.places)
+        # In the pool too: on a long article matching costs more than the rest of the parent's work on it.
+        matches = PROCESSES.run(Matcher.match, setup.matcher, story_fields(item), source.places)
         printed = item_print(item, text_printed) if text_printed else PROCESSES.run(item_print, item)  # one trip a page
         return _Prepared(item, matches, True, failure, printed)
 

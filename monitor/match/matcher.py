@@ -19,8 +19,11 @@ stemmed term among the triggers, a term starting with a sign) turn the first loo
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping
+from functools import cached_property
 
 from monitor.match.explain import TopicReport
 from monitor.match.judge import CompiledTopic, as_match, compile_topic, judge, report
@@ -31,12 +34,15 @@ from monitor.match.settings import FIELDS, KeywordsFile
 from monitor.match.types import Match
 
 _last_compiled: tuple[KeywordsFile, Matcher] | None = None  # (the rules, their matcher): see Matcher.compile
+_received: dict[str, Matcher] = {}  # in a process a matcher was sent to: the last one, by the digest of its rules
 
 
 class Matcher:
     """Every topic of keywords.yaml, compiled once; ``match`` and ``explain`` are safe to call from many threads."""
 
-    def __init__(self, topics: Sequence[TopicRules]) -> None:
+    def __init__(self, keywords: KeywordsFile) -> None:
+        topics = parse_rules(keywords)
+        self._keywords = keywords  # the rules as written: what another process is sent (``__reduce__``)
         patterns = PatternTable()
         self._topics = tuple(compile_topic(rules, patterns) for rules in topics)
         fields = [field for field in FIELDS if any(field in rules.fields for rules in topics)]
@@ -58,9 +64,19 @@ class Matcher:
         global _last_compiled
         if _last_compiled is not None and _last_compiled[0] == keywords:
             return _last_compiled[1]
-        matcher = cls(parse_rules(keywords))
+        matcher = cls(keywords)
         _last_compiled = (keywords, matcher)
         return matcher
+
+    def __reduce__(self) -> tuple[Callable[[str, bytes], Matcher], tuple[str, bytes]]:
+        """A matcher travels to another process (the pool's, which matches new stories beside reading their pages) as
+        its rules, pickled once here; there it is compiled at its first arrival and kept for the next."""
+        return _arrived, self._sent_as
+
+    @cached_property
+    def _sent_as(self) -> tuple[str, bytes]:
+        rules = pickle.dumps(self._keywords)
+        return hashlib.blake2b(rules, digest_size=16).hexdigest(), rules
 
     @property
     def topics(self) -> tuple[TopicRules, ...]:
@@ -101,6 +117,14 @@ class Matcher:
                 return topic
         known = ", ".join(topic.rules.id for topic in self._topics)
         raise ValueError(f"there is no topic {topic_id!r} in keywords.yaml; the topics are: {known}")
+
+
+def _arrived(digest: str, rules: bytes) -> Matcher:
+    matcher = _received.get(digest)
+    if matcher is None:
+        _received.clear()  # the rules of an older configuration are not sent again
+        matcher = _received[digest] = Matcher.compile(pickle.loads(rules))
+    return matcher
 
 
 class _FoundIn(dict[tuple[str, ...], set[int]]):
