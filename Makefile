@@ -60,6 +60,7 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/extract.py
 	$(BIN)/python bench/stories.py
 	$(BIN)/python bench/prints.py
+	$(BIN)/python bench/feedread.py
 	$(BIN)/python bench/digest.py
 	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/poll.py

@@ -1,6 +1,6 @@
 """Downloaded documents read in other processes: feedparser and trafilatura are Python, and a process runs Python on
-one core at a time, so a poll reads feeds and article pages, and makes the story prints of what it found, in a pool of
-processes, one per core, while its threads fetch and store.
+one core at a time, so a poll reads feeds and article pages, makes the story prints of what it found and matches new
+stories (``Matcher`` travels as its rules), in a pool of processes, one per core, while its threads fetch and store.
 
 One pool serves the whole process (``PROCESSES``): it starts with the first document read (a command that reads none
 never starts it) and lasts until it is closed; the next document read starts it again. Its processes are forked from a
@@ -13,13 +13,16 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.forkserver
 import os
+import select
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import ParamSpec, TypeVar
 
 TASKS_PER_PROCESS = 500
+_OWNER_POLL_SECONDS = 5  # where the end of the owner cannot be waited for
 # Imported once, by the server the processes are forked from.
 _PRELOADED = [
     "monitor.extract.html", "trafilatura", "monitor.sources.feed", "monitor.sources.feed_xml", "monitor.story_pages",
@@ -65,7 +68,11 @@ class ProcessPool:
         with self._lock:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
-                    self._processes, mp_context=_forkserver(), max_tasks_per_child=TASKS_PER_PROCESS
+                    self._processes,
+                    mp_context=_forkserver(),
+                    max_tasks_per_child=TASKS_PER_PROCESS,
+                    initializer=_end_with,
+                    initargs=(os.getpid(),),
                 )
             return self._pool
 
@@ -74,6 +81,34 @@ class ProcessPool:
             if self._pool is pool:
                 self._pool = None
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _end_with(owner: int) -> None:
+    """Make this process of the pool end when ``owner``, the process the pool serves, ends.
+
+    A process of the pool waits for work on a pipe whose writing end it holds itself, so it would never learn that its
+    owner was killed (SIGKILL, the out-of-memory killer): it, and the fork server it keeps alive, would stay for good,
+    holding their memory. A thread here waits on the owner instead and ends the process with it."""
+    try:
+        owner_ended = os.pidfd_open(owner)  # readable once the owner has ended, whatever its process id becomes
+    except (AttributeError, OSError):  # no pidfd (not Linux, or older than 5.3): ask every few seconds
+        threading.Thread(target=_poll_owner, args=(owner,), daemon=True).start()
+        return
+    threading.Thread(target=_wait_for_owner, args=(owner_ended,), daemon=True).start()
+
+
+def _wait_for_owner(owner_ended: int) -> None:
+    select.select([owner_ended], [], [])
+    os._exit(0)  # at once: the owner that wanted the work done is gone, and so is anyone to give it to
+
+
+def _poll_owner(owner: int) -> None:
+    while True:
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        time.sleep(_OWNER_POLL_SECONDS)
 
 
 def _forkserver() -> multiprocessing.context.ForkServerContext:
