@@ -50,8 +50,10 @@ NOT_FOR_CHECK = {
     "rich",
 }
 # What a poll loads only when it reads an article or a PDF, renders, or sends with an output the shipped configuration
-# does not have; metrics are the daemon's.
-NOT_FOR_POLL_START = {"trafilatura", "pypdf", "pypdfium2", "jinja2", "slack_sdk", "prometheus_client", "numpy"}
+# does not have; metrics are the daemon's. Feeds and articles are read in the pool's processes, never in the command's.
+NOT_FOR_POLL_START = {
+    "trafilatura", "feedparser", "pypdf", "pypdfium2", "jinja2", "slack_sdk", "prometheus_client", "numpy"
+}  # fmt: skip
 
 
 def loaded_packages(tmp_path: Path, *args: str, config: Path = CONFIG) -> set[str]:
