@@ -46,21 +46,21 @@ def poll_table(reports: Sequence[PollReport]) -> Table:
     counts = ("new items", "matches", "pages failed", "time")
     for column in ("source", "new items", "matches", "pages failed", "errors", "time"):
         table.add_column(column, justify="right" if column in counts else "left")
-    quiet = [report for report in reports if poll_remarks(report) == "not modified"]
-    folded = set(map(id, quiet)) if len(quiet) > QUIET_ROWS else set()
-    for report in reports:
-        if id(report) not in folded:
+    remarks = [poll_remarks(report) for report in reports]
+    fold = remarks.count("not modified") > QUIET_ROWS
+    for report, remark in zip(reports, remarks, strict=True):
+        if not (fold and remark == "not modified"):
             table.add_row(
                 report.source_id,
                 str(report.new_items),
                 str(report.new_matches),
                 str(report.pages_failed),
-                poll_remarks(report),
+                remark,
                 f"{report.seconds:.1f}s",
             )
-    if folded:
-        seconds = sum(report.seconds for report in quiet)
-        table.add_row(f"{len(quiet)} other sources", "0", "0", "0", "not modified", f"{seconds:.1f}s")
+    if fold:
+        quiet = [report.seconds for report, remark in zip(reports, remarks, strict=True) if remark == "not modified"]
+        table.add_row(f"{len(quiet)} other sources", "0", "0", "0", "not modified", f"{sum(quiet):.1f}s")
     return table
 
 

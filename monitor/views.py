@@ -72,7 +72,7 @@ class Views:
             SourceStatus(
                 source,
                 health.get(source.id),
-                describe_state(source, self.store.source_state(source.id), zone=zone),
+                describe_state(source, _checkpoint(health.get(source.id)), zone=zone),
                 self._next_poll(source, health.get(source.id), now),
             )
             for source in self.config.sources.sources
@@ -83,6 +83,11 @@ class Views:
         if health is None or current_wait(source, health) is None:
             return ""
         return describe_wait(health, now=now, zone=self.config.monitor.zone)
+
+
+def _checkpoint(health: SourceHealth | None) -> dict[str, Any]:
+    """The document of the source's checkpoint, read with its health (empty before its first successful poll)."""
+    return health.checkpoint if health is not None else {}
 
 
 def source_names(config: Config) -> dict[str, str]:

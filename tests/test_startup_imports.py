@@ -18,17 +18,20 @@ from tests.e2e import write_config
 
 CONFIG = Path(__file__).resolve().parent.parent / "config"
 
-# Runs the command as `python -m monitor` would, then writes the top-level packages it had loaded to stdout's last line.
+# Runs the command as `python -m monitor` would, then writes the top-level packages it had loaded to stdout's last line
+# and exits as the command did.
 _RUN = """
 import json, sys
 from monitor.cli import main
 sys.argv = ["monitor", *json.loads(sys.argv[1])]
+code = 0
 try:
     main()
-except SystemExit:
-    pass
+except SystemExit as end:
+    code = end.code
 print()
 print(json.dumps(sorted({name.partition(".")[0] for name in sys.modules})))
+sys.exit(code)
 """
 
 # What only polling, storing, rendering, sending or serving needs, and rich, which draws the other commands' tables.
@@ -56,7 +59,7 @@ NOT_FOR_POLL_START = {
 }  # fmt: skip
 
 
-def loaded_packages(tmp_path: Path, *args: str, config: Path = CONFIG) -> set[str]:
+def loaded_packages(tmp_path: Path, *args: str, config: Path = CONFIG, exit_status: int = 0) -> set[str]:
     answer = subprocess.run(
         [sys.executable, "-c", _RUN, json.dumps(["--config", str(config), *args])],
         capture_output=True,
@@ -65,7 +68,7 @@ def loaded_packages(tmp_path: Path, *args: str, config: Path = CONFIG) -> set[st
         env={"PATH": "/usr/bin:/bin", "MONITOR_DATA_DIR": str(tmp_path / "data")},
         timeout=120,
     )
-    assert answer.returncode == 0, answer.stderr
+    assert answer.returncode == exit_status, answer.stderr
     return set(json.loads(answer.stdout.splitlines()[-1]))
 
 
@@ -88,7 +91,7 @@ def test_poll_loads_none_of_the_libraries_of_work_it_does_not_reach(tmp_path, ne
 
 
 def test_a_poll_of_an_unknown_source_stops_before_opening_the_store_or_a_client(tmp_path):
-    loaded = loaded_packages(tmp_path, "poll", "--source", "no-such-source")
+    loaded = loaded_packages(tmp_path, "poll", "--source", "no-such-source", exit_status=2)
 
     assert "pydantic" in loaded and "monitor" in loaded  # it did read the configuration
     assert loaded & {"sqlalchemy", "httpx2"} == set()

@@ -63,7 +63,8 @@ class Documents:
         self._parsed[document.file] = document
 
     def get(self, file: str) -> YamlDocument | None:
-        """The file's tree; None for a file that was absent. The text parsed already once, so it cannot fail now."""
+        """The file's tree; None for a file that was absent. A text parsed here was read by the quick reader, which
+        leaves to this one any text the two could read differently (tests/test_config_quick_read.py), so it parses."""
         if file not in self._parsed and file in self._texts:
             self.add(parse_document(file, self._texts[file], _example(file)))
         return self._parsed.get(file)

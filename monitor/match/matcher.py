@@ -1,9 +1,9 @@
-"""The compiled rules: one pass over an item's fields finds the terms of every topic at once, then topics are judged.
+"""The compiled rules: one search of an item's fields finds the terms of every topic at once, then topics are judged.
 
 How the fields are searched (``scan``):
 
 - Every plain word, phrase and wildcard of every topic is known to ONE Aho-Corasick automaton, by the first word of
-  the term (``patterns``); one pass over the item's three fields finds them all.
+  the term (``patterns``); it reads the item's three fields where one RE2 pass found a term's anchor.
 - Terms of ``stem: true`` topics are stemmed and searched with a second automaton in a stemmed view of the fields.
 - Regular expressions (rare) are searched one by one, with RE2, so that no pattern can take more than linear time.
 
@@ -14,7 +14,8 @@ Most stories match nothing, so ``match`` takes a first look: each field's word v
 English news, straight from its bytes, before the normal form itself), and one RE2 pass over the views looks for the
 anchors of the patterns that can trigger a topic (``patterns.anchor_search``). Without one, no topic can match and
 the story is done with, its fields never normalised nor searched. Rules it cannot vouch for (a regular expression or
-stemmed term among the triggers, a term starting with a sign) turn the first look off: every field is searched.
+stemmed term among the triggers, a term starting with a sign, more anchors than RE2 searches well) turn the first
+look off: every field is searched.
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
-"""The distinct things to look for, numbered, and the Aho-Corasick automaton that finds them all in one pass.
+"""The distinct things to look for, numbered, and the Aho-Corasick automaton that finds them all.
 
 Every plain word, phrase and wildcard of every topic is known to ONE automaton (pyahocorasick), by the first word of
-the term; one pass over an item's fields reports every place where such a word starts a word of the text, overlapping
-terms included. There the whole term is confirmed when it has more than that word, and a wildcard runs on to the end of
-its word. Terms of ``stem: true`` topics go into a second automaton, searched in a stemmed view of the fields. See
-``find_keys`` for how the automaton is kept fast, and ``KeyFinder`` for how most of the text is passed over before it.
+the term. One RE2 pass over an item's fields finds where a term may be (its anchor: its first two words, or its only
+one), and the automaton reads those stretches, reporting every place where such a word starts a word of the text,
+overlapping terms included. There the whole term is confirmed when it has more than that word, and a wildcard runs on
+to the end of its word. Terms of ``stem: true`` topics go into a second automaton, searched in a stemmed view of the
+fields. See ``find_keys`` for how the automaton is kept fast, and ``KeyFinder`` for how most of the text is passed over
+before it.
 """
 
 from __future__ import annotations
@@ -247,10 +249,10 @@ def _confirmation(key: str, prefix: bool) -> re.Pattern[str] | None:
 def find_keys(finder: KeyFinder, texts: Sequence[str], view: bytes | None = None) -> list[defaultdict[int, list[Span]]]:
     """Every occurrence of every key on word boundaries in each of ``texts``; where matching spends its time.
 
-    The automaton reads all texts in one pass, joined by ``\\x00`` (which no normalised text contains, so no key
-    reaches from one text into the next), in their *word view* (``view.word_view``). It knows each key by the view
-    of the key's first word, with a space put before it when the key starts with a letter or digit, and after it
-    when that word must end there. So keys are found only where words start, and since nearly every automaton key
+    The texts are read together, joined by ``\x00`` (which no normalised text contains, so no key reaches from one
+    text into the next), in their *word view* (``view.word_view``). The automaton knows each key by the view of the
+    key's first word, with a space put before it when the key starts with a letter or digit, and after it when that
+    word must end there. So keys are found only where words start, and since nearly every automaton key
     begins with a space, the automaton's root has one way out instead of dozens, which makes pyahocorasick about
     three times faster. Phrases that start with the word found are narrowed down by the next word of the view;
     where the view cannot tell (punctuation, letters beyond ASCII, more words), a regular expression confirms the

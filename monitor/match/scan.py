@@ -1,6 +1,7 @@
-"""One pass over an item's fields that finds every numbered pattern of a ``PatternTable`` at once.
+"""The search of an item's fields that finds every numbered pattern of a ``PatternTable`` at once.
 
-- Plain words, phrases and wildcards: ONE Aho-Corasick automaton (``patterns``), one pass over all fields.
+- Plain words, phrases and wildcards: ONE Aho-Corasick automaton (``patterns``) over all fields, reading only where
+  RE2 found an anchor.
 - Terms of ``stem: true`` topics: a second automaton, searched in a stemmed view of the fields that need it.
 - Regular expressions (rare): one by one, with RE2, so that no pattern can take more than linear time.
 """
