@@ -167,7 +167,7 @@ def run(obj: Context) -> None:
         watcher = ConfigWatcher(obj.config_dir, checks=[rules_check])
     except ConfigErrors as errors:
         refuse_config(errors, "Not starting: fix the configuration above, then run again.")
-    obj.use_log_settings(watcher.current)
+    logs.use_config(watcher.current)
     try:
         daemon = Daemon(watcher, obj.app(watcher.current))
     except StoreError as error:  # another daemon on the same SQLite file

@@ -5,6 +5,7 @@ goes to the log only."""
 from __future__ import annotations
 
 import logging
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from monitor.fetch import FetchError
@@ -115,11 +116,14 @@ UNEXPECTED = "an unexpected problem; the details are in the log"
 
 def failure_kind(failure: Exception, *, storing: bool) -> str:
     """A poll's failure in a word or two, from a short fixed list, for metrics: the fetch's kind (``http_503``,
-    ``timeout``…), ``unreadable`` for an answer the source could not read, else ``storing`` or ``unexpected``."""
+    ``timeout``…), ``unreadable`` for an answer the source could not read, ``reader_died`` for a process of the pool
+    that ended under it, else ``storing`` or ``unexpected``."""
     if isinstance(failure, FetchError):
         return failure.kind
     if isinstance(failure, SourceError):
         return "unreadable"
+    if isinstance(failure, BrokenProcessPool):
+        return "reader_died"
     return "storing" if storing else "unexpected"
 
 
@@ -128,6 +132,11 @@ def problem_text(failure: Exception, *, storing: bool) -> str:
     it met; anything else is a bug, whose traceback is in the log and nowhere else."""
     if isinstance(failure, (FetchError, SourceError)):
         return str(failure)
+    if isinstance(failure, BrokenProcessPool):
+        return (
+            "a process reading documents ended mid-way (killed, or out of memory: check the machine's memory and the"
+            " log); what was stored is kept, and the rest is read again at the next poll"
+        )
     doing = "storing what this source had (what was stored is kept)" if storing else "reading this source"
     return f"an unexpected problem while {doing}; the details are in the log"
 

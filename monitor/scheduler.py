@@ -33,6 +33,7 @@ from monitor.config import Config, ConfigErrors, ConfigWatcher
 from monitor.cron import cron_trigger
 from monitor.deliver.outbox import process_owner
 from monitor.deliver.service import Notice
+from monitor.observe import logs
 from monitor.observe.metrics import DaemonMetrics, StoredFigures
 from monitor.observe.server import Health
 from monitor.poll import PollReport
@@ -92,6 +93,7 @@ class Daemon:
     def reload(self) -> None:
         """Take up an edited configuration if it is valid; otherwise keep running on the last good one."""
         if self.watcher.refresh():
+            logs.use_config(self.watcher.current)  # its format, and the secrets of outputs added since
             self.app.use_config(self.watcher.current)
             self._schedule(self.watcher.current)
             self.metrics.record_reload(ok=True)

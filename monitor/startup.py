@@ -42,11 +42,8 @@ class Context:
             config = load_config(self.config_dir, checks=[rules_check])
         except ConfigErrors as errors:
             refuse_config(errors, f"{len(errors.errors)} problems in {self.config_dir}; nothing was changed.")
-        self.use_log_settings(config)
+        logs.use_config(config)
         return config
-
-    def use_log_settings(self, config: Config) -> None:
-        logs.use_format(config.monitor.log.format, secrets=config.monitor.outputs.secrets())
 
     def store(self) -> Store:
         from monitor.store import Store, StoreError

@@ -84,3 +84,28 @@ def test_known_secrets_are_masked_in_text_and_json_alike():
         text = formatter.format(record(message, secret_field="smtp-password-42"))
         assert "smtp-password-42" not in text and "hooks.slack.com/services" not in text
         assert text.count(MASK) == 2 + isinstance(formatter, JsonFormatter)
+
+
+def test_an_edited_configuration_taken_up_by_the_daemon_masks_its_new_secrets_in_its_format(news_site, tmp_path):
+    from monitor.app import App
+    from monitor.config import ConfigWatcher
+    from monitor.observe import logs
+    from monitor.scheduler import Daemon
+    from monitor.store import Store
+
+    config = write_config(tmp_path / "config", news_site)
+    watcher = ConfigWatcher(config)
+    logs.use_config(watcher.current)
+    daemon = Daemon(watcher, App(watcher.current, Store("sqlite://"), data_dir=tmp_path / "data"))
+    webhook = "https://hooks.slack.com/services/T0/B0/new-webhook-secret"
+    edited = write_config(
+        tmp_path / "config",
+        news_site,
+        monitor_extra={"log": {"format": "json"}, "outputs": {"slack": {"webhook_url": webhook}}},
+    )
+    assert edited == config
+
+    daemon.reload()
+
+    assert webhook in logs.settings().secrets and logs.settings().form == "json"
+    logs.use_format("text", ())  # as the other tests expect it

@@ -39,3 +39,14 @@ def test_many_unchanged_sources_share_one_row_and_every_other_source_keeps_its_o
     assert "40 other sources" in folded and "not modified" in folded and "10.0s" in folded
     assert rows_naming(lines, "news") and rows_naming(lines, "500") and rows_naming(lines, "10:00")
     assert rows_naming(lines, "waiting")  # unchanged, but it has something to say: its own row
+
+
+def test_a_reader_process_that_died_is_said_in_words_not_as_an_unexpected_problem():
+    from concurrent.futures.process import BrokenProcessPool
+
+    from monitor.poll_report import failure_kind, problem_text
+
+    died = BrokenProcessPool("A process in the process pool was terminated abruptly")
+    assert "out of memory" in problem_text(died, storing=True)
+    assert "read again at the next poll" in problem_text(died, storing=False)
+    assert failure_kind(died, storing=True) == "reader_died"

@@ -1,19 +1,23 @@
-"""The pool's processes end with the process they serve, even one killed outright: none of them, nor the fork server,
-stays behind holding memory."""
+"""The pool's processes log as the process they serve does, and end with it, even when it is killed outright: none of
+them stays behind holding memory."""
 
 from __future__ import annotations
 
-import os
+import json
 import signal
 import subprocess
 import sys
 import time
 
 OWNER = """
-import os, sys
+import logging, os, sys
 from monitor.extract.pool import ProcessPool
+from monitor.observe import logs
+logs.start(logging.INFO)
+logs.use_format("json", ["sekrit-password-123"])
 pool = ProcessPool(2)
-print(*sorted({pool.run(os.getpid) for _ in range(8)}), flush=True)
+pool.run(logging.getLogger("monitor.pool-test").warning, "logging in with sekrit-password-123")
+print(*sorted({pool.run(os.getpid) for _ in range(8)} - {os.getpid()}), flush=True)
 sys.stdin.read()  # until killed
 """
 
@@ -26,10 +30,12 @@ def alive(pid: int) -> bool:
         return False
 
 
-def test_the_pools_processes_end_when_their_owner_is_killed():
-    owner = subprocess.Popen([sys.executable, "-c", OWNER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert owner.stdout is not None
-    workers = [int(pid) for pid in owner.stdout.readline().split()]
+def test_the_pools_processes_log_as_their_owner_and_end_when_it_is_killed():
+    owner = subprocess.Popen(
+        [sys.executable, "-c", OWNER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert owner.stdout is not None and owner.stderr is not None
+    workers = [int(pid) for pid in owner.stdout.readline().split()]  # processes other than the owner
     assert workers and all(map(alive, workers))
 
     owner.send_signal(signal.SIGKILL)
@@ -38,4 +44,5 @@ def test_the_pools_processes_end_when_their_owner_is_killed():
     while any(map(alive, workers)) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(map(alive, workers)), f"still running after their owner was killed: {workers}"
-    assert os.getpid() not in workers
+    (line,) = [json.loads(line) for line in owner.stderr.read().splitlines() if "pool-test" in line]
+    assert line["level"] == "warning" and line["event"] == "logging in with ***"

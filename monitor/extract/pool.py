@@ -2,10 +2,11 @@
 one core at a time, so a poll reads feeds and article pages, makes the story prints of what it found and matches new
 stories (``Matcher`` travels as its rules), in a pool of processes, one per core, while its threads fetch and store.
 
-One pool serves the whole process (``PROCESSES``): it starts with the first document read (a command that reads none
-never starts it) and lasts until it is closed; the next document read starts it again. Its processes are forked from a
-server that has imported the readers once, and each is replaced after ``TASKS_PER_PROCESS`` documents, which also
-empties the caches trafilatura only ever grows. What runs there must be pure: bytes in, a value out.
+One pool serves the whole process (``PROCESSES``): it starts with the first task (a command that gives it none never
+starts it) and lasts until it is closed; the next task starts it again. Its processes are forked from a server that has
+imported the readers once, and each is replaced after ``TASKS_PER_PROCESS`` tasks (a feed, a page, a print, a match:
+a new story takes two or three), which also empties the caches trafilatura only ever grows. What runs there must be
+pure: plain values in, a value out.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import ParamSpec, TypeVar
+
+from monitor.observe import logs
 
 TASKS_PER_PROCESS = 500
 _OWNER_POLL_SECONDS = 5  # where the end of the owner cannot be waited for
@@ -71,8 +74,8 @@ class ProcessPool:
                     self._processes,
                     mp_context=_forkserver(),
                     max_tasks_per_child=TASKS_PER_PROCESS,
-                    initializer=_end_with,
-                    initargs=(os.getpid(),),
+                    initializer=_start_process,
+                    initargs=(os.getpid(), logs.settings()),
                 )
             return self._pool
 
@@ -81,6 +84,13 @@ class ProcessPool:
             if self._pool is pool:
                 self._pool = None
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _start_process(owner: int, log_settings: logs.LogSettings) -> None:
+    """A process of the pool logs as its owner does (format, level, secrets masked: trafilatura's warnings about a page
+    are worth reading) and ends when its owner ends."""
+    logs.use(log_settings)
+    _end_with(owner)
 
 
 def _end_with(owner: int) -> None:

@@ -13,8 +13,12 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 MASK = "***"
@@ -103,8 +107,22 @@ _redact = Redactor()
 _handler = logging.StreamHandler()  # stderr
 
 
+@dataclass(frozen=True)
+class LogSettings:
+    """How this process logs, to be set up alike in another (a process of the pool)."""
+
+    level: int = logging.WARNING
+    form: str = "text"
+    secrets: tuple[str, ...] = ()
+
+
+_settings = LogSettings()
+
+
 def start(level: int) -> None:
     """Log at ``level`` and above to stderr as text; chatty libraries only from WARNING."""
+    global _settings
+    _settings = replace(_settings, level=level)
     _handler.setFormatter(TextFormatter(_redact))
     root = logging.getLogger()
     if not root.handlers:  # as logging.basicConfig: a host that set up logging itself (a test runner) keeps its own
@@ -116,8 +134,25 @@ def start(level: int) -> None:
 
 def use_format(form: str, secrets: Iterable[str]) -> None:
     """Switch the log to ``form`` ("text" or "json"), masking ``secrets`` from here on."""
-    _redact.know(secrets)
+    global _settings
+    _settings = replace(_settings, form=form, secrets=tuple(secrets))
+    _redact.know(_settings.secrets)
     _handler.setFormatter(JsonFormatter(_redact) if form == "json" else TextFormatter(_redact))
+
+
+def use_config(config: Config) -> None:
+    """The format ``config`` asks for, with the secrets of its outputs masked: at start and at every reload."""
+    use_format(config.monitor.log.format, secrets=config.monitor.outputs.secrets())
+
+
+def settings() -> LogSettings:
+    return _settings
+
+
+def use(settings: LogSettings) -> None:
+    """Log as another process does (``settings()`` there)."""
+    start(settings.level)
+    use_format(settings.form, settings.secrets)
 
 
 def is_json() -> bool:

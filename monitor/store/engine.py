@@ -4,8 +4,9 @@ SQLite (the default) runs in WAL mode so readers never wait for the writer. Writ
 a lock, and each write transaction starts with ``BEGIN IMMEDIATE`` so that a second process (``monitor digest`` beside
 ``monitor run``) waits for the write lock (busy_timeout) instead of failing half-way with "database is locked".
 
-A write is flushed to disk when it commits (``synchronous = FULL``) unless it says it need not be (``durable=False``:
-what a poll stores, ``synchronous = NORMAL``). Either way a killed process loses no committed transaction; only a power
+On SQLite, a write is flushed to disk when it commits (``synchronous = FULL``) unless it says it need not be
+(``durable=False``: what a poll stores, ``synchronous = NORMAL``); on PostgreSQL every commit follows the server's own
+``synchronous_commit``. Either way a killed process loses no committed transaction; only a power
 cut or an operating-system crash may undo the last non-durable ones, always whole and in order, and never one that a
 later durable commit (a delivery recorded as sent) has flushed with it. An undone poll is polled again: its checkpoint
 goes with its items.
@@ -75,12 +76,18 @@ class StoreBase:
         sqlite_file = self._url.get_backend_name() == "sqlite" and not _is_sqlite_memory(self._url)
         # An open connection keeps reading a deleted file, whose writes would be lost: that is not healthy.
         if sqlite_file and not Path(self._url.database or "").is_file():
-            raise StoreError(f"the database file {self._url.database} is gone")
+            raise StoreError(
+                f"the database file {self._url.database} is gone; restore it, then restart the daemon (its open"
+                " connection cannot see a new file)"
+            )
         try:
             with self._reading() as connection:
                 connection.exec_driver_sql("SELECT 1")
         except DBAPIError as error:
-            raise StoreError(f"the database does not answer: {one_line(str(error.orig))}") from error
+            raise StoreError(
+                f"the database does not answer: {one_line(str(error.orig))}; check that it is running and reachable"
+                " at MONITOR_DATABASE_URL"
+            ) from error
 
     def close(self) -> None:
         self._engine.dispose()
