@@ -22,9 +22,9 @@ is made absolute against the base (the document's address, or ``xml:base``) and 
 it; a ``<link>``'s text replaces the link, an Atom link with ``href`` does so when its rel is alternate and its type
 HTML; the summary is the description or summary, else the content; dates go through feedparser's own date parser,
 except the two shapes nearly every feed uses (RFC 822 and W3C date-times), which are read here the way its rfc822 and
-w3dtf handlers read them. feedparser's own pieces serve wherever they can (its decoding, namespace table, URL joining,
-date parser and Windows-1252 table), some of them private: pyproject.toml keeps feedparser below 7, and the
-differential test is what tells when a release changes them.
+w3dtf handlers read them. feedparser's own pieces serve wherever they can (its decoding, namespace table, content
+types, month names, URL joining, date parser and Windows-1252 table), some of them private: pyproject.toml keeps
+feedparser below 7, and the differential test is what tells when a release changes them.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from feedparser.datetimes import _parse_date
+from feedparser.datetimes.rfc822 import months as _MONTHS  # lower-case names, by number
 from feedparser.encodings import convert_to_utf8
 from feedparser.exceptions import NonXMLContentType
 from feedparser.html import _cp1252
@@ -52,7 +53,6 @@ _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _PREFIXES = {uri.lower(): prefix for uri, prefix in _FeedParserMixin.namespaces.items()}
-_HTML_TYPES = {"text/html", "application/xhtml+xml"}
 _TEXT_TYPES = {"text", "html", "text/plain", "text/html"}  # "xhtml" is escaped markup in feedparser: not mirrored
 _QUERY_ENTITY = re.compile("&([A-Za-z0-9_]+);")
 
@@ -74,14 +74,8 @@ _GROUPS = {
     "items": {"rdf:seq"},
     "rdf:seq": {"rdf:li"},
 }
-_MONTHS = {
-    name: number
-    for number, name in enumerate(
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1
-    )
-}
 _RFC822 = re.compile(
-    rf"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?(\d{{1,2}}) ({'|'.join(_MONTHS)}) (\d{{4}}) "
+    rf"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?(\d{{1,2}}) ({'|'.join(map(str.capitalize, _MONTHS))}) (\d{{4}}) "
     r"(\d\d):(\d\d):(\d\d) (?:([+-])(\d\d)(\d\d)|GMT|UTC|UT|Z)"
 )
 _W3C = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d+)?(?:Z|([+-])(\d\d):(\d\d))")
@@ -182,7 +176,7 @@ class _Reader:
             raise _NotClean
         rel = attributes.get("rel", "alternate").lower()
         kind = attributes.get("type", "application/atom+xml" if rel == "self" else "text/html").lower()
-        if rel == "alternate" and _content_type(kind) in _HTML_TYPES:
+        if rel == "alternate" and _FeedParserMixin.map_content_type(kind) in _FeedParserMixin.html_types:
             context["link"] = _urljoin(self._base(element), attributes["href"])
 
     def _read_id(self, element: etree._Element, context: Entry) -> None:
@@ -267,7 +261,7 @@ def parse_date(value: str) -> time.struct_time | None:
     """A date as feedparser reads it, in UTC; the common RFC 822 and W3C shapes without its chain of parsers."""
     if rfc822 := _RFC822.fullmatch(value):
         day, month, year, hour, minute, second, sign, zone_hours, zone_minutes = rfc822.groups()
-        fields = (int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second))
+        fields = (int(year), _MONTHS[month.lower()], int(day), int(hour), int(minute), int(second))
     elif w3c := _W3C.fullmatch(value):
         *numbers, sign, zone_hours, zone_minutes = w3c.groups()
         fields = tuple(int(number) for number in numbers)  # type: ignore[assignment]
@@ -319,9 +313,3 @@ def _check_text_type(element: etree._Element) -> None:
     kind = element.get("type")
     if kind is not None and kind.lower() not in _TEXT_TYPES:
         raise _NotClean
-
-
-def _content_type(kind: str) -> str:
-    return {"text": "text/plain", "plain": "text/plain", "html": "text/html", "xhtml": "application/xhtml+xml"}.get(
-        kind, kind
-    )
