@@ -62,3 +62,7 @@ class EmailSettings(StrictModel):
     def destinations(self) -> tuple[str, ...]:
         """Where the output sends when no route says otherwise: every recipient, as one destination."""
         return (", ".join(self.to),)
+
+    def secrets(self) -> tuple[str, ...]:
+        """What the log must never show: the mail server's password."""
+        return (self.password,)

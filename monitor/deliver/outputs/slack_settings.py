@@ -43,3 +43,7 @@ class SlackSettings(StrictModel):
         """Where the output posts when no route says otherwise: the channel with a bot token, else the webhook's
         own channel."""
         return (self.channel,) if self.token else (WEBHOOK,)
+
+    def secrets(self) -> tuple[str, ...]:
+        """What the log must never show: the token and the webhook's address (which is a credential of its own)."""
+        return self.token, self.webhook_url
