@@ -233,9 +233,15 @@ class Daemon:
         if getattr(event, "exception", None) is not None:
             log.error("job %s failed: %s", event.job_id, event.exception, exc_info=event.exception)
             return
-        # A missed run has one time; runs refused because the last one is still going (max_instances) have a list.
-        times = getattr(event, "scheduled_run_times", None) or [getattr(event, "scheduled_run_time", None)]
-        log.warning("job %s did not run at %s (busy or late)", event.job_id, ", ".join(map(str, times)))
+        if event.code == EVENT_JOB_MAX_INSTANCES:  # refused runs come as a list of times
+            times = ", ".join(map(str, getattr(event, "scheduled_run_times", ())))
+            log.warning("job %s did not run at %s: its previous run was still going", event.job_id, times)
+            return
+        log.warning(
+            "job %s did not run at %s: the daemon was too late for it (the machine asleep, paused or overloaded)",
+            event.job_id,
+            getattr(event, "scheduled_run_time", None),
+        )
 
     # --- stopping ----------------------------------------------------------------------------------------------------
 

@@ -186,7 +186,7 @@ def test_run_sends_an_urgent_alert_through_the_delivery_pool_after_the_poll_that
         assert alert.blocks[0]["text"]["text"] == "Urgent: Knife crime — 1 new story"
 
 
-def test_a_run_refused_because_the_last_is_still_going_is_logged_like_a_missed_one(news_site, tmp_path, caplog):
+def test_a_run_refused_because_the_last_is_still_going_is_told_from_a_missed_one(news_site, tmp_path, caplog):
     from datetime import UTC, datetime
 
     from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent, JobSubmissionEvent
@@ -198,6 +198,6 @@ def test_a_run_refused_because_the_last_is_still_going_is_logged_like_a_missed_o
     daemon._on_job_trouble(JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, "poll:local-news", "default", [at, at]))
     daemon._on_job_trouble(JobExecutionEvent(EVENT_JOB_MISSED, "digest:0:", "default", at))
     assert [record.getMessage() for record in caplog.records if record.name == "monitor.daemon"] == [
-        f"job poll:local-news did not run at {at}, {at} (busy or late)",
-        f"job digest:0: did not run at {at} (busy or late)",
+        f"job poll:local-news did not run at {at}, {at}: its previous run was still going",
+        f"job digest:0: did not run at {at}: the daemon was too late for it (the machine asleep, paused or overloaded)",
     ]
