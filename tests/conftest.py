@@ -70,8 +70,9 @@ def monitor(tmp_path, monkeypatch):
 
 
 # --- the database: SQLite, and PostgreSQL too in the modules marked `both_backends` ----------------------------------
-# Such a module says `pytestmark = [pytest.mark.both_backends, pytest.mark.usefixtures("database_url")]`: each of its
-# tests runs once per backend, and the command line and daemons it starts find the database in MONITOR_DATABASE_URL.
+# In a module marked `pytestmark = pytest.mark.both_backends`, each test that asks for ``database_url`` (itself or
+# through a fixture) runs once per backend; a case about SQLite alone runs once. A module whose tests start the command
+# line or daemons, which find the database in MONITOR_DATABASE_URL, adds `pytest.mark.usefixtures("database_url")`.
 
 POSTGRES_URL = os.environ.get("BEATWATCH_TEST_POSTGRES_URL")
 NO_POSTGRES = "no PostgreSQL server: run `make test-postgres`, or set BEATWATCH_TEST_POSTGRES_URL"

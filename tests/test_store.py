@@ -31,7 +31,7 @@ from monitor.store import (
     schema,
 )
 
-pytestmark = [pytest.mark.both_backends, pytest.mark.usefixtures("database_url")]
+pytestmark = pytest.mark.both_backends
 
 T0 = datetime(2026, 11, 12, 8, 0, tzinfo=UTC)
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)

@@ -22,7 +22,7 @@ from monitor.stories import StoryPrint, item_print
 from tests.story_world import START, Article, build_world
 from tests.test_store import EPOCH, _schema_versions, _tables, database_made_by, deliver
 
-pytestmark = [pytest.mark.both_backends, pytest.mark.usefixtures("database_url")]
+pytestmark = pytest.mark.both_backends
 
 
 @pytest.fixture
