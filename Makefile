@@ -8,9 +8,11 @@ LOCK := requirements.lock
 
 .PHONY: run test test-postgres lint demo check bench clean lock image image-test
 
-$(BIN)/monitor: pyproject.toml $(LOCK)
-	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+
+$(BIN)/monitor: pyproject.toml $(LOCK) | $(BIN)/python
 	$(BIN)/pip install --quiet --constraint $(LOCK) -e .
 	touch $@
 
@@ -20,7 +22,8 @@ $(VENV)/.dev-installed: pyproject.toml $(LOCK) $(BIN)/monitor
 
 # The newest versions pyproject.toml allows, extras included, for Python 3.11.2 and later (Debian bookworm's python3,
 # the oldest a base image may have). uv reads the system's CA certificates, so it works behind a proxy that has one.
-lock: $(BIN)/monitor
+# It needs only the venv, not the project installed with the old lock (which a new dependency may conflict with).
+lock: | $(BIN)/python
 	$(BIN)/pip install --quiet 'uv>=0.5,<1'
 	$(BIN)/uv pip compile --quiet --native-tls --upgrade --all-extras --python-version 3.11.2 \
 		--custom-compile-command "make lock" --output-file $(LOCK) pyproject.toml
