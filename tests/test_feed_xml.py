@@ -29,8 +29,8 @@ def by_feedparser(content: bytes, headers: dict[str, str]) -> ParsedFeed:
 def assert_read_alike(content: bytes, content_type: str | None = RSS, *, lean: bool = True) -> ParsedFeed:
     """Both readers give the same items and notes; ``lean``: the lean reader answered (no fallback)."""
     headers = {"content-type": content_type} if content_type else {}
-    parsed = parse_feed("fixture", content, url=URL, headers=headers)
-    assert parsed == by_feedparser(content, headers)
+    parsed, reference = parse_feed("fixture", content, url=URL, headers=headers), by_feedparser(content, headers)
+    assert (parsed.items, parsed.notes) == (reference.items, reference.notes)  # the fingerprints only the lean one has
     assert (read_clean_feed(content, URL, headers) is not None) is lean
     return parsed
 
