@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 
-from monitor.urls import identity_link
+from monitor.urls import has_parameter, identity_link
 
 LINK_KEY = "url:"  # how the keys made of a link begin
 
@@ -85,8 +85,12 @@ def link_key(url: str, also_drop: tuple[str, ...] = ()) -> str:
 def link_keys_without(keys: Sequence[str], also_drop: tuple[str, ...]) -> tuple[str, ...]:
     """The keys of ``keys`` made of a link, each again without the query parameters of ``also_drop``, where that
     changes it. The keys with them stay keys too, so that a change to the list never makes a known item look new."""
+    # A link without such a parameter is its own identity already: not made again (w3lib's canonical form is the
+    # dearest part of it, and a poll identifies every new item so).
     without = (
-        link_key(key.removeprefix(LINK_KEY), also_drop) for key in keys if also_drop and key.startswith(LINK_KEY)
+        link_key(key.removeprefix(LINK_KEY), also_drop)
+        for key in keys
+        if also_drop and key.startswith(LINK_KEY) and has_parameter(key, also_drop)
     )
     return tuple(dict.fromkeys(key for key in without if key not in keys))
 

@@ -103,7 +103,8 @@ def identified(item: Item, links: LinkSettings) -> Item:
     """A new item as it is looked up among the stored ones: its link cleaned, and known by its links without the
     parameters of ``links.drop_parameters`` too."""
     cleaned = replace(item, url=clean_link(item.url, links.drop_parameters))
-    return cleaned.known_also_as(link_keys_without(item.keys, links.drop_parameters))
+    also = link_keys_without(item.keys, links.drop_parameters)
+    return cleaned.known_also_as(also) if also else cleaned  # a first look identifies thousands: no copy for nothing
 
 
 def open_page(fetcher: Fetcher, url: str, *, found_on: str | None, links: LinkSettings, max_hops: int) -> Response:

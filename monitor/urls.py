@@ -74,11 +74,20 @@ def clean_link(url: str, also_drop: tuple[str, ...] = ()) -> str:
     link."""
     from w3lib.url import url_query_cleaner  # here: the configuration checks addresses without w3lib
 
-    query = url.partition("#")[0].partition("?")[2]
-    names = (pair.partition("=")[0] for pair in query.split("&"))
-    tracking = [name for name in names if is_tracking_parameter(unquote_plus(name), also_drop)]
+    tracking = [name for name in _parameter_names(url) if is_tracking_parameter(unquote_plus(name), also_drop)]
     # unique=False: a parameter given twice (?tag=a&tag=b) is kept twice, as the site wrote it.
     return _plain_site(url_query_cleaner(url, tracking, remove=True, unique=False, keep_fragments=False))
+
+
+def has_parameter(url: str, names: tuple[str, ...]) -> bool:
+    """Whether a query parameter of ``url`` is one of ``names`` (written as for ``is_named``)."""
+    return any(is_named(unquote_plus(name), names) for name in _parameter_names(url))
+
+
+def _parameter_names(url: str) -> list[str]:
+    """The names of the query parameters of ``url``, as written."""
+    query = url.partition("#")[0].partition("?")[2]
+    return [pair.partition("=")[0] for pair in query.split("&")]
 
 
 def identity_link(url: str, also_drop: tuple[str, ...] = ()) -> str:

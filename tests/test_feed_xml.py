@@ -4,6 +4,7 @@ items and notes, and what the lean reader does not mirror goes to feedparser."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
@@ -29,9 +30,13 @@ def by_feedparser(content: bytes, headers: dict[str, str]) -> ParsedFeed:
 def assert_read_alike(content: bytes, content_type: str | None = RSS, *, lean: bool = True) -> ParsedFeed:
     """Both readers give the same items and notes; ``lean``: the lean reader answered (no fallback)."""
     headers = {"content-type": content_type} if content_type else {}
-    parsed = parse_feed("fixture", content, url=URL, headers=headers)
-    assert parsed == by_feedparser(content, headers)
+    parsed, reference = parse_feed("fixture", content, url=URL, headers=headers), by_feedparser(content, headers)
+    assert (parsed.items, parsed.notes) == (reference.items, reference.notes)  # the fingerprints only the lean one has
     assert (read_clean_feed(content, URL, headers) is not None) is lean
+    assert bool(parsed.entry_prints) is (lean and bool(parsed.items))
+    # Read again as the next poll reads it: nothing new, the same notes, and the same fingerprints kept.
+    again = parse_feed("fixture", content, url=URL, headers=headers, known=frozenset(parsed.entry_prints))
+    assert again == replace(parsed, items=() if lean else parsed.items)
     return parsed
 
 

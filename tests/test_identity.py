@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from monitor.config import ConfigErrors, load_config
-from monitor.items import Item, identity_keys, link_key, link_keys_without
+from monitor.items import LINK_KEY, Item, identity_keys, link_key, link_keys_without
 from monitor.store import Store, migrations
 from monitor.store.relink import _old_form
 from monitor.urls import clean_link, identity_link
@@ -113,6 +113,14 @@ def test_configured_parameters_add_keys_and_never_take_one_away():
     assert link_keys_without(keys, ("s*",)) == ("url:https://echo.test/a?id=1",)
     assert link_keys_without(keys, ("other",)) == ()  # nothing to drop: no new key
     assert link_keys_without(keys, ()) == ()
+
+
+@given(links, st.sampled_from([("page",), ("p*",), ("tag", "q"), ("a b",), ("a*",), ("utm_*",)]))
+def test_a_link_key_is_made_again_only_when_a_configured_parameter_changes_it(link, drop):
+    key = link_key(link)
+    made_again = link_key(key.removeprefix(LINK_KEY), drop)  # what every key went through before
+
+    assert link_keys_without((key,), drop) == tuple(each for each in (made_again,) if each != key)
 
 
 # --- links.drop_parameters in monitor.yaml -------------------------------------------------------------------------

@@ -235,6 +235,7 @@ def test_finish_poll_saves_the_checkpoint_on_success_and_counts_failures(store: 
         "body_hash": "abc",
         "feed_url": None,
         "page_url": None,
+        "entry_prints": [],
     }
 
     store.finish_poll("echo", at=later, checkpoint=None, error=None, new_items=0, new_matches=0, seconds=0.2)

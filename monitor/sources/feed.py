@@ -3,6 +3,9 @@
 
 One conditional GET per look (``monitor.sources.conditional``): a 304, or the same body again, costs no parsing.
 
+A changed body costs its new entries only: the checkpoint keeps a fingerprint of each entry of the last body read,
+and entries read before are not read again (``monitor.sources.feed_prints``).
+
 A configured address that answers with a web page advertising a feed (``<link rel="alternate"
 type="application/rss+xml" href=…>``) is read through that feed, as feed readers do: the checkpoint remembers it, so
 later looks go straight there, and the page is looked at again only when that feed is gone.
@@ -28,6 +31,7 @@ from monitor.fetch import FetchError
 from monitor.items import Item, identity_keys
 from monitor.sources.base import Discovery, Source, SourceError
 from monitor.sources.conditional import ConditionalCheckpoint, fetch_if_changed
+from monitor.sources.feed_prints import entry_print, prints_kept
 from monitor.sources.feed_settings import FeedConfig
 from monitor.sources.html_head import advertised_feeds
 from monitor.text import one_line, shorten, without_bom
@@ -47,15 +51,27 @@ class ParsedFeed:
 
     items: tuple[Item, ...]
     notes: tuple[str, ...] = ()
+    entry_prints: tuple[str, ...] = ()  # for the checkpoint: the fingerprints of the entries that gave items
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """An entry as the document lists it: its fingerprint (None where the reader gives none), and what it says (None
+    when its fingerprint was known, so it was not read)."""
+
+    fingerprint: str | None
+    entry: _Entry | None
 
 
 @dataclass(frozen=True)
 class FeedCheckpoint(ConditionalCheckpoint):
-    """The validators and body hash of the feed's last answer; and, when the configured address (``page_url``) is a
-    web page, the feed it advertises (``feed_url``), which those belong to."""
+    """The validators and body hash of the feed's last answer, and the fingerprints of the entries of the last body
+    read; and, when the configured address (``page_url``) is a web page, the feed it advertises (``feed_url``), which
+    those belong to."""
 
     feed_url: str | None = None
     page_url: str | None = None
+    entry_prints: tuple[str, ...] = ()
 
 
 class NotAFeed(SourceError):
@@ -126,7 +142,15 @@ class FeedSource(Source[FeedCheckpoint]):
         if response is None:
             return Discovery(unchanged=True, checkpoint=answered, notes=notes, fresh_for=fresh_for)
         # In the pool of processes, so this thread's core is free to fetch and store meanwhile.
-        parsed = PROCESSES.run(parse_feed, self.config.id, response.content, url=response.url, headers=response.headers)
+        parsed = PROCESSES.run(
+            parse_feed,
+            self.config.id,
+            response.content,
+            url=response.url,
+            headers=response.headers,
+            known=frozenset(checkpoint.entry_prints),
+        )
+        answered = replace(answered, entry_prints=parsed.entry_prints)
         return Discovery(items=parsed.items, checkpoint=answered, notes=(*notes, *parsed.notes), fresh_for=fresh_for)
 
 
@@ -134,32 +158,43 @@ def _reading_advertised(feed_url: str) -> str:
     return f"reading the feed the page advertises: {feed_url}"
 
 
-def parse_feed(source_id: str, content: bytes, *, url: str, headers: Mapping[str, str] | None = None) -> ParsedFeed:
-    """Items of a feed document downloaded from ``url`` (the final address: relative links resolve against it).
+def parse_feed(
+    source_id: str,
+    content: bytes,
+    *,
+    url: str,
+    headers: Mapping[str, str] | None = None,
+    known: frozenset[str] = frozenset(),
+) -> ParsedFeed:
+    """Items of a feed document downloaded from ``url`` (the final address: relative links resolve against it), but
+    for the entries whose fingerprints are ``known``: those of the last body whose items were stored.
 
     Raises ``SourceError`` when the body is not a feed at all (an HTML page, garbage) or is too broken to give any
     entry. A well-formed feed with no entries gives no items.
     """
     headers = {name.lower(): value for name, value in (headers or {}).items()}
     if _is_json(content, headers.get("content-type", "")):
-        entries, feed_link, notes = _read_json_feed(content, url)
+        listed, feed_link, notes = _read_json_feed(content, url, known)
     else:
-        entries, feed_link, notes = _read_xml_feed(content, url, headers)
-    return _parsed_feed(source_id, url, entries, feed_link, notes)
+        listed, feed_link, notes = _read_xml_feed(content, url, headers, known)
+    return _parsed_feed(source_id, url, listed, feed_link, notes)
 
 
-def _parsed_feed(source_id: str, url: str, entries: list[_Entry], feed_link: str, notes: list[str]) -> ParsedFeed:
+def _parsed_feed(source_id: str, url: str, listed: list[_Listed], feed_link: str, notes: list[str]) -> ParsedFeed:
     items: dict[str, Item] = {}
-    skipped = 0
-    for entry in entries:
-        if entry.is_empty:
+    skipped, prints = 0, []
+    for each in listed:
+        entry = each.entry
+        if entry is not None and entry.is_empty:  # not kept either: read every time, so that it is always noted
             skipped += 1
             continue
-        item = entry.to_item(source_id, feed_link)
-        items.setdefault(item.key, item)  # a feed that lists an entry twice gives one item
+        prints.append(each.fingerprint)
+        if entry is not None:
+            item = entry.to_item(source_id, feed_link)
+            items.setdefault(item.key, item)  # a feed that lists an entry twice gives one item
     if skipped:
         notes.append(f"{url}: skipped {skipped} entries with no id, link, title or summary")
-    return ParsedFeed(items=tuple(items.values()), notes=tuple(notes))
+    return ParsedFeed(items=tuple(items.values()), notes=tuple(notes), entry_prints=prints_kept(prints))
 
 
 @dataclass(frozen=True)
@@ -201,18 +236,24 @@ class _Entry:
 # --- RSS and Atom ------------------------------------------------------------------------------------------------
 
 
-def _read_xml_feed(content: bytes, url: str, headers: Mapping[str, str]) -> tuple[list[_Entry], str, list[str]]:
+def _read_xml_feed(
+    content: bytes, url: str, headers: Mapping[str, str], known: frozenset[str]
+) -> tuple[list[_Listed], str, list[str]]:
     # Imported here: feeds are read in the pool's processes (whose server imports them once), not by the command.
     from monitor.sources.feed_xml import read_clean_feed
 
-    clean = read_clean_feed(content, url, headers)
+    clean = read_clean_feed(content, url, headers, known)
     if clean is not None:  # what feedparser would give, in a sixth of the time
         listed, link = clean
-        return [_feedparser_entry(entry, url) for entry in listed], _absolute(url, link) or url, []
+        entries = [
+            _Listed(fingerprint, None if entry is None else _feedparser_entry(entry, url))
+            for fingerprint, entry in listed
+        ]
+        return entries, _absolute(url, link) or url, []
     return _read_with_feedparser(content, url, headers)
 
 
-def _read_with_feedparser(content: bytes, url: str, headers: Mapping[str, str]) -> tuple[list[_Entry], str, list[str]]:
+def _read_with_feedparser(content: bytes, url: str, headers: Mapping[str, str]) -> tuple[list[_Listed], str, list[str]]:
     import feedparser
 
     # Always a file object: feedparser treats a str, and even bytes, as a possible path or URL to open. Its cleaning of
@@ -238,7 +279,8 @@ def _read_with_feedparser(content: bytes, url: str, headers: Mapping[str, str]) 
     if problem is not None and not isinstance(problem, feedparser.NonXMLContentType):
         notes.append(f"{url}: the feed has errors ({_in_words(problem)}); read what could be parsed")
     feed_link = _absolute(url, parsed.feed.get("link")) or url
-    return entries, feed_link, notes
+    # No fingerprints: feedparser reads the whole document whatever it holds, so every entry is read.
+    return [_Listed(None, entry) for entry in entries], feed_link, notes
 
 
 def _feedparser_entry(entry: Mapping[str, Any], url: str) -> _Entry:
@@ -292,7 +334,7 @@ def _is_json(content: bytes, content_type: str) -> bool:
     return start == b"{" or (_media_type(content_type) in _JSON_MEDIA_TYPES and start != b"<")
 
 
-def _read_json_feed(content: bytes, url: str) -> tuple[list[_Entry], str, list[str]]:
+def _read_json_feed(content: bytes, url: str, known: frozenset[str]) -> tuple[list[_Listed], str, list[str]]:
     try:
         document = json.loads(content)
     except ValueError as error:
@@ -305,7 +347,13 @@ def _read_json_feed(content: bytes, url: str) -> tuple[list[_Entry], str, list[s
     if not isinstance(items, list):
         raise SourceError(f"{url} sent a JSON Feed without an items list; the publisher's feed is broken")
     feed_link = _absolute(url, document.get("home_page_url")) or url
-    return [_json_feed_entry(item, url) for item in items if isinstance(item, dict)], feed_link, []
+    context = f"{url}\n{feed_link}"  # what an item is read against besides its own JSON
+    listed = []
+    for item in items:
+        if isinstance(item, dict):
+            fingerprint = entry_print(context, json.dumps(item, sort_keys=True).encode())
+            listed.append(_Listed(fingerprint, None if fingerprint in known else _json_feed_entry(item, url)))
+    return listed, feed_link, []
 
 
 def _json_feed_entry(item: Mapping[str, Any], url: str) -> _Entry:

@@ -32,7 +32,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,7 +45,12 @@ from feedparser.mixin import _FeedParserMixin
 from feedparser.urls import _urljoin, make_safe_absolute_uri
 from lxml import etree
 
+from monitor.sources.feed_prints import entry_print
+
 Entry = dict[str, Any]  # the keys of a feedparser entry that Beatwatch reads, with feedparser's values
+# An entry's fingerprint (``monitor.sources.feed_prints``), and what it gives; None when its fingerprint was known, so
+# it was not read: its item was stored from an earlier body.
+Listed = tuple[str, Entry | None]
 
 _ATOM = "http://www.w3.org/2005/Atom"
 _RSS1 = "http://purl.org/rss/1.0/"
@@ -86,9 +91,12 @@ class _NotClean(Exception):
     """The document holds something not mirrored here: feedparser reads it."""
 
 
-def read_clean_feed(content: bytes, url: str, headers: Mapping[str, str]) -> tuple[list[Entry], str | None] | None:
-    """The entries of a clean feed document as feedparser gives them (the keys Beatwatch reads) and the feed's own
-    link; None when feedparser must read it. ``headers`` are the response's, names in lower case."""
+def read_clean_feed(
+    content: bytes, url: str, headers: Mapping[str, str], known: Container[str] = ()
+) -> tuple[list[Listed], str | None] | None:
+    """The entries of a clean feed document as feedparser gives them (the keys Beatwatch reads), each with its
+    fingerprint and unread when the fingerprint is among ``known``, and the feed's own link; None when feedparser must
+    read it. ``headers`` are the response's, names in lower case."""
     decoded: dict[str, Any] = {}
     data = convert_to_utf8({**headers, "content-location": url}, content, decoded)  # feedparser's decoding, as is
     problem = decoded.get("bozo_exception")
@@ -98,7 +106,7 @@ def read_clean_feed(content: bytes, url: str, headers: Mapping[str, str]) -> tup
         root = etree.fromstring(data, _PARSER)
         if root.getroottree().docinfo.doctype:
             return None  # feedparser rewrites DOCTYPEs and their entities
-        return _Reader(root, url).read()
+        return _Reader(root, url).read(known)
     except (etree.XMLSyntaxError, _NotClean):
         return None
 
@@ -109,7 +117,7 @@ class _Reader:
         self.url = make_safe_absolute_uri(url, url) or url  # as feedparser tidies it at the first element
         self.xml_base = any(_XML_BASE in element.attrib for element in root.iter(etree.Element))
 
-    def read(self) -> tuple[list[Entry], str | None]:
+    def read(self, known: Container[str]) -> tuple[list[Listed], str | None]:
         root, feed_link, entries = self.root, Entry(), []
         if root.tag == "rss" and root.get("version", "").startswith("2."):
             channels = _children(root)
@@ -129,7 +137,7 @@ class _Reader:
             for child in _children(container):
                 name = _name(child)
                 if name in ("item", "entry") and container is entry_parent:
-                    entries.append(self._entry(child))
+                    entries.append(child)
                 elif child in containers:
                     continue
                 elif name == "link":
@@ -138,7 +146,17 @@ class _Reader:
                     self._read_id(child, feed_link)
                 elif not (name in _FEED_IGNORED and _is_leaf(child)) and not _is_group(child, name):
                     raise _NotClean
-        return entries, feed_link.get("link")
+        link = feed_link.get("link")
+        return [self._listed(entry, link, known) for entry in entries], link
+
+    def _listed(self, element: etree._Element, feed_link: str | None, known: Container[str]) -> Listed:
+        """An entry with its fingerprint, read unless the fingerprint is ``known``. A known entry was clean when it was
+        read, and its markup is the same, so it is clean now: not reading it cannot hide a reason to give the document
+        to feedparser."""
+        # Its item depends on its markup, its base (the address or xml:base) and, when it has no link, the feed's link.
+        context = f"{self._base(element)}\n{feed_link}"
+        fingerprint = entry_print(context, etree.tostring(element, with_tail=False))
+        return fingerprint, None if fingerprint in known else self._entry(element)
 
     def _entry(self, element: etree._Element) -> Entry:
         entry: Entry = {}
