@@ -4,9 +4,9 @@ stories (``Matcher`` travels as its rules), in a pool of processes, one per core
 
 One pool serves the whole process (``PROCESSES``): it starts with the first task (a command that gives it none never
 starts it) and lasts until it is closed; the next task starts it again. Its processes are forked from a server that has
-imported the readers once, and each is replaced after ``TASKS_PER_PROCESS`` tasks (a feed, a page, a print, a match:
-a new story takes two or three), which also empties the caches trafilatura only ever grows. What runs there must be
-pure: plain values in, a value out.
+imported the readers once, and each is replaced after ``TASKS_PER_PROCESS`` tasks (a feed, or a new story: its page
+read, matched and printed in one task), which also empties the caches trafilatura only ever grows. What runs there
+must be pure: plain values in, a value out.
 """
 
 from __future__ import annotations

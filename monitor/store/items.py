@@ -128,13 +128,15 @@ class ItemsStore(StoreBase):
         story_window: timedelta = SAME_STORY_WITHIN,
         url: str | None = None,
         keys: Sequence[str] = (),
+        printed: StoryPrint | None = None,
     ) -> list[str] | None:
         """A waiting page was read: store its text and the matches of topics the item had not matched yet, in one
         transaction; return the topics of the matches added. ``tries`` is the item's ``page_tries`` as the caller read
         it: None, and nothing written, when the page is no longer waiting at that count (another process got there).
         An item alone in its story may join another story by its new text (``story_window`` as for ``add_item``).
         ``url`` is the link the item is shown by now (where its link led), and ``keys`` those the page adds to it,
-        but for any its source already knows for another item."""
+        but for any its source already knows for another item; ``printed`` its story print with the new text and link,
+        when the caller made it already (``monitor.stories.story_print``; None: the store makes it)."""
         shown = {"url": url} if url else {}
         with self._writing() as connection:
             if not _update_waiting_page(
@@ -144,7 +146,7 @@ class ItemsStore(StoreBase):
             row = connection.execute(select(items_table).where(items_table.c.id == item_id)).one()
             known = _known_keys(connection, row.source_id, keys)
             _insert_keys(connection, row.source_id, item_id, [key for key in dict.fromkeys(keys) if key not in known])
-            stored = stored_text(item_id, row, row.found_at)
+            stored = stored_text(item_id, row, row.found_at, printed)
             self.stories_compared += retell_story(connection, stored, row.story_id, story_window)
             matched = set(
                 connection.scalars(select(matches_table.c.topic_id).where(matches_table.c.item_id == item_id))
