@@ -6,16 +6,22 @@ Trips are counted by running the pool's work in the test's process (``ProcessPoo
 
 from __future__ import annotations
 
+import pickle
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 
 import monitor.store.stories
+from monitor.config import load_config
 from monitor.extract import ProcessPool
+from monitor.match import Matcher
 from monitor.page_retry import FIRST_PAGE_RETRY
 from monitor.store import Store
 from monitor.stories import story_print
-from tests.e2e import NOW, Clock, article_page
+from monitor.story_pages import StoryToRead
+from tests.e2e import NOW, Clock, article_page, write_config
+from tests.pool_imports import imported_by_a_story
 from tests.test_page_retry import ATTACK, ATTACK_PAGE, EPOCH, answer, attack_item, make_app
 from tests.test_story_prints import prints_stored
 
@@ -88,3 +94,18 @@ def assert_prints_are_of_the_items_as_stored(store: Store, tmp_path) -> None:
         assert printed is not None
         runs, keys, _story = prints[item.id]
         assert (runs, {key for key, _at in keys}) == (printed.runs or None, set(printed.keys))
+
+
+def test_a_process_of_the_pool_has_imported_what_a_story_needs_before_its_first_one(tmp_path, news_site):
+    """The fork server imports it once for every process, rather than each process after it replaces one."""
+    config = load_config(write_config(tmp_path, news_site))
+    story = StoryToRead({"title": ATTACK.title, "summary": "", "body": ""}, Matcher.compile(config.keywords), (), True)
+    long_report = replace(ATTACK, body=". ".join(f"{ATTACK.body} Witness {n} saw it" for n in range(12)))
+    page = article_page(long_report).encode()  # long enough to be compared with others: its print is a MinHash
+    pool = ProcessPool(1)
+    try:
+        imported = pool.run(imported_by_a_story, pickle.dumps((page, "https://a.test/", story)))
+    finally:
+        pool.close()
+
+    assert imported == []

@@ -26,10 +26,11 @@ from monitor.observe import logs
 
 TASKS_PER_PROCESS = 500
 _OWNER_POLL_SECONDS = 5  # where the end of the owner cannot be waited for
-# Imported once, by the server the processes are forked from.
+# Imported once, by the server the processes are forked from; monitor.story_pages brings the matcher's modules, and
+# numpy.random draws the story prints' permutations (else each process imported it again at its first print).
 _PRELOADED = [
     "monitor.extract.html", "trafilatura", "monitor.sources.feed", "monitor.sources.feed_xml", "monitor.story_pages",
-    "numpy",
+    "numpy", "numpy.random",
 ]  # fmt: skip
 _Args = ParamSpec("_Args")
 _Value = TypeVar("_Value")
