@@ -12,48 +12,30 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from threading import Event
 
 from monitor.clock import Clock
-from monitor.config import Config
 from monitor.extract import PROCESSES
 from monitor.fetch import FetchError
-from monitor.fetch.client import Fetcher
 from monitor.futures import Gathered, ThreadPool, done, ready_in_order
 from monitor.items import Item
-from monitor.links import PageText, follow_link, identified, open_page
-from monitor.match import Match, Matcher
-from monitor.match.types import story_fields
+from monitor.links import PageText, follow_link, identified
+from monitor.match import Match
 from monitor.next_poll import Turn, describe_wait, take_turn
 from monitor.observe.logs import about_source
 from monitor.page_retry import after_failure, expired_note, too_old_to_retry
-from monitor.poll_report import UNEXPECTED, PollCounts, PollReport, failure_kind, log_poll, problem_text
+from monitor.poll_pages import PollSetup, read_page, story_read
+from monitor.poll_report import PollCounts, PollReport, failure_kind, log_poll, problem_text
 from monitor.sources import Discovery, SourceConfig, SourceError
 from monitor.sources.kinds import build_source
 from monitor.store import ItemRecord, NewItem, PollEnd, SourceHealth, Store, WaitReason
-from monitor.stories import StoryPrint, item_print, item_prints
-from monitor.story_pages import read_story_page
+from monitor.stories import StoryPrint, item_print, item_prints, story_print
 
 log = logging.getLogger("monitor.poll")
 _ENDS_PER_WRITE = 64  # sources' ends of polls written in one transaction, by a poll of many sources
-
-
-@dataclass(frozen=True)
-class PollSetup:
-    """What a poll reads of the configuration. Swapped in as one value, so an item never meets new rules with old
-    settings; each item reads the setup current when it is prepared, so an edit takes effect from the next story."""
-
-    config: Config
-    matcher: Matcher
-    fetcher: Fetcher
-
-    @property
-    def hops(self) -> int:
-        """How many times a story's link may be sent on, by HTTP redirects and again by pages that send readers on."""
-        return self.config.monitor.fetch.max_redirects
 
 
 @dataclass(frozen=True)
@@ -73,7 +55,9 @@ class _PageRetry:
 
     record: ItemRecord
     page: PageText | None = None
+    url: str = ""  # the link the item is shown by once its page was read
     matches: list[Match] = field(default_factory=list)
+    printed: StoryPrint | None = None  # its print with its page's text, made in the pool of processes
 
 
 class Poller:
@@ -180,29 +164,10 @@ class Poller:
         every, zone = config.sources.every(source), config.monitor.zone
         return take_turn(source, health, every=every, now=self.clock(), named=named, zone=zone)
 
-    def read_page(self, url: str, *, found_on: str | None = None) -> PageText:
-        """The main text of a story's page; when the page cannot be had, the feed's text is matched and we say why.
-
-        ``found_on``: the configured address of the source that listed the page (None: the operator typed its URL)."""
-        setup = self.setup
-        links = setup.config.monitor.links
-        try:
-            page = open_page(setup.fetcher, url, found_on=found_on, links=links, max_hops=setup.hops)
-        except FetchError as error:
-            return PageText(None, f"page not fetched: {error.reason}", error)
-        try:
-            article, text_printed = PROCESSES.run(read_story_page, page.content, page.url)
-        except Exception:  # a page that trips the extractor is matched on its feed text, like one not fetched
-            log.exception("could not extract %s", url)
-            return PageText(None, f"text not extracted: {UNEXPECTED}", address=page.url)
-        if article.text is None:
-            return PageText(None, "no article text found on the page", link=article.link, address=page.url)
-        return PageText(article.text, link=article.link, address=page.url, text_print=text_printed)
-
     def page_item(self, url: str) -> Item:
         """A page fetched and extracted exactly as a poll reads a story's page, as an item (`monitor test-rules
         --url`); raises ``FetchError`` when it has no text to test."""
-        page = self.read_page(url)
+        page, _ = read_page(self.setup, url)
         if page.body is None:
             raise FetchError(url, page.note)
         return Item(source_id="test-rules", key=url, url=url, title="", body=page.body)
@@ -265,19 +230,20 @@ class Poller:
         The item keeps the keys its source gave it, and gains those of where its link led and of the link its page
         names as its own on its site; it is stored under the latter, else the former, else its source's link (see
         ``monitor.links``). A link through an aggregator is followed even when the page is not read for its text."""
-        setup, failure, text_printed = self.setup, None, None
+        setup, failure, read = self.setup, None, None
         if self.stop.is_set():
             return None
         links = setup.config.monitor.links
+        story = setup.story_to_read(item, source.places)
         if item.body is None and setup.config.sources.full_text(source):
-            page = self.read_page(item.url, found_on=source.url)
-            item, failure, text_printed = page.applied_to(item, links), page.failure, page.text_print
+            page, read = read_page(setup, item.url, found_on=source.url, story=story)
+            item, failure = page.applied_to(item, links), page.failure
         elif links.through_aggregator(item.url):
             item = follow_link(setup.fetcher, item, found_on=source.url, links=links, max_hops=setup.hops)
-        # In the pool too: on a long article matching costs more than the rest of the parent's work on it.
-        matches = PROCESSES.run(Matcher.match, setup.matcher, story_fields(item), source.places)
-        printed = item_print(item, text_printed) if text_printed else PROCESSES.run(item_print, item)  # one trip a page
-        return _Prepared(item, matches, True, failure, printed)
+        # Matched in the pool too, in the page's trip: on a long article matching costs more than the rest of the
+        # parent's work on it. Only the print's link and headline keys are made here, from the item as it is stored.
+        read = story_read(story, read)
+        return _Prepared(item, read.matches, True, failure, item_print(item, read.text_print))
 
     def _within_backfill(self, setup: PollSetup, item: Item) -> bool:
         backfill = setup.config.monitor.first_run_backfill
@@ -302,10 +268,16 @@ class Poller:
             return None
         if too_old_to_retry(record.found_at, self.clock()):
             return _PageRetry(record)
-        matcher = self.setup.matcher
-        page = self.read_page(record.url, found_on=source.url)
-        matches = [] if page.failure else matcher.match(story_fields(replace(record, body=page.body)), source.places)
-        return _PageRetry(record, page, matches)
+        setup = self.setup
+        story = setup.story_to_read(record, source.places)
+        page, read = read_page(setup, record.url, found_on=source.url, story=story)
+        if page.failure:
+            return _PageRetry(record, page)
+        read = story_read(story, read)
+        url = page.shown_link(record.url, setup.config.monitor.links)
+        text = page.body or record.summary
+        printed = story_print(kind=record.kind, url=url, title=record.title, text=text, text_printed=read.text_print)
+        return _PageRetry(record, page, url, read.matches, printed)
 
     def _store_page_retry(self, retry: _PageRetry, counts: PollCounts) -> None:
         record, page = retry.record, retry.page
@@ -319,7 +291,6 @@ class Poller:
             if self.store.record_page_failure(record.id, tries=record.page_tries, note=note, retry_at=retry_at):
                 counts.page_failed(record.url, note)
         else:
-            links = self.setup.config.monitor.links
             added = self.store.record_page_text(
                 record.id,
                 tries=record.page_tries,
@@ -327,8 +298,9 @@ class Poller:
                 note=page.note,
                 matches=retry.matches,
                 story_window=self._story_window,
-                url=page.shown_link(record.url, links),
-                keys=page.keys(links),
+                url=retry.url,
+                keys=page.keys(self.setup.config.monitor.links),
+                printed=retry.printed,
             )
             if added is not None:
                 counts.pages_read_late += 1

@@ -9,6 +9,8 @@ from __future__ import annotations
 import random
 import threading
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +21,7 @@ from monitor.items import CouncilEvent, CouncilReference, Item
 from monitor.match.types import Match, Snippet
 from monitor.store import NewItem, Store, migrations
 from monitor.stories import StoryPrint, item_print
+from tests.conftest import postgres_database
 from tests.story_world import START, Article, build_world
 from tests.test_store import EPOCH, _schema_versions, _tables, database_made_by, deliver
 
@@ -137,6 +140,38 @@ def test_a_print_given_with_an_item_is_the_one_stored(store: Store) -> None:
         store.add_items([NewItem(item_of(article), printed=alike)], found_at=article.published)
 
     assert len({item.story_id for item in store.items(since=START - timedelta(days=30))}) == 1
+
+
+@pytest.mark.parametrize("batch", [2, 7, 40])
+def test_items_stored_together_get_the_stories_they_get_one_at_a_time(
+    database_url: str, tmp_path: Path, batch: int
+) -> None:
+    """A batch's stored candidates are looked up once and its own items compared as they are given stories: each
+    sees what it would see had those before it been stored already, nothing more, nothing less."""
+    world = build_world(seed=11)
+    with Store(database_url) as one_at_a_time:
+        alone = store_all(one_at_a_time, world)
+        compared_alone = one_at_a_time.stories_compared
+    with another_database(database_url, tmp_path) as other, Store(other) as together:
+        for start in range(0, len(world), batch):
+            articles = world[start : start + batch]
+            at = max(article.published for article in articles)
+            assert None not in together.add_items([NewItem(item_of(article)) for article in articles], found_at=at)
+        stored = {item.url: item.story_id for item in together.items(since=START - timedelta(days=30))}
+        compared_together = together.stories_compared
+    assert len(set(alone.values())) < len(world) * 0.8  # copies were grouped
+    assert stored == alone  # ids are given in the same order, so the same stories have the same ids
+    assert compared_together == compared_alone
+
+
+@contextmanager
+def another_database(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A second empty database on the backend of ``database_url``."""
+    if database_url.startswith("sqlite"):
+        yield Store.default_url(tmp_path / "another")
+    else:
+        with postgres_database() as url:
+            yield url
 
 
 def test_copies_are_looked_for_within_the_window_only(store: Store) -> None:

@@ -4,9 +4,9 @@ stories (``Matcher`` travels as its rules), in a pool of processes, one per core
 
 One pool serves the whole process (``PROCESSES``): it starts with the first task (a command that gives it none never
 starts it) and lasts until it is closed; the next task starts it again. Its processes are forked from a server that has
-imported the readers once, and each is replaced after ``TASKS_PER_PROCESS`` tasks (a feed, a page, a print, a match:
-a new story takes two or three), which also empties the caches trafilatura only ever grows. What runs there must be
-pure: plain values in, a value out.
+imported the readers once, and each is replaced after ``TASKS_PER_PROCESS`` tasks (a feed, or a new story: its page
+read, matched and printed in one task), which also empties the caches trafilatura only ever grows. What runs there
+must be pure: plain values in, a value out.
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ from monitor.observe import logs
 
 TASKS_PER_PROCESS = 500
 _OWNER_POLL_SECONDS = 5  # where the end of the owner cannot be waited for
-# Imported once, by the server the processes are forked from.
+# Imported once, by the server the processes are forked from; monitor.story_pages brings the matcher's modules, and
+# numpy.random draws the story prints' permutations (else each process imported it again at its first print).
 _PRELOADED = [
     "monitor.extract.html", "trafilatura", "monitor.sources.feed", "monitor.sources.feed_xml", "monitor.story_pages",
-    "numpy",
+    "numpy", "numpy.random",
 ]  # fmt: skip
 _Args = ParamSpec("_Args")
 _Value = TypeVar("_Value")

@@ -128,13 +128,15 @@ class ItemsStore(StoreBase):
         story_window: timedelta = SAME_STORY_WITHIN,
         url: str | None = None,
         keys: Sequence[str] = (),
+        printed: StoryPrint | None = None,
     ) -> list[str] | None:
         """A waiting page was read: store its text and the matches of topics the item had not matched yet, in one
         transaction; return the topics of the matches added. ``tries`` is the item's ``page_tries`` as the caller read
         it: None, and nothing written, when the page is no longer waiting at that count (another process got there).
         An item alone in its story may join another story by its new text (``story_window`` as for ``add_item``).
         ``url`` is the link the item is shown by now (where its link led), and ``keys`` those the page adds to it,
-        but for any its source already knows for another item."""
+        but for any its source already knows for another item; ``printed`` its story print with the new text and link,
+        when the caller made it already (``monitor.stories.story_print``; None: the store makes it)."""
         shown = {"url": url} if url else {}
         with self._writing() as connection:
             if not _update_waiting_page(
@@ -143,8 +145,8 @@ class ItemsStore(StoreBase):
                 return None
             row = connection.execute(select(items_table).where(items_table.c.id == item_id)).one()
             known = _known_keys(connection, row.source_id, keys)
-            _insert_keys(connection, row.source_id, item_id, [key for key in dict.fromkeys(keys) if key not in known])
-            stored = stored_text(item_id, row, row.found_at)
+            _insert_keys(connection, _key_rows(row, item_id, [key for key in dict.fromkeys(keys) if key not in known]))
+            stored = stored_text(item_id, row, row.found_at, printed)
             self.stories_compared += retell_story(connection, stored, row.story_id, story_window)
             matched = set(
                 connection.scalars(select(matches_table.c.topic_id).where(matches_table.c.item_id == item_id))
@@ -209,17 +211,9 @@ def _insert_items(
     if not new:
         return []
     rows = [_item_row(each, found_at) for each, _ in new]
-    inserted = connection.execute(
-        insert(items_table).returning(items_table.c.id, sort_by_parameter_order=True), rows
-    ).scalars()
-    item_ids = list(inserted)
-    keys = [
-        {"source_id": each.item.source_id, "key": key, "item_id": item_id}
-        for item_id, (each, item_keys) in zip(item_ids, new, strict=True)
-        for key in item_keys
-    ]
-    if keys:
-        connection.execute(insert(item_keys_table), keys)
+    item_ids = list(connection.execute(_INSERT_ITEMS, rows).scalars())
+    stored = zip(item_ids, new, strict=True)
+    _insert_keys(connection, [row for item_id, (each, keys) in stored for row in _key_rows(each.item, item_id, keys)])
     matches = [
         row
         for item_id, (each, _) in zip(item_ids, new, strict=True)
@@ -229,6 +223,10 @@ def _insert_items(
     if matches:
         connection.execute(insert(matches_table), matches)
     return item_ids
+
+
+# Built once: each batch of new items runs it.
+_INSERT_ITEMS = insert(items_table).returning(items_table.c.id, sort_by_parameter_order=True)
 
 
 def _item_row(new: NewItem, found_at: datetime) -> dict[str, Any]:
@@ -251,11 +249,14 @@ def _item_row(new: NewItem, found_at: datetime) -> dict[str, Any]:
     }
 
 
-def _insert_keys(connection: Connection, source_id: str, item_id: int, keys: Sequence[str]) -> None:
-    if keys:
-        connection.execute(
-            insert(item_keys_table), [{"source_id": source_id, "key": key, "item_id": item_id} for key in keys]
-        )
+def _key_rows(item: Item | Row[Any], item_id: int, keys: Iterable[str]) -> list[dict[str, Any]]:
+    """The rows of ``item_keys`` that make ``item`` (stored as ``item_id``) known by ``keys`` for its source."""
+    return [{"source_id": item.source_id, "key": key, "item_id": item_id} for key in keys]
+
+
+def _insert_keys(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        connection.execute(insert(item_keys_table), rows)
 
 
 def _item_records(connection: Connection, condition: ColumnElement[bool]) -> list[ItemRecord]:

@@ -8,10 +8,10 @@ process sharing it groups alike. Which candidate, if any, is the same story is d
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Row, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection
@@ -23,6 +23,8 @@ from monitor.stories import SAME_STORY_WITHIN, Candidate, StoryPrint, same_story
 _STORY_LOCK = int.from_bytes(b"stories", "big")  # the key of PostgreSQL's advisory lock for giving stories
 GROUPED_ON_UPGRADE = timedelta(days=7)  # articles older than this when stories came are no longer copied
 _REMADE_AT_ONCE = 500  # articles whose prints are made again in one go: their texts in memory, not every article's
+_IN_AT_ONCE = 500  # values in one IN (...), well under every backend's limit on bound parameters
+_Value = TypeVar("_Value")
 
 
 @dataclass(frozen=True)
@@ -61,26 +63,21 @@ def give_stories(connection: Connection, stored: Sequence[StoredText], looks: Se
     by its id) and record their keys; return how many candidates were compared. An item whose ``looks`` is False (one
     never reported, as a first poll's old ones) makes a story of its own without looking: its keys still let later
     copies find it. Each item that looks sees the keys of those before it, and only those."""
-    stories: list[dict[str, Any]] = []
-    keys: list[dict[str, Any]] = []
-    compared = 0
-    for each, look in zip(stored, looks, strict=True):
-        printed = _print(each)
-        if look and printed is not None:
-            _write_prints(connection, stories, keys)  # the items before this one are candidates
-            joined, seen = _same_story(connection, each, printed, window)
-            compared += seen
-        else:
-            joined = None
-        stories.append(_story_row(each, joined.story_id if joined else each.item_id, printed))
-        keys += _key_rows(each, printed)
+    printed = [_print(each) for each in stored]
+    looking = [(each, print_) for each, print_, look in zip(stored, printed, looks, strict=True) if look and print_]
+    index = _KeyIndex(connection, looking, window)
+    stories, keys, compared = [], [], 0
+    for each, print_, look in zip(stored, printed, looks, strict=True):
+        story_id = each.item_id
+        if look and print_ is not None:
+            candidates = index.candidates(each, print_)
+            joined, compared = same_story(print_, each.source_id, candidates), compared + len(candidates)
+            story_id = joined.story_id if joined else story_id
+        index.add(each, print_, story_id)
+        stories.append(_story_row(each, story_id, print_))
+        keys += _key_rows(each, print_)
     _write_prints(connection, stories, keys)
     return compared
-
-
-def give_story(connection: Connection, stored: StoredText, window: timedelta) -> int:
-    """``give_stories`` for one item that looks for its copies."""
-    return give_stories(connection, [stored], [True], window)
 
 
 def retell_story(connection: Connection, stored: StoredText, story_id: int, window: timedelta) -> int:
@@ -88,13 +85,13 @@ def retell_story(connection: Connection, stored: StoredText, story_id: int, wind
     alone in its story may now join another. Return how many candidates were compared."""
     connection.execute(delete(story_keys_table).where(story_keys_table.c.item_id == stored.item_id))
     printed = _print(stored)
-    compared = 0
-    if _alone_in(connection, story_id, stored.item_id):
-        joined, compared = _same_story(connection, stored, printed, window)
-        if joined is not None:
-            _set_story(connection, stored.item_id, joined.story_id)
-    _record_print(connection, stored, printed)
-    return compared
+    candidates: list[Candidate] = []
+    if printed is not None and _alone_in(connection, story_id, stored.item_id):
+        candidates = _KeyIndex(connection, [(stored, printed)], window).candidates(stored, printed)
+        joined = same_story(printed, stored.source_id, candidates)
+        story_id = joined.story_id if joined else story_id
+    _write_prints(connection, [_story_row(stored, story_id, printed)], _key_rows(stored, printed))
+    return len(candidates)
 
 
 def group_stored_articles(connection: Connection, window: timedelta = SAME_STORY_WITHIN) -> None:
@@ -108,8 +105,8 @@ def group_stored_articles(connection: Connection, window: timedelta = SAME_STORY
         .where(items_table.c.kind == "article", items_table.c.found_at >= latest - GROUPED_ON_UPGRADE)
         .order_by(items_table.c.id)
     )
-    for row in recent.all():
-        give_story(connection, stored_text(row.id, row, row.found_at), window)
+    articles = [stored_text(row.id, row, row.found_at) for row in recent]
+    give_stories(connection, articles, [True] * len(articles), window)
 
 
 def remake_prints(connection: Connection) -> None:
@@ -155,40 +152,58 @@ def _print(stored: StoredText) -> StoryPrint | None:
     return story_print(kind=stored.kind, url=stored.url, title=stored.title, text=stored.text)
 
 
-def _same_story(
-    connection: Connection, stored: StoredText, printed: StoryPrint | None, window: timedelta
-) -> tuple[Candidate | None, int]:
-    if printed is None:
-        return None, 0
-    _one_at_a_time(connection)
-    candidates = _candidates(connection, stored, printed.keys, window)
-    return same_story(printed, stored.source_id, candidates), len(candidates)
+class _KeyIndex:
+    """The story keys near a batch of new articles: those stored within ``window`` of any of their times, looked up
+    once for the batch, and those of the batch's own articles as each is given its story. So each article of the batch
+    finds the candidates the ``story_keys`` table would give it, had those before it been written already."""
+
+    def __init__(
+        self, connection: Connection, looking: Sequence[tuple[StoredText, StoryPrint]], window: timedelta
+    ) -> None:
+        self._window = window
+        self._times: defaultdict[int, dict[int, datetime]] = defaultdict(dict)  # key -> item -> the item's time
+        self._items: dict[int, tuple[int, str, bytes]] = {}  # item -> its story, source and word runs
+        if not looking:
+            return
+        _one_at_a_time(connection)
+        times = [each.at for each, _ in looking]
+        near = {"after": min(times) - window, "before": max(times) + window}
+        wanted = list(dict.fromkeys(key for _, printed in looking for key in printed.keys))
+        for keys in _chunks(wanted):
+            for item_id, key, at in connection.execute(_KEYS_NEAR, {"keys": keys, **near}):
+                self._times[key][item_id] = at
+        found = list({item_id for by_item in self._times.values() for item_id in by_item})
+        for item_ids in _chunks(found):
+            for row in connection.execute(_CANDIDATE_ITEMS, {"ids": item_ids}):
+                self._items[row.id] = (row.story_id, row.source_id, row.story_runs or b"")
+
+    def candidates(self, stored: StoredText, printed: StoryPrint) -> list[Candidate]:
+        """The articles sharing one of ``printed``'s keys within the window of ``stored``'s time, each with the keys it
+        shares and its word runs."""
+        earliest, latest = stored.at - self._window, stored.at + self._window
+        shared: defaultdict[int, set[int]] = defaultdict(set)
+        for key in printed.keys:
+            for item_id, at in self._times.get(key, {}).items():
+                if item_id != stored.item_id and earliest <= at <= latest:
+                    shared[item_id].add(key)
+        return [self._candidate(item_id, keys) for item_id, keys in shared.items()]
+
+    def add(self, stored: StoredText, printed: StoryPrint | None, story_id: int) -> None:
+        """An article given its story: a candidate of those after it."""
+        if printed is None:
+            return
+        for key in printed.keys:
+            self._times[key][stored.item_id] = stored.at
+        self._items[stored.item_id] = (story_id, stored.source_id, printed.runs)
+
+    def _candidate(self, item_id: int, shared: set[int]) -> Candidate:
+        story_id, source_id, runs = self._items[item_id]
+        return Candidate(item_id, story_id, source_id, frozenset(shared), runs)
 
 
-def _candidates(connection: Connection, stored: StoredText, keys: Iterable[int], window: timedelta) -> list[Candidate]:
-    """The stored articles sharing one of ``keys`` within ``window`` of the item's time, each with the keys it shares
-    and its text's word runs."""
-    shared: dict[int, set[int]] = defaultdict(set)
-    rows = connection.execute(
-        select(story_keys_table.c.item_id, story_keys_table.c.key).where(
-            story_keys_table.c.key.in_(list(dict.fromkeys(keys))),  # a print has a few dozen keys
-            story_keys_table.c.at.between(stored.at - window, stored.at + window),
-            story_keys_table.c.item_id != stored.item_id,
-        )
-    )
-    for item_id, key in rows:
-        shared[item_id].add(key)
-    if not shared:
-        return []
-    items = connection.execute(
-        select(items_table.c.id, items_table.c.story_id, items_table.c.source_id, items_table.c.story_runs).where(
-            items_table.c.id.in_(list(shared))
-        )
-    )
-    return [
-        Candidate(row.id, row.story_id, row.source_id, frozenset(shared[row.id]), row.story_runs or b"")
-        for row in items
-    ]
+def _chunks(values: Sequence[_Value]) -> Iterator[Sequence[_Value]]:
+    """``values`` a few at a time, for ``IN (...)``: under every backend's limit on bound parameters."""
+    return (values[start : start + _IN_AT_ONCE] for start in range(0, len(values), _IN_AT_ONCE))
 
 
 def _alone_in(connection: Connection, story_id: int, item_id: int) -> bool:
@@ -208,25 +223,23 @@ def _key_rows(stored: StoredText, printed: StoryPrint | None) -> list[dict[str, 
 
 
 def _write_prints(connection: Connection, stories: list[dict[str, Any]], keys: list[dict[str, Any]]) -> None:
-    """Write, and empty, the stories and runs (``_story_row``) and keys (``_key_rows``) gathered so far."""
+    """Write the stories and runs (``_story_row``) and keys (``_key_rows``) of some items."""
     if stories:
-        by_id = items_table.c.id == bindparam("b_id")
-        story = update(items_table).where(by_id).values(story_id=bindparam("b_story"), story_runs=bindparam("b_runs"))
-        connection.execute(story, stories)
-        stories.clear()
+        connection.execute(_SET_STORY, stories)
     if keys:
         connection.execute(insert(story_keys_table), keys)
-        keys.clear()
 
 
-def _set_story(connection: Connection, item_id: int, story_id: int) -> None:
-    connection.execute(update(items_table).where(items_table.c.id == item_id).values(story_id=story_id))
-
-
-def _record_print(connection: Connection, stored: StoredText, printed: StoryPrint | None) -> None:
-    """Keep what later copies find the item by (its keys) and are compared with (its runs)."""
-    runs = printed.runs if printed is not None and printed.runs else None
-    connection.execute(update(items_table).where(items_table.c.id == stored.item_id).values(story_runs=runs))
-    rows = _key_rows(stored, printed)
-    if rows:
-        connection.execute(insert(story_keys_table), rows)
+# Built once: each new article runs them, and building a statement costs more than SQLite running it.
+_KEYS_NEAR = select(story_keys_table.c.item_id, story_keys_table.c.key, story_keys_table.c.at).where(
+    story_keys_table.c.key.in_(bindparam("keys", expanding=True)),
+    story_keys_table.c.at.between(bindparam("after"), bindparam("before")),
+)
+_CANDIDATE_ITEMS = select(
+    items_table.c.id, items_table.c.story_id, items_table.c.source_id, items_table.c.story_runs
+).where(items_table.c.id.in_(bindparam("ids", expanding=True)))
+_SET_STORY = (
+    update(items_table)
+    .where(items_table.c.id == bindparam("b_id"))
+    .values(story_id=bindparam("b_story"), story_runs=bindparam("b_runs"))
+)
