@@ -15,7 +15,7 @@ import click
 
 from monitor.durations import format_duration, parse_duration
 from monitor.observe import logs
-from monitor.startup import Context, fail_to_start, listen_address, refuse_config, status_server
+from monitor.startup import Context, fail_to_start, listen_address, refuse_config, start_readers_early, status_server
 
 if TYPE_CHECKING:  # imported where used, so `monitor --help` and `monitor check` load only what they need
     from monitor.app import App
@@ -101,9 +101,8 @@ def poll(obj: Context, source_ids: tuple[str, ...]) -> None:
     except KeyError as error:
         raise click.UsageError(error.args[0]) from None
     from monitor import terminal
-    from monitor.extract import PROCESSES
 
-    PROCESSES.start_readers()
+    start_readers_early(len(sources))
     app = obj.app(config)
     reports = _poll_with_progress(app, [source.id for source in sources], named=bool(source_ids))
     app.delivery.after_poll(reports)

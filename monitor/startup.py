@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # imported where used, so `monitor --help` does not load the 
 
 EXIT_CONFIG = 2
 log = logging.getLogger("monitor")
+# A poll of at least this many sources starts the readers' server at once: see start_readers_early.
+READERS_AT_ONCE_FROM = 4
 
 
 class Context:
@@ -57,6 +59,19 @@ class Context:
         from monitor.app import App
 
         return App(config or self.load(), self.store(), data_dir=self.data_dir)
+
+
+def start_readers_early(sources: int) -> None:
+    """Start the server the readers' processes fork from (``monitor.extract.pool``) now, before the store opens, when
+    a poll of ``sources`` sources will most likely read a document. Its imports (trafilatura, numpy: more than a second
+    of a core) then run on another core while this process opens the store and makes its first requests. A poll of a
+    few sources (`--source`, most often one feed, to see it work) may read nothing at all: an unchanged feed answers
+    "not modified". Its server starts with the first document that needs reading, if one comes, and costs nothing
+    otherwise."""
+    if sources >= READERS_AT_ONCE_FROM:
+        from monitor.extract import PROCESSES
+
+        PROCESSES.start_readers()
 
 
 def refuse_config(errors: ConfigErrors, summary: str) -> NoReturn:
