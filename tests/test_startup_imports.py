@@ -57,9 +57,10 @@ NOT_FOR_CHECK = {
     "rich",
 }
 # What a poll loads only when it reads an article or a PDF, renders, or sends with an output the shipped configuration
-# does not have; metrics are the daemon's. Feeds and articles are read in the pool's processes, never in the command's.
+# does not have; metrics are the daemon's. Feeds and articles are read in the pool's processes, never in the command's,
+# and bs4 reads the kinds of source a poll of feeds does not build (pages, council sites).
 NOT_FOR_POLL_START = {
-    "trafilatura", "feedparser", "pypdf", "pypdfium2", "jinja2", "slack_sdk", "prometheus_client", "numpy"
+    "trafilatura", "feedparser", "pypdf", "pypdfium2", "jinja2", "slack_sdk", "prometheus_client", "numpy", "bs4", "lxml"
 }  # fmt: skip
 
 
