@@ -29,7 +29,7 @@ _OWNER_POLL_SECONDS = 5  # where the end of the owner cannot be waited for
 # Imported once, by the server the processes are forked from.
 _PRELOADED = [
     "monitor.extract.html", "trafilatura", "monitor.sources.feed", "monitor.sources.feed_xml", "monitor.story_pages",
-    "numpy",
+    "numpy", "bs4",
 ]  # fmt: skip
 _Args = ParamSpec("_Args")
 _Value = TypeVar("_Value")
