@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.poll import Beatwatch, Figures, Runner, Site
+from bench.poll import Beatwatch, Figures, Runner, Site, compile_bytecode
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = {"check": ("check",), "poll one unchanged feed": ("poll", "--source", "feed-0")}
@@ -47,6 +47,8 @@ def main() -> None:
     parser.add_argument("--code", type=Path, action="append", help="a checkout to time (default: this one)")
     args = parser.parse_args()
     codes = [code.resolve() for code in args.code or [ROOT]]
+    for code in codes:
+        compile_bytecode(code)
     runner, site = Runner(), Site(args.feeds, 40, 0, 13)
     work = Path(tempfile.mkdtemp(prefix="bench-startup-"))
     try:
