@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -49,6 +50,7 @@ def cli(ctx: click.Context, config_dir: Path, verbose: bool, quiet: bool) -> Non
     """Beatwatch: watch local news, police news and council papers for your topics; send digests."""
     logs.start(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
     ctx.obj = Context(config_dir)
+    ctx.call_on_close(ctx.obj.close)
 
 
 @cli.command()
@@ -391,4 +393,7 @@ def _echo_lines(lines: list[str], *, err: bool = False) -> None:
 
 
 def main() -> None:
-    cli(prog_name="monitor")
+    try:
+        cli(prog_name="monitor")
+    finally:  # what the command built ends with the process: spare the collector a last pass over it (Context.close)
+        gc.freeze()

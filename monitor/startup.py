@@ -34,6 +34,7 @@ class Context:
         self.config_dir = config_dir
         self.data_dir = Path(os.environ.get("MONITOR_DATA_DIR") or "data")
         self.database_url = os.environ.get("MONITOR_DATABASE_URL") or ""
+        self._opened: list[Store] = []
 
     def load(self) -> Config:
         """The validated configuration, or exit 2 after printing every problem as FILE:LINE:COL."""
@@ -51,14 +52,25 @@ class Context:
         from monitor.store import Store, StoreError
 
         try:
-            return Store(self.database_url or Store.default_url(self.data_dir))
+            store = Store(self.database_url or Store.default_url(self.data_dir))
         except StoreError as error:
             fail_to_start(str(error))
+        self._opened.append(store)
+        return store
 
     def app(self, config: Config | None = None) -> App:
         from monitor.app import App
 
         return App(config or self.load(), self.store(), data_dir=self.data_dir)
+
+    def close(self) -> None:
+        """Close the stores the command opened (SQLite folds its write-ahead log into the database file as the last
+        connection closes), rather than leave them to the end of the process: ``monitor.cli.main`` freezes what the
+        command built, sparing the garbage collector its passes over every object at exit (0.1-0.2 s of CPU after a
+        poll), so nothing in a reference cycle is finalised then."""
+        for store in self._opened:
+            store.close()
+        self._opened.clear()
 
 
 def start_readers_early(sources: int) -> None:

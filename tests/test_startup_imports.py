@@ -60,7 +60,8 @@ NOT_FOR_CHECK = {
 # does not have; metrics are the daemon's. Feeds and articles are read in the pool's processes, never in the command's,
 # and bs4 reads the kinds of source a poll of feeds does not build (pages, council sites).
 NOT_FOR_POLL_START = {
-    "trafilatura", "feedparser", "pypdf", "pypdfium2", "jinja2", "slack_sdk", "prometheus_client", "numpy", "bs4", "lxml"
+    "trafilatura", "feedparser", "pypdf", "pypdfium2", "jinja2", "slack_sdk", "prometheus_client", "numpy",
+    "bs4", "lxml",
 }  # fmt: skip
 
 
@@ -125,6 +126,9 @@ def test_a_poll_of_one_unchanged_feed_starts_no_readers_and_a_poll_of_many_start
 
     unchanged = run_monitor(tmp_path, "poll", "--source", "local-news", config=config)
     assert unchanged.children == []  # the feed answered "not modified": nothing to read, no readers started
+    # The command closed its store itself (the end of the process no longer finalises it): SQLite folded its
+    # write-ahead log into the database file as it closed.
+    assert sorted(path.name for path in (tmp_path / "data").iterdir()) == ["beatwatch.sqlite3"]
     assert {"sqlalchemy", "httpx2"} <= unchanged.packages
     assert unchanged.packages & NOT_FOR_POLL_START == set()
 
