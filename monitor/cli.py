@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import os
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from monitor import startup
 from monitor.durations import format_duration, parse_duration
 from monitor.observe import logs
 from monitor.startup import Context, fail_to_start, listen_address, refuse_config, start_readers_early, status_server
@@ -393,7 +393,5 @@ def _echo_lines(lines: list[str], *, err: bool = False) -> None:
 
 
 def main() -> None:
-    try:
+    with startup.garbage_collection():
         cli(prog_name="monitor")
-    finally:  # what the command built ends with the process: spare the collector a last pass over it (Context.close)
-        gc.freeze()

@@ -10,6 +10,7 @@ figures are in the issue-13 notes, measured outside the suite).
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -24,7 +25,7 @@ CONFIG = Path(__file__).resolve().parent.parent / "config"
 # and the processes it had started that are still running (the readers' server outlives the pool until the command
 # ends), and exits as the command did.
 _RUN = """
-import glob, json, sys
+import gc, glob, json, sys
 from monitor.cli import main
 sys.argv = ["monitor", *json.loads(sys.argv[1])]
 code = 0
@@ -34,7 +35,8 @@ except SystemExit as end:
     code = end.code
 children = [pid for path in glob.glob("/proc/self/task/*/children") for pid in open(path).read().split()]
 print()
-print(json.dumps({"packages": sorted({name.partition(".")[0] for name in sys.modules}), "children": children}))
+packages = sorted({name.partition(".")[0] for name in sys.modules})
+print(json.dumps({"packages": packages, "children": children, "gc_thresholds": gc.get_threshold()}))
 sys.exit(code)
 """
 
@@ -69,6 +71,7 @@ NOT_FOR_POLL_START = {
 class Run:
     packages: set[str]  # top-level packages loaded
     children: list[str]  # processes started and still running at the end
+    gc_thresholds: tuple[int, ...]  # the garbage collector's, at the end
 
 
 def run_monitor(tmp_path: Path, *args: str, config: Path = CONFIG, exit_status: int = 0) -> Run:
@@ -82,7 +85,7 @@ def run_monitor(tmp_path: Path, *args: str, config: Path = CONFIG, exit_status: 
     )
     assert answer.returncode == exit_status, answer.stderr
     seen = json.loads(answer.stdout.splitlines()[-1])
-    return Run(set(seen["packages"]), seen["children"])
+    return Run(set(seen["packages"]), seen["children"], tuple(seen["gc_thresholds"]))
 
 
 def loaded_packages(tmp_path: Path, *args: str, config: Path = CONFIG, exit_status: int = 0) -> set[str]:
@@ -129,6 +132,8 @@ def test_a_poll_of_one_unchanged_feed_starts_no_readers_and_a_poll_of_many_start
     # The command closed its store itself (the end of the process no longer finalises it): SQLite folded its
     # write-ahead log into the database file as it closed.
     assert sorted(path.name for path in (tmp_path / "data").iterdir()) == ["beatwatch.sqlite3"]
+    # Garbage is collected rarely while the command starts, and as Python usually does once its work begins.
+    assert unchanged.gc_thresholds == gc.get_threshold()
     assert {"sqlalchemy", "httpx2"} <= unchanged.packages
     assert unchanged.packages & NOT_FOR_POLL_START == set()
 
