@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 
 import click
 
+from monitor import startup
 from monitor.durations import format_duration, parse_duration
 from monitor.observe import logs
-from monitor.startup import Context, fail_to_start, listen_address, refuse_config, status_server
+from monitor.startup import Context, fail_to_start, listen_address, refuse_config, start_readers_early, status_server
 
 if TYPE_CHECKING:  # imported where used, so `monitor --help` and `monitor check` load only what they need
     from monitor.app import App
@@ -49,6 +50,7 @@ def cli(ctx: click.Context, config_dir: Path, verbose: bool, quiet: bool) -> Non
     """Beatwatch: watch local news, police news and council papers for your topics; send digests."""
     logs.start(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
     ctx.obj = Context(config_dir)
+    ctx.call_on_close(ctx.obj.close)
 
 
 @cli.command()
@@ -101,9 +103,8 @@ def poll(obj: Context, source_ids: tuple[str, ...]) -> None:
     except KeyError as error:
         raise click.UsageError(error.args[0]) from None
     from monitor import terminal
-    from monitor.extract import PROCESSES
 
-    PROCESSES.start_readers()
+    start_readers_early(len(sources))
     app = obj.app(config)
     reports = _poll_with_progress(app, [source.id for source in sources], named=bool(source_ids))
     app.delivery.after_poll(reports)
@@ -392,4 +393,5 @@ def _echo_lines(lines: list[str], *, err: bool = False) -> None:
 
 
 def main() -> None:
-    cli(prog_name="monitor")
+    with startup.garbage_collection():
+        cli(prog_name="monitor")

@@ -37,6 +37,7 @@ def run_demo(echo: Callable[[str], None], workdir: Path | None = None) -> Path:
             )
         digest = app.delivery.pending_digest()
         app.close()
+        store.close()  # the end of the process no longer finalises it (see monitor.startup.garbage_collection)
     echo("")
     echo(render_markdown(digest))
     preview = workdir / "digest-preview.html"

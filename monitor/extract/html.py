@@ -15,16 +15,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup, Tag
-
 from monitor.text import one_line
 from monitor.urls import check_web_address, same_site
 
 if TYPE_CHECKING:
+    from bs4 import Tag
     from lxml.html import HtmlElement
 
 # trafilatura is imported where an article is read: a command that reads none (`monitor check`) does without it, and a
-# poll reads its pages in other processes (``monitor.extract.pool``).
+# poll reads its pages in other processes (``monitor.extract.pool``). bs4 likewise, where a fragment has markup: a poll
+# of feeds that answer "not modified" reads none.
 
 # Elements whose content is a separate line of text. <br> is handled on its own: it is a break, not a box.
 _BLOCK_ELEMENTS = (
@@ -168,6 +168,8 @@ def html_to_text(fragment: str) -> str:
 
 
 def _markup_text(fragment: str) -> str:
+    from bs4 import BeautifulSoup
+
     soup = BeautifulSoup(fragment, "lxml")
     for element in soup.find_all(_INVISIBLE_ELEMENTS):
         element.decompose()

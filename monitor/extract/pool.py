@@ -30,7 +30,7 @@ _OWNER_POLL_SECONDS = 5  # where the end of the owner cannot be waited for
 # numpy.random draws the story prints' permutations (else each process imported it again at its first print).
 _PRELOADED = [
     "monitor.extract.html", "trafilatura", "monitor.sources.feed", "monitor.sources.feed_xml", "monitor.story_pages",
-    "numpy", "numpy.random",
+    "numpy", "numpy.random", "bs4",
 ]  # fmt: skip
 _Args = ParamSpec("_Args")
 _Value = TypeVar("_Value")

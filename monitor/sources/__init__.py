@@ -2,7 +2,7 @@
 model, and the model of its entry in a module of its own (``feed_settings``, ``page_settings``, ``cmis_settings``,
 ``moderngov.model``), so the configuration is read and checked without importing what polls.
 
-Adding a kind of source means its module and its settings module, one line in ``SOURCE_TYPES`` (``kinds``) and its
+Adding a kind of source means its module and its settings module, its entry in ``SOURCE_TYPES`` (``kinds``) and its
 config model in ``SourceSpec``.
 """
 

@@ -4,12 +4,14 @@ it advertises (``<link rel="alternate" type="application/rss+xml" href=…>``, a
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
-
-from bs4 import BeautifulSoup, Tag
 
 from monitor.extract.html import attribute
 from monitor.urls import check_web_address, same_site
+
+if TYPE_CHECKING:  # bs4 is imported where a page is read: a feed module that reads none does without it
+    from bs4 import BeautifulSoup
 
 # RSS 2.0, Atom, JSON Feed and RSS 1.0 (RDF), as pages declare them in <link type=…>.
 FEED_MEDIA_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/rdf+xml")
@@ -20,6 +22,8 @@ _BREAKS = re.compile(r"[\t\r\n]")
 def page_base(soup: BeautifulSoup, url: str) -> str:
     """The address a page's relative links resolve against: its ``<base href>`` (itself relative to ``url``), else
     ``url``, the address the page was fetched from after redirects."""
+    from bs4 import Tag
+
     base = soup.find("base", href=True)
     stated = absolute(url, attribute(base, "href")) if isinstance(base, Tag) else None
     return stated or url
@@ -28,6 +32,8 @@ def page_base(soup: BeautifulSoup, url: str) -> str:
 def advertised_feeds(html: bytes, url: str) -> list[str]:
     """The feeds the page downloaded from ``url`` advertises in its head, as absolute http(s) addresses, best first:
     those on the page's own site before those elsewhere, RSS and Atom before JSON Feed, then in the page's order."""
+    from bs4 import BeautifulSoup
+
     soup = BeautifulSoup(html, "lxml")
     head = soup.head
     if head is None:

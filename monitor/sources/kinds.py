@@ -1,5 +1,7 @@
-"""The table of source kinds, by their ``type:`` in sources.yaml, and building a source from its entry. Importing it
-imports every kind's polling code; reading the configuration needs only ``SourceSpec`` (``monitor.sources``)."""
+"""The table of source kinds, by their ``type:`` in sources.yaml, and building a source from its entry. A kind's polling
+code (and the libraries it reads with: bs4 for pages and council sites) is imported when a source of that kind is
+built, so a poll of feeds loads only the feed's; reading the configuration needs only ``SourceSpec``
+(``monitor.sources``)."""
 
 from __future__ import annotations
 
@@ -8,18 +10,35 @@ from datetime import tzinfo
 from typing import Any
 
 from monitor.clock import Clock, utc_now
+from monitor.kinds import KindTable
 from monitor.sources.base import Source, SourceConfig
-from monitor.sources.cmis import CmisSource
-from monitor.sources.feed import FeedSource
-from monitor.sources.moderngov.source import ModernGovSource
-from monitor.sources.page import PageSource
 
-SOURCE_TYPES: dict[str, type[Source[Any]]] = {
-    "feed": FeedSource,
-    "page": PageSource,
-    "moderngov": ModernGovSource,
-    "cmis": CmisSource,
-}
+
+def _feed() -> type[Source[Any]]:
+    from monitor.sources.feed import FeedSource
+
+    return FeedSource
+
+
+def _page() -> type[Source[Any]]:
+    from monitor.sources.page import PageSource
+
+    return PageSource
+
+
+def _moderngov() -> type[Source[Any]]:
+    from monitor.sources.moderngov.source import ModernGovSource
+
+    return ModernGovSource
+
+
+def _cmis() -> type[Source[Any]]:
+    from monitor.sources.cmis import CmisSource
+
+    return CmisSource
+
+
+SOURCE_TYPES: KindTable[Source[Any]] = KindTable({"feed": _feed, "page": _page, "moderngov": _moderngov, "cmis": _cmis})
 
 
 def build_source(config: SourceConfig, *, clock: Clock = utc_now) -> Source[Any]:

@@ -5,13 +5,13 @@ command loads only the outputs the configuration uses; reading the configuration
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from monitor.deliver.base import Origin, Output, OutputContext
 from monitor.deliver.outputs import OutputSettings
+from monitor.kinds import KindTable
 
 
 def _console() -> type[Output]:
@@ -33,16 +33,12 @@ def _email() -> type[Output]:
 
 
 # Each kind's class, by its name: its section under ``outputs:``.
-OUTPUT_TYPES: dict[str, Callable[[], type[Output]]] = {
-    "console": _console,
-    "slack": _slack,
-    "email": _email,
-}
+OUTPUT_TYPES: KindTable[Output] = KindTable({"console": _console, "slack": _slack, "email": _email})
 
 
 def output_type(name: str) -> type[Output]:
     """The ``Output`` subclass of the kind ``name``, its module imported now if it was not yet."""
-    return OUTPUT_TYPES[name]()
+    return OUTPUT_TYPES[name]
 
 
 def build_outputs(
