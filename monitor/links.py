@@ -30,7 +30,6 @@ from monitor.urls import check_host_name, check_web_address, clean_link, identit
 
 if TYPE_CHECKING:
     from monitor.fetch.client import Fetcher
-    from monitor.stories import TextPrint
 
 # Hosts whose story links only redirect to the publisher's page: Google News (its RSS article links) and FeedBurner
 # (feedproxy.google.com and feeds.feedburner.com/~r/... links, when a feed does not give feedburner:origLink).
@@ -78,7 +77,6 @@ class PageText:
     failure: FetchError | None = None
     link: str | None = None
     address: str | None = None
-    text_print: TextPrint | None = None  # the print of ``body``, made beside its extraction in the pool of processes
 
     def applied_to(self, item: Item, links: LinkSettings) -> Item:
         """``item`` with this page's text (or why it has none), under the page's own link when it names one, else the
