@@ -49,6 +49,14 @@ def test_a_phrase_matches_across_line_breaks_and_runs_of_blanks(text):
     assert matches({"any": ["knife crime"]}, text)
 
 
+@pytest.mark.parametrize("filler", [0, 3_000])  # a short text is read around the terms' first words, a long one whole
+def test_a_phrase_is_found_however_far_apart_runs_of_blanks_put_its_words(filler):
+    matcher = compile_rules({"any": ["was charged with", "old leigh on sea", "leigh"]})
+    body = "word " * filler + "He was" + " \n" * 100 + "charged  –  with theft in old" + " " * 300 + "Leigh-on-Sea."
+    terms = [hit.term for match in matcher.match({"body": body + " word" * filler}) for hit in match.hits]
+    assert terms == ["was charged with", "old leigh on sea", "leigh"]
+
+
 @pytest.mark.parametrize(
     "text", ["Leigh-on-Sea", "Leigh on Sea", "leigh–on–sea", "LEIGH—ON—SEA", "Leigh - on - Sea", "Leigh‐on‐Sea"]
 )

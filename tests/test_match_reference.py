@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitor.match import Matcher
+from monitor.match import Matcher, patterns
 from monitor.match.settings import KeywordsFile
 from tests.reference_matcher import ReferenceMatcher
 
@@ -163,7 +165,8 @@ def test_they_agree_on_many_phrases_in_one_long_text(any_terms, body):
 @st.composite
 def spread_out(draw) -> str:
     """A long text whose words lie apart, with runs of up to 60 filler words between: the automaton reads only the
-    stretches around possible keys (``patterns.KeyFinder``), which must still hold every key, up to the text's ends."""
+    stretches around possible keys (``patterns.KeyFinder``), which must still hold every key, up to the text's ends,
+    however far apart runs of spaces put its words."""
     words = draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=8))
     runs = draw(st.lists(st.integers(0, 60), min_size=len(words) + 1, max_size=len(words) + 1))
     gaps = draw(st.lists(st.sampled_from(GAPS), min_size=len(words), max_size=len(words)))
@@ -178,6 +181,15 @@ def spread_out(draw) -> str:
 def test_they_agree_on_long_texts_with_words_far_apart(rules, summary, body):
     fields = {"title": "", "summary": summary, "body": body}
     assert Matcher.compile(rules).match(fields) == ReferenceMatcher.compile(rules).match(fields)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(keywords(), texts(4), texts(8), texts())
+def test_they_agree_when_texts_are_read_whole(rules, title, summary, body):
+    """A long text is read whole rather than around its anchors (``patterns.KeyFinder``): here every text is."""
+    fields = {"title": title, "summary": summary, "body": body}
+    with patch.object(patterns, "_READ_WHOLE", 0):
+        assert Matcher.compile(rules).match(fields) == ReferenceMatcher.compile(rules).match(fields)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

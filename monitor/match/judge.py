@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from itertools import accumulate, islice
+from itertools import accumulate
 from typing import NamedTuple
 
 from monitor.match.explain import TopicReport
-from monitor.match.normalise import WORD
+from monitor.match.near import near_occurrences, near_partners
 from monitor.match.patterns import PatternTable, Span
 from monitor.match.places import Gazetteer
 from monitor.match.rules import TopicRules
@@ -191,7 +191,7 @@ def _spans(probe: Probe, scan: FieldScan, blocked: _Stretches) -> tuple[Sequence
         return left, left_dropped
     right_pattern, distance = probe.near
     right, right_dropped = blocked.split(scan.found.get(right_pattern, ()))
-    paired = _near(left, right, distance, scan.normalised.text) if left and right else []
+    paired = near_occurrences(left, right, distance, scan.normalised.text) if left and right else []
     return paired, left_dropped + right_dropped
 
 
@@ -251,50 +251,12 @@ def _stretches(probe: Probe, scan: FieldScan) -> list[Span]:
     right_pattern, distance = probe.near
     right = scan.found.get(right_pattern, [])
     stretches = []
-    for (start, end), before, after in _near_partners(left, right, distance, scan.normalised.text):
+    for (start, end), before, after in near_partners(left, right, distance, scan.normalised.text):
         if before:  # every pair lies inside the one with the partner furthest before or the one furthest after
             stretches.append((before[0][0], end))
         if after:
             stretches.append((start, after[-1][1]))
     return stretches
-
-
-def _near(left: Sequence[Span], right: Sequence[Span], distance: int, text: str) -> list[Span]:
-    """The occurrences of either side with an occurrence of the other side at most ``distance`` words away."""
-    paired = set()
-    for occurrence, before, after in _near_partners(left, right, distance, text):
-        paired.add(occurrence)
-        paired.update(before, after)
-    return sorted(paired)
-
-
-def _near_partners(
-    left: Sequence[Span], right: Sequence[Span], distance: int, text: str
-) -> Iterator[tuple[Span, Sequence[Span], Sequence[Span]]]:
-    """Each occurrence of the rarer side with the occurrences of the other side at most ``distance`` words before it
-    and after it, when there are any.
-
-    Nearness is mutual, so it is enough to look around each occurrence of the rarer side, ``distance`` words either
-    way, and take the other side's occurrences found there: the work grows with the rarer side only. The
-    occurrences of one pattern come in the order of their starts, which is also the order of their ends.
-    """
-    fewer, more = sorted((left, right), key=len)
-    starts, ends = [start for start, _ in more], [end for _, end in more]
-    backwards = text[::-1]  # to count words leftwards with a forward search
-    for start, end in fewer:
-        reach = _word_start(text, end, distance)  # a partner after may start as late as the distance-th word
-        after = more[bisect_left(starts, end) : bisect_right(starts, reach)]
-        reach = len(text) - _word_start(backwards, len(text) - start, distance)  # ... or end where that word ends
-        before = more[bisect_left(ends, reach) : bisect_right(ends, start)]
-        if after or before:
-            yield (start, end), before, after
-
-
-def _word_start(text: str, position: int, count: int) -> int:
-    """Where the ``count``-th word from ``position`` on starts; the end of ``text`` when there are fewer words."""
-    for found in islice(WORD.finditer(text, position), count - 1, None):
-        return found.start()
-    return len(text)
 
 
 def _hits(found: Iterable[tuple[Probe, str, Span]], scans: Mapping[str, FieldScan]) -> tuple[Hit, ...]:

@@ -2,8 +2,8 @@
 
 How the fields are searched (``scan``):
 
-- Every plain word, phrase and wildcard of every topic is known to ONE Aho-Corasick automaton, by the first word of
-  the term (``patterns``); it reads the item's three fields where one RE2 pass found a term's anchor.
+- Every plain word, phrase and wildcard of every topic is known to ONE Aho-Corasick automaton (``patterns``); it reads
+  the item's three fields where one RE2 pass found a term's anchor, or all of them when they are long.
 - Terms of ``stem: true`` topics are stemmed and searched with a second automaton in a stemmed view of the fields.
 - Regular expressions (rare) are searched one by one, with RE2, so that no pattern can take more than linear time.
 

@@ -39,6 +39,9 @@ from monitor.match.view import ascii_word_view, folded_view_table
 WORD_CHAR = r"[^\W_]"
 """A regular expression for one word character (letter or digit); the same test as ``str.isalnum()``."""
 
+NOT_WORD_CHAR = r"[\W_]"
+"""... and for one character that is not."""
+
 WORD = re.compile(WORD_CHAR + "+")
 
 # An HTML entity with its semicolon, as feeds leave them in titles; without one, "&amp" may be plain text.

@@ -1,12 +1,11 @@
 """The distinct things to look for, numbered, and the Aho-Corasick automaton that finds them all.
 
-Every plain word, phrase and wildcard of every topic is known to ONE automaton (pyahocorasick), by the first word of
-the term. One RE2 pass over an item's fields finds where a term may be (its anchor: its first two words, or its only
-one), and the automaton reads those stretches, reporting every place where such a word starts a word of the text,
-overlapping terms included. There the whole term is confirmed when it has more than that word, and a wildcard runs on
-to the end of its word. Terms of ``stem: true`` topics go into a second automaton, searched in a stemmed view of the
-fields. See ``find_keys`` for how the automaton is kept fast, and ``KeyFinder`` for how most of the text is passed over
-before it.
+Every plain word, phrase and wildcard of every topic is known to ONE automaton (pyahocorasick), whole, as its words
+read with single spaces between them. In a short text one RE2 pass finds where a term may be (its anchor: its first
+two words, or its only one) and the automaton reads those stretches; a long text it reads whole. It reports every
+place where a term may start a word of the text, overlapping terms included; there the term is confirmed in the
+real text when the automaton cannot tell, and a wildcard runs on to the end of its word. Terms of ``stem: true``
+topics go into a second automaton, searched in a stemmed view of the fields. See ``KeyFinder`` and ``find_keys``.
 """
 
 from __future__ import annotations
@@ -15,13 +14,13 @@ import re
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
-from itertools import accumulate
+from itertools import accumulate, chain
 from typing import NamedTuple
 
 import ahocorasick
 import re2
 
-from monitor.match.normalise import WORD_CHAR
+from monitor.match.normalise import WORD_CHAR, collapse_spaces
 from monitor.match.stemming import stemmed_view
 from monitor.match.terms import Near, Phrase, Regex, Term
 from monitor.match.view import OTHER_WORD_CHAR, ascii_word_view, word_view
@@ -29,11 +28,11 @@ from monitor.match.view import OTHER_WORD_CHAR, ascii_word_view, word_view
 Span = tuple[int, int]
 
 _WORD_TAIL = re.compile(WORD_CHAR + "*")
-_NEXT_WORD = re.compile(b" *([^ ]*)")  # in the word view
 _ANCHOR = re.compile("[^ ]+")  # in a view key
 # Beyond about 1,000 anchors (thousands of terms) RE2's DFA outgrows its default memory and RE2 falls back to a search
 # ten times slower than the automaton; cutting anchors short finds nearly every word. The automaton reads all then.
 _MOST_ANCHORS = 1000
+_READ_WHOLE = 8000  # a view longer than this is read whole (see ``KeyFinder``)
 _ANCHOR_OPTIONS = re2.Options()
 _ANCHOR_OPTIONS.log_errors = False
 _EXACT, _PREFIX = 0, 1  # the two pattern slots of an automaton key: the key itself, and words starting with it
@@ -92,57 +91,95 @@ class PatternTable:
 
 
 class KeyFinder(NamedTuple):
-    """An automaton of keys, and a regular expression that finds where one of them may be, far faster.
+    """An automaton of whole keys in the spaced-out word view, what finds where they may be, and the keys it cannot
+    hold.
 
-    pyahocorasick walks its automaton one character at a time, which costs most of the time of matching. So RE2,
-    whose compiled DFA runs at C speed, first finds the *anchors* (see ``_anchors``): a key's first two runs of
-    letters and digits, or its only one. Every occurrence of a key holds an occurrence of its anchor, and lies within
-    ``reach`` characters of it either way; the automaton reads only those stretches of the view, and so finds
-    exactly what it would find in the whole view, in the same order. A phrase is anchored by its first two words
-    because its first word alone is often among the commonest ("was charged", "more officers", "Old Leigh"): every
-    "was" found would cost a look at the word after it.
+    A key is known to the automaton by its *view key*: the key's word view (``view.word_view``) with each run of
+    spaces made one, a space before it (a key starting with a letter or digit must start a word) and, when its last
+    word must end there, a space after it. The automaton reads the text's view spaced the same way
+    (``find_keys``), so it finds a phrase however its words are spaced, as a whole: one hit where a key may be, not
+    one for every occurrence of its first word ("was charged", "at the wheel").
+
+    Spacing out a view costs time for every run of spaces in it, and most short texts hold few keys. So in a short
+    view RE2, whose compiled DFA runs at C speed, first finds the *anchors* (see ``_anchors``): a key's first two runs
+    of letters and digits, or its only one. Every occurrence of a key starts where its anchor does, or inside another
+    anchor found, and ends within ``most_runs`` runs of letters and digits after; only those stretches are spaced
+    out and read. A long view is read whole: it holds so many anchors that finding them one by one costs more.
+
+    A key that starts with a sign ("£ 5m") has no letter or digit to place its start: it is searched for in the
+    text by its own regular expression, with the few like it.
     """
 
-    automaton: ahocorasick.Automaton
-    anchors: re2._Regexp | None  # None: the automaton reads the whole view (see ``_anchors``)
-    reach: int  # the length of the longest view key
+    automaton: ahocorasick.Automaton | None  # None: every key starts with a sign
+    anchors: re2._Regexp | None  # None: views are read whole (see ``_anchors``)
+    key_end: re.Pattern[bytes]  # from an anchor's end, as many runs as a key may have, and the space after them
+    led_by_signs: tuple[tuple[re.Pattern[str], int], ...]  # (what finds every occurrence, its pattern id)
 
     def stretches(self, view: bytes) -> list[tuple[int, int]]:
         """The stretches of ``view`` that hold every occurrence of a view key, in order and not overlapping."""
-        reach, size = self.reach, len(view)
-        if self.anchors is None:
-            return [(0, size)]
+        if self.anchors is None or len(view) > _READ_WHOLE:
+            return [(0, len(view))]
         stretches: list[tuple[int, int]] = []
         for anchor in self.anchors.finditer(view):
-            # To the anchor's end: an anchor found inside a longer one ("leigh" in "old leigh") is not found again.
-            low, high = anchor.start() - reach, anchor.end() + reach
+            low, end = anchor.span()
+            high = self.key_end.match(view, end).end()  # type: ignore[union-attr]  # it matches anywhere
             if stretches and low <= stretches[-1][1]:
-                stretches[-1] = (stretches[-1][0], min(high, size))
-            else:
-                stretches.append((max(low, 0), min(high, size)))
+                low = stretches.pop()[0]
+            stretches.append((low, high))
         return stretches
 
 
 def build_automaton(keys: dict[str, list[int]]) -> KeyFinder | None:
-    """One automaton over the word view (see ``find_keys``) finding every key in ``keys``."""
-    if not keys:
-        return None
-    by_view_key: defaultdict[str, list[tuple[_Entry, list[str]]]] = defaultdict(list)
+    """What finds every key in ``keys`` (see ``find_keys``)."""
+    by_view_key: defaultdict[str, list[_Entry]] = defaultdict(list)
+    led_by_signs = []
     for key, slots in keys.items():
-        rest = key.partition(" ")[2]
         for slot, pattern_id in enumerate(slots):
             if pattern_id < 0:
                 continue
             prefix = slot == _PREFIX
-            lead, view_key = _view_key(key, prefix)
-            entry = _Entry(lead, pattern_id, prefix, _confirmation(key, prefix), len(key))
-            by_view_key[view_key].append((entry, word_view(rest).split()))
+            confirmation = _confirmation(key, prefix)
+            if key[0].isalnum():
+                by_view_key[_spaced_view_key(key, prefix)].append(_Entry(pattern_id, prefix, confirmation, len(key)))
+            else:  # overlapping occurrences too, as the automaton finds them: the key is read ahead of each position
+                assert confirmation is not None  # only a single word of ASCII letters and digits goes without
+                led_by_signs.append((re.compile(f"(?=({confirmation.pattern}))"), pattern_id))
+    if not by_view_key and not led_by_signs:
+        return None
+    keys_in_view = [(key, prefix) for key, slots in keys.items() if key[0].isalnum() for prefix, _ in _used(slots)]
+    most_runs = max((len(view_key.split()) for view_key in by_view_key), default=0)
+    return KeyFinder(
+        _automaton(by_view_key),
+        _anchors([_first_runs(key, prefix) for key, prefix in keys_in_view]) if keys_in_view else None,
+        re.compile(b"(?: *[^ ]*){%d} ?" % most_runs),
+        tuple(led_by_signs),
+    )
+
+
+def _used(slots: list[int]) -> list[tuple[bool, int]]:
+    """(whether a wildcard, pattern id) of each slot in use."""
+    return [(slot == _PREFIX, pattern_id) for slot, pattern_id in enumerate(slots) if pattern_id >= 0]
+
+
+def _first_runs(key: str, prefix: bool) -> tuple[str, list[str]]:
+    """What ``_anchors`` takes of a key: the view key of its first word, and the views of the words after it."""
+    return _view_key(key, prefix)[1], word_view(key.partition(" ")[2]).split()
+
+
+def _spaced_view_key(key: str, prefix: bool) -> str:
+    """The view key of ``key``, which starts with a letter or digit (see ``KeyFinder``)."""
+    trail = key[-1].isalnum() and not prefix  # the last word must end
+    return " " + " ".join(word_view(key).split()) + " " * trail
+
+
+def _automaton(by_view_key: dict[str, list[_Entry]]) -> ahocorasick.Automaton | None:
+    if not by_view_key:
+        return None
     automaton = ahocorasick.Automaton()
     for view_key, entries in by_view_key.items():
-        automaton.add_word(view_key, _keys(len(view_key), entries))
+        automaton.add_word(view_key, _Keys(len(view_key), tuple(entries)))
     automaton.make_automaton()
-    keys_in_view = [(view_key, following) for view_key, entries in by_view_key.items() for _, following in entries]
-    return KeyFinder(automaton, _anchors(keys_in_view), max(map(len, by_view_key)))
+    return automaton
 
 
 def _view_key(key: str, prefix: bool) -> tuple[int, str]:
@@ -160,7 +197,7 @@ def anchor_search(patterns: PatternTable, pattern_ids: Collection[int]) -> re2._
     keys = patterns.plain_keys(pattern_ids) if pattern_ids else None
     if keys is None:
         return None
-    return _anchors([(_view_key(key, prefix)[1], word_view(key.partition(" ")[2]).split()) for key, prefix in keys])
+    return _anchors([_first_runs(key, prefix) for key, prefix in keys])
 
 
 def _escaped(anchor: str) -> str:
@@ -204,9 +241,8 @@ def _anchors(keys_in_view: Collection[tuple[str, list[str]]]) -> re2._Regexp | N
 
 
 class _Entry(NamedTuple):
-    """A key as the automaton knows it, under the view of its first word."""
+    """A key as the automaton knows it."""
 
-    lead: int  # 1 when the view key has a space before the key
     pattern_id: int
     prefix: bool
     confirmation: re.Pattern[str] | None  # None when finding the view key says it all
@@ -214,28 +250,14 @@ class _Entry(NamedTuple):
 
 
 class _Keys(NamedTuple):
-    """What the automaton holds for one view key: the keys starting with that word, by the word that comes next."""
+    """What the automaton holds for one view key: the keys that read so in the view."""
 
     length: int  # of the view key
-    alone: tuple[_Entry, ...]  # keys of one word (or with nothing more the view can show)
-    by_next: dict[str, tuple[_Entry, ...]]  # by the view of their second word
-    by_next_start: tuple[tuple[str, _Entry], ...]  # wildcards of two words: the second word starts so
-
-
-def _keys(length: int, entries: list[tuple[_Entry, list[str]]]) -> _Keys:
-    alone, by_next, by_next_start = [], defaultdict(list), []
-    for entry, following in entries:
-        if not following:
-            alone.append(entry)
-        elif entry.prefix and len(following) == 1:
-            by_next_start.append((following[0], entry))
-        else:
-            by_next[following[0]].append(entry)
-    return _Keys(length, tuple(alone), {word: tuple(group) for word, group in by_next.items()}, tuple(by_next_start))
+    entries: tuple[_Entry, ...]
 
 
 def _confirmation(key: str, prefix: bool) -> re.Pattern[str] | None:
-    """What confirms ``key`` where the view of its first word was found; None when the view has said it all."""
+    """What confirms ``key`` where its view key was found; None when the view has said it all."""
     if key.isascii() and key.isalnum():
         return None
     source = " +".join(map(re.escape, key.split(" ")))  # a space of the key matches a run of spaces
@@ -247,55 +269,51 @@ def _confirmation(key: str, prefix: bool) -> re.Pattern[str] | None:
 
 
 def find_keys(finder: KeyFinder, texts: Sequence[str], view: bytes | None = None) -> list[defaultdict[int, list[Span]]]:
-    """Every occurrence of every key on word boundaries in each of ``texts``; where matching spends its time.
+    """Every occurrence of every key on word boundaries in each of ``texts``, each key's in order; where matching
+    spends its time.
 
     The texts are read together, joined by ``\x00`` (which no normalised text contains, so no key reaches from one
-    text into the next), in their *word view* (``view.word_view``). The automaton knows each key by the view of the
-    key's first word, with a space put before it when the key starts with a letter or digit, and after it when that
-    word must end there. So keys are found only where words start, and since nearly every automaton key
-    begins with a space, the automaton's root has one way out instead of dozens, which makes pyahocorasick about
-    three times faster. Phrases that start with the word found are narrowed down by the next word of the view;
-    where the view cannot tell (punctuation, letters beyond ASCII, more words), a regular expression confirms the
-    key in the real text at the place found. The automaton reads only the stretches of the view where
-    ``finder`` says a key may be. ``view``: the view of the joined texts (``view.joined_view``), if made already.
+    text into the next), in their *word view* (``view.word_view``) with each run of spaces made one, as the
+    automaton knows its keys (see ``KeyFinder``). Where the view cannot tell (punctuation, letters beyond ASCII,
+    the spaces between words), a regular expression confirms the key in the real text at the place found.
+    ``view``: the view of the joined texts (``view.joined_view``), if made already.
     """
     joined = "\x00".join(("", *texts, ""))  # \x00 at either end, too: a space in the view
-    if view is None:
-        view = ascii_word_view(joined)
     starts = list(accumulate((len(text) + 1 for text in texts[:-1]), initial=1))
     found: list[defaultdict[int, list[Span]]] = [defaultdict(list) for _ in texts]
-    for last, (length, entries, by_next, by_next_start) in _found(finder, view):
-        if by_next or by_next_start:  # the view key ended with a space: the next word follows the run of spaces
-            next_word = _NEXT_WORD.match(view, last + 1)
-            assert next_word is not None  # " *([^ ]*)" matches anywhere, if only the empty string
-            following = next_word.group(1).decode("ascii")
-            entries = (
-                *entries,
-                *by_next.get(following, ()),
-                *(entry for start, entry in by_next_start if following.startswith(start)),
-            )
-        first = last - length + 1  # where the view key starts; the key starts there or after its leading space
-        for lead, pattern_id, prefix, confirmation, size in entries:
-            start = first + lead
-            if confirmation is None:
-                end = _end_of_word(joined, start + size) if prefix else start + size
-            elif not (confirmed := confirmation.match(joined, start)):
-                continue
-            else:
-                end = confirmed.end()
-            text = bisect_right(starts, start) - 1
-            found[text][pattern_id].append((start - starts[text], end - starts[text]))
+    occurrences = _led_by_signs(finder, joined)
+    if finder.automaton is not None:
+        view = ascii_word_view(joined) if view is None else view
+        occurrences = chain(_found(finder, joined, view), occurrences)
+    for start, pattern_id, end in occurrences:
+        text = bisect_right(starts, start) - 1
+        found[text][pattern_id].append((start - starts[text], end - starts[text]))
     return found
+
+
+def _found(finder: KeyFinder, joined: str, view: bytes) -> Iterator[tuple[int, int, int]]:
+    """(start, pattern id, end) of each key the automaton holds, in ``joined``, whose word view is ``view``."""
+    for low, high in finder.stretches(view):
+        spaced, back = collapse_spaces(view[low:high].decode("ascii"))
+        for last, (length, entries) in finder.automaton.iter(spaced):  # type: ignore[union-attr]
+            start = low + back.start(last - length + 2)  # the key's first letter or digit, after its view key's space
+            for pattern_id, prefix, confirmation, size in entries:
+                if confirmation is None:
+                    end = _end_of_word(joined, start + size) if prefix else start + size
+                elif confirmed := confirmation.match(joined, start):
+                    end = confirmed.end()
+                else:
+                    continue
+                yield start, pattern_id, end
+
+
+def _led_by_signs(finder: KeyFinder, joined: str) -> Iterator[tuple[int, int, int]]:
+    for ahead, pattern_id in finder.led_by_signs:
+        for occurrence in ahead.finditer(joined):
+            yield occurrence.start(), pattern_id, occurrence.end(1)
 
 
 def _end_of_word(text: str, position: int) -> int:
     """Where the word that goes on at ``position`` ends (``position`` itself when none does)."""
     tail = _WORD_TAIL.match(text, position)
     return position if tail is None else tail.end()
-
-
-def _found(finder: KeyFinder, view: bytes) -> Iterator[tuple[int, _Keys]]:
-    """What the automaton finds in ``view``, by where each view key ends."""
-    for low, high in finder.stretches(view):
-        for last, keys in finder.automaton.iter(view[low:high].decode("ascii")):
-            yield low + last, keys

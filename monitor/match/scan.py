@@ -1,7 +1,7 @@
 """The search of an item's fields that finds every numbered pattern of a ``PatternTable`` at once.
 
 - Plain words, phrases and wildcards: ONE Aho-Corasick automaton (``patterns``) over all fields, reading only where
-  RE2 found an anchor.
+  RE2 found an anchor when they are short.
 - Terms of ``stem: true`` topics: a second automaton, searched in a stemmed view of the fields that need it.
 - Regular expressions (rare): one by one, with RE2, so that no pattern can take more than linear time.
 """
@@ -81,7 +81,11 @@ class Scanner:
 
     def _find_regexes(self, text: str, found: defaultdict[int, list[Span]]) -> None:
         single_spaced, back = collapse_spaces(text)  # regular expressions see single spaces
+        # ASCII text is searched as its bytes, which have the same offsets: RE2's wrapper would encode a str again for
+        # every search and work out the offsets of every match in it.
+        searched = single_spaced.encode("ascii") if single_spaced.isascii() else single_spaced
         for pattern_id, pattern in self._regexes:
-            for occurrence in pattern.finditer(single_spaced):
-                if occurrence.end() > occurrence.start():
-                    found[pattern_id].append((back.start(occurrence.start()), back.end(occurrence.end())))
+            for occurrence in pattern.finditer(searched):
+                start, end = occurrence.span()
+                if end > start:
+                    found[pattern_id].append((back.start(start), back.end(end)))
