@@ -30,7 +30,7 @@ import html
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from itertools import accumulate
 from typing import NamedTuple
 
@@ -120,14 +120,21 @@ class OffsetMap:
 
     ``edits`` are ``(old_start, old_end, new_length)``, in order and not overlapping; everything between edits was
     copied one character for one. A span that starts or ends inside an edited stretch grows to cover all of it.
-    The lookup tables are built on first use: most texts have no hits, so most maps are never asked.
+    The lookup tables are built on first use: most texts have no hits, so most maps are never asked. (Not by a
+    ``cached_property``: it takes a lock at each first use, and the matcher makes a map for every stretch it reads.)
     """
 
     def __init__(self, edits: list[tuple[int, int, int]]) -> None:
         self._edits = edits
+        self._built: tuple[list[int], list[int], list[int], list[int]] | None = None
 
-    @cached_property
+    @property
     def _tables(self) -> tuple[list[int], list[int], list[int], list[int]]:
+        if self._built is None:
+            self._built = self._build()
+        return self._built
+
+    def _build(self) -> tuple[list[int], list[int], list[int], list[int]]:
         new_starts, new_ends, old_starts, old_ends = [], [], [], []
         shift = 0
         for old_start, old_end, new_length in self._edits:
