@@ -4,23 +4,25 @@ configuration uses and not that of the others (and their libraries: bs4, slack_s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from importlib import import_module
 from typing import TypeVar
 
 _Kind = TypeVar("_Kind")
 
 
 class KindTable(Mapping[str, type[_Kind]]):
-    """Each kind's class by its name, in the order given; ``loaders`` import a kind's module and give its class."""
+    """Each kind's class by its name, in the order given; ``addresses`` name each class as "module:Class"."""
 
-    def __init__(self, loaders: dict[str, Callable[[], type[_Kind]]]) -> None:
-        self._loaders = loaders
+    def __init__(self, addresses: dict[str, str]) -> None:
+        self._addresses = addresses
 
     def __getitem__(self, name: str) -> type[_Kind]:
-        return self._loaders[name]()
+        module, _, kind = self._addresses[name].partition(":")
+        return getattr(import_module(module), kind)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._loaders)
+        return iter(self._addresses)
 
     def __len__(self) -> int:
-        return len(self._loaders)
+        return len(self._addresses)

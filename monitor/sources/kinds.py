@@ -13,32 +13,15 @@ from monitor.clock import Clock, utc_now
 from monitor.kinds import KindTable
 from monitor.sources.base import Source, SourceConfig
 
-
-def _feed() -> type[Source[Any]]:
-    from monitor.sources.feed import FeedSource
-
-    return FeedSource
-
-
-def _page() -> type[Source[Any]]:
-    from monitor.sources.page import PageSource
-
-    return PageSource
-
-
-def _moderngov() -> type[Source[Any]]:
-    from monitor.sources.moderngov.source import ModernGovSource
-
-    return ModernGovSource
-
-
-def _cmis() -> type[Source[Any]]:
-    from monitor.sources.cmis import CmisSource
-
-    return CmisSource
-
-
-SOURCE_TYPES: KindTable[Source[Any]] = KindTable({"feed": _feed, "page": _page, "moderngov": _moderngov, "cmis": _cmis})
+# Each kind's class, by its ``type:``.
+SOURCE_TYPES: KindTable[Source[Any]] = KindTable(
+    {
+        "feed": "monitor.sources.feed:FeedSource",
+        "page": "monitor.sources.page:PageSource",
+        "moderngov": "monitor.sources.moderngov.source:ModernGovSource",
+        "cmis": "monitor.sources.cmis:CmisSource",
+    }
+)
 
 
 def build_source(config: SourceConfig, *, clock: Clock = utc_now) -> Source[Any]:

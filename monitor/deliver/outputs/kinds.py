@@ -13,27 +13,14 @@ from monitor.deliver.base import Origin, Output, OutputContext
 from monitor.deliver.outputs import OutputSettings
 from monitor.kinds import KindTable
 
-
-def _console() -> type[Output]:
-    from monitor.deliver.outputs.console import ConsoleOutput
-
-    return ConsoleOutput
-
-
-def _slack() -> type[Output]:
-    from monitor.deliver.outputs.slack import SlackOutput
-
-    return SlackOutput
-
-
-def _email() -> type[Output]:
-    from monitor.deliver.outputs.email import EmailOutput
-
-    return EmailOutput
-
-
 # Each kind's class, by its name: its section under ``outputs:``.
-OUTPUT_TYPES: KindTable[Output] = KindTable({"console": _console, "slack": _slack, "email": _email})
+OUTPUT_TYPES: KindTable[Output] = KindTable(
+    {
+        "console": "monitor.deliver.outputs.console:ConsoleOutput",
+        "slack": "monitor.deliver.outputs.slack:SlackOutput",
+        "email": "monitor.deliver.outputs.email:EmailOutput",
+    }
+)
 
 
 def output_type(name: str) -> type[Output]:
