@@ -150,6 +150,24 @@ def test_a_not_term_also_under_ignore_is_refused_because_it_could_never_veto():
     assert "under both not: and ignore:" in problem.message
 
 
+@pytest.mark.parametrize(
+    ("vetoed", "ignored"),
+    [("Sexual  assault*", "sexual assault*"), ("café brawl", "cafe brawl"), ("/knife ?point/", "/knife ?point/")],
+)
+def test_two_spellings_of_one_term_under_not_and_ignore_are_refused_too(vetoed, ignored):
+    problem = only_problem(one_topic(any=["assault*"], **{"not": [vetoed]}, ignore=[ignored]))
+    assert problem.loc == ("topics", 0, "not", 0)
+
+
+def test_different_terms_under_not_and_ignore_are_not_refused():
+    rules = one_topic(
+        any=["assault*"],
+        **{"not": ["sexual assault", "knife*", "/knife ?point/"]},
+        ignore=["sexual assault*", "knife", "knife point"],
+    )
+    assert problems(rules) == []
+
+
 def test_a_rule_problem_passes_through_a_with_block_intact():
     """contextlib sets ``__traceback__`` on an exception leaving a generator-based context manager."""
 
