@@ -121,21 +121,29 @@ def entry_fingerprint(source: SourceConfig) -> str:
 
 
 def describe_wait(health: SourceHealth, *, now: datetime, zone: tzinfo) -> str:
-    """The source's wait, for `monitor status` and the poll table; "" when it is polled on its interval."""
-    wait = health.wait
-    if wait is None:
+    """The source's stored wait, for `monitor status`; "" when it is polled on its interval."""
+    if health.wait is None:
         return ""
+    failures, polled_at = health.consecutive_failures, health.last_polled_at
+    return wait_text(health.wait, health.source_id, polled_at=polled_at, failures=failures, now=now, zone=zone)
+
+
+def wait_text(
+    wait: SourceWait, source_id: str, *, polled_at: datetime | None, failures: int, now: datetime, zone: tzinfo
+) -> str:
+    """What ``wait`` means for the source ``source_id``, last polled at ``polled_at`` after ``failures`` failed polls
+    in a row: for `monitor status`, and for the poll table as a poll ends (without reading back what it stored)."""
     if wait.reason is WaitReason.GONE:
-        when = f" at {_time(health.last_polled_at, now, zone)}" if health.last_polled_at else ""
+        when = f" at {_time(polled_at, now, zone)}" if polled_at else ""
         return (
             f"stopped: its server said{when} that it is gone for good (410 Gone); change its entry in sources.yaml, "
-            f"or name it (monitor poll --source {health.source_id}) to try it again"
+            f"or name it (monitor poll --source {source_id}) to try it again"
         )
     until = _time(wait.until, now, zone) if wait.until else "?"
     if wait.reason is WaitReason.RETRY_AFTER:
         return f"waiting for the server's Retry-After until {until}"
     if wait.reason is WaitReason.BACKING_OFF:
-        return f"next poll at {until}: backing off after {health.consecutive_failures} failures in a row"
+        return f"next poll at {until}: backing off after {failures} failures in a row"
     return f"next poll at {until}: the server said the feed stays the same until then"
 
 
@@ -154,4 +162,5 @@ __all__ = [
     "describe_wait",
     "entry_fingerprint",
     "take_turn",
+    "wait_text",
 ]

@@ -24,7 +24,7 @@ from monitor.futures import Gathered, ThreadPool, done, ready_in_order
 from monitor.items import Item
 from monitor.links import PageText, follow_link, identified
 from monitor.match import Match
-from monitor.next_poll import Turn, describe_wait, take_turn
+from monitor.next_poll import Turn, take_turn, wait_text
 from monitor.observe.logs import about_source
 from monitor.page_retry import after_failure, expired_note, too_old_to_retry
 from monitor.poll_pages import PollSetup, read_page, story_read
@@ -344,11 +344,10 @@ class Poller:
                 source.id, now, checkpoint, error, counts.items, counts.matches, seconds, counts.page_error, wait
             )
             ends.add(end)
-            if wait is not None:  # a wait is described from what is stored
-                ends.flush()
-        if wait is not None:
-            [health] = self.store.source_health(source.id)
-            next_poll = describe_wait(health, now=now, zone=self.setup.config.monitor.zone)
+        if wait is not None:  # as the store records it: one more failure in a row, or none
+            failures = turn.failures + 1 if error else 0
+            zone = self.setup.config.monitor.zone
+            next_poll = wait_text(wait, source.id, polled_at=now, failures=failures, now=now, zone=zone)
         unchanged = discovery is not None and discovery.unchanged
         log_poll(source.id, counts, error=error, unchanged=unchanged, next_poll=next_poll, seconds=seconds)
         return counts.report(
