@@ -181,8 +181,15 @@ _LINE = st.tuples(
 ).map(lambda parts: "".join(parts[:4]) + "".join(parts[4]))
 
 
+# Mappings of plain words alone, which the quick read always takes, so that the two reads of every kind of scalar are
+# compared in twice as many examples (with odd pieces, nine texts in ten are left to the round-trip read).
+_PLAIN = st.lists(st.tuples(_WORDS, _WORDS), min_size=1, max_size=6, unique_by=lambda pair: pair[0]).map(
+    lambda pairs: "\n".join(f"{key}: {value}" for key, value in pairs)
+)
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.lists(_LINE, min_size=1, max_size=6).map("\n".join))
+@given(st.one_of(st.lists(_LINE, min_size=1, max_size=6).map("\n".join), _PLAIN))
 def test_the_quick_read_of_any_text_is_nothing_or_what_the_round_trip_read_gives(text):
     quick = read_quickly(text, {"A": "a"})
 
