@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import partial
 from threading import Event
@@ -32,7 +32,7 @@ from monitor.poll_report import PollCounts, PollReport, failure_kind, log_poll, 
 from monitor.sources import Discovery, SourceConfig, SourceError
 from monitor.sources.kinds import build_source
 from monitor.store import ItemRecord, NewItem, PollEnd, SourceHealth, Store, WaitReason
-from monitor.stories import StoryPrint, item_print, item_prints, story_print
+from monitor.stories import StoryPrint, item_print, item_prints
 
 log = logging.getLogger("monitor.poll")
 _ENDS_PER_WRITE = 64  # sources' ends of polls written in one transaction, by a poll of many sources
@@ -275,8 +275,7 @@ class Poller:
             return _PageRetry(record, page)
         read = story_read(story, read)
         url = page.shown_link(record.url, setup.config.monitor.links)
-        text = page.body or record.summary
-        printed = story_print(kind=record.kind, url=url, title=record.title, text=text, text_printed=read.text_print)
+        printed = item_print(replace(record, url=url, body=page.body), read.text_print)
         return _PageRetry(record, page, url, read.matches, printed)
 
     def _store_page_retry(self, retry: _PageRetry, counts: PollCounts) -> None:

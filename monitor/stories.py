@@ -50,6 +50,8 @@ from monitor.urls import identity_link
 if TYPE_CHECKING:
     import numpy as np
 
+    from monitor.store import ItemRecord
+
 SAME_STORY_WITHIN = timedelta(hours=72)  # the default window: copies of a story appear within days, not weeks
 # How prints are made, named so that a change is seen: the keys and runs are kept in the database, so every process and
 # version must make the same ones (no Python hash(), fixed seed, little-endian bytes whatever the machine), and a
@@ -148,10 +150,10 @@ def text_print(text: str, rules: StoryRules = RULES) -> TextPrint:
     return TextPrint(band_keys=bands, runs=runs.astype(_VALUES).tobytes(), short_words=b"")
 
 
-def item_print(item: Item, text_printed: TextPrint | None = None) -> StoryPrint | None:
-    """The print of ``item`` as it is stored: of its page text, else its feed summary (``text_printed``: that text's
-    ``text_print``, when made already). Pure, so a poll makes it in its pool of processes and hands it to the store
-    with the item."""
+def item_print(item: Item | ItemRecord, text_printed: TextPrint | None = None) -> StoryPrint | None:
+    """The print of ``item`` (new, or stored) as it is stored: of its page text, else its feed summary
+    (``text_printed``: that text's ``text_print``, when made already). Pure, so a poll makes it in its pool of processes
+    and hands it to the store with the item."""
     text = item.body or item.summary
     return story_print(kind=item.kind, url=item.url, title=item.title, text=text, text_printed=text_printed)
 

@@ -260,10 +260,6 @@ def _decoded(entity: str) -> str:
     return html.unescape(entity)
 
 
-def _fold_characters(text: str) -> tuple[str, list[tuple[int, int, int]]]:
-    return _fold(*_latin1_form(text))
-
-
 def _fold(text: str, latin1: bytes | None) -> tuple[str, list[tuple[int, int, int]]]:
     """Step 2 on ``text``, or on its ``latin1`` bytes when there are (see ``_latin1_form``), with its edits."""
     if latin1 is not None:
