@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from monitor.match import Matcher, patterns
 from monitor.match.settings import KeywordsFile
+from monitor.match.terms import term_meaning
 from tests.reference_matcher import ReferenceMatcher
 
 # Words that overlap, nest and share stems, in several scripts and spellings, so that random texts are full of traps.
@@ -117,8 +118,8 @@ def keywords(draw) -> KeywordsFile:
             "fields": draw(st.lists(st.sampled_from(FIELDS), min_size=1, max_size=3, unique=True)),
             "stem": draw(st.booleans()),
         }
-        ignored = {term.strip().casefold() for term in topic["ignore"]}  # a term in both is refused by the rules
-        topic["not"] = [term for term in topic["not"] if term.strip().casefold() not in ignored]
+        ignored = {term_meaning(term) for term in topic["ignore"]}  # a term in both is refused by the rules
+        topic["not"] = [term for term in topic["not"] if term_meaning(term) not in ignored]
         gate = draw(st.lists(st.sampled_from(sorted(places)), max_size=2, unique=True))
         if gate:
             topic["place"] = gate

@@ -163,7 +163,7 @@ def _used(slots: list[int]) -> list[tuple[bool, int]]:
 
 def _first_runs(key: str, prefix: bool) -> tuple[str, list[str]]:
     """What ``_anchors`` takes of a key: the view key of its first word, and the views of the words after it."""
-    return _view_key(key, prefix)[1], word_view(key.partition(" ")[2]).split()
+    return _first_word_view_key(key, prefix), word_view(key.partition(" ")[2]).split()
 
 
 def _spaced_view_key(key: str, prefix: bool) -> str:
@@ -182,13 +182,13 @@ def _automaton(by_view_key: dict[str, list[_Entry]]) -> ahocorasick.Automaton | 
     return automaton
 
 
-def _view_key(key: str, prefix: bool) -> tuple[int, str]:
-    """(1 when a space stands before ``key`` in its view key, the view key): the view of the key's first word, with a
-    space before it when the key starts with a letter or digit, and after it when that word must end there."""
+def _first_word_view_key(key: str, prefix: bool) -> str:
+    """The view of the key's first word, with a space before it when the key starts with a letter or digit, and after
+    it when that word must end there."""
     first_word, _, rest = key.partition(" ")
-    lead = int(key[0].isalnum())  # a key starting with a letter or digit must start a word
+    lead = key[0].isalnum()  # a key starting with a letter or digit must start a word
     trail = first_word[-1].isalnum() and (bool(rest) or not prefix)  # ... and the word must end
-    return lead, " " * lead + word_view(first_word) + " " * trail
+    return " " * lead + word_view(first_word) + " " * trail
 
 
 def anchor_search(patterns: PatternTable, pattern_ids: Collection[int]) -> re2._Regexp | None:

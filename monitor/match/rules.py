@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from monitor.match.places import Gazetteer, parse_places, place_problems
 from monitor.match.settings import KeywordsFile, TopicConfig
-from monitor.match.terms import Near, Phrase, Regex, Term, TermError, parse_term, parse_terms, rule_problem
+from monitor.match.terms import Term, parse_terms, rule_problem, term_meaning
 from monitor.settings import ConfigProblem
 
 TERM_LISTS = ("any", "all", "not", "ignore")  # the YAML keys of a topic's term lists, in the order they are shown
@@ -74,7 +74,7 @@ def _parse_topic(
 def _vetoes_ignored(topic: TopicConfig, loc: tuple[str | int, ...]) -> list[ConfigProblem]:
     """A `not` term also written under `ignore` never vetoes: ``ignore`` sets aside its every occurrence. Terms are
     compared by what they find, so "Sexual  assault*" under one list and "sexual assault*" under the other are one."""
-    ignored = {_meaning(term) for term in topic.ignore} - {None}
+    ignored = {term_meaning(term) for term in topic.ignore} - {None}
     return [
         rule_problem(
             (*loc, "not", index),
@@ -82,18 +82,8 @@ def _vetoes_ignored(topic: TopicConfig, loc: tuple[str | int, ...]) -> list[Conf
             "ignore: sets aside every occurrence of its terms, those of not: terms too; keep it under one of them",
         )
         for index, term in enumerate(topic.not_)
-        if _meaning(term) in ignored
+        if term_meaning(term) in ignored
     ]
-
-
-def _meaning(written: str) -> Phrase | Near | str | None:
-    """What a term finds, for telling two spellings of one term apart from two terms: its phrase in normal form, or a
-    regular expression's source; None for a term that cannot be read (reported where its list is read)."""
-    try:
-        body = parse_term(written).body
-    except TermError:
-        return None
-    return body.pattern.pattern if isinstance(body, Regex) else body
 
 
 def _duplicate_id(topic_id: str, first: int, again: int) -> ConfigProblem:

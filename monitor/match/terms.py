@@ -121,6 +121,16 @@ def parse_term(written: str) -> Term:
     return Term(text, _phrase(text))
 
 
+def term_meaning(written: str) -> Phrase | Near | str | None:
+    """What a term finds, for telling two spellings of one term from two terms: its phrase in normal form (or its NEAR
+    sides), or a regular expression's source; None for a term that cannot be read (reported where its list is read)."""
+    try:
+        body = parse_term(written).body
+    except TermError:
+        return None
+    return body.pattern.pattern if isinstance(body, Regex) else body
+
+
 def _regex(source: str) -> Regex:
     text = f"/{source}/"
     if not source:
